@@ -1,0 +1,44 @@
+# Tenantbase — the commands a developer needs. `make run` and `make test` install what is
+# missing first (scripts/setup), so both work on a fresh Debian 12 machine.
+JOBS ?= 2
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+
+.PHONY: all setup build build-asan run test unit e2e bench format lint clean
+
+all: build
+
+setup:
+	@scripts/setup
+
+# Release build; the binary is $(BUILD)/tenantbase.
+build: setup
+	@scripts/build $(BUILD) Release
+
+build-asan: setup
+	@scripts/build $(ASAN_BUILD) Debug -DTB_SANITIZE=ON
+
+run: build
+	@mkdir -p data
+	@echo "Starting Tenantbase on http://localhost:8080 (data in ./data)."
+	@echo "Sign in: POST /v1/auth/login with the admin printed below on first start,"
+	@echo "or the one from TB_ADMIN_EMAIL / TB_ADMIN_PASSWORD."
+	$(BUILD)/tenantbase serve --data ./data --http 0.0.0.0:8080
+
+# Unit tests and end-to-end tests, on the release and the ASan+UBSan builds, on SQLite and
+# on a throwaway PostgreSQL cluster.
+test: setup
+	@scripts/test
+
+bench: build
+	@bench/run
+
+format:
+	@find src -name '*.h' -o -name '*.cpp' | xargs clang-format -i
+
+# clang-tidy on the C++ files changed against HEAD (and untracked ones).
+lint: build
+	@scripts/lint
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,39 @@
+# tb_module(NAME DEPS ...): one static library per src/ folder, from its *.cpp files, with the
+# unit tests beside the code (*_test.cpp) as one GoogleTest binary labelled `unit`, and
+# PostgreSQL tests (*_pgtest.cpp) labelled `pg` (they read TB_TEST_PG_URL).
+function(tb_module name)
+  cmake_parse_arguments(M "" "" "DEPS;EXTRA_SOURCES" ${ARGN})
+  file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
+  list(FILTER srcs EXCLUDE REGEX "(_test|_pgtest|_benchmark|/main)\\.cpp$")
+  add_library(tb_${name} STATIC ${srcs} ${M_EXTRA_SOURCES})
+  target_link_libraries(tb_${name} PUBLIC tb_flags ${M_DEPS})
+
+  file(GLOB tests CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*_test.cpp)
+  if(tests)
+    add_executable(tb_${name}_test ${tests})
+    target_link_libraries(tb_${name}_test PRIVATE tb_${name} GTest::gtest GTest::gmock GTest::gtest_main)
+    add_test(NAME ${name} COMMAND tb_${name}_test)
+    set_tests_properties(${name} PROPERTIES LABELS unit)
+  endif()
+  file(GLOB pgtests CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*_pgtest.cpp)
+  if(pgtests)
+    add_executable(tb_${name}_pgtest ${pgtests})
+    target_link_libraries(tb_${name}_pgtest PRIVATE tb_${name} GTest::gtest GTest::gtest_main)
+    add_test(NAME ${name}_pg COMMAND tb_${name}_pgtest)
+    set_tests_properties(${name}_pg PROPERTIES LABELS pg)
+  endif()
+endfunction()
+
+# tb_embed_sql(OUT_VAR DIR SYMBOL): turns DIR/NNNN_name.sql into a generated .cpp defining
+# `std::span<const tb::storage::Migration> SYMBOL()`, so migrations ship inside the binary.
+function(tb_embed_sql out_var dir symbol)
+  file(GLOB sql CONFIGURE_DEPENDS ${dir}/*.sql)
+  list(SORT sql)
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/${symbol}.cpp)
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DSYMBOL=${symbol} "-DFILES=${sql}"
+            -P ${CMAKE_SOURCE_DIR}/cmake/embed_sql.cmake
+    DEPENDS ${sql} ${CMAKE_SOURCE_DIR}/cmake/embed_sql.cmake
+    COMMENT "Embedding migrations for ${symbol}")
+  set(${out_var} ${out} PARENT_SCOPE)
+endfunction()

@@ -1,0 +1,45 @@
+#include "api/routes.h"
+
+#include "api/v1/handlers.h"
+
+namespace tb::api {
+
+using http::BodyKind;
+using http::Method;
+
+namespace {
+
+struct Entry {
+    Method method;
+    const char* path;
+    http::Handler (*make)(Services&);
+    BodyKind body = BodyKind::kNone;
+    size_t max_body = 0;  // 0: the server's limit
+};
+
+// One line per route: method, path template, handler, body kind, body limit.
+const std::vector<Entry>& Table() {
+    static const std::vector<Entry> kTable = {
+        {Method::kGet, "/v1/health", v1::Health},
+        {Method::kGet, "/healthz", v1::Liveness},
+        {Method::kGet, "/readyz", v1::Readiness},
+        {Method::kGet, "/metrics", v1::MetricsText},
+    };
+    return kTable;
+}
+
+}  // namespace
+
+std::vector<std::string> RouteNames() {
+    std::vector<std::string> names;
+    for (const Entry& e : Table()) names.emplace_back(e.path);
+    return names;
+}
+
+void RegisterRoutes(http::Router& router, Services& services) {
+    for (const Entry& e : Table()) {
+        router.Add({e.method, e.path, e.make(services), e.body, e.max_body});
+    }
+}
+
+}  // namespace tb::api

@@ -1,0 +1,17 @@
+#pragma once
+// The one route table of the /v1 API and the operational endpoints (STYLE.md §4).
+
+#include <string>
+#include <vector>
+
+#include "api/services.h"
+#include "http/router.h"
+
+namespace tb::api {
+
+// The route templates, in table order (for metrics labels), without registering handlers.
+std::vector<std::string> RouteNames();
+// Registers every route on the router; handlers keep a reference to services.
+void RegisterRoutes(http::Router& router, Services& services);
+
+}  // namespace tb::api

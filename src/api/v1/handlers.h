@@ -1,0 +1,15 @@
+#pragma once
+// Handler factories, one group per resource file under api/v1/.
+
+#include "api/services.h"
+#include "http/router.h"
+
+namespace tb::api::v1 {
+
+// ops.cpp: health, liveness, readiness, metrics (API.md §10).
+http::Handler Health(Services& s);
+http::Handler Liveness(Services& s);
+http::Handler Readiness(Services& s);
+http::Handler MetricsText(Services& s);
+
+}  // namespace tb::api::v1

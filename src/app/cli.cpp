@@ -1,0 +1,145 @@
+#include "app/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "app/config.h"
+#include "app/database.h"
+#include "app/run_sync.h"
+#include "app/serve.h"
+#include "auth/admin_bootstrap.h"
+
+namespace tb::app {
+
+namespace {
+
+constexpr int kUsageError = 2;
+
+struct CommonFlags {
+    std::string config_file, http, data, database;
+
+    void AddTo(CLI::App* cmd, bool with_http) {
+        cmd->add_option("--config", config_file, "TOML configuration file");
+        if (with_http) cmd->add_option("--http", http, "Listen address ADDR:PORT (0.0.0.0:8080)");
+        cmd->add_option("--data", data, "Data directory (./data)");
+        cmd->add_option("--database", database,
+                        "sqlite://PATH or postgres://USER:PASS@HOST:PORT/DB");
+    }
+
+    Result<Config> Load() const {
+        ConfigSources src;
+        if (!config_file.empty()) {
+            std::ifstream in(config_file);
+            if (!in) return Error::BadRequest("--config: cannot read " + config_file);
+            std::stringstream text;
+            text << in.rdbuf();
+            src.file_text = text.str();
+            src.file_name = config_file;
+        }
+        src.env = ProcessEnvironment();
+        if (!http.empty()) src.flags["http"] = http;
+        if (!data.empty()) src.flags["data"] = data;
+        if (!database.empty()) src.flags["database"] = database;
+        return LoadConfig(src);
+    }
+};
+
+// Opens and migrates the database for a one-shot command; prints the error and returns null
+// on failure.
+std::optional<OpenedDatabase> OpenMigrated(const Config& config, boost::asio::io_context& ioc,
+                                           const Clock& clock) {
+    auto opened = OpenDatabase(config, ioc.get_executor());
+    if (!opened.ok()) {
+        std::cerr << "tenantbase: " << opened.error().message << " " << opened.error().internal << "\n";
+        return std::nullopt;
+    }
+    auto migrated = RunSync(ioc, storage::Migrate(*opened->db, opened->migrations, clock));
+    if (!migrated.ok()) {
+        std::cerr << "tenantbase: migrations failed: " << migrated.error().internal << "\n";
+        return std::nullopt;
+    }
+    return std::move(opened).value();
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+    CLI::App app{"Tenantbase: a self-hosted backend for multi-tenant SaaS apps.", "tenantbase"};
+    app.require_subcommand(1);
+    CommonFlags flags;
+
+    auto* serve = app.add_subcommand("serve", "Run the HTTP server");
+    flags.AddTo(serve, true);
+    auto* migrate = app.add_subcommand("migrate", "Apply pending database migrations and exit");
+    flags.AddTo(migrate, false);
+    std::string backup_file;
+    auto* backup = app.add_subcommand("backup", "Copy the SQLite database to FILE, even while serving");
+    backup->add_option("FILE", backup_file, "Destination file")->required();
+    flags.AddTo(backup, false);
+    auto* admin = app.add_subcommand("admin", "Platform administrators");
+    admin->require_subcommand(1);
+    std::string email, password;
+    auto* admin_create = admin->add_subcommand("create", "Create a platform admin");
+    admin_create->add_option("--email", email, "Email address")->required();
+    admin_create->add_option("--password", password, "Password (or TB_ADMIN_PASSWORD)")
+        ->envname("TB_ADMIN_PASSWORD");
+    flags.AddTo(admin_create, false);
+    auto* version = app.add_subcommand("version", "Print the version");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int rc = app.exit(e);
+        return rc == 0 ? 0 : kUsageError;
+    }
+
+    if (version->parsed()) {
+        std::cout << "tenantbase " << TB_VERSION << "\n";
+        return 0;
+    }
+    auto config = flags.Load();
+    if (!config.ok()) {
+        std::cerr << "tenantbase: " << config.error().message << "\n";
+        return kUsageError;
+    }
+    if (serve->parsed()) return Serve(*config);
+
+    if (!auth::InitCrypto()) return 1;
+    boost::asio::io_context ioc;
+    SystemClock clock;
+    auto opened = OpenMigrated(*config, ioc, clock);
+    if (!opened) return 1;
+    int rc = 0;
+    if (migrate->parsed()) {
+        std::cout << "migrations: up to date (" << opened->migrations.size() << " known)\n";
+    } else if (backup->parsed()) {
+        Status s = opened->db->Backup(backup_file);
+        if (!s.ok()) {
+            std::cerr << "tenantbase: backup failed: " << s.error().message << " " << s.error().internal << "\n";
+            rc = 1;
+        } else {
+            std::cout << "backup written to " << backup_file << "\n";
+        }
+    } else if (admin_create->parsed()) {
+        if (password.empty()) {
+            std::cerr << "tenantbase: --password or TB_ADMIN_PASSWORD is required\n";
+            rc = kUsageError;
+        } else {
+            IdGenerator ids(clock);
+            auth::PasswordHasher hasher;
+            Status s = RunSync(ioc, auth::CreateAdmin({*opened->db, hasher, ids, clock}, email, password));
+            if (!s.ok()) {
+                std::cerr << "tenantbase: " << s.error().message << "\n";
+                rc = s.error().code == ErrorCode::kValidation ? kUsageError : 1;
+            } else {
+                std::cout << "platform admin created: " << email << "\n";
+            }
+        }
+    }
+    opened->db->Close();
+    return rc;
+}
+
+}  // namespace tb::app

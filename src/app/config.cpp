@@ -1,0 +1,282 @@
+#include "app/config.h"
+
+#include <toml++/toml.h>
+
+#include <charconv>
+#include <cmath>
+#include <sstream>
+
+#include "common/strings.h"
+
+extern char** environ;
+
+namespace tb::app {
+
+namespace {
+
+// One setting: its name and how to store a textual value into a Config.
+struct Setting {
+    std::string name;
+    std::function<Status(Config&, const std::string&)> set;
+};
+
+Error BadValue(const std::string& name, const std::string& expected, const std::string& got) {
+    return Error::BadRequest("invalid value for setting " + name + ": expected " + expected +
+                             ", got '" + got + "'");
+}
+
+Setting Text(std::string name, std::string Config::*field) {
+    return {name, [field](Config& c, const std::string& v) -> Status {
+                c.*field = v;
+                return {};
+            }};
+}
+
+template <class Section>
+Setting Text(std::string name, Section Config::*section, std::string Section::*field) {
+    return {name, [section, field](Config& c, const std::string& v) -> Status {
+                (c.*section).*field = v;
+                return {};
+            }};
+}
+
+template <class Section>
+Setting Int(std::string name, Section Config::*section, int64_t Section::*field, int64_t min,
+            int64_t max) {
+    return {name, [=](Config& c, const std::string& v) -> Status {
+                int64_t n = 0;
+                auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+                if (ec != std::errc() || p != v.data() + v.size() || n < min || n > max) {
+                    return BadValue(name,
+                                    "an integer from " + std::to_string(min) + " to " +
+                                        std::to_string(max),
+                                    v);
+                }
+                (c.*section).*field = n;
+                return {};
+            }};
+}
+
+template <class Section>
+Setting Seconds(std::string name, Section Config::*section, double Section::*field) {
+    return {name, [=](Config& c, const std::string& v) -> Status {
+                char* end = nullptr;
+                double d = std::strtod(v.c_str(), &end);
+                if (v.empty() || end != v.c_str() + v.size() || !std::isfinite(d) || d <= 0 ||
+                    d > 86400) {
+                    return BadValue(name, "a number of seconds above 0", v);
+                }
+                (c.*section).*field = d;
+                return {};
+            }};
+}
+
+template <class Section>
+Setting Bool(std::string name, Section Config::*section, bool Section::*field) {
+    return {name, [=](Config& c, const std::string& v) -> Status {
+                std::string l = ToLower(v);
+                if (l == "true" || l == "1" || l == "yes" || l == "on") {
+                    (c.*section).*field = true;
+                } else if (l == "false" || l == "0" || l == "no" || l == "off") {
+                    (c.*section).*field = false;
+                } else {
+                    return BadValue(name, "true or false", v);
+                }
+                return {};
+            }};
+}
+
+template <class Section>
+Setting List(std::string name, Section Config::*section, std::vector<std::string> Section::*field) {
+    return {name, [=](Config& c, const std::string& v) -> Status {
+                (c.*section).*field = SplitTrimmed(v, ',');
+                return {};
+            }};
+}
+
+template <class Section>
+Setting OneOf(std::string name, Section Config::*section, std::string Section::*field,
+              std::vector<std::string> allowed) {
+    return {name, [=](Config& c, const std::string& v) -> Status {
+                for (const auto& a : allowed) {
+                    if (IEquals(a, v)) {
+                        (c.*section).*field = a;
+                        return {};
+                    }
+                }
+                std::string list;
+                for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+                return BadValue(name, "one of " + list, v);
+            }};
+}
+
+const std::vector<Setting>& Settings() {
+    using C = Config;
+    static const std::vector<Setting> kSettings = {
+        Text("http", &C::http),
+        Text("data", &C::data),
+        Text("database", &C::database),
+        Int("server.threads", &C::server, &C::Server::threads, 0, 256),
+        Seconds("server.header_timeout_seconds", &C::server, &C::Server::header_timeout_seconds),
+        Seconds("server.body_timeout_seconds", &C::server, &C::Server::body_timeout_seconds),
+        Seconds("server.idle_timeout_seconds", &C::server, &C::Server::idle_timeout_seconds),
+        Seconds("server.shutdown_timeout_seconds", &C::server,
+                &C::Server::shutdown_timeout_seconds),
+        Int("server.max_body_bytes", &C::server, &C::Server::max_body_bytes, 1, int64_t{1} << 40),
+        Int("server.max_header_bytes", &C::server, &C::Server::max_header_bytes, 1024,
+            1024 * 1024),
+        Text("tls.cert", &C::tls, &C::Tls::cert),
+        Text("tls.key", &C::tls, &C::Tls::key),
+        List("cors.origins", &C::cors, &C::Cors::origins),
+        OneOf("log.level", &C::log, &C::Log::level, {"trace", "debug", "info", "warn", "error"}),
+        Bool("log.access", &C::log, &C::Log::access),
+        OneOf("sqlite.synchronous", &C::sqlite, &C::Sqlite::synchronous, {"FULL", "NORMAL", "OFF"}),
+        Int("postgres.pool_size", &C::postgres, &C::Postgres::pool_size, 1, 1000),
+        Text("brand.name", &C::brand, &C::Brand::name),
+        Text("brand.short_name", &C::brand, &C::Brand::short_name),
+        Text("brand.description", &C::brand, &C::Brand::description),
+        Text("admin.email", &C::admin, &C::Admin::email),
+        Text("admin.password", &C::admin, &C::Admin::password),
+        Bool("limits.enabled", &C::limits, &C::Limits::enabled),
+    };
+    return kSettings;
+}
+
+const Setting* FindSetting(std::string_view name) {
+    for (const Setting& s : Settings()) {
+        if (s.name == name) return &s;
+    }
+    return nullptr;
+}
+
+std::string EnvName(std::string_view setting) {
+    std::string out = "TB_";
+    for (char c : setting) out += c == '.' ? '_' : static_cast<char>(std::toupper(c));
+    return out;
+}
+
+// A TOML leaf as the text our setters take (arrays of strings join with commas).
+Result<std::string> TomlText(const std::string& name, const toml::node& node) {
+    if (auto s = node.value<std::string>(); s && node.is_string()) return *s;
+    if (node.is_integer()) return std::to_string(*node.value<int64_t>());
+    if (node.is_floating_point()) {
+        std::ostringstream o;
+        o << *node.value<double>();
+        return o.str();
+    }
+    if (node.is_boolean()) return std::string(*node.value<bool>() ? "true" : "false");
+    if (auto* arr = node.as_array()) {
+        std::string joined;
+        for (const auto& item : *arr) {
+            if (!item.is_string()) return BadValue(name, "a list of strings", "[…]");
+            joined += (joined.empty() ? "" : ",") + *item.value<std::string>();
+        }
+        return joined;
+    }
+    return BadValue(name, "a string, number, boolean or list", "a table");
+}
+
+Status ApplyToml(Config& c, const toml::table& table, const std::string& prefix,
+                 const std::string& file) {
+    for (const auto& [key, node] : table) {
+        std::string name = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+        if (auto* sub = node.as_table()) {
+            TB_RETURN_IF_ERROR(ApplyToml(c, *sub, name, file));
+            continue;
+        }
+        const Setting* s = FindSetting(name);
+        if (!s) return Error::BadRequest("unknown setting " + name + " in " + file);
+        TB_ASSIGN_OR_RETURN(std::string text, TomlText(name, node));
+        TB_RETURN_IF_ERROR(s->set(c, text));
+    }
+    return {};
+}
+
+}  // namespace
+
+std::string Config::DatabaseUrl() const {
+    if (!database.empty()) return database;
+    return "sqlite://" + data + "/tenantbase.db";
+}
+
+Result<std::pair<std::string, uint16_t>> Config::ListenAddress() const {
+    size_t colon = http.rfind(':');
+    if (colon == std::string::npos || colon + 1 == http.size()) {
+        return BadValue("http", "ADDR:PORT", http);
+    }
+    std::string host = http.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    if (host.empty()) host = "0.0.0.0";
+    if (host == "localhost") host = "127.0.0.1";
+    std::string port_text = http.substr(colon + 1);
+    int port = 0;
+    auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc() || p != port_text.data() + port_text.size() || port < 0 || port > 65535) {
+        return BadValue("http", "ADDR:PORT with a port from 0 to 65535", http);
+    }
+    return std::make_pair(host, static_cast<uint16_t>(port));
+}
+
+Result<Config> LoadConfig(const ConfigSources& src) {
+    Config c;
+    if (!src.file_text.empty()) {
+        toml::table parsed;
+        try {
+            // Debian's toml++ is built with exceptions: a parse error is thrown, not returned.
+            parsed = toml::parse(src.file_text, src.file_name);
+        } catch (const toml::parse_error& e) {
+            std::ostringstream o;
+            o << e;
+            return Error::BadRequest("cannot parse " + src.file_name + ": " + o.str());
+        }
+        TB_RETURN_IF_ERROR(ApplyToml(c, parsed, "", src.file_name));
+    }
+    for (const Setting& s : Settings()) {
+        if (auto it = src.env.find(EnvName(s.name)); it != src.env.end()) {
+            Status st = s.set(c, it->second);
+            if (!st.ok()) {
+                Error e = std::move(st).error();
+                e.message += " (from " + EnvName(s.name) + ")";
+                return e;
+            }
+        }
+    }
+    for (const auto& [name, value] : src.flags) {
+        const Setting* s = FindSetting(name);
+        if (!s) return Error::BadRequest("unknown setting " + name);
+        TB_RETURN_IF_ERROR(s->set(c, value));
+    }
+    // Cross-field checks.
+    TB_RETURN_IF_ERROR(c.ListenAddress());
+    if (c.data.empty()) return BadValue("data", "a directory", "");
+    if (c.tls.cert.empty() != c.tls.key.empty()) {
+        return Error::BadRequest("invalid value for setting tls.cert/tls.key: set both or neither");
+    }
+    std::string url = c.DatabaseUrl();
+    if (!url.starts_with("sqlite://") && !url.starts_with("postgres://") &&
+        !url.starts_with("postgresql://")) {
+        return BadValue("database", "sqlite://PATH or postgres://USER@HOST:PORT/DB", url);
+    }
+    return c;
+}
+
+std::map<std::string, std::string> ProcessEnvironment() {
+    std::map<std::string, std::string> env;
+    for (char** e = environ; e && *e; ++e) {
+        std::string_view kv(*e);
+        size_t eq = kv.find('=');
+        if (eq == std::string_view::npos || !kv.starts_with("TB_")) continue;
+        env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+    }
+    return env;
+}
+
+std::vector<std::string> SettingNames() {
+    std::vector<std::string> out;
+    for (const Setting& s : Settings()) out.push_back(s.name);
+    return out;
+}
+
+}  // namespace tb::app

@@ -1,0 +1,79 @@
+#pragma once
+// Configuration: every setting has a dotted name (`server.header_timeout_seconds`), comes from
+// the TOML file, from the environment as TB_<NAME> (dots and case folded:
+// TB_SERVER_HEADER_TIMEOUT_SECONDS) and, for a few, from flags; precedence is
+// flag > environment > file > default (API.md §12). A bad value is an error naming the setting.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace tb::app {
+
+struct Config {
+    std::string http = "0.0.0.0:8080";  // ADDR:PORT
+    std::string data = "./data";
+    std::string database;  // empty: sqlite://<data>/tenantbase.db
+
+    struct Server {
+        int64_t threads = 0;  // 0: one per CPU this process may run on
+        double header_timeout_seconds = 10;
+        double body_timeout_seconds = 30;
+        double idle_timeout_seconds = 60;
+        double shutdown_timeout_seconds = 10;
+        int64_t max_body_bytes = 10 * 1024 * 1024;
+        int64_t max_header_bytes = 16 * 1024;
+    } server;
+    struct Tls {
+        std::string cert, key;
+    } tls;
+    struct Cors {
+        std::vector<std::string> origins;
+    } cors;
+    struct Log {
+        std::string level = "info";
+        bool access = true;
+    } log;
+    struct Sqlite {
+        std::string synchronous = "FULL";
+    } sqlite;
+    struct Postgres {
+        int64_t pool_size = 16;
+    } postgres;
+    struct Brand {
+        std::string name = "Tenantbase";
+        std::string short_name = "Tenantbase";
+        std::string description = "Self-hosted backend for multi-tenant SaaS apps";
+    } brand;
+    struct Admin {
+        std::string email, password;
+    } admin;
+    struct Limits {
+        bool enabled = true;
+    } limits;
+
+    // Derived.
+    std::string DatabaseUrl() const;
+    Result<std::pair<std::string, uint16_t>> ListenAddress() const;
+};
+
+// Where the values come from, for tests and the CLI.
+struct ConfigSources {
+    std::string file_text;   // TOML; empty when there is no file
+    std::string file_name;   // for messages
+    std::map<std::string, std::string> env;     // the process environment (TB_* are read)
+    std::map<std::string, std::string> flags;   // setting name -> value from a flag
+};
+
+Result<Config> LoadConfig(const ConfigSources& sources);
+// The environment of this process as a map (only TB_* variables).
+std::map<std::string, std::string> ProcessEnvironment();
+// The names of every setting, for --help text and docs.
+std::vector<std::string> SettingNames();
+
+}  // namespace tb::app

@@ -1,0 +1,37 @@
+#include "app/database.h"
+
+#include <filesystem>
+
+#include "storage/postgres/pg_database.h"
+#include "storage/sqlite/sqlite_database.h"
+
+namespace tb::app {
+
+Result<OpenedDatabase> OpenDatabase(const Config& config, boost::asio::any_io_executor ex) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!fs::exists(config.data, ec)) {
+        fs::create_directories(config.data, ec);
+        if (ec) return Error::BadRequest("cannot create data directory " + config.data + ": " + ec.message());
+        fs::permissions(config.data, fs::perms::owner_all, fs::perm_options::replace, ec);
+    }
+    std::string url = config.DatabaseUrl();
+    OpenedDatabase out;
+    if (url.starts_with("sqlite://")) {
+        storage::SqliteOptions options;
+        options.path = url.substr(std::string_view("sqlite://").size());
+        options.synchronous = config.sqlite.synchronous;
+        TB_ASSIGN_OR_RETURN(auto db, storage::SqliteDatabase::Open(options));
+        out.db = std::move(db);
+        out.migrations = storage::SqliteMigrations();
+    } else {
+        storage::PostgresOptions options;
+        options.url = url;
+        options.pool_size = static_cast<size_t>(config.postgres.pool_size);
+        out.db = std::make_unique<storage::PgDatabase>(std::move(ex), options);
+        out.migrations = storage::PostgresMigrations();
+    }
+    return out;
+}
+
+}  // namespace tb::app

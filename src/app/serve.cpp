@@ -1,0 +1,158 @@
+#include "app/serve.h"
+
+#include <sched.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <iostream>
+#include <thread>
+
+#include "api/routes.h"
+#include "app/database.h"
+#include "app/run_sync.h"
+#include "auth/admin_bootstrap.h"
+#include "common/log.h"
+#include "http/server.h"
+
+namespace tb::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// One I/O thread per CPU this process may run on (taskset narrows it), unless configured.
+size_t IoThreads(const Config& config) {
+    if (config.server.threads > 0) return static_cast<size_t>(config.server.threads);
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+    return std::max(1u, std::thread::hardware_concurrency());
+}
+
+std::chrono::milliseconds Ms(double seconds) {
+    return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+}
+
+void PrintGeneratedAdmin(const std::string& password) {
+    // Printed once, to the terminal only: the only place this password ever appears.
+    std::cout << "\n  A platform admin was created for this new instance:\n"
+              << "    email:    admin@localhost\n"
+              << "    password: " << password << "\n"
+              << "  Sign in with POST /v1/auth/login. This password is not shown again.\n\n"
+              << std::flush;
+}
+
+}  // namespace
+
+int Serve(const Config& config) {
+    log::Configure(config.log.level);
+    if (!auth::InitCrypto()) {
+        log::Error("libsodium failed to initialise");
+        return 1;
+    }
+    size_t threads = IoThreads(config);
+    asio::io_context ioc(static_cast<int>(threads));
+    SystemClock clock;
+    IdGenerator ids(clock);
+
+    auto opened = OpenDatabase(config, ioc.get_executor());
+    if (!opened.ok()) {
+        log::Error("cannot open the database", {{"error", opened.error().message},
+                                                {"detail", opened.error().internal}});
+        return 1;
+    }
+    storage::Database& db = *opened->db;
+    auto migrated = RunSync(ioc, storage::Migrate(db, opened->migrations, clock));
+    if (!migrated.ok()) {
+        log::Error("migrations failed", {{"error", migrated.error().internal}});
+        return 1;
+    }
+    if (*migrated > 0) log::Info("migrations applied", {{"count", *migrated}});
+
+    auth::PasswordHasher hasher;
+    auto generated = RunSync(ioc, auth::EnsurePlatformAdmin({db, hasher, ids, clock},
+                                                            config.admin.email,
+                                                            config.admin.password));
+    if (!generated.ok()) {
+        log::Error("cannot create the platform admin", {{"error", generated.error().message}});
+        return 1;
+    }
+    if (*generated) PrintGeneratedAdmin(**generated);
+
+    std::atomic<bool> ready{false};
+    http::Metrics metrics(api::RouteNames());
+    metrics.AddGauge("tenantbase_db_pool_connections", "Open database connections.",
+                     [&db] { return static_cast<double>(db.Stats().pool_connections); });
+    metrics.AddGauge("tenantbase_db_pool_idle", "Idle database connections.",
+                     [&db] { return static_cast<double>(db.Stats().pool_idle); });
+    metrics.AddGauge("tenantbase_db_writer_queue_depth",
+                     "Transactions waiting for the writer or a connection.",
+                     [&db] { return static_cast<double>(db.Stats().writer_queue); });
+    api::Services services{db,      clock, ids, metrics, {config.brand.name, config.brand.short_name, config.brand.description},
+                           std::chrono::steady_clock::now(), ready};
+    http::Router router;
+    api::RegisterRoutes(router, services);
+    http::CorsPolicy cors(config.cors.origins);
+    http::Pipeline pipeline(router, metrics, cors, ids,
+                            {static_cast<size_t>(config.server.max_body_bytes), config.log.access});
+
+    auto [host, port] = config.ListenAddress().value();
+    http::ServerOptions options;
+    options.host = host;
+    options.port = port;
+    options.header_timeout = Ms(config.server.header_timeout_seconds);
+    options.body_timeout = Ms(config.server.body_timeout_seconds);
+    options.idle_timeout = Ms(config.server.idle_timeout_seconds);
+    options.max_header_bytes = static_cast<size_t>(config.server.max_header_bytes);
+    options.tls_cert = config.tls.cert;
+    options.tls_key = config.tls.key;
+    http::Server server(ioc, options, pipeline);
+    if (Status s = server.Listen(); !s.ok()) {
+        log::Error("cannot start the server", {{"error", s.error().message}});
+        return 1;
+    }
+
+    // SIGTERM/SIGINT: refuse new connections, finish what is in flight (bounded), stop.
+    asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    signals.async_wait([&](boost::system::error_code ec, int signal) {
+        if (ec) return;
+        ready = false;
+        log::Info("shutting down", {{"signal", signal}});
+        server.Shutdown();
+        asio::co_spawn(
+            ioc,
+            [&]() -> Task<void> {
+                auto deadline = std::chrono::steady_clock::now() + Ms(config.server.shutdown_timeout_seconds);
+                asio::steady_timer timer(ioc);
+                while (server.open_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+                    timer.expires_after(std::chrono::milliseconds(10));
+                    co_await timer.async_wait(asio::use_awaitable);
+                }
+                ioc.stop();
+            },
+            asio::detached);
+    });
+
+    server.Start();
+    ready = true;
+    std::string scheme = config.tls.cert.empty() ? "http" : "https";
+    log::Info("listening on " + scheme + "://" + host + ":" + std::to_string(server.port()),
+              {{"threads", static_cast<int64_t>(threads)},
+               {"database", std::string(db.dialect().Name())},
+               {"version", TB_VERSION}});
+
+    ioc.restart();  // the start-up work above ran the context until it was out of work
+    std::vector<std::thread> pool;
+    for (size_t i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
+    ioc.run();
+    ioc.stop();
+    for (auto& t : pool) t.join();
+    db.Close();
+    log::Info("stopped");
+    spdlog::shutdown();
+    return 0;
+}
+
+}  // namespace tb::app

@@ -1,0 +1,96 @@
+#include "common/clock.h"
+
+#include <cctype>
+#include <cstdio>
+#include <ctime>
+
+namespace tb {
+
+Timestamp SystemClock::Now() const {
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+int64_t ToUnixMillis(Timestamp t) { return t.time_since_epoch().count(); }
+Timestamp FromUnixMillis(int64_t ms) { return Timestamp(std::chrono::milliseconds(ms)); }
+
+std::string FormatRfc3339(Timestamp t) {
+    int64_t ms = ToUnixMillis(t);
+    int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    int millis = static_cast<int>(ms - secs * 1000);
+    std::time_t tt = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+    return buf;
+}
+
+namespace {
+bool Digits(std::string_view s, size_t pos, size_t n, int& out) {
+    if (pos + n > s.size()) return false;
+    out = 0;
+    for (size_t i = pos; i < pos + n; ++i) {
+        if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+        out = out * 10 + (s[i] - '0');
+    }
+    return true;
+}
+}  // namespace
+
+std::optional<Timestamp> ParseRfc3339(std::string_view s) {
+    int year, mon, day, hour, min, sec;
+    if (!Digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !Digits(s, 5, 2, mon) ||
+        s[7] != '-' || !Digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't') ||
+        !Digits(s, 11, 2, hour) || s[13] != ':' || !Digits(s, 14, 2, min) || s[16] != ':' ||
+        !Digits(s, 17, 2, sec)) {
+        return std::nullopt;
+    }
+    if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) {
+        return std::nullopt;
+    }
+    size_t pos = 19;
+    int millis = 0;
+    if (pos < s.size() && s[pos] == '.') {
+        ++pos;
+        size_t start = pos;
+        int scale = 100;
+        while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
+            millis += (s[pos] - '0') * scale;
+            scale /= 10;
+            ++pos;
+        }
+        if (pos == start) return std::nullopt;
+    }
+    int offset_min = 0;
+    if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+        ++pos;
+    } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+        int oh, om;
+        if (!Digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+            !Digits(s, pos + 4, 2, om) || oh > 23 || om > 59) {
+            return std::nullopt;
+        }
+        offset_min = (oh * 60 + om) * (s[pos] == '-' ? -1 : 1);
+        pos += 6;
+    } else {
+        return std::nullopt;
+    }
+    if (pos != s.size()) return std::nullopt;
+    std::tm tm{};
+    tm.tm_year = year - 1900;
+    tm.tm_mon = mon - 1;
+    tm.tm_mday = day;
+    tm.tm_hour = hour;
+    tm.tm_min = min;
+    tm.tm_sec = sec;
+    std::time_t t = timegm(&tm);
+    // timegm normalises impossible dates (Feb 31); reject them instead.
+    std::tm check{};
+    gmtime_r(&t, &check);
+    if (check.tm_mday != day && sec != 60) return std::nullopt;
+    int64_t ms = (static_cast<int64_t>(t) - offset_min * 60LL) * 1000 + millis;
+    return FromUnixMillis(ms);
+}
+
+}  // namespace tb

@@ -1,0 +1,126 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "common/clock.h"
+#include "common/encoding.h"
+#include "common/error.h"
+#include "common/ids.h"
+#include "common/json.h"
+#include "common/strings.h"
+
+namespace tb {
+namespace {
+
+TEST(Rfc3339, FormatsUtcWithMillis) {
+    EXPECT_EQ(FormatRfc3339(FromUnixMillis(1778155200123)), "2026-05-07T12:00:00.123Z");
+    EXPECT_EQ(FormatRfc3339(FromUnixMillis(0)), "1970-01-01T00:00:00.000Z");
+}
+
+TEST(Rfc3339, ParsesWhatItFormatsAndOffsets) {
+    auto t = FromUnixMillis(1778155200123);
+    EXPECT_EQ(ParseRfc3339(FormatRfc3339(t)), t);
+    EXPECT_EQ(ParseRfc3339("2026-05-07T14:00:00.123+02:00"), t);
+    EXPECT_EQ(ParseRfc3339("2026-05-07T12:00:00Z"), FromUnixMillis(1778155200000));
+}
+
+TEST(Rfc3339, RejectsMalformed) {
+    for (auto bad : {"", "2026-05-07", "2026-05-07T12:00:00", "2026-13-07T12:00:00Z",
+                     "2026-02-31T12:00:00Z", "2026-05-07T12:00:00.Z", "2026-05-07T12:00:00Zx",
+                     "2026-05-07 12:00:00Z"}) {
+        EXPECT_FALSE(ParseRfc3339(bad).has_value()) << bad;
+    }
+}
+
+TEST(IdGenerator, ProducesVersion7AndIncreases) {
+    FakeClock clock(FromUnixMillis(1778155200000));
+    IdGenerator ids(clock);
+    std::string prev;
+    std::set<std::string> seen;
+    for (int i = 0; i < 10000; ++i) {  // many in one millisecond: the sequence must carry
+        std::string id = ids.Next();
+        ASSERT_TRUE(IsUuid(id)) << id;
+        EXPECT_EQ(id[14], '7');
+        EXPECT_TRUE(id[19] == '8' || id[19] == '9' || id[19] == 'a' || id[19] == 'b');
+        EXPECT_GT(id, prev);
+        prev = id;
+        seen.insert(id);
+    }
+    EXPECT_EQ(seen.size(), 10000u);
+    EXPECT_EQ(prev.substr(0, 8), "019e024f");  // 1778155200000 ms = 0x019e024f1e00: time leads
+}
+
+TEST(IsUuid, ChecksShape) {
+    EXPECT_TRUE(IsUuid("018b6216-27a1-7e2b-aa83-67d7ba500982"));
+    EXPECT_FALSE(IsUuid("018b6216-27a1-7e2b-aa83-67d7ba50098"));
+    EXPECT_FALSE(IsUuid("018b6216x27a1-7e2b-aa83-67d7ba500982"));
+    EXPECT_FALSE(IsUuid("018b6216-27a1-7e2b-aa83-67d7ba50098g"));
+}
+
+TEST(Base64Url, RoundTripsAndRejectsNonCanonical) {
+    for (std::string s : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
+        std::string enc = Base64UrlEncode(
+            std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+        EXPECT_EQ(Base64UrlDecode(enc), s);
+    }
+    EXPECT_EQ(Base64UrlEncode(std::span<const uint8_t>(
+                  reinterpret_cast<const uint8_t*>("\xfb\xff"), 2)), "-_8");
+    EXPECT_FALSE(Base64UrlDecode("Zh").has_value());  // stray low bits
+    EXPECT_FALSE(Base64UrlDecode("Zm9v=").has_value());
+    EXPECT_FALSE(Base64UrlDecode("Z").has_value());
+}
+
+TEST(Encoding, TokensAreRandomAndLongEnough) {
+    std::string a = RandomToken(32), b = RandomToken(32);
+    EXPECT_EQ(a.size(), 43u);
+    EXPECT_NE(a, b);
+    EXPECT_EQ(Sha256Hex("abc"),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
+    EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
+    EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));
+}
+
+TEST(Json, MalformedAndTooDeepAreBadRequest) {
+    EXPECT_EQ(ParseJson("{bad").error().code, ErrorCode::kBadRequest);
+    EXPECT_EQ(ParseJson("").error().code, ErrorCode::kBadRequest);
+    std::string deep(100, '[');
+    deep += std::string(100, ']');
+    auto r = ParseJson(deep, {.max_depth = 64});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::kBadRequest);
+    EXPECT_TRUE(ParseJson("[[[1]]]", {.max_depth = 64}).ok());
+}
+
+TEST(Json, TypedFieldsNameTheField) {
+    auto v = ParseJson(R"({"email": 5, "name": "x", "on": "yes"})").value();
+    auto& o = v.as_object();
+    auto email = RequiredString(o, "email");
+    ASSERT_FALSE(email.ok());
+    EXPECT_EQ(email.error().code, ErrorCode::kValidation);
+    EXPECT_EQ(email.error().details.at("field"), "email");
+    EXPECT_EQ(OptionalString(o, "name").value(), "x");
+    EXPECT_EQ(OptionalString(o, "missing", "d").value(), "d");
+    EXPECT_FALSE(OptionalBool(o, "on", false).ok());
+    auto unknown = RejectUnknownFields(o, {"email", "name"});
+    ASSERT_FALSE(unknown.ok());
+    EXPECT_EQ(unknown.error().details.at("field"), "on");
+}
+
+TEST(Errors, EveryCodeHasAName) {
+    std::set<std::string_view> names;
+    for (ErrorCode c : kAllErrorCodes) names.insert(ErrorCodeName(c));
+    EXPECT_EQ(names.size(), std::size(kAllErrorCodes));
+    EXPECT_EQ(ErrorCodeName(ErrorCode::kValidation), "VALIDATION_ERROR");
+    EXPECT_EQ(Error::Internal("secret detail").message, "Internal error");
+}
+
+TEST(Strings, Helpers) {
+    EXPECT_EQ(Trim("  a b \t"), "a b");
+    EXPECT_EQ(ToLower("AbC"), "abc");
+    EXPECT_TRUE(IEquals("Content-Type", "content-type"));
+    EXPECT_EQ(SplitTrimmed(" a, ,b ,c", ','), (std::vector<std::string>{"a", "b", "c"}));
+}
+
+}  // namespace
+}  // namespace tb

@@ -1,0 +1,100 @@
+#include "common/encoding.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <cstdlib>
+#include <vector>
+
+namespace tb {
+
+namespace {
+constexpr char kB64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+}
+
+std::string Base64UrlEncode(std::span<const uint8_t> in) {
+    std::string out;
+    out.reserve((in.size() * 4 + 2) / 3);
+    size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        uint32_t v = (in[i] << 16) | (in[i + 1] << 8) | in[i + 2];
+        out += kB64Url[(v >> 18) & 63];
+        out += kB64Url[(v >> 12) & 63];
+        out += kB64Url[(v >> 6) & 63];
+        out += kB64Url[v & 63];
+    }
+    if (i + 1 == in.size()) {
+        uint32_t v = in[i] << 16;
+        out += kB64Url[(v >> 18) & 63];
+        out += kB64Url[(v >> 12) & 63];
+    } else if (i + 2 == in.size()) {
+        uint32_t v = (in[i] << 16) | (in[i + 1] << 8);
+        out += kB64Url[(v >> 18) & 63];
+        out += kB64Url[(v >> 12) & 63];
+        out += kB64Url[(v >> 6) & 63];
+    }
+    return out;
+}
+
+std::optional<std::string> Base64UrlDecode(std::string_view in) {
+    auto val = [](char c) -> int {
+        if (c >= 'A' && c <= 'Z') return c - 'A';
+        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+        if (c >= '0' && c <= '9') return c - '0' + 52;
+        if (c == '-') return 62;
+        if (c == '_') return 63;
+        return -1;
+    };
+    if (in.size() % 4 == 1) return std::nullopt;
+    std::string out;
+    out.reserve(in.size() * 3 / 4);
+    uint32_t acc = 0;
+    int bits = 0;
+    for (char c : in) {
+        int v = val(c);
+        if (v < 0) return std::nullopt;
+        acc = (acc << 6) | static_cast<uint32_t>(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out += static_cast<char>((acc >> bits) & 0xFF);
+        }
+    }
+    // Non-canonical encodings (stray low bits) are rejected so that one value has one text.
+    if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+    return out;
+}
+
+std::string HexEncode(std::span<const uint8_t> in) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out(in.size() * 2, '0');
+    for (size_t i = 0; i < in.size(); ++i) {
+        out[2 * i] = kHex[in[i] >> 4];
+        out[2 * i + 1] = kHex[in[i] & 15];
+    }
+    return out;
+}
+
+void SecureRandomBytes(std::span<uint8_t> out) {
+    if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) std::abort();
+}
+
+std::string RandomToken(size_t bytes) {
+    std::vector<uint8_t> buf(bytes);
+    SecureRandomBytes(buf);
+    return Base64UrlEncode(buf);
+}
+
+std::string Sha256Hex(std::string_view text) {
+    uint8_t digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const uint8_t*>(text.data()), text.size(), digest);
+    return HexEncode(digest);
+}
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace tb

@@ -1,0 +1,25 @@
+#pragma once
+// Byte encodings and secure randomness.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace tb {
+
+std::string Base64UrlEncode(std::span<const uint8_t> bytes);  // no padding
+std::optional<std::string> Base64UrlDecode(std::string_view text);
+std::string HexEncode(std::span<const uint8_t> bytes);
+
+// Bytes from OpenSSL's CSPRNG; aborts if the CSPRNG fails (nothing safe can go on).
+void SecureRandomBytes(std::span<uint8_t> out);
+// A URL-safe random token with `bytes` bytes of entropy.
+std::string RandomToken(size_t bytes = 32);
+// Hex SHA-256 of text.
+std::string Sha256Hex(std::string_view text);
+// Constant-time equality of two strings (length may leak, contents do not).
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+}  // namespace tb

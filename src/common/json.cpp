@@ -1,0 +1,72 @@
+#include "common/json.h"
+
+#include <algorithm>
+
+namespace tb {
+
+Result<json::value> ParseJson(std::string_view text, const JsonLimits& limits) {
+    json::parse_options opts;
+    opts.max_depth = limits.max_depth;
+    boost::system::error_code ec;
+    json::value v = json::parse(text, ec, {}, opts);
+    if (ec) {
+        if (ec == json::error::too_deep) {
+            return Error::BadRequest("JSON nesting is too deep")
+                .WithDetail("max_depth", static_cast<int64_t>(limits.max_depth));
+        }
+        return Error::BadRequest("Malformed JSON");
+    }
+    return v;
+}
+
+Result<json::object*> RequireObject(json::value& body) {
+    if (!body.is_object()) return Error::Validation("", "The request body must be a JSON object");
+    return &body.as_object();
+}
+
+Result<std::string> OptionalString(const json::object& obj, std::string_view field,
+                                   std::string fallback) {
+    auto it = obj.find(field);
+    if (it == obj.end() || it->value().is_null()) return fallback;
+    if (!it->value().is_string()) {
+        return Error::Validation(std::string(field), std::string(field) + " must be a string");
+    }
+    return std::string(it->value().as_string());
+}
+
+Result<std::string> RequiredString(const json::object& obj, std::string_view field) {
+    auto it = obj.find(field);
+    if (it == obj.end() || it->value().is_null()) {
+        return Error::Validation(std::string(field), std::string(field) + " is required");
+    }
+    if (!it->value().is_string()) {
+        return Error::Validation(std::string(field), std::string(field) + " must be a string");
+    }
+    return std::string(it->value().as_string());
+}
+
+Result<bool> OptionalBool(const json::object& obj, std::string_view field, bool fallback) {
+    auto it = obj.find(field);
+    if (it == obj.end() || it->value().is_null()) return fallback;
+    if (!it->value().is_bool()) {
+        return Error::Validation(std::string(field), std::string(field) + " must be a boolean");
+    }
+    return it->value().as_bool();
+}
+
+Status RejectUnknownFields(const json::object& obj,
+                           std::initializer_list<std::string_view> allowed) {
+    for (const auto& kv : obj) {
+        if (std::find(allowed.begin(), allowed.end(), kv.key()) == allowed.end()) {
+            return Error::Validation(std::string(kv.key()),
+                                     "Unknown field: " + std::string(kv.key()));
+        }
+    }
+    return {};
+}
+
+void AppendJsonString(std::string& out, std::string_view s) {
+    out += json::serialize(json::string_view(s.data(), s.size()));
+}
+
+}  // namespace tb

@@ -1,0 +1,37 @@
+#pragma once
+// JSON helpers over Boost.JSON: parsing with limits, and typed field access that produces
+// our Error with the failing field's path.
+
+#include <string>
+#include <string_view>
+
+#include <boost/json.hpp>
+
+#include "common/result.h"
+
+namespace tb {
+
+namespace json = boost::json;
+
+struct JsonLimits {
+    size_t max_depth = 64;
+};
+
+// Parses text; malformed JSON or nesting past the limit -> BAD_REQUEST ("Malformed JSON").
+Result<json::value> ParseJson(std::string_view text, const JsonLimits& limits = {});
+
+// The body of a JSON endpoint must be an object -> VALIDATION_ERROR otherwise.
+Result<json::object*> RequireObject(json::value& body);
+
+// Optional typed members: absent or null -> default; a wrong type -> VALIDATION_ERROR naming
+// the field. Unknown members are the caller's to reject (RejectUnknownFields).
+Result<std::string> OptionalString(const json::object& obj, std::string_view field,
+                                   std::string fallback = {});
+Result<std::string> RequiredString(const json::object& obj, std::string_view field);
+Result<bool> OptionalBool(const json::object& obj, std::string_view field, bool fallback);
+Status RejectUnknownFields(const json::object& obj, std::initializer_list<std::string_view> allowed);
+
+// Appends s to out as a JSON string literal (quotes and escapes included).
+void AppendJsonString(std::string& out, std::string_view s);
+
+}  // namespace tb

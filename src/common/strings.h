@@ -1,0 +1,16 @@
+#pragma once
+// Small string helpers (ASCII only: HTTP tokens, emails, config names).
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tb {
+
+std::string_view Trim(std::string_view s);
+std::string ToLower(std::string_view s);
+bool IEquals(std::string_view a, std::string_view b);
+// Splits on `sep`, trimming each piece; empty pieces are dropped.
+std::vector<std::string> SplitTrimmed(std::string_view s, char sep);
+
+}  // namespace tb

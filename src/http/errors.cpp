@@ -1,0 +1,45 @@
+#include "http/errors.h"
+
+#include "common/json.h"
+
+namespace tb::http {
+
+int HttpStatus(ErrorCode code) {
+    switch (code) {
+        case ErrorCode::kBadRequest: return 400;
+        case ErrorCode::kUnauthorized: return 401;
+        case ErrorCode::kQuotaExceeded: return 402;
+        case ErrorCode::kForbidden: return 403;
+        case ErrorCode::kNotFound: return 404;
+        case ErrorCode::kMethodNotAllowed: return 405;
+        case ErrorCode::kConflict: return 409;
+        case ErrorCode::kPreconditionFailed: return 412;
+        case ErrorCode::kPayloadTooLarge: return 413;
+        case ErrorCode::kUnsupportedMediaType: return 415;
+        case ErrorCode::kValidation: return 422;
+        case ErrorCode::kRateLimited: return 429;
+        case ErrorCode::kHeadersTooLarge: return 431;
+        case ErrorCode::kInternal: return 500;
+        case ErrorCode::kUnavailable: return 503;
+    }
+    return 500;
+}
+
+Response ErrorResponse(const Error& error, std::string_view request_id) {
+    json::object err;
+    err["code"] = ErrorCodeName(error.code);
+    err["message"] = error.message;
+    if (!error.details.empty()) err["details"] = error.details;
+    json::object body;
+    body["success"] = false;
+    body["error"] = std::move(err);
+    body["request_id"] = request_id;
+    Response r = Response::Json(HttpStatus(error.code), json::serialize(body));
+    if (error.code == ErrorCode::kUnauthorized) r.headers.Add("WWW-Authenticate", "Bearer");
+    if (error.retry_after_seconds) {
+        r.headers.Add("Retry-After", std::to_string(*error.retry_after_seconds));
+    }
+    return r;
+}
+
+}  // namespace tb::http

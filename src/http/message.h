@@ -1,0 +1,60 @@
+#pragma once
+// Our own request and response types: what handlers above http/ see instead of Beast's.
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tb::http {
+
+enum class Method { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kOther };
+std::string_view MethodName(Method m);
+Method ParseMethod(std::string_view text);
+
+struct Header {
+    std::string name;
+    std::string value;
+};
+
+class Headers {
+public:
+    // The first value of a header (case-insensitive name), or "" when absent.
+    std::string_view Get(std::string_view name) const;
+    bool Has(std::string_view name) const;
+    void Add(std::string name, std::string value) { items_.push_back({std::move(name), std::move(value)}); }
+    // Replaces every header of that name.
+    void Set(std::string_view name, std::string value);
+    const std::vector<Header>& items() const { return items_; }
+
+private:
+    std::vector<Header> items_;
+};
+
+struct Request {
+    Method method = Method::kGet;
+    std::string method_text;  // as sent
+    std::string target;       // as sent: path and query
+    std::string path;         // percent-decoded segments joined by '/'
+    std::vector<std::string> segments;
+    std::string query;  // raw query string, without '?'
+    Headers headers;
+    std::string body;
+    std::string remote_ip;
+    bool keep_alive = true;
+};
+
+struct Response {
+    int status = 200;
+    Headers headers;
+    std::string body;
+    bool close = false;  // close the connection after this response
+
+    static Response Json(int status, std::string body);
+    static Response Text(int status, std::string body);
+    static Response Empty(int status);
+};
+
+inline constexpr std::string_view kJsonContentType = "application/json; charset=utf-8";
+
+}  // namespace tb::http

@@ -1,0 +1,145 @@
+#include "http/pipeline.h"
+
+#include <exception>
+
+#include "common/log.h"
+#include "common/strings.h"
+#include "http/errors.h"
+
+namespace tb::http {
+
+namespace {
+
+// A client's X-Request-ID is kept when it is short and plain, so it can't inject into logs.
+bool SaneRequestId(std::string_view id) {
+    if (id.empty() || id.size() > 128) return false;
+    for (char c : id) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || c == '.' || c == ':';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+bool IsJsonContentType(std::string_view type) {
+    std::string_view media = Trim(type.substr(0, type.find(';')));
+    return IEquals(media, "application/json") || IEquals(media, "application/merge-patch+json");
+}
+
+}  // namespace
+
+Pipeline::Pipeline(const Router& router, Metrics& metrics, const CorsPolicy& cors,
+                   IdGenerator& ids, PipelineOptions options)
+    : router_(router), metrics_(metrics), cors_(cors), ids_(ids), options_(options) {}
+
+std::string Pipeline::RequestId(const Request& request) {
+    std::string_view given = request.headers.Get("x-request-id");
+    return SaneRequestId(given) ? std::string(given) : ids_.Next();
+}
+
+Exchange Pipeline::Prepare(Request& head) {
+    Exchange ex;
+    ex.start = std::chrono::steady_clock::now();
+    metrics_.in_flight().fetch_add(1, std::memory_order_relaxed);
+    if (head.method == Method::kPost) {
+        std::string_view override = head.headers.Get("x-http-method-override");
+        if (!override.empty()) {
+            Method m = ParseMethod(ToLower(override) == "put"      ? "PUT"
+                                   : ToLower(override) == "patch"  ? "PATCH"
+                                   : ToLower(override) == "delete" ? "DELETE"
+                                                                   : "");
+            if (m == Method::kOther) {
+                ex.early_error = Error::BadRequest(
+                    "X-HTTP-Method-Override must be PUT, PATCH or DELETE", "X-HTTP-Method-Override");
+            } else {
+                head.method = m;
+                head.method_text = std::string(MethodName(m));
+            }
+        }
+    }
+    ex.match = router_.Find(head.method, head.segments);
+    ex.body_limit = ex.match.route && ex.match.route->max_body ? ex.match.route->max_body
+                                                               : options_.max_body_bytes;
+    return ex;
+}
+
+Task<Response> Pipeline::Handle(Request& request, Exchange& ex) {
+    std::string request_id = RequestId(request);
+    Response response;
+    try {
+        if (cors_.IsPreflight(request)) {
+            response = cors_.Preflight(request);
+        } else if (ex.early_error) {
+            response = ErrorResponse(*ex.early_error, request_id);
+        } else if (!ex.match.path_exists) {
+            response = ErrorResponse(Error::NotFound("No route for " + request.path), request_id);
+        } else if (!ex.match.route) {
+            Error e;
+            e.code = ErrorCode::kMethodNotAllowed;
+            e.message = "Method " + request.method_text + " not allowed on " + request.path;
+            response = ErrorResponse(e, request_id);
+            response.headers.Add("Allow", ex.match.allow);
+        } else {
+            const Route& route = *ex.match.route;
+            RouteContext ctx;
+            ctx.request_id = request_id;
+            ctx.route = route.path;
+            ctx.params = std::move(ex.match.params);
+            std::optional<Error> body_error;
+            if (route.body == BodyKind::kJson && !request.body.empty()) {
+                if (!IsJsonContentType(request.headers.Get("content-type"))) {
+                    body_error = Error::UnsupportedMediaType(
+                        "Content-Type must be application/json");
+                } else if (auto parsed = ParseJson(request.body); !parsed.ok()) {
+                    body_error = std::move(parsed).error();
+                } else {
+                    ctx.body = std::move(parsed).value();
+                }
+            }
+            if (body_error) {
+                response = ErrorResponse(*body_error, request_id);
+            } else {
+                response = co_await route.handler(request, ctx);
+            }
+        }
+    } catch (const std::exception& e) {
+        log::Error("unhandled exception", {{"request_id", request_id}, {"what", e.what()}});
+        response = ErrorResponse(Error::Internal(e.what()), request_id);
+    }
+    Finish(request, ex, request_id, response);
+    co_return response;
+}
+
+Response Pipeline::Reject(const Request* head, const Error& error) {
+    Exchange ex;
+    ex.start = std::chrono::steady_clock::now();
+    metrics_.in_flight().fetch_add(1, std::memory_order_relaxed);
+    Request empty;
+    const Request& request = head ? *head : empty;
+    std::string request_id = head ? RequestId(*head) : ids_.Next();
+    Response response = ErrorResponse(error, request_id);
+    response.close = true;
+    Finish(request, ex, request_id, response);
+    return response;
+}
+
+void Pipeline::Finish(const Request& request, const Exchange& ex, const std::string& request_id,
+                      Response& response) {
+    response.headers.Add("X-Request-ID", request_id);
+    if (!cors_.IsPreflight(request)) cors_.Decorate(request, response, false);
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - ex.start).count();
+    int route = ex.match.route ? ex.match.route->index : -1;
+    metrics_.Record(route, request.method, response.status, seconds);
+    metrics_.in_flight().fetch_sub(1, std::memory_order_relaxed);
+    if (options_.access_log) {
+        log::Info("request", {{"method", request.method_text},
+                              {"path", request.path},
+                              {"status", response.status},
+                              {"duration_ms", seconds * 1000},
+                              {"request_id", request_id},
+                              {"remote", request.remote_ip}});
+    }
+}
+
+}  // namespace tb::http

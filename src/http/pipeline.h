@@ -1,0 +1,63 @@
+#pragma once
+// The ordered transport pipeline every request passes, in two phases.
+//
+// Prepare (once the header is read, before the body):
+//   1. request id      — first, so every later answer and log line carries it;
+//   2. method override — before routing, since it changes which route matches;
+//   3. route match     — decides the body limit for this route (uploads may raise it).
+// Handle (once the body is read):
+//   4. exception guard — everything below it answers 500 without internals on a bug;
+//   5. CORS preflight  — answered here, before routing: it needs no credentials on any path;
+//   6. 404 / 405       — unknown path, or a method the path does not have (with Allow);
+//   7. JSON body       — 415 for another content type, 400 for malformed JSON;
+//   8. the handler     — whose api layer authenticates, resolves the tenant, rate-limits;
+//   9. response        — X-Request-ID and CORS headers added, metrics and access log written.
+// docs/architecture.md ("Life of a request") follows these steps; keep them in step.
+//
+// Thread safety: Prepare and Handle may run concurrently on any I/O thread.
+
+#include <optional>
+
+#include "common/ids.h"
+#include "http/cors.h"
+#include "http/metrics.h"
+#include "http/router.h"
+
+namespace tb::http {
+
+struct PipelineOptions {
+    size_t max_body_bytes = 10 * 1024 * 1024;
+    bool access_log = true;
+};
+
+struct Exchange {
+    RouteMatch match;
+    size_t body_limit = 0;
+    std::optional<Error> early_error;  // e.g. a bad method override, answered after the body
+    std::chrono::steady_clock::time_point start;
+};
+
+class Pipeline {
+public:
+    Pipeline(const Router& router, Metrics& metrics, const CorsPolicy& cors, IdGenerator& ids,
+             PipelineOptions options);
+
+    Exchange Prepare(Request& head);
+    Task<Response> Handle(Request& request, Exchange& exchange);
+    // An answer for a request the transport refused (framing, limits): same envelope,
+    // request id, metrics and log as any other.
+    Response Reject(const Request* head, const Error& error);
+
+private:
+    void Finish(const Request& request, const Exchange& exchange, const std::string& request_id,
+                Response& response);
+    std::string RequestId(const Request& request);
+
+    const Router& router_;
+    Metrics& metrics_;
+    const CorsPolicy& cors_;
+    IdGenerator& ids_;
+    PipelineOptions options_;
+};
+
+}  // namespace tb::http

@@ -1,0 +1,71 @@
+#pragma once
+// The router: path templates with {named} segments, matched segment by segment (literal
+// segments win over parameters). Knows which methods a path allows, for 405 and its Allow.
+//
+// Thread safety: built before the server starts, then read-only.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/json.h"
+#include "common/task.h"
+#include "http/message.h"
+
+namespace tb::http {
+
+enum class BodyKind {
+    kNone,  // no body expected (one sent is read and ignored)
+    kJson,  // application/json (and merge-patch+json): parsed before the handler runs
+    kRaw,   // anything: the handler reads request.body
+};
+
+struct RouteContext {
+    std::string request_id;
+    std::string_view route;  // the template, e.g. /v1/collections/{name}
+    std::vector<std::pair<std::string_view, std::string>> params;
+    json::value body;  // parsed JSON body for kJson routes (null when the body was empty)
+
+    // A path parameter by name ("" when absent).
+    std::string_view Param(std::string_view name) const;
+};
+
+using Handler = std::function<Task<Response>(Request&, RouteContext&)>;
+
+struct Route {
+    Method method;
+    std::string path;
+    Handler handler;
+    BodyKind body = BodyKind::kNone;
+    size_t max_body = 0;  // 0: the server's limit
+    int index = 0;        // position in the table: metrics label
+};
+
+struct RouteMatch {
+    const Route* route = nullptr;  // null: no route for this method (see path_exists)
+    bool path_exists = false;      // some method matches this path -> 405, not 404
+    std::vector<std::pair<std::string_view, std::string>> params;
+    std::string allow;  // "GET, HEAD, POST" when path_exists
+};
+
+class Router {
+public:
+    Router();
+    ~Router();
+    // Adds a route; returns its index. Aborts on a duplicate (a bug in the route table).
+    int Add(Route route);
+    // segments: the request path's decoded segments. HEAD matches GET routes.
+    RouteMatch Find(Method method, const std::vector<std::string>& segments) const;
+    const std::vector<std::unique_ptr<Route>>& routes() const { return routes_; }
+
+private:
+    struct Node;
+    std::unique_ptr<Node> root_;
+    std::vector<std::unique_ptr<Route>> routes_;
+};
+
+}  // namespace tb::http

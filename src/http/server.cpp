@@ -1,0 +1,293 @@
+#include "http/server.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+
+#include "common/log.h"
+#include "http/framing.h"
+
+namespace tb::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+struct Server::Connection {
+    // Set while the connection waits for the first byte of its next request; only then may
+    // Shutdown close it (on the connection's strand, so there is no race with the session).
+    bool idle = true;
+    std::function<void()> cancel;
+    std::string remote;  // client IP, for logs and (later) rate limits
+};
+
+namespace {
+
+auto Redirect(error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
+
+// Builds our Request from Beast's parsed header; an unparsable target is a 400.
+Status ToRequest(const bhttp::request<bhttp::string_body>& msg, std::string remote, Request& out) {
+    out.method_text = std::string(msg.method_string());
+    out.method = ParseMethod(out.method_text);
+    out.target = std::string(msg.target());
+    auto url = boost::urls::parse_origin_form(out.target);
+    if (!url) return Error::BadRequest("Malformed request target");
+    out.path = std::string(url->path());
+    for (auto seg : url->segments()) out.segments.push_back(seg);
+    if (url->has_query()) out.query = std::string(url->encoded_query());
+    for (const auto& field : msg) {
+        out.headers.Add(std::string(field.name_string()), std::string(field.value()));
+    }
+    out.remote_ip = std::move(remote);
+    out.keep_alive = msg.keep_alive();
+    return {};
+}
+
+template <class Stream>
+Task<error_code> Write(Stream& stream, Response& response, const Request* request, bool keep) {
+    bhttp::response<bhttp::string_body> res;
+    res.result(static_cast<unsigned>(response.status));
+    res.version(11);
+    for (const Header& h : response.headers.items()) res.insert(h.name, h.value);
+    res.keep_alive(keep);
+    res.body() = std::move(response.body);
+    res.prepare_payload();
+    if (request && request->method == Method::kHead) res.body().clear();
+    error_code ec;
+    co_await bhttp::async_write(stream, res, Redirect(ec));
+    co_return ec;
+}
+
+}  // namespace
+
+Server::Server(asio::io_context& ioc, ServerOptions options, Pipeline& pipeline)
+    : ioc_(ioc), options_(std::move(options)), pipeline_(pipeline), acceptor_(ioc) {}
+
+Server::~Server() = default;
+
+Status Server::Listen() {
+    error_code ec;
+    auto address = asio::ip::make_address(options_.host, ec);
+    if (ec) return Error::BadRequest("invalid listen address: " + options_.host);
+    tcp::endpoint endpoint(address, options_.port);
+    if (!options_.tls_cert.empty() || !options_.tls_key.empty()) {
+        tls_.emplace(asio::ssl::context::tls_server);
+        tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                          asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                          asio::ssl::context::no_tlsv1_1);
+        tls_->use_certificate_chain_file(options_.tls_cert, ec);
+        if (ec) return Error::BadRequest("tls.cert: cannot load " + options_.tls_cert);
+        tls_->use_private_key_file(options_.tls_key, asio::ssl::context::pem, ec);
+        if (ec) return Error::BadRequest("tls.key: cannot load " + options_.tls_key);
+    }
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+        return Error::Unavailable("cannot listen on " + options_.host + ":" +
+                                  std::to_string(options_.port) + ": " + ec.message());
+    }
+    bound_port_ = acceptor_.local_endpoint().port();
+    return {};
+}
+
+void Server::Start() { asio::co_spawn(acceptor_.get_executor(), AcceptLoop(), asio::detached); }
+
+Task<void> Server::AcceptLoop() {
+    while (!draining_) {
+        error_code ec;
+        tcp::socket socket = co_await acceptor_.async_accept(asio::make_strand(ioc_), Redirect(ec));
+        if (ec) {
+            if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
+            continue;  // e.g. EMFILE: keep serving the connections we have
+        }
+        socket.set_option(tcp::no_delay(true), ec);
+        auto executor = socket.get_executor();
+        asio::co_spawn(executor, ServeConnection(std::move(socket)), asio::detached);
+    }
+}
+
+size_t Server::open_connections() const {
+    std::lock_guard lock(mu_);
+    return conns_.size();
+}
+
+void Server::Shutdown() {
+    if (draining_.exchange(true)) return;
+    asio::post(acceptor_.get_executor(), [this] {
+        error_code ec;
+        acceptor_.close(ec);
+    });
+    std::lock_guard lock(mu_);
+    for (auto& [id, weak] : conns_) {
+        if (auto conn = weak.lock(); conn && conn->cancel) conn->cancel();
+    }
+}
+
+Task<void> Server::ServeConnection(tcp::socket socket) {
+    auto conn = std::make_shared<Connection>();
+    uint64_t id;
+    {
+        std::lock_guard lock(mu_);
+        id = next_id_++;
+        conns_[id] = conn;
+    }
+    error_code ec;
+    auto remote = socket.remote_endpoint(ec);
+    std::string remote_ip = ec ? std::string() : remote.address().to_string();
+    auto executor = socket.get_executor();
+    beast::tcp_stream tcp_stream(std::move(socket));
+    // Closing is posted to the connection's strand and only touches an idle connection.
+    auto set_cancel = [&](beast::tcp_stream* s) {
+        std::lock_guard lock(mu_);
+        conn->cancel = [executor, weak = std::weak_ptr<Connection>(conn), s] {
+            asio::post(executor, [weak, s] {
+                if (auto c = weak.lock(); c && c->idle) s->cancel();
+            });
+        };
+    };
+    set_cancel(&tcp_stream);
+    try {
+        if (tls_) {
+            asio::ssl::stream<beast::tcp_stream> stream(std::move(tcp_stream), *tls_);
+            auto* lowest = &beast::get_lowest_layer(stream);
+            set_cancel(lowest);  // the TCP stream now lives inside the TLS stream
+            lowest->expires_after(options_.header_timeout);
+            co_await stream.async_handshake(asio::ssl::stream_base::server, Redirect(ec));
+            if (!ec) {
+                conn->remote = remote_ip;
+                co_await ServeRequests(stream, *conn);
+                lowest->expires_after(std::chrono::seconds(2));
+                co_await stream.async_shutdown(Redirect(ec));
+            }
+        } else {
+            conn->remote = remote_ip;
+            co_await ServeRequests(tcp_stream, *conn);
+            tcp_stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+        }
+    } catch (const std::exception& e) {
+        log::Error("connection error", {{"what", e.what()}});
+    }
+    {
+        std::lock_guard lock(mu_);
+        conns_.erase(id);
+    }
+}
+
+template <class Stream>
+Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
+    auto& lowest = beast::get_lowest_layer(stream);
+    beast::flat_buffer buffer;
+    error_code ec;
+    while (true) {
+        // 1. Wait for the next request (idle timeout); only now may a shutdown close us.
+        if (buffer.size() == 0) {
+            conn.idle = true;
+            if (draining_) co_return;
+            lowest.expires_after(options_.idle_timeout);
+            size_t n = co_await stream.async_read_some(buffer.prepare(4096), Redirect(ec));
+            conn.idle = false;
+            if (ec) co_return;
+            buffer.commit(n);
+        }
+        conn.idle = false;
+
+        // 2. Read the whole header block under the header timeout.
+        lowest.expires_after(options_.header_timeout);
+        size_t header_end = std::string_view::npos;
+        while (true) {
+            std::string_view data(static_cast<const char*>(buffer.data().data()), buffer.size());
+            size_t skip = data.find_first_not_of("\r\n");  // stray CRLFs between requests
+            if (skip == std::string_view::npos) skip = data.size();
+            if (skip > 0) {
+                buffer.consume(skip);
+                data.remove_prefix(skip);
+            }
+            header_end = data.find("\r\n\r\n");
+            if (header_end != std::string_view::npos || data.size() > options_.max_header_bytes) break;
+            size_t n = co_await stream.async_read_some(buffer.prepare(4096), Redirect(ec));
+            if (ec) co_return;  // timed out or gone: drop the connection
+            buffer.commit(n);
+        }
+        if (header_end == std::string_view::npos || header_end + 4 > options_.max_header_bytes) {
+            Error e;
+            e.code = ErrorCode::kHeadersTooLarge;
+            e.message = "Request header fields too large";
+            Response r = pipeline_.Reject(nullptr, e);
+            co_await Write(stream, r, nullptr, false);
+            co_return;
+        }
+        std::string_view block(static_cast<const char*>(buffer.data().data()), header_end + 4);
+
+        // 3. Framing checks by our code, then Beast's parser on the same bytes.
+        if (Status framing = CheckFraming(block); !framing.ok()) {
+            Response r = pipeline_.Reject(nullptr, framing.error());
+            co_await Write(stream, r, nullptr, false);
+            co_return;
+        }
+        bhttp::request_parser<bhttp::string_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+        parser.eager(false);
+        size_t used = parser.put(asio::buffer(block.data(), block.size()), ec);
+        if (ec || !parser.is_header_done()) {
+            Response r = pipeline_.Reject(nullptr, Error::BadRequest("Malformed request"));
+            co_await Write(stream, r, nullptr, false);
+            co_return;
+        }
+        buffer.consume(used);
+        Request request;
+        if (Status s = ToRequest(parser.get(), conn.remote, request); !s.ok()) {
+            Response r = pipeline_.Reject(&request, s.error());
+            co_await Write(stream, r, &request, false);
+            co_return;
+        }
+        Exchange exchange = pipeline_.Prepare(request);
+
+        // 4. The body, under the route's limit and the body timeout.
+        auto length = parser.content_length();
+        if (length && *length > exchange.body_limit) {
+            Response r = pipeline_.Reject(&request, Error::PayloadTooLarge());
+            co_await Write(stream, r, &request, false);
+            co_return;
+        }
+        parser.body_limit(exchange.body_limit);
+        if (!parser.is_done()) {
+            lowest.expires_after(options_.body_timeout);
+            co_await bhttp::async_read(stream, buffer, parser, Redirect(ec));
+            if (ec == bhttp::error::body_limit) {
+                Response r = pipeline_.Reject(&request, Error::PayloadTooLarge());
+                co_await Write(stream, r, &request, false);
+                co_return;
+            }
+            if (ec == beast::error::timeout || ec == asio::error::eof ||
+                ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted) {
+                co_return;
+            }
+            if (ec) {
+                Response r = pipeline_.Reject(&request, Error::BadRequest("Malformed request body"));
+                co_await Write(stream, r, &request, false);
+                co_return;
+            }
+        }
+        request.body = std::move(parser.get().body());
+
+        // 5. Handle and answer.
+        Response response = co_await pipeline_.Handle(request, exchange);
+        bool keep = request.keep_alive && !response.close && !draining_;
+        lowest.expires_after(options_.body_timeout);
+        ec = co_await Write(stream, response, &request, keep);
+        if (ec || !keep) co_return;
+    }
+}
+
+}  // namespace tb::http

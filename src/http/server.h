@@ -1,0 +1,75 @@
+#pragma once
+// The HTTP/1.1 server: Beast over Asio, one coroutine per connection, keep-alive, limits and
+// timeouts, optional TLS, graceful shutdown. Requests go through the Pipeline.
+//
+// Timeouts: idle_timeout waits for the first byte of a request on a kept-alive connection;
+// header_timeout bounds the whole header block from then on (a slow-loris client that
+// trickles bytes is dropped when it passes); body_timeout bounds reading the body and writing
+// the response.
+//
+// Thread safety: each connection runs on its own strand; Shutdown may be called from any
+// thread.
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "common/result.h"
+#include "http/pipeline.h"
+
+namespace tb::http {
+
+struct ServerOptions {
+    std::string host = "0.0.0.0";
+    uint16_t port = 8080;
+    std::chrono::milliseconds header_timeout{10'000};
+    std::chrono::milliseconds body_timeout{30'000};
+    std::chrono::milliseconds idle_timeout{60'000};
+    size_t max_header_bytes = 16 * 1024;
+    std::string tls_cert;  // PEM files; TLS is on when both are set
+    std::string tls_key;
+};
+
+class Server {
+public:
+    Server(boost::asio::io_context& ioc, ServerOptions options, Pipeline& pipeline);
+    ~Server();
+
+    // Binds and listens; an error names the address when it is taken or invalid.
+    Status Listen();
+    uint16_t port() const { return bound_port_; }
+    void Start();
+    // Stops accepting at once, closes idle connections, lets requests in flight finish
+    // (their connections close after the response).
+    void Shutdown();
+    size_t open_connections() const;
+
+private:
+    struct Connection;
+    Task<void> AcceptLoop();
+    Task<void> ServeConnection(boost::asio::ip::tcp::socket socket);
+    template <class Stream>
+    Task<void> ServeRequests(Stream& stream, Connection& conn);
+
+    boost::asio::io_context& ioc_;
+    ServerOptions options_;
+    Pipeline& pipeline_;
+    std::optional<boost::asio::ssl::context> tls_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+    uint16_t bound_port_ = 0;
+    std::atomic<bool> draining_{false};
+
+    mutable std::mutex mu_;
+    uint64_t next_id_ = 0;                                            // guarded by mu_
+    std::unordered_map<uint64_t, std::weak_ptr<Connection>> conns_;  // guarded by mu_
+};
+
+}  // namespace tb::http

@@ -1,0 +1,58 @@
+#pragma once
+// The Database interface: asynchronous, awaitable statements and transactions over SQLite or
+// PostgreSQL. Library errors become our Error inside the drivers.
+//
+// Thread safety: a Database is safe to use from every I/O thread at once. A Session handed to
+// a transaction function belongs to that function only.
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "common/task.h"
+#include "storage/dialect.h"
+#include "storage/value.h"
+
+namespace tb::storage {
+
+// Something that runs statements: the database itself or one open transaction.
+class Session {
+public:
+    virtual ~Session() = default;
+    // Runs one statement and returns its rows. On the Database (outside a transaction) the
+    // statement must not write: writes go through Execute or Transaction.
+    virtual Task<Result<Rows>> Query(std::string_view sql, Params params = {}) = 0;
+    // Runs one statement; returns the number of rows it changed.
+    virtual Task<Result<int64_t>> Execute(std::string_view sql, Params params = {}) = 0;
+    // Runs several statements without parameters (migrations).
+    virtual Task<Status> ExecuteScript(std::string_view sql) = 0;
+};
+
+struct DatabaseStats {
+    int64_t pool_connections = 0;  // open connections
+    int64_t pool_idle = 0;         // of which idle
+    int64_t writer_queue = 0;      // transactions waiting for the writer (SQLite) or a connection
+};
+
+using TransactionFn = std::function<Task<Status>(Session&)>;
+
+class Database : public Session {
+public:
+    // Runs fn inside one transaction: committed when fn returns ok and the commit succeeds,
+    // rolled back otherwise; the result is fn's error, or the commit's.
+    // REQUIRES: fn awaits nothing but statements on the Session it is given. fn is taken by
+    // reference: await the call at once (GCC 12 destroys by-value std::function parameters of
+    // coroutines twice).
+    virtual Task<Status> Transaction(const TransactionFn& fn) = 0;
+    virtual const Dialect& dialect() const = 0;
+    // Answers ok when the database answers a trivial query.
+    virtual Task<Status> Ping() = 0;
+    virtual DatabaseStats Stats() const = 0;
+    // A consistent copy of the whole database into `path` while it is in use.
+    virtual Status Backup(const std::string& path) = 0;
+    // Finishes queued work and closes every connection. Idempotent.
+    virtual void Close() = 0;
+};
+
+}  // namespace tb::storage

@@ -1,0 +1,54 @@
+#pragma once
+// One PostgreSQL connection driven asynchronously: libpq in non-blocking mode, its socket
+// watched by Asio, so waiting for the server never blocks an I/O thread.
+//
+// Thread safety: used by one coroutine at a time (the pool hands it out).
+
+#include <libpq-fe.h>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/task.h"
+#include "storage/value.h"
+
+namespace tb::storage {
+
+class PgConnection {
+public:
+    static Task<Result<std::unique_ptr<PgConnection>>> Connect(boost::asio::any_io_executor ex,
+                                                               std::string conninfo);
+    ~PgConnection();
+    PgConnection(const PgConnection&) = delete;
+    PgConnection& operator=(const PgConnection&) = delete;
+
+    // `?` placeholders, numbered for PostgreSQL here.
+    Task<Result<Rows>> Query(std::string_view sql, const Params& params);
+    Task<Result<int64_t>> Execute(std::string_view sql, const Params& params);
+    Task<Status> Script(std::string_view sql);
+    // True once the connection failed; the pool then drops it.
+    bool broken() const;
+
+private:
+    PgConnection(boost::asio::any_io_executor ex, PGconn* conn);
+    Task<Status> Flush();
+    // Reads every result of the statement sent; the caller owns (PQclear) them.
+    Task<Result<std::vector<PGresult*>>> ReadResults();
+    Task<Result<std::vector<PGresult*>>> Send(std::string_view sql, const Params& params);
+    Status ResetDescriptor();
+    Error ConnectionError(std::string_view what);
+
+    boost::asio::any_io_executor ex_;
+    PGconn* conn_;
+    boost::asio::posix::stream_descriptor socket_;
+    bool failed_ = false;
+};
+
+// Rewrites `?` placeholders to $1, $2, … (outside quoted strings and identifiers).
+std::string NumberPlaceholders(std::string_view sql);
+
+}  // namespace tb::storage

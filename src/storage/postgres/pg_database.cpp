@@ -1,0 +1,176 @@
+#include "storage/postgres/pg_database.h"
+
+#include "common/await_callback.h"
+
+namespace tb::storage {
+
+namespace {
+
+class PostgresDialect final : public Dialect {
+public:
+    std::string_view Name() const override { return "postgres"; }
+    // Several nodes may start at once; the first to take this lock migrates, the others wait
+    // and then find the versions recorded. Released at the end of the transaction.
+    std::string_view MigrationLockStatement() const override {
+        return "SELECT pg_advisory_xact_lock(727376)";
+    }
+    std::string_view BinaryCollation() const override { return "COLLATE \"C\""; }
+};
+
+const PostgresDialect kDialect;
+
+class PgSession final : public Session {
+public:
+    explicit PgSession(PgConnection& conn) : conn_(conn) {}
+    Task<Result<Rows>> Query(std::string_view sql, Params params) override {
+        co_return co_await conn_.Query(sql, params);
+    }
+    Task<Result<int64_t>> Execute(std::string_view sql, Params params) override {
+        co_return co_await conn_.Execute(sql, params);
+    }
+    Task<Status> ExecuteScript(std::string_view sql) override {
+        co_return co_await conn_.Script(sql);
+    }
+
+private:
+    PgConnection& conn_;
+};
+
+}  // namespace
+
+// Gives the connection back to the pool (or drops it when broken) at scope exit.
+class PgDatabase::Lease {
+public:
+    Lease(PgDatabase& db, Conn conn) : db_(db), conn_(std::move(conn)) {}
+    ~Lease() { db_.Release(std::move(conn_)); }
+    PgConnection& operator*() { return *conn_; }
+    PgConnection* operator->() { return conn_.get(); }
+
+private:
+    PgDatabase& db_;
+    Conn conn_;
+};
+
+PgDatabase::PgDatabase(boost::asio::any_io_executor ex, PostgresOptions options)
+    : ex_(std::move(ex)), options_(std::move(options)) {}
+
+PgDatabase::~PgDatabase() { Close(); }
+
+const Dialect& PgDatabase::dialect() const { return kDialect; }
+
+Task<Result<PgDatabase::Conn>> PgDatabase::Acquire() {
+    bool connect = false;
+    {
+        std::lock_guard lock(mu_);
+        if (closed_) co_return Error::Unavailable("Database unavailable", "postgres: closed");
+        if (!idle_.empty()) {
+            Conn c = std::move(idle_.back());
+            idle_.pop_back();
+            co_return c;
+        }
+        if (total_ < options_.pool_size) {
+            ++total_;
+            connect = true;
+        }
+    }
+    if (!connect) {
+        // Wait for Release to hand over a connection, or a free slot (nullptr) to connect in.
+        auto enqueue = [this](std::function<void(Conn)> resume) {
+            std::lock_guard lock(mu_);
+            waiters_.push_back(std::move(resume));
+        };
+        Conn handed = co_await AwaitCallback<Conn>(std::move(enqueue));
+        if (handed) co_return handed;
+        std::lock_guard lock(mu_);
+        if (closed_) {
+            --total_;
+            co_return Error::Unavailable("Database unavailable", "postgres: closed");
+        }
+    }
+    auto conn = co_await PgConnection::Connect(ex_, options_.url);
+    if (!conn.ok()) Release(nullptr);  // give the reserved slot back
+    co_return conn;
+}
+
+void PgDatabase::Release(Conn conn) {
+    std::function<void(Conn)> waiter;
+    {
+        std::lock_guard lock(mu_);
+        if (conn && (conn->broken() || closed_)) conn.reset();
+        if (!conn) --total_;
+        if (!waiters_.empty() && !closed_) {
+            waiter = std::move(waiters_.front());
+            waiters_.pop_front();
+            if (!conn) ++total_;  // the slot passes to the waiter, which connects
+        } else if (conn) {
+            idle_.push_back(std::move(conn));
+            return;
+        }
+    }
+    if (waiter) waiter(std::move(conn));
+}
+
+Task<Result<Rows>> PgDatabase::Query(std::string_view sql, Params params) {
+    TB_CO_ASSIGN_OR_RETURN(Conn conn, co_await Acquire());
+    Lease lease(*this, std::move(conn));
+    co_return co_await lease->Query(sql, params);
+}
+
+Task<Result<int64_t>> PgDatabase::Execute(std::string_view sql, Params params) {
+    TB_CO_ASSIGN_OR_RETURN(Conn conn, co_await Acquire());
+    Lease lease(*this, std::move(conn));
+    co_return co_await lease->Execute(sql, params);
+}
+
+Task<Status> PgDatabase::ExecuteScript(std::string_view sql) {
+    TB_CO_ASSIGN_OR_RETURN(Conn conn, co_await Acquire());
+    Lease lease(*this, std::move(conn));
+    co_return co_await lease->Script(sql);
+}
+
+Task<Status> PgDatabase::Transaction(const TransactionFn& fn) {
+    TB_CO_ASSIGN_OR_RETURN(Conn conn, co_await Acquire());
+    Lease lease(*this, std::move(conn));
+    TB_CO_RETURN_IF_ERROR(co_await lease->Script("BEGIN"));
+    PgSession session(*lease);
+    Status result = co_await fn(session);
+    if (result.ok()) {
+        Status commit = co_await lease->Script("COMMIT");
+        if (commit.ok()) co_return result;
+        result = std::move(commit);
+    }
+    if (!lease->broken()) (void)co_await lease->Script("ROLLBACK");
+    co_return result;
+}
+
+Task<Status> PgDatabase::Ping() {
+    TB_CO_ASSIGN_OR_RETURN(Rows rows, co_await Query("SELECT 1", {}));
+    if (rows.size() != 1) co_return Error::Unavailable("Database unavailable", "ping: no row");
+    co_return Status{};
+}
+
+DatabaseStats PgDatabase::Stats() const {
+    std::lock_guard lock(mu_);
+    return DatabaseStats{static_cast<int64_t>(total_), static_cast<int64_t>(idle_.size()),
+                         static_cast<int64_t>(waiters_.size())};
+}
+
+Status PgDatabase::Backup(const std::string&) {
+    return Error::BadRequest(
+        "backup is for the embedded SQLite database; back up PostgreSQL with pg_dump");
+}
+
+void PgDatabase::Close() {
+    std::deque<std::function<void(Conn)>> waiters;
+    {
+        std::lock_guard lock(mu_);
+        if (closed_) return;
+        closed_ = true;
+        idle_.clear();
+        waiters.swap(waiters_);
+    }
+    // Waiters get a null connection: they try to connect, see closed_ at the next Acquire.
+    for (auto& w : waiters) w(nullptr);
+}
+
+}  // namespace tb::storage

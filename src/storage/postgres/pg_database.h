@@ -1,0 +1,59 @@
+#pragma once
+// The PostgreSQL backend: a bounded pool of asynchronous connections (pg_connection.h).
+// A caller that finds the pool exhausted waits for a connection to come back instead of
+// opening more than pool_size.
+//
+// Thread safety: every public method is safe from any thread; the pool is guarded by mu_.
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "storage/database.h"
+#include "storage/migration.h"
+#include "storage/postgres/pg_connection.h"
+
+namespace tb::storage {
+
+struct PostgresOptions {
+    std::string url;  // postgres://user:pass@host:port/db
+    size_t pool_size = 16;
+};
+
+class PgDatabase final : public Database {
+public:
+    PgDatabase(boost::asio::any_io_executor ex, PostgresOptions options);
+    ~PgDatabase() override;
+
+    Task<Result<Rows>> Query(std::string_view sql, Params params) override;
+    Task<Result<int64_t>> Execute(std::string_view sql, Params params) override;
+    Task<Status> ExecuteScript(std::string_view sql) override;
+    Task<Status> Transaction(const TransactionFn& fn) override;
+    const Dialect& dialect() const override;
+    Task<Status> Ping() override;
+    DatabaseStats Stats() const override;
+    Status Backup(const std::string& path) override;
+    void Close() override;
+
+private:
+    using Conn = std::unique_ptr<PgConnection>;
+    class Lease;
+    Task<Result<Conn>> Acquire();
+    void Release(Conn conn);
+
+    boost::asio::any_io_executor ex_;
+    PostgresOptions options_;
+    mutable std::mutex mu_;
+    std::vector<Conn> idle_;                           // guarded by mu_
+    size_t total_ = 0;                                 // guarded by mu_: idle + leased + connecting
+    std::deque<std::function<void(Conn)>> waiters_;    // guarded by mu_
+    bool closed_ = false;                              // guarded by mu_
+};
+
+std::span<const Migration> PostgresMigrations();
+
+}  // namespace tb::storage

@@ -1,0 +1,146 @@
+#include "storage/sqlite/sqlite_connection.h"
+
+#include <string>
+
+namespace tb::storage {
+
+namespace {
+constexpr size_t kMaxCached = 512;
+}
+
+Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path,
+                                                                 Mode mode) {
+    sqlite3* db = nullptr;
+    int flags = SQLITE_OPEN_NOMUTEX | (mode == Mode::kReadOnly
+                                           ? SQLITE_OPEN_READONLY
+                                           : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+    if (rc != SQLITE_OK) {
+        std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+        sqlite3_close(db);
+        return Error::Unavailable("Database unavailable", "sqlite open " + path + ": " + msg);
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, 5000);
+    return std::unique_ptr<SqliteConnection>(new SqliteConnection(db));
+}
+
+SqliteConnection::~SqliteConnection() {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close(db_);
+}
+
+Error SqliteConnection::ToError(int rc, std::string_view what) const {
+    std::string detail = std::string(what) + ": " + sqlite3_errmsg(db_);
+    switch (rc) {
+        case SQLITE_CONSTRAINT_UNIQUE:
+        case SQLITE_CONSTRAINT_PRIMARYKEY: {
+            Error e = Error::Conflict("Already exists");
+            e.internal = detail;
+            return e;
+        }
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+        case SQLITE_FULL:
+        case SQLITE_IOERR:
+        case SQLITE_CANTOPEN:
+            return Error::Unavailable("Database unavailable", detail);
+        default:
+            if ((rc & 0xFF) == SQLITE_IOERR) return Error::Unavailable("Database unavailable", detail);
+            return Error::Internal(detail);
+    }
+}
+
+Result<sqlite3_stmt*> SqliteConnection::Prepare(std::string_view sql, const Params& params) {
+    std::string key(sql);
+    sqlite3_stmt* stmt = nullptr;
+    if (auto it = cache_.find(key); it != cache_.end()) {
+        stmt = it->second;
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+    } else {
+        int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                    SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+        if (rc != SQLITE_OK) return ToError(rc, "prepare");
+        if (cache_.size() >= kMaxCached) {
+            for (auto& [s, old] : cache_) sqlite3_finalize(old);
+            cache_.clear();
+        }
+        cache_.emplace(std::move(key), stmt);
+    }
+    if (static_cast<size_t>(sqlite3_bind_parameter_count(stmt)) != params.size()) {
+        return Error::Internal("parameter count mismatch for: " + std::string(sql));
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+        int idx = static_cast<int>(i + 1);
+        const Value& v = params[i];
+        int rc = SQLITE_OK;
+        if (auto* n = std::get_if<int64_t>(&v)) {
+            rc = sqlite3_bind_int64(stmt, idx, *n);
+        } else if (auto* d = std::get_if<double>(&v)) {
+            rc = sqlite3_bind_double(stmt, idx, *d);
+        } else if (auto* s = std::get_if<std::string>(&v)) {
+            rc = sqlite3_bind_text(stmt, idx, s->data(), static_cast<int>(s->size()), SQLITE_STATIC);
+        } else {
+            rc = sqlite3_bind_null(stmt, idx);
+        }
+        if (rc != SQLITE_OK) return ToError(rc, "bind");
+    }
+    return stmt;
+}
+
+Result<Rows> SqliteConnection::Query(std::string_view sql, const Params& params) {
+    TB_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql, params));
+    Rows out;
+    int ncol = sqlite3_column_count(stmt);
+    out.columns.reserve(ncol);
+    for (int c = 0; c < ncol; ++c) out.columns.emplace_back(sqlite3_column_name(stmt, c));
+    while (true) {
+        int rc = sqlite3_step(stmt);
+        if (rc == SQLITE_DONE) break;
+        if (rc != SQLITE_ROW) {
+            Error e = ToError(rc, "step");
+            sqlite3_reset(stmt);
+            return e;
+        }
+        std::vector<Value>& row = out.rows.emplace_back();
+        row.reserve(ncol);
+        for (int c = 0; c < ncol; ++c) {
+            switch (sqlite3_column_type(stmt, c)) {
+                case SQLITE_INTEGER: row.emplace_back(int64_t{sqlite3_column_int64(stmt, c)}); break;
+                case SQLITE_FLOAT: row.emplace_back(sqlite3_column_double(stmt, c)); break;
+                case SQLITE_NULL: row.emplace_back(kNull); break;
+                default: {
+                    auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+                    row.emplace_back(std::string(text, sqlite3_column_bytes(stmt, c)));
+                }
+            }
+        }
+    }
+    sqlite3_reset(stmt);
+    return out;
+}
+
+Result<int64_t> SqliteConnection::Execute(std::string_view sql, const Params& params) {
+    TB_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql, params));
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    }
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) return ToError(rc, "step");
+    return int64_t{sqlite3_changes64(db_)};
+}
+
+Status SqliteConnection::Script(std::string_view sql) {
+    std::string text(sql);
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+        std::string msg = err ? err : sqlite3_errstr(rc);
+        sqlite3_free(err);
+        return Error::Internal("sqlite script: " + msg);
+    }
+    return {};
+}
+
+}  // namespace tb::storage

@@ -1,0 +1,250 @@
+#include "storage/sqlite/sqlite_database.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "common/await_callback.h"
+#include "storage/migration.h"
+
+namespace tb::storage {
+
+namespace {
+
+class SqliteDialect final : public Dialect {
+public:
+    std::string_view Name() const override { return "sqlite"; }
+    std::string_view MigrationLockStatement() const override { return {}; }
+    std::string_view BinaryCollation() const override { return "COLLATE BINARY"; }
+};
+
+const SqliteDialect kDialect;
+
+// A Session over one connection, used synchronously: every call completes before it returns,
+// so a transaction coroutine over it never suspends.
+class ConnectionSession final : public Session {
+public:
+    explicit ConnectionSession(SqliteConnection& conn) : conn_(conn) {}
+    Task<Result<Rows>> Query(std::string_view sql, Params params) override {
+        co_return conn_.Query(sql, params);
+    }
+    Task<Result<int64_t>> Execute(std::string_view sql, Params params) override {
+        co_return conn_.Execute(sql, params);
+    }
+    Task<Status> ExecuteScript(std::string_view sql) override { co_return conn_.Script(sql); }
+
+private:
+    SqliteConnection& conn_;
+};
+
+}  // namespace
+
+// Returns a reader to the pool when it goes out of scope.
+class SqliteDatabase::ReaderLease {
+public:
+    ReaderLease(SqliteDatabase& db, std::unique_ptr<SqliteConnection> conn)
+        : db_(db), conn_(std::move(conn)) {}
+    ~ReaderLease() { db_.ReleaseReader(std::move(conn_)); }
+    SqliteConnection& operator*() { return *conn_; }
+    SqliteConnection* operator->() { return conn_.get(); }
+
+private:
+    SqliteDatabase& db_;
+    std::unique_ptr<SqliteConnection> conn_;
+};
+
+Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const SqliteOptions& options) {
+    if (options.synchronous != "FULL" && options.synchronous != "NORMAL" &&
+        options.synchronous != "OFF") {
+        return Error::BadRequest("sqlite.synchronous must be FULL, NORMAL or OFF");
+    }
+    std::unique_ptr<SqliteDatabase> db(new SqliteDatabase(options));
+    TB_ASSIGN_OR_RETURN(db->writer_,
+                        SqliteConnection::Open(options.path, SqliteConnection::Mode::kReadWrite));
+    TB_RETURN_IF_ERROR(db->writer_->Script("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;"
+                                           "PRAGMA synchronous=" + options.synchronous + ";"));
+    db->writer_thread_ = std::thread([raw = db.get()] { raw->WriterLoop(); });
+    return db;
+}
+
+SqliteDatabase::~SqliteDatabase() { Close(); }
+
+const Dialect& SqliteDatabase::dialect() const { return kDialect; }
+
+Result<std::unique_ptr<SqliteConnection>> SqliteDatabase::AcquireReader() {
+    {
+        std::lock_guard lock(pool_mu_);
+        if (!idle_readers_.empty()) {
+            auto conn = std::move(idle_readers_.back());
+            idle_readers_.pop_back();
+            return conn;
+        }
+    }
+    if (closed_) return Error::Unavailable("Database unavailable", "sqlite: closed");
+    TB_ASSIGN_OR_RETURN(auto conn,
+                        SqliteConnection::Open(options_.path, SqliteConnection::Mode::kReadOnly));
+    TB_RETURN_IF_ERROR(conn->Script("PRAGMA mmap_size=268435456; PRAGMA foreign_keys=ON;"));
+    ++open_readers_;
+    return conn;
+}
+
+void SqliteDatabase::ReleaseReader(std::unique_ptr<SqliteConnection> conn) {
+    if (!conn) return;
+    std::lock_guard lock(pool_mu_);
+    idle_readers_.push_back(std::move(conn));
+}
+
+Task<Result<Rows>> SqliteDatabase::Query(std::string_view sql, Params params) {
+    TB_CO_ASSIGN_OR_RETURN(auto conn, AcquireReader());
+    ReaderLease lease(*this, std::move(conn));
+    co_return lease->Query(sql, params);
+}
+
+Task<Result<int64_t>> SqliteDatabase::Execute(std::string_view sql, Params params) {
+    int64_t changed = 0;
+    std::string text(sql);  // the caller's view may not outlive the hop to the writer
+    TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        auto r = co_await tx.Execute(text, std::move(params));
+        if (!r.ok()) co_return std::move(r).error();
+        changed = *r;
+        co_return Status{};
+    };
+    Status s = co_await Transaction(fn);
+    if (!s.ok()) co_return std::move(s).error();
+    co_return changed;
+}
+
+Task<Status> SqliteDatabase::ExecuteScript(std::string_view sql) {
+    std::string text(sql);
+    TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        co_return co_await tx.ExecuteScript(text);
+    };
+    co_return co_await Transaction(fn);
+}
+
+Task<Status> SqliteDatabase::Transaction(const TransactionFn& fn) {
+    // Named, not a temporary inside the co_await: GCC 12 destroys such temporaries twice.
+    auto submit = [this, &fn](std::function<void(Status)> resume) {
+        {
+            std::lock_guard lock(queue_mu_);
+            if (!stopping_) {
+                queue_.push_back(Job{fn, std::move(resume)});
+                queue_depth_ = static_cast<int64_t>(queue_.size());
+                queue_cv_.notify_one();
+                return;
+            }
+        }
+        resume(Error::Unavailable("Database unavailable", "sqlite: writer stopped"));
+    };
+    Status result = co_await AwaitCallback<Status>(std::move(submit));
+    co_return result;
+}
+
+void SqliteDatabase::WriterLoop() {
+    while (true) {
+        std::vector<Job> batch;
+        {
+            std::unique_lock lock(queue_mu_);
+            queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+            if (queue_.empty()) break;  // stopping, and everything queued is done
+            while (!queue_.empty() && batch.size() < options_.max_batch) {
+                batch.push_back(std::move(queue_.front()));
+                queue_.pop_front();
+            }
+            queue_depth_ = static_cast<int64_t>(queue_.size());
+        }
+        RunBatch(batch);
+    }
+}
+
+void SqliteDatabase::RunBatch(std::vector<Job>& batch) {
+    static const Params kNone;
+    std::vector<Status> results;
+    results.reserve(batch.size());
+    Status begin = [&]() -> Status {
+        TB_ASSIGN_OR_RETURN(auto n, writer_->Execute("BEGIN IMMEDIATE", kNone));
+        (void)n;
+        return {};
+    }();
+    if (!begin.ok()) {
+        for (Job& job : batch) job.done(begin);
+        return;
+    }
+    boost::asio::io_context ctx(1);
+    ConnectionSession session(*writer_);
+    for (Job& job : batch) {
+        (void)writer_->Execute("SAVEPOINT tb_tx", kNone);
+        std::optional<Status> out;
+        boost::asio::co_spawn(ctx, job.fn(session), [&](std::exception_ptr e, Status s) {
+            out = e ? Status(Error::Internal("exception in a transaction")) : std::move(s);
+        });
+        ctx.restart();
+        ctx.run();
+        // A transaction that awaited anything but its session breaks the contract in
+        // database.h; it would hold the writer forever, so stop loudly.
+        if (!out) std::abort();
+        if (out->ok()) {
+            (void)writer_->Execute("RELEASE tb_tx", kNone);
+        } else {
+            (void)writer_->Execute("ROLLBACK TO tb_tx", kNone);
+            (void)writer_->Execute("RELEASE tb_tx", kNone);
+        }
+        results.push_back(std::move(*out));
+    }
+    auto commit = writer_->Execute("COMMIT", kNone);
+    if (!commit.ok()) {
+        (void)writer_->Execute("ROLLBACK", kNone);
+        for (Status& s : results) {
+            if (s.ok()) s = commit.error();
+        }
+    }
+    for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+}
+
+Task<Status> SqliteDatabase::Ping() {
+    TB_CO_ASSIGN_OR_RETURN(Rows rows, co_await Query("SELECT 1", {}));
+    if (rows.size() != 1) co_return Error::Unavailable("Database unavailable", "ping: no row");
+    co_return Status{};
+}
+
+DatabaseStats SqliteDatabase::Stats() const {
+    DatabaseStats s;
+    std::lock_guard lock(pool_mu_);
+    s.pool_connections = open_readers_.load() + 1;
+    s.pool_idle = static_cast<int64_t>(idle_readers_.size());
+    s.writer_queue = queue_depth_.load();
+    return s;
+}
+
+Status SqliteDatabase::Backup(const std::string& path) {
+    TB_ASSIGN_OR_RETURN(auto src,
+                        SqliteConnection::Open(options_.path, SqliteConnection::Mode::kReadOnly));
+    TB_ASSIGN_OR_RETURN(auto dst, SqliteConnection::Open(path, SqliteConnection::Mode::kReadWrite));
+    sqlite3_backup* b = sqlite3_backup_init(dst->handle(), "main", src->handle(), "main");
+    if (!b) return Error::Internal(std::string("backup init: ") + sqlite3_errmsg(dst->handle()));
+    int rc;
+    // Copy in steps so the writer is never locked out for long on a large database.
+    while ((rc = sqlite3_backup_step(b, 1024)) == SQLITE_OK || rc == SQLITE_BUSY ||
+           rc == SQLITE_LOCKED) {
+        if (rc != SQLITE_OK) sqlite3_sleep(10);
+    }
+    sqlite3_backup_finish(b);
+    if (rc != SQLITE_DONE) return Error::Internal(std::string("backup: ") + sqlite3_errstr(rc));
+    return {};
+}
+
+void SqliteDatabase::Close() {
+    if (closed_.exchange(true)) return;
+    {
+        std::lock_guard lock(queue_mu_);
+        stopping_ = true;
+    }
+    queue_cv_.notify_all();
+    if (writer_thread_.joinable()) writer_thread_.join();
+    {
+        std::lock_guard lock(pool_mu_);
+        idle_readers_.clear();
+    }
+    writer_.reset();
+}
+
+}  // namespace tb::storage

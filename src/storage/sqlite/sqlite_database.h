@@ -1,0 +1,78 @@
+#pragma once
+// The SQLite backend. WAL mode; reads run inline on the calling thread over a pool of
+// read-only connections (microseconds, no thread hop); every write transaction goes to one
+// writer thread that commits many of them together (group commit): BEGIN, then each
+// transaction inside its own SAVEPOINT, then one COMMIT (one fsync) for the batch.
+//
+// Thread safety: every public method is safe from any thread. The writer connection is used
+// only by the writer thread; a reader connection by one thread at a time (pool_mu_).
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/database.h"
+#include "storage/migration.h"
+#include "storage/sqlite/sqlite_connection.h"
+
+namespace tb::storage {
+
+struct SqliteOptions {
+    std::string path;
+    std::string synchronous = "FULL";  // FULL | NORMAL | OFF
+    size_t max_batch = 512;            // transactions per group commit
+};
+
+class SqliteDatabase final : public Database {
+public:
+    static Result<std::unique_ptr<SqliteDatabase>> Open(const SqliteOptions& options);
+    ~SqliteDatabase() override;
+
+    Task<Result<Rows>> Query(std::string_view sql, Params params) override;
+    Task<Result<int64_t>> Execute(std::string_view sql, Params params) override;
+    Task<Status> ExecuteScript(std::string_view sql) override;
+    Task<Status> Transaction(const TransactionFn& fn) override;
+    const Dialect& dialect() const override;
+    Task<Status> Ping() override;
+    DatabaseStats Stats() const override;
+    Status Backup(const std::string& path) override;
+    void Close() override;
+
+private:
+    struct Job {
+        TransactionFn fn;
+        std::function<void(Status)> done;
+    };
+    class ReaderLease;
+
+    explicit SqliteDatabase(SqliteOptions options) : options_(std::move(options)) {}
+    Result<std::unique_ptr<SqliteConnection>> AcquireReader();
+    void ReleaseReader(std::unique_ptr<SqliteConnection> conn);
+    void WriterLoop();
+    void RunBatch(std::vector<Job>& batch);
+
+    SqliteOptions options_;
+    std::unique_ptr<SqliteConnection> writer_;  // writer thread only (after Open)
+
+    mutable std::mutex pool_mu_;
+    std::vector<std::unique_ptr<SqliteConnection>> idle_readers_;  // guarded by pool_mu_
+    std::atomic<int64_t> open_readers_{0};
+
+    std::mutex queue_mu_;
+    std::condition_variable queue_cv_;
+    std::deque<Job> queue_;  // guarded by queue_mu_
+    bool stopping_ = false;  // guarded by queue_mu_
+    std::atomic<int64_t> queue_depth_{0};
+    std::thread writer_thread_;
+    std::atomic<bool> closed_{false};
+};
+
+// The migrations shipped for SQLite (generated from migrations/*.sql).
+std::span<const Migration> SqliteMigrations();
+
+}  // namespace tb::storage
