@@ -6,6 +6,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <iostream>
 #include <thread>
@@ -53,7 +54,11 @@ int Serve(const Config& config) {
         return 1;
     }
     size_t threads = IoThreads(config);
-    asio::io_context ioc(static_cast<int>(threads));
+    // One context per I/O thread (each run by exactly one thread); the first also runs
+    // start-up work, the database driver, signals and the acceptor.
+    std::vector<std::unique_ptr<asio::io_context>> contexts;
+    for (size_t i = 0; i < threads; ++i) contexts.push_back(std::make_unique<asio::io_context>(1));
+    asio::io_context& ioc = *contexts[0];
     SystemClock clock;
     IdGenerator ids(clock);
 
@@ -108,7 +113,9 @@ int Serve(const Config& config) {
     options.max_header_bytes = static_cast<size_t>(config.server.max_header_bytes);
     options.tls_cert = config.tls.cert;
     options.tls_key = config.tls.key;
-    http::Server server(ioc, options, pipeline);
+    std::vector<asio::io_context*> context_ptrs;
+    for (auto& c : contexts) context_ptrs.push_back(c.get());
+    http::Server server(context_ptrs, options, pipeline);
     if (Status s = server.Listen(); !s.ok()) {
         log::Error("cannot start the server", {{"error", s.error().message}});
         return 1;
@@ -130,7 +137,7 @@ int Serve(const Config& config) {
                     timer.expires_after(std::chrono::milliseconds(10));
                     co_await timer.async_wait(asio::use_awaitable);
                 }
-                ioc.stop();
+                for (auto& c : contexts) c->stop();
             },
             asio::detached);
     });
@@ -144,10 +151,15 @@ int Serve(const Config& config) {
                {"version", TB_VERSION}});
 
     ioc.restart();  // the start-up work above ran the context until it was out of work
+    // The other contexts have nothing to do until a connection arrives: keep them running.
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
     std::vector<std::thread> pool;
-    for (size_t i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
+    for (size_t i = 1; i < threads; ++i) {
+        guards.push_back(asio::make_work_guard(*contexts[i]));
+        pool.emplace_back([c = contexts[i].get()] { c->run(); });
+    }
     ioc.run();
-    ioc.stop();
+    for (auto& c : contexts) c->stop();
     for (auto& t : pool) t.join();
     db.Close();
     log::Info("stopped");

@@ -110,10 +110,14 @@ Task<Response> Pipeline::Handle(Request& request, Exchange& ex) {
     co_return response;
 }
 
-Response Pipeline::Reject(const Request* head, const Error& error) {
+Response Pipeline::Reject(const Request* head, const Error& error, Exchange* prepared) {
     Exchange ex;
-    ex.start = std::chrono::steady_clock::now();
-    metrics_.in_flight().fetch_add(1, std::memory_order_relaxed);
+    if (prepared) {
+        ex = std::move(*prepared);
+    } else {
+        ex.start = std::chrono::steady_clock::now();
+        metrics_.in_flight().fetch_add(1, std::memory_order_relaxed);
+    }
     Request empty;
     const Request& request = head ? *head : empty;
     std::string request_id = head ? RequestId(*head) : ids_.Next();
@@ -121,6 +125,10 @@ Response Pipeline::Reject(const Request* head, const Error& error) {
     response.close = true;
     Finish(request, ex, request_id, response);
     return response;
+}
+
+void Pipeline::Abandon(Exchange&) {
+    metrics_.in_flight().fetch_sub(1, std::memory_order_relaxed);
 }
 
 void Pipeline::Finish(const Request& request, const Exchange& ex, const std::string& request_id,

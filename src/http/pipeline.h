@@ -45,8 +45,12 @@ public:
     Exchange Prepare(Request& head);
     Task<Response> Handle(Request& request, Exchange& exchange);
     // An answer for a request the transport refused (framing, limits): same envelope,
-    // request id, metrics and log as any other.
-    Response Reject(const Request* head, const Error& error);
+    // request id, metrics and log as any other. `prepared` is the request's Exchange when
+    // Prepare already ran for it (it is then finished here, and counted once).
+    Response Reject(const Request* head, const Error& error, Exchange* prepared = nullptr);
+
+    // The client went away before its request could be handled: release what Prepare took.
+    void Abandon(Exchange& exchange);
 
 private:
     void Finish(const Request& request, const Exchange& exchange, const std::string& request_id,

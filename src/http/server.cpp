@@ -4,7 +4,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/stream.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -52,25 +52,80 @@ Status ToRequest(const bhttp::request<bhttp::string_body>& msg, std::string remo
     return {};
 }
 
+std::string_view Reason(int status) {
+    switch (status) {
+        case 200: return "OK";
+        case 201: return "Created";
+        case 202: return "Accepted";
+        case 204: return "No Content";
+        case 206: return "Partial Content";
+        case 304: return "Not Modified";
+        case 400: return "Bad Request";
+        case 401: return "Unauthorized";
+        case 402: return "Payment Required";
+        case 403: return "Forbidden";
+        case 404: return "Not Found";
+        case 405: return "Method Not Allowed";
+        case 409: return "Conflict";
+        case 412: return "Precondition Failed";
+        case 413: return "Payload Too Large";
+        case 415: return "Unsupported Media Type";
+        case 416: return "Range Not Satisfiable";
+        case 422: return "Unprocessable Content";
+        case 429: return "Too Many Requests";
+        case 431: return "Request Header Fields Too Large";
+        case 500: return "Internal Server Error";
+        case 503: return "Service Unavailable";
+        default: return "Unknown";
+    }
+}
+
+// Serialises a response into one buffer, written with one call (one sendmsg for small
+// answers). Measured: Beast's generic serializer cost about a tenth of a request's CPU here.
+// Header values come from our own code; CR and LF are stripped so none can split a header.
+void Serialize(const Response& response, bool head, bool keep, std::string& out) {
+    out.clear();
+    out.reserve(192 + response.body.size());
+    out += "HTTP/1.1 ";
+    out += std::to_string(response.status);
+    out += ' ';
+    out += Reason(response.status);
+    out += "\r\n";
+    for (const Header& h : response.headers.items()) {
+        out += h.name;
+        out += ": ";
+        for (char c : h.value) {
+            if (c != '\r' && c != '\n') out += c;
+        }
+        out += "\r\n";
+    }
+    bool bodiless = response.status == 204 || response.status == 304 || response.status < 200;
+    if (!bodiless) {
+        out += "Content-Length: ";
+        out += std::to_string(response.body.size());
+        out += "\r\n";
+    }
+    if (!keep) out += "Connection: close\r\n";
+    out += "\r\n";
+    if (!head && !bodiless) out += response.body;
+}
+
 template <class Stream>
 Task<error_code> Write(Stream& stream, Response& response, const Request* request, bool keep) {
-    bhttp::response<bhttp::string_body> res;
-    res.result(static_cast<unsigned>(response.status));
-    res.version(11);
-    for (const Header& h : response.headers.items()) res.insert(h.name, h.value);
-    res.keep_alive(keep);
-    res.body() = std::move(response.body);
-    res.prepare_payload();
-    if (request && request->method == Method::kHead) res.body().clear();
+    std::string wire;
+    Serialize(response, request && request->method == Method::kHead, keep, wire);
     error_code ec;
-    co_await bhttp::async_write(stream, res, Redirect(ec));
+    co_await asio::async_write(stream, asio::buffer(wire), Redirect(ec));
     co_return ec;
 }
 
 }  // namespace
 
-Server::Server(asio::io_context& ioc, ServerOptions options, Pipeline& pipeline)
-    : ioc_(ioc), options_(std::move(options)), pipeline_(pipeline), acceptor_(ioc) {}
+Server::Server(std::vector<asio::io_context*> contexts, ServerOptions options, Pipeline& pipeline)
+    : contexts_(std::move(contexts)),
+      options_(std::move(options)),
+      pipeline_(pipeline),
+      acceptor_(*contexts_.at(0)) {}
 
 Server::~Server() = default;
 
@@ -106,7 +161,8 @@ void Server::Start() { asio::co_spawn(acceptor_.get_executor(), AcceptLoop(), as
 Task<void> Server::AcceptLoop() {
     while (!draining_) {
         error_code ec;
-        tcp::socket socket = co_await acceptor_.async_accept(asio::make_strand(ioc_), Redirect(ec));
+        asio::io_context& target = *contexts_[next_context_++ % contexts_.size()];
+        tcp::socket socket = co_await acceptor_.async_accept(target, Redirect(ec));
         if (ec) {
             if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
             continue;  // e.g. EMFILE: keep serving the connections we have
@@ -147,7 +203,8 @@ Task<void> Server::ServeConnection(tcp::socket socket) {
     std::string remote_ip = ec ? std::string() : remote.address().to_string();
     auto executor = socket.get_executor();
     beast::tcp_stream tcp_stream(std::move(socket));
-    // Closing is posted to the connection's strand and only touches an idle connection.
+    // Closing is posted to the connection's own (single-threaded) context and only touches an
+    // idle connection.
     auto set_cancel = [&](beast::tcp_stream* s) {
         std::lock_guard lock(mu_);
         conn->cancel = [executor, weak = std::weak_ptr<Connection>(conn), s] {
@@ -189,18 +246,22 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
     auto& lowest = beast::get_lowest_layer(stream);
     beast::flat_buffer buffer;
     error_code ec;
+    bool first = true;
     while (true) {
-        // 1. Wait for the next request (idle timeout); only now may a shutdown close us.
+        // 1. Wait for the next request; only now may a shutdown close us. A new connection
+        //    must start its request within the header timeout (a client that connects and
+        //    sends nothing is dropped like a slow one); a kept-alive one may idle longer.
         if (buffer.size() == 0) {
             conn.idle = true;
             if (draining_) co_return;
-            lowest.expires_after(options_.idle_timeout);
+            lowest.expires_after(first ? options_.header_timeout : options_.idle_timeout);
             size_t n = co_await stream.async_read_some(buffer.prepare(4096), Redirect(ec));
             conn.idle = false;
             if (ec) co_return;
             buffer.commit(n);
         }
         conn.idle = false;
+        first = false;
 
         // 2. Read the whole header block under the header timeout.
         lowest.expires_after(options_.header_timeout);
@@ -256,7 +317,7 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
         // 4. The body, under the route's limit and the body timeout.
         auto length = parser.content_length();
         if (length && *length > exchange.body_limit) {
-            Response r = pipeline_.Reject(&request, Error::PayloadTooLarge());
+            Response r = pipeline_.Reject(&request, Error::PayloadTooLarge(), &exchange);
             co_await Write(stream, r, &request, false);
             co_return;
         }
@@ -265,16 +326,18 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
             lowest.expires_after(options_.body_timeout);
             co_await bhttp::async_read(stream, buffer, parser, Redirect(ec));
             if (ec == bhttp::error::body_limit) {
-                Response r = pipeline_.Reject(&request, Error::PayloadTooLarge());
+                Response r = pipeline_.Reject(&request, Error::PayloadTooLarge(), &exchange);
                 co_await Write(stream, r, &request, false);
                 co_return;
             }
             if (ec == beast::error::timeout || ec == asio::error::eof ||
                 ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted) {
+                pipeline_.Abandon(exchange);
                 co_return;
             }
             if (ec) {
-                Response r = pipeline_.Reject(&request, Error::BadRequest("Malformed request body"));
+                Response r = pipeline_.Reject(&request, Error::BadRequest("Malformed request body"),
+                                              &exchange);
                 co_await Write(stream, r, &request, false);
                 co_return;
             }

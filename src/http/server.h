@@ -2,13 +2,15 @@
 // The HTTP/1.1 server: Beast over Asio, one coroutine per connection, keep-alive, limits and
 // timeouts, optional TLS, graceful shutdown. Requests go through the Pipeline.
 //
-// Timeouts: idle_timeout waits for the first byte of a request on a kept-alive connection;
+// Timeouts: a new connection must send its first request's header within header_timeout;
+// idle_timeout waits for the first byte of a later request on a kept-alive connection, and
 // header_timeout bounds the whole header block from then on (a slow-loris client that
 // trickles bytes is dropped when it passes); body_timeout bounds reading the body and writing
 // the response.
 //
-// Thread safety: each connection runs on its own strand; Shutdown may be called from any
-// thread.
+// Threads: one io_context per I/O thread; the acceptor runs on the first and hands each new
+// connection to the next context in turn, where it stays, so a connection needs no strand.
+// Shutdown may be called from any thread.
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
@@ -21,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "common/result.h"
 #include "http/pipeline.h"
@@ -40,7 +43,9 @@ struct ServerOptions {
 
 class Server {
 public:
-    Server(boost::asio::io_context& ioc, ServerOptions options, Pipeline& pipeline);
+    // contexts: at least one; contexts[0] also runs the acceptor.
+    Server(std::vector<boost::asio::io_context*> contexts, ServerOptions options,
+           Pipeline& pipeline);
     ~Server();
 
     // Binds and listens; an error names the address when it is taken or invalid.
@@ -59,7 +64,8 @@ private:
     template <class Stream>
     Task<void> ServeRequests(Stream& stream, Connection& conn);
 
-    boost::asio::io_context& ioc_;
+    std::vector<boost::asio::io_context*> contexts_;
+    size_t next_context_ = 0;  // acceptor coroutine only
     ServerOptions options_;
     Pipeline& pipeline_;
     std::optional<boost::asio::ssl::context> tls_;

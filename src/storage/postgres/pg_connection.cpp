@@ -99,6 +99,9 @@ Task<Result<std::unique_ptr<PgConnection>>> PgConnection::Connect(asio::any_io_e
     if (!raw) co_return Error::Unavailable("Database unavailable", "postgres: out of memory");
     std::unique_ptr<PgConnection> conn(new PgConnection(ex, raw));
     if (PQstatus(raw) == CONNECTION_BAD) co_return conn->ConnectionError("connect");
+    // Server notices ("relation already exists, skipping") are not errors; libpq would print
+    // them to stderr, outside our structured log.
+    PQsetNoticeProcessor(raw, [](void*, const char*) {}, nullptr);
 
     // Give up after kConnectTimeout: the timer cancels the pending wait.
     asio::steady_timer timer(ex, kConnectTimeout);

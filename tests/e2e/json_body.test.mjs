@@ -1,0 +1,102 @@
+// JSON request bodies on the first JSON endpoints, POST /v1/auth/login and /v1/auth/register
+// (API.md §1.1, §13 "Content types", "Precedence of errors"): 415 for a non-JSON type,
+// 400 for malformed JSON, 422 for well-formed JSON that breaks the rules.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { expectEnvelopeError, startServer } from './harness.mjs';
+
+let server;
+before(async () => { server = await startServer(); });
+after(async () => { await server?.stop(); });
+
+const enc = (s) => new TextEncoder().encode(s); // a Uint8Array body: fetch adds no Content-Type
+
+const VALID_LOGIN = JSON.stringify({ email: 'nobody@example.com', password: 'correct horse battery' });
+const VALID_REGISTER = JSON.stringify({ email: 'json-body@example.com', password: 'correct horse battery' });
+
+for (const [path, validBody] of [['/v1/auth/login', VALID_LOGIN], ['/v1/auth/register', VALID_REGISTER]]) {
+  describe(`POST ${path}`, () => {
+    describe('415 UNSUPPORTED_MEDIA_TYPE for a body that is not declared JSON', () => {
+      const types = ['text/plain', 'text/plain; charset=utf-8', 'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=xyz', 'application/jsonp', 'application/xml'];
+      for (const type of types) {
+        test(`Content-Type: ${type}`, async () => {
+          const res = await server.post(path, { headers: { 'Content-Type': type }, body: validBody });
+          expectEnvelopeError(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
+        });
+      }
+      test('no Content-Type with a body', async () => {
+        const res = await server.post(path, { body: enc(validBody) });
+        expectEnvelopeError(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      });
+    });
+
+    describe('400 BAD_REQUEST for malformed JSON', () => {
+      const bodies = {
+        'truncated object': '{bad json',
+        'unquoted key': '{email: "a@b.c"}',
+        'trailing comma': '{"email": "a@b.c",}',
+        'trailing garbage': '{"email": "a@b.c", "password": "x"} x',
+        'two values': '{} {}',
+        'single quotes': "{'email': 'a@b.c'}",
+      };
+      for (const [label, body] of Object.entries(bodies)) {
+        test(label, async () => {
+          const res = await server.post(path, { headers: { 'Content-Type': 'application/json' }, body });
+          expectEnvelopeError(res, 400, 'BAD_REQUEST');
+        });
+      }
+      test('invalid UTF-8', async () => {
+        const body = Buffer.concat([Buffer.from('{"email": "a'), Buffer.from([0xff, 0xfe]), Buffer.from('@b.c", "password": "correct horse"}')]);
+        const res = await server.post(path, { headers: { 'Content-Type': 'application/json' }, body: new Uint8Array(body) });
+        expectEnvelopeError(res, 400, 'BAD_REQUEST');
+      });
+    });
+
+    describe('422 VALIDATION_ERROR for well-formed JSON of the wrong shape', () => {
+      const shapes = {
+        'an array': '[{"email": "a@b.c", "password": "correct horse battery"}]',
+        'a string': '"hello"',
+        'a number': '42',
+        'null': 'null',
+      };
+      for (const [label, body] of Object.entries(shapes)) {
+        test(label, async () => {
+          const res = await server.post(path, { headers: { 'Content-Type': 'application/json' }, body });
+          expectEnvelopeError(res, 422, 'VALIDATION_ERROR');
+        });
+      }
+
+      test('email of the wrong type -> details.field "email"', async () => {
+        const res = await server.post(path, { json: { email: 12345, password: 'correct horse battery' } });
+        const error = expectEnvelopeError(res, 422, 'VALIDATION_ERROR');
+        assert.equal(error.details?.field, 'email', JSON.stringify(error));
+      });
+
+      test('password of the wrong type -> details.field "password", value not echoed', async () => {
+        const res = await server.post(path, { json: { email: 'typed@example.com', password: 987654321 } });
+        const error = expectEnvelopeError(res, 422, 'VALIDATION_ERROR');
+        assert.equal(error.details?.field, 'password', JSON.stringify(error));
+        assert.ok(!res.body.includes('987654321'), `the password is echoed: ${res.body}`);
+      });
+
+      test('missing password -> details.field "password"', async () => {
+        const res = await server.post(path, { json: { email: 'typed@example.com' } });
+        const error = expectEnvelopeError(res, 422, 'VALIDATION_ERROR');
+        assert.equal(error.details?.field, 'password', JSON.stringify(error));
+      });
+    });
+  });
+}
+
+describe('accepted JSON content types on POST /v1/auth/login', () => {
+  // Unknown credentials: past content negotiation and parsing, the answer is 401.
+  for (const type of ['application/json', 'application/json; charset=utf-8', 'Application/JSON',
+    'application/json;charset=UTF-8']) {
+    test(`Content-Type: ${type} is parsed (401 for unknown credentials)`, async () => {
+      const res = await server.post('/v1/auth/login', { headers: { 'Content-Type': type }, body: VALID_LOGIN });
+      expectEnvelopeError(res, 401, 'UNAUTHORIZED');
+    });
+  }
+});

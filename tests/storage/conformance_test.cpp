@@ -1,0 +1,211 @@
+// The storage contract (storage/database.h), checked the same way on SQLite and PostgreSQL.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <thread>
+
+#include "common/encoding.h"
+#include "storage/migration.h"
+#include "storage/postgres/pg_connection.h"
+#include "storage/postgres/pg_database.h"
+#include "storage/sqlite/sqlite_database.h"
+
+namespace tb::storage {
+namespace {
+
+namespace asio = boost::asio;
+
+template <class T>
+T RunTask(asio::io_context& ioc, Task<T> task) {
+    std::optional<T> out;
+    auto wrapper = [&]() -> Task<void> { out.emplace(co_await std::move(task)); };
+    asio::co_spawn(ioc, wrapper(), [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+    });
+    ioc.restart();
+    ioc.run();
+    return std::move(*out);
+}
+
+const Migration kTestMigrations[] = {
+    {1, "things",
+     "CREATE TABLE things (id TEXT PRIMARY KEY, n BIGINT, x DOUBLE PRECISION, note TEXT);"},
+    {2, "things_note", "CREATE UNIQUE INDEX things_note ON things (note);"},
+};
+
+class Conformance : public ::testing::TestWithParam<std::string> {
+protected:
+    void SetUp() override {
+        if (GetParam() == "sqlite") {
+            dir_ = std::filesystem::temp_directory_path() / ("tb-conf-" + RandomToken(8));
+            std::filesystem::create_directories(dir_);
+            db_ = std::move(SqliteDatabase::Open({.path = (dir_ / "t.db").string()})).value();
+        } else {
+            const char* admin = std::getenv("TB_TEST_PG_URL");
+            if (!admin || !*admin) GTEST_SKIP() << "TB_TEST_PG_URL not set";
+            std::string name = "tb_conf_" + ToLowerAlnum(RandomToken(8));
+            PgDatabase root(ioc_.get_executor(), {.url = admin, .pool_size = 1});
+            ASSERT_TRUE(RunTask(ioc_, root.ExecuteScript("CREATE DATABASE " + name)).ok());
+            root.Close();
+            std::string url = admin;
+            url = url.substr(0, url.rfind('/') + 1) + name;
+            db_ = std::make_unique<PgDatabase>(ioc_.get_executor(), PostgresOptions{.url = url, .pool_size = 8});
+        }
+        auto applied = RunTask(ioc_, Migrate(*db_, kTestMigrations, clock_));
+        ASSERT_TRUE(applied.ok()) << applied.error().internal;
+        ASSERT_EQ(*applied, 2);
+    }
+    void TearDown() override {
+        if (db_) db_->Close();
+        if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    }
+    static std::string ToLowerAlnum(std::string s) {
+        std::string out;
+        for (char c : s) {
+            if (std::isalnum(static_cast<unsigned char>(c))) out += static_cast<char>(std::tolower(c));
+        }
+        return out;
+    }
+    Task<Status> Insert(std::string id, int64_t n, std::string note) {
+        auto r = co_await db_->Execute("INSERT INTO things (id, n, x, note) VALUES (?, ?, ?, ?)",
+                                       Bind(id, n, 0.5, note));
+        if (!r.ok()) co_return std::move(r).error();
+        co_return Status{};
+    }
+
+    asio::io_context ioc_;
+    SystemClock clock_;
+    std::filesystem::path dir_;
+    std::unique_ptr<Database> db_;
+};
+
+TEST_P(Conformance, MigrationsAreIdempotent) {
+    auto again = RunTask(ioc_, Migrate(*db_, kTestMigrations, clock_));
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(*again, 0);
+    auto rows = RunTask(ioc_, db_->Query("SELECT version, name FROM schema_migrations ORDER BY version", {}));
+    ASSERT_TRUE(rows.ok());
+    ASSERT_EQ(rows->size(), 2u);
+    EXPECT_EQ(AsText(rows->rows[1][1]), "things_note");
+}
+
+TEST_P(Conformance, RoundTripsTypesAndHostileText) {
+    std::string hostile = "'); DROP TABLE things; -- \"quoted\" ? $1 \xE2\x9C\x93";
+    ASSERT_TRUE(RunTask(ioc_, Insert("a", int64_t{1} << 53, hostile)).ok());
+    ASSERT_TRUE(RunTask(ioc_, db_->Execute("INSERT INTO things (id, n, x, note) VALUES (?, ?, ?, ?)",
+                                       Bind("b", kNull, kNull, kNull)))
+                    .ok());
+    auto rows = RunTask(ioc_, db_->Query("SELECT id, n, x, note FROM things ORDER BY id", {}));
+    ASSERT_TRUE(rows.ok()) << rows.error().internal;
+    ASSERT_EQ(rows->size(), 2u);
+    EXPECT_EQ(AsInt(rows->rows[0][1]), int64_t{1} << 53);
+    EXPECT_DOUBLE_EQ(AsDouble(rows->rows[0][2]), 0.5);
+    EXPECT_EQ(AsText(rows->rows[0][3]), hostile);
+    EXPECT_TRUE(IsNull(rows->rows[1][1]));
+    EXPECT_TRUE(IsNull(rows->rows[1][3]));
+}
+
+TEST_P(Conformance, UniqueViolationIsConflict) {
+    ASSERT_TRUE(RunTask(ioc_, Insert("a", 1, "same")).ok());
+    Status dup = RunTask(ioc_, Insert("b", 2, "same"));
+    ASSERT_FALSE(dup.ok());
+    EXPECT_EQ(dup.error().code, ErrorCode::kConflict);
+}
+
+TEST_P(Conformance, FailedTransactionLeavesNothing) {
+    const TransactionFn fn = [](Session& tx) -> Task<Status> {
+        auto a = co_await tx.Execute("INSERT INTO things (id, n, note) VALUES (?, ?, ?)", Bind("a", 1, "x"));
+        if (!a.ok()) co_return std::move(a).error();
+        co_return Error::Validation("n", "rejected after the first write");
+    };
+    Status s = RunTask(ioc_, db_->Transaction(fn));
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error().code, ErrorCode::kValidation);
+    auto rows = RunTask(ioc_, db_->Query("SELECT COUNT(*) FROM things", {}));
+    EXPECT_EQ(AsInt(rows->rows[0][0]), 0);
+}
+
+TEST_P(Conformance, TransactionSeesItsOwnWritesAndCommits) {
+    const TransactionFn fn = [](Session& tx) -> Task<Status> {
+        auto a = co_await tx.Execute("INSERT INTO things (id, n, note) VALUES (?, ?, ?)", Bind("a", 7, "x"));
+        if (!a.ok()) co_return std::move(a).error();
+        auto r = co_await tx.Query("SELECT n FROM things WHERE id = ?", Bind("a"));
+        if (!r.ok()) co_return std::move(r).error();
+        if (AsInt(r->rows.at(0).at(0)) != 7) co_return Error::Internal("own write not visible");
+        auto u = co_await tx.Execute("UPDATE things SET n = n + 1 WHERE id = ?", Bind("a"));
+        if (!u.ok()) co_return std::move(u).error();
+        if (*u != 1) co_return Error::Internal("update count");
+        co_return Status{};
+    };
+    Status s = RunTask(ioc_, db_->Transaction(fn));
+    ASSERT_TRUE(s.ok()) << s.error().internal;
+    auto rows = RunTask(ioc_, db_->Query("SELECT n FROM things WHERE id = ?", Bind("a")));
+    EXPECT_EQ(AsInt(rows->rows[0][0]), 8);
+}
+
+// Many concurrent writers from several threads: every acknowledged write is there, and a
+// failing one in the middle of a group commit does not take the others down.
+TEST_P(Conformance, ConcurrentWritersAllCommit) {
+    constexpr int kWriters = 300;
+    std::atomic<int> ok{0}, conflicts{0};
+    for (int i = 0; i < kWriters; ++i) {
+        std::string note = i == 150 ? "dup" : "n" + std::to_string(i);
+        asio::co_spawn(ioc_, Insert("id" + std::to_string(i), i, note), [&](std::exception_ptr, Status s) {
+            if (s.ok()) ++ok;
+            else if (s.error().code == ErrorCode::kConflict) ++conflicts;
+        });
+    }
+    asio::co_spawn(ioc_, Insert("extra", 1, "dup"), [&](std::exception_ptr, Status s) {
+        if (s.ok()) ++ok;
+        else if (s.error().code == ErrorCode::kConflict) ++conflicts;
+    });
+    ioc_.restart();
+    std::thread t1([&] { ioc_.run(); });
+    std::thread t2([&] { ioc_.run(); });
+    ioc_.run();
+    t1.join();
+    t2.join();
+    EXPECT_EQ(ok.load(), kWriters);
+    EXPECT_EQ(conflicts.load(), 1);
+    auto rows = RunTask(ioc_, db_->Query("SELECT COUNT(*) FROM things", {}));
+    EXPECT_EQ(AsInt(rows->rows[0][0]), kWriters);
+}
+
+TEST_P(Conformance, PingAndStats) {
+    EXPECT_TRUE(RunTask(ioc_, db_->Ping()).ok());
+    EXPECT_GE(db_->Stats().pool_connections, 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Conformance, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+TEST(SqliteBackup, CopiesALiveDatabase) {
+    auto dir = std::filesystem::temp_directory_path() / ("tb-backup-" + RandomToken(8));
+    std::filesystem::create_directories(dir);
+    asio::io_context ioc;
+    SystemClock clock;
+    auto db = std::move(SqliteDatabase::Open({.path = (dir / "live.db").string()})).value();
+    ASSERT_TRUE(RunTask(ioc, Migrate(*db, kTestMigrations, clock)).ok());
+    ASSERT_TRUE(RunTask(ioc, db->Execute("INSERT INTO things (id, n) VALUES (?, ?)", Bind("a", 1))).ok());
+    ASSERT_TRUE(db->Backup((dir / "copy.db").string()).ok());
+    auto copy = std::move(SqliteDatabase::Open({.path = (dir / "copy.db").string()})).value();
+    auto rows = RunTask(ioc, copy->Query("SELECT n FROM things WHERE id = ?", Bind("a")));
+    ASSERT_TRUE(rows.ok());
+    EXPECT_EQ(AsInt(rows->rows.at(0).at(0)), 1);
+    copy->Close();
+    db->Close();
+    std::filesystem::remove_all(dir);
+}
+
+TEST(PgPlaceholders, NumbersOutsideQuotes) {
+    EXPECT_EQ(NumberPlaceholders("SELECT ? , '?' , \"a?\" , ?"), "SELECT $1 , '?' , \"a?\" , $2");
+    EXPECT_EQ(NumberPlaceholders("x = ? AND y = 'it''s ?' AND z = ?"),
+              "x = $1 AND y = 'it''s ?' AND z = $2");
+}
+
+}  // namespace
+}  // namespace tb::storage
