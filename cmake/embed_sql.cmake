@@ -1,5 +1,6 @@
 # Script mode: writes OUT, a C++ file with the migrations FILES under the function SYMBOL.
 set(body "// Generated from the .sql migrations; do not edit.\n#include \"storage/migration.h\"\n\nnamespace tb::storage {\nstd::span<const Migration> ${SYMBOL}() {\n    static const Migration kMigrations[] = {\n")
+string(REPLACE "," ";" FILES "${FILES}")
 set(count 0)
 foreach(f ${FILES})
   get_filename_component(base ${f} NAME_WE)

@@ -30,10 +30,12 @@ function(tb_embed_sql out_var dir symbol)
   file(GLOB sql CONFIGURE_DEPENDS ${dir}/*.sql)
   list(SORT sql)
   set(out ${CMAKE_CURRENT_BINARY_DIR}/${symbol}.cpp)
+  string(REPLACE ";" "," files "${sql}")  # a list would be split into several arguments
   add_custom_command(OUTPUT ${out}
-    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DSYMBOL=${symbol} "-DFILES=${sql}"
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DSYMBOL=${symbol} "-DFILES=${files}"
             -P ${CMAKE_SOURCE_DIR}/cmake/embed_sql.cmake
     DEPENDS ${sql} ${CMAKE_SOURCE_DIR}/cmake/embed_sql.cmake
-    COMMENT "Embedding migrations for ${symbol}")
+    COMMENT "Embedding migrations for ${symbol}"
+    VERBATIM)
   set(${out_var} ${out} PARENT_SCOPE)
 endfunction()

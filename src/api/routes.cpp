@@ -24,6 +24,14 @@ const std::vector<Entry>& Table() {
         {Method::kGet, "/healthz", v1::Liveness},
         {Method::kGet, "/readyz", v1::Readiness},
         {Method::kGet, "/metrics", v1::MetricsText},
+        {Method::kGet, "/.well-known/jwks.json", v1::Jwks},
+        {Method::kPost, "/v1/auth/register", v1::Register, BodyKind::kJson},
+        {Method::kPost, "/v1/auth/login", v1::Login, BodyKind::kJson},
+        {Method::kPost, "/v1/auth/refresh", v1::Refresh, BodyKind::kJson},
+        {Method::kPost, "/v1/auth/logout", v1::Logout, BodyKind::kJson},
+        {Method::kGet, "/v1/auth/me", v1::Me},
+        {Method::kPatch, "/v1/auth/me", v1::UpdateMe, BodyKind::kJson},
+        {Method::kPost, "/v1/auth/password", v1::ChangePassword, BodyKind::kJson},
     };
     return kTable;
 }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <string>
 
+#include "auth/auth_service.h"
 #include "common/clock.h"
 #include "common/ids.h"
 #include "http/metrics.h"
@@ -25,6 +26,7 @@ struct Services {
     std::chrono::steady_clock::time_point started;
     // False while starting and once draining: /readyz answers 503.
     std::atomic<bool>& ready;
+    auth::AuthService& auth;
 };
 
 }  // namespace tb::api

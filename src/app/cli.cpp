@@ -86,6 +86,11 @@ int RunCli(int argc, char** argv) {
     admin_create->add_option("--password", password, "Password (or TB_ADMIN_PASSWORD)")
         ->envname("TB_ADMIN_PASSWORD");
     flags.AddTo(admin_create, false);
+    auto* keys = app.add_subcommand("keys", "JWT signing keys");
+    keys->require_subcommand(1);
+    auto* keys_rotate = keys->add_subcommand(
+        "rotate", "Add a new current signing key; tokens signed by older keys stay valid until they expire");
+    flags.AddTo(keys_rotate, false);
     auto* version = app.add_subcommand("version", "Print the version");
 
     try {
@@ -128,7 +133,7 @@ int RunCli(int argc, char** argv) {
             rc = kUsageError;
         } else {
             IdGenerator ids(clock);
-            auth::PasswordHasher hasher;
+            auth::PasswordHasher hasher(PasswordParamsOf(*config));
             Status s = RunSync(ioc, auth::CreateAdmin({*opened->db, hasher, ids, clock}, email, password));
             if (!s.ok()) {
                 std::cerr << "tenantbase: " << s.error().message << "\n";
@@ -136,6 +141,17 @@ int RunCli(int argc, char** argv) {
             } else {
                 std::cout << "platform admin created: " << email << "\n";
             }
+        }
+    } else if (keys_rotate->parsed()) {
+        IdGenerator ids(clock);
+        auto alg = auth::ParseAlgorithm(config->auth.jwt_algorithm).value();
+        auto kid = RunSync(ioc, auth::AuthService::RotateKey(*opened->db, ids, clock, alg));
+        if (!kid.ok()) {
+            std::cerr << "tenantbase: key rotation failed: " << kid.error().internal << "\n";
+            rc = 1;
+        } else {
+            std::cout << "new signing key " << *kid << " (" << config->auth.jwt_algorithm
+                      << "); running nodes pick it up on their next key reload\n";
         }
     }
     opened->db->Close();

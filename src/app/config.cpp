@@ -138,6 +138,20 @@ const std::vector<Setting>& Settings() {
         Text("admin.email", &C::admin, &C::Admin::email),
         Text("admin.password", &C::admin, &C::Admin::password),
         Bool("limits.enabled", &C::limits, &C::Limits::enabled),
+        Int("limits.login_failures", &C::limits, &C::Limits::login_failures, 1, 1'000'000),
+        Int("limits.login_window_seconds", &C::limits, &C::Limits::login_window_seconds, 1, 86400 * 30),
+        Int("limits.register_per_hour", &C::limits, &C::Limits::register_per_hour, 1, 1'000'000'000),
+        OneOf("auth.jwt_algorithm", &C::auth, &C::Auth::jwt_algorithm, {"RS256", "ES256", "EdDSA", "HS256"}),
+        Text("auth.issuer", &C::auth, &C::Auth::issuer),
+        Text("auth.audience", &C::auth, &C::Auth::audience),
+        Int("auth.access_ttl_seconds", &C::auth, &C::Auth::access_ttl_seconds, 10, 86400),
+        Int("auth.refresh_ttl_seconds", &C::auth, &C::Auth::refresh_ttl_seconds, 60, 86400 * 365),
+        Int("auth.refresh_grace_seconds", &C::auth, &C::Auth::refresh_grace_seconds, 0, 300),
+        Int("auth.password_min_length", &C::auth, &C::Auth::password_min_length, 8, 1024),
+        Int("auth.argon2_ops", &C::auth, &C::Auth::argon2_ops, 1, 64),
+        Int("auth.argon2_memory_kib", &C::auth, &C::Auth::argon2_memory_kib, 8192, 4 * 1024 * 1024),
+        Int("auth.hash_threads", &C::auth, &C::Auth::hash_threads, 1, 256),
+        Int("auth.hash_queue", &C::auth, &C::Auth::hash_queue, 1, 1'000'000),
     };
     return kSettings;
 }

@@ -55,7 +55,23 @@ struct Config {
     } admin;
     struct Limits {
         bool enabled = true;
+        int64_t login_failures = 10;
+        int64_t login_window_seconds = 900;
+        int64_t register_per_hour = 60;
     } limits;
+    struct Auth {
+        std::string jwt_algorithm = "RS256";
+        std::string issuer = "tenantbase";
+        std::string audience = "tenantbase";
+        int64_t access_ttl_seconds = 900;
+        int64_t refresh_ttl_seconds = 30 * 24 * 3600;
+        int64_t refresh_grace_seconds = 10;
+        int64_t password_min_length = 8;
+        int64_t argon2_ops = 2;           // passes (OWASP minimum: 2)
+        int64_t argon2_memory_kib = 19456;  // 19 MiB (OWASP minimum)
+        int64_t hash_threads = 2;         // Argon2id worker threads
+        int64_t hash_queue = 256;         // waiting hashes before 503
+    } auth;
 
     // Derived.
     std::string DatabaseUrl() const;

@@ -15,6 +15,8 @@
 #include "app/database.h"
 #include "app/run_sync.h"
 #include "auth/admin_bootstrap.h"
+#include "auth/auth_service.h"
+#include "common/worker_pool.h"
 #include "common/log.h"
 #include "http/server.h"
 
@@ -47,6 +49,26 @@ void PrintGeneratedAdmin(const std::string& password) {
 
 }  // namespace
 
+auth::PasswordParams PasswordParamsOf(const Config& c) {
+    return {static_cast<uint64_t>(c.auth.argon2_ops), static_cast<size_t>(c.auth.argon2_memory_kib) * 1024};
+}
+
+auth::AuthSettings AuthSettingsOf(const Config& c) {
+    auth::AuthSettings s;
+    s.jwt.algorithm = auth::ParseAlgorithm(c.auth.jwt_algorithm).value();
+    s.jwt.issuer = c.auth.issuer;
+    s.jwt.audience = c.auth.audience;
+    s.access_ttl_seconds = c.auth.access_ttl_seconds;
+    s.refresh_ttl_seconds = c.auth.refresh_ttl_seconds;
+    s.refresh_grace_seconds = c.auth.refresh_grace_seconds;
+    s.password_min_length = static_cast<size_t>(c.auth.password_min_length);
+    s.limits_enabled = c.limits.enabled;
+    s.login_failures = static_cast<int>(c.limits.login_failures);
+    s.login_window_seconds = c.limits.login_window_seconds;
+    s.register_per_hour = static_cast<int>(c.limits.register_per_hour);
+    return s;
+}
+
 int Serve(const Config& config) {
     log::Configure(config.log.level);
     if (!auth::InitCrypto()) {
@@ -76,7 +98,7 @@ int Serve(const Config& config) {
     }
     if (*migrated > 0) log::Info("migrations applied", {{"count", *migrated}});
 
-    auth::PasswordHasher hasher;
+    auth::PasswordHasher hasher(PasswordParamsOf(config));
     auto generated = RunSync(ioc, auth::EnsurePlatformAdmin({db, hasher, ids, clock},
                                                             config.admin.email,
                                                             config.admin.password));
@@ -85,6 +107,15 @@ int Serve(const Config& config) {
         return 1;
     }
     if (*generated) PrintGeneratedAdmin(**generated);
+
+    WorkerPool hash_workers(static_cast<size_t>(config.auth.hash_threads),
+                            static_cast<size_t>(config.auth.hash_queue));
+    audit::AuditLog audit(ids, clock);
+    auth::AuthService auth_service(db, hasher, hash_workers, ids, clock, audit, AuthSettingsOf(config));
+    if (Status s = RunSync(ioc, auth_service.LoadKeys()); !s.ok()) {
+        log::Error("cannot load the signing keys", {{"error", s.error().internal}});
+        return 1;
+    }
 
     std::atomic<bool> ready{false};
     http::Metrics metrics(api::RouteNames());
@@ -96,7 +127,7 @@ int Serve(const Config& config) {
                      "Transactions waiting for the writer or a connection.",
                      [&db] { return static_cast<double>(db.Stats().writer_queue); });
     api::Services services{db,      clock, ids, metrics, {config.brand.name, config.brand.short_name, config.brand.description},
-                           std::chrono::steady_clock::now(), ready};
+                           std::chrono::steady_clock::now(), ready, auth_service};
     http::Router router;
     api::RegisterRoutes(router, services);
     http::CorsPolicy cors(config.cors.origins);

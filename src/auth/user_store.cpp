@@ -56,3 +56,38 @@ Task<Status> UserStore::Insert(storage::Session& tx, const User& u) {
 }
 
 }  // namespace tb::auth
+
+namespace tb::auth {
+
+Task<Result<std::optional<User>>> UserStore::FindById(storage::Session& s, const std::string& id) {
+    std::string sql = "SELECT " + std::string(kColumns) + " FROM users WHERE id = ?";
+    auto rows = co_await s.Query(sql, storage::Bind(id));
+    if (!rows.ok()) co_return std::move(rows).error();
+    if (rows->empty()) co_return std::optional<User>{};
+    co_return std::optional<User>(FromRow(rows->rows[0]));
+}
+
+Task<Status> UserStore::SetName(storage::Session& tx, const std::string& id,
+                                const std::string& name, int64_t now) {
+    auto r = co_await tx.Execute("UPDATE users SET name = ?, updated_at = ? WHERE id = ?",
+                                 storage::Bind(name, now, id));
+    if (!r.ok()) co_return std::move(r).error();
+    co_return Status{};
+}
+
+Task<Status> UserStore::SetPasswordHash(storage::Session& tx, const std::string& id,
+                                        const std::string& hash, int64_t now) {
+    auto r = co_await tx.Execute("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
+                                 storage::Bind(hash, now, id));
+    if (!r.ok()) co_return std::move(r).error();
+    co_return Status{};
+}
+
+Task<Status> UserStore::SetLastLogin(storage::Session& tx, const std::string& id, int64_t now) {
+    auto r = co_await tx.Execute("UPDATE users SET last_login_at = ? WHERE id = ?",
+                                 storage::Bind(now, id));
+    if (!r.ok()) co_return std::move(r).error();
+    co_return Status{};
+}
+
+}  // namespace tb::auth

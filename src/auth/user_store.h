@@ -32,6 +32,14 @@ public:
     Task<Result<int64_t>> CountAdmins();
     // Inserts in the given transaction; CONFLICT when the email is taken.
     static Task<Status> Insert(storage::Session& tx, const User& user);
+    // The user with this id, in any session; nullopt when there is none.
+    static Task<Result<std::optional<User>>> FindById(storage::Session& s, const std::string& id);
+    // Updates the given columns (name, password_hash, last_login_at) and updated_at.
+    static Task<Status> SetName(storage::Session& tx, const std::string& id, const std::string& name,
+                                int64_t now);
+    static Task<Status> SetPasswordHash(storage::Session& tx, const std::string& id,
+                                        const std::string& hash, int64_t now);
+    static Task<Status> SetLastLogin(storage::Session& tx, const std::string& id, int64_t now);
 
 private:
     storage::Database& db_;

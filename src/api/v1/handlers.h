@@ -12,4 +12,14 @@ http::Handler Liveness(Services& s);
 http::Handler Readiness(Services& s);
 http::Handler MetricsText(Services& s);
 
+// auth.cpp: accounts and sessions (API.md §2).
+http::Handler Register(Services& s);
+http::Handler Login(Services& s);
+http::Handler Refresh(Services& s);
+http::Handler Logout(Services& s);
+http::Handler Me(Services& s);
+http::Handler UpdateMe(Services& s);
+http::Handler ChangePassword(Services& s);
+http::Handler Jwks(Services& s);
+
 }  // namespace tb::api::v1

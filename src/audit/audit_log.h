@@ -1,0 +1,39 @@
+#pragma once
+// The audit log of security events (API.md §9): who did what to what, from where. Written in
+// the same transaction as the change it records when there is one, so that neither exists
+// without the other.
+
+#include <optional>
+#include <string>
+
+#include "common/clock.h"
+#include "common/ids.h"
+#include "common/json.h"
+#include "storage/database.h"
+
+namespace tb::audit {
+
+struct Event {
+    std::optional<std::string> tenant_id;  // nullopt: instance-level
+    std::string actor;                     // user id, key id, or "" for anonymous
+    std::string action;                    // e.g. "login.failed", "refresh.reuse_detected"
+    std::string target;
+    std::string ip;
+    std::string user_agent;
+    json::object details;  // never a password, token or key
+};
+
+class AuditLog {
+public:
+    AuditLog(IdGenerator& ids, const Clock& clock) : ids_(ids), clock_(clock) {}
+    // Inside the caller's transaction.
+    Task<Status> Record(storage::Session& tx, const Event& event);
+    // On its own (the change it records, if any, is already committed or was refused).
+    Task<Status> Record(storage::Database& db, const Event& event);
+
+private:
+    IdGenerator& ids_;
+    const Clock& clock_;
+};
+
+}  // namespace tb::audit

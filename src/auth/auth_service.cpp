@@ -1,0 +1,411 @@
+#include "auth/auth_service.h"
+
+#include "auth/email.h"
+#include "auth/password_policy.h"
+#include "auth/session_store.h"
+#include "common/encoding.h"
+#include "common/strings.h"
+
+namespace tb::auth {
+
+using storage::Bind;
+using storage::Session;
+using storage::TransactionFn;
+
+namespace {
+
+Error InvalidCredentials() { return Error::Unauthorized("Invalid credentials"); }
+Error InvalidRefresh() { return Error::Unauthorized("Invalid refresh token"); }
+
+Error TooMany(int seconds) {
+    Error e;
+    e.code = ErrorCode::kRateLimited;
+    e.message = "Too many attempts, try again later";
+    e.retry_after_seconds = seconds;
+    return e;
+}
+
+// Reads the signing keys, newest last.
+Task<Result<std::vector<SigningKey>>> ReadKeys(storage::Database& db) {
+    auto rows = co_await db.Query(
+        "SELECT kid, algorithm, secret, created_at FROM signing_keys ORDER BY created_at, kid", {});
+    if (!rows.ok()) co_return std::move(rows).error();
+    std::vector<SigningKey> keys;
+    for (const auto& r : rows->rows) {
+        auto alg = ParseAlgorithm(storage::AsText(r[1]));
+        if (!alg.ok()) co_return std::move(alg).error();
+        keys.push_back({storage::AsText(r[0]), *alg, storage::AsText(r[2]), storage::AsInt(r[3])});
+    }
+    co_return keys;
+}
+
+}  // namespace
+
+AuthService::AuthService(storage::Database& db, const PasswordHasher& hasher, WorkerPool& workers,
+                         IdGenerator& ids, const Clock& clock, audit::AuditLog& audit,
+                         AuthSettings settings)
+    : db_(db),
+      hasher_(hasher),
+      workers_(workers),
+      ids_(ids),
+      clock_(clock),
+      audit_(audit),
+      settings_(std::move(settings)),
+      codec_(settings_.jwt),
+      dummy_hash_(hasher.Hash(RandomToken(16)).value()),
+      email_failures_(clock, settings_.login_failures, std::chrono::seconds(settings_.login_window_seconds)),
+      ip_failures_(clock, settings_.login_failures, std::chrono::seconds(settings_.login_window_seconds)),
+      registrations_(clock, settings_.register_per_hour, std::chrono::hours(1)) {}
+
+std::shared_ptr<const KeyRing> AuthService::ring() const {
+    std::lock_guard lock(ring_mu_);
+    return ring_;
+}
+
+json::object AuthService::Jwks() const {
+    auto r = ring();
+    return r ? r->Jwks() : json::object{{"keys", json::array{}}};
+}
+
+Task<Result<std::string>> AuthService::RotateKey(storage::Database& db, IdGenerator& ids,
+                                                 const Clock& clock, JwtAlgorithm algorithm) {
+    int64_t now = ToUnixMillis(clock.Now());
+    auto key = GenerateSigningKey(algorithm, ids.Next(), now);
+    if (!key.ok()) co_return std::move(key).error();
+    auto r = co_await db.Execute(
+        "INSERT INTO signing_keys (kid, algorithm, secret, created_at) VALUES (?, ?, ?, ?)",
+        Bind(key->kid, AlgorithmName(algorithm), key->secret_pem, now));
+    if (!r.ok()) co_return std::move(r).error();
+    co_return key->kid;
+}
+
+Task<Status> AuthService::LoadKeys() {
+    auto keys = co_await ReadKeys(db_);
+    if (!keys.ok()) co_return std::move(keys).error();
+    // Keep only keys of the configured algorithm: the verifier pins it anyway.
+    std::erase_if(*keys, [&](const SigningKey& k) { return k.algorithm != settings_.jwt.algorithm; });
+    if (keys->empty()) {
+        auto kid = co_await RotateKey(db_, ids_, clock_, settings_.jwt.algorithm);
+        if (!kid.ok()) co_return std::move(kid).error();
+        co_return co_await LoadKeys();
+    }
+    auto loaded = KeyRing::Load(std::move(*keys));
+    if (!loaded.ok()) co_return std::move(loaded).error();
+    {
+        std::lock_guard lock(ring_mu_);
+        ring_ = std::move(*loaded);
+    }
+    last_reload_ms_ = Now();
+    co_return Status{};
+}
+
+// Another node (or `tenantbase keys rotate`) may have added a key: look again, at most once a
+// second, when a token names a kid we do not hold.
+Task<Status> AuthService::ReloadKeysIfStale() {
+    int64_t now = Now();
+    int64_t last = last_reload_ms_.load();
+    if (now - last < 1000 || !last_reload_ms_.compare_exchange_strong(last, now)) co_return Status{};
+    co_return co_await LoadKeys();
+}
+
+audit::Event AuthService::Event(std::string action, const ClientInfo& client) const {
+    audit::Event e;
+    e.action = std::move(action);
+    e.ip = client.ip;
+    e.user_agent = client.user_agent.substr(0, 512);
+    return e;
+}
+
+Task<Result<bool>> AuthService::VerifyPassword(std::string hash, std::string password) {
+    std::function<Result<bool>()> job = [this, hash = std::move(hash), password = std::move(password)] {
+        return Result<bool>(hasher_.Verify(hash, password));
+    };
+    Result<bool> ok = co_await workers_.Run<bool>(std::move(job));
+    co_return ok;
+}
+
+Result<TokenPair> AuthService::IssueTokens(const User& user, const std::string& session_id,
+                                           const std::optional<std::string>& tenant_id,
+                                           const std::string& refresh_token) {
+    int64_t now_s = Now() / 1000;
+    json::object claims{{"sub", user.id},
+                        {"sid", session_id},
+                        {"email", user.email},
+                        {"iat", now_s},
+                        {"exp", now_s + settings_.access_ttl_seconds},
+                        {"jti", ids_.Next()}};
+    if (tenant_id) claims["tid"] = *tenant_id;
+    auto r = ring();
+    if (!r) return Error::Unavailable("Server starting", "no signing keys loaded");
+    TB_ASSIGN_OR_RETURN(std::string access, codec_.Sign(*r, std::move(claims)));
+    return TokenPair{std::move(access), refresh_token, settings_.access_ttl_seconds,
+                     settings_.refresh_ttl_seconds};
+}
+
+Task<Result<TokenPair>> AuthService::StartSession(Session& tx, const User& user,
+                                                  const ClientInfo& client) {
+    int64_t now = Now();
+    SessionRow session{ids_.Next(), user.id, std::nullopt, now + settings_.refresh_ttl_seconds * 1000, {}};
+    TB_CO_RETURN_IF_ERROR(co_await session_store::InsertSession(tx, session, now, client.ip,
+                                                                client.user_agent.substr(0, 512)));
+    std::string refresh = RandomToken(32);
+    RefreshRow row{Sha256Hex(refresh), session.id, std::nullopt, now, session.expires_at, {}};
+    TB_CO_RETURN_IF_ERROR(co_await session_store::InsertRefresh(tx, row));
+    co_return IssueTokens(user, session.id, session.tenant_id, refresh);
+}
+
+Task<Result<SignedIn>> AuthService::Register(RegisterInput in, ClientInfo client) {
+    if (settings_.limits_enabled) {
+        if (auto wait = registrations_.BlockedFor(client.ip)) co_return TooMany(*wait);
+    }
+    TB_CO_ASSIGN_OR_RETURN(std::string email, NormalizeEmail(in.email));
+    TB_CO_RETURN_IF_ERROR(CheckPassword(in.password, settings_.password_min_length));
+    if (in.name.size() > 200) co_return Error::Validation("name", "Name must be at most 200 characters");
+    // Counted before the insert: a 409 also tells whether an email is taken.
+    if (settings_.limits_enabled) registrations_.RecordFailure(client.ip);
+    std::function<Result<std::string>()> job = [this, pw = in.password] { return hasher_.Hash(pw); };
+    auto hash = co_await workers_.Run<std::string>(std::move(job));
+    if (!hash.ok()) co_return std::move(hash).error();
+
+    User user;
+    user.id = ids_.Next();
+    user.email = email;
+    user.name = in.name;
+    user.password_hash = std::move(*hash);
+    user.created_at = user.updated_at = Now();
+    SignedIn out;
+    const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        TB_CO_RETURN_IF_ERROR(co_await UserStore::Insert(tx, user));
+        auto tokens = co_await StartSession(tx, user, client);
+        if (!tokens.ok()) co_return std::move(tokens).error();
+        out.tokens = std::move(*tokens);
+        audit::Event e = Event("user.registered", client);
+        e.actor = e.target = user.id;
+        co_return co_await audit_.Record(tx, e);
+    };
+    TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
+    out.user = user;
+    co_return out;
+}
+
+Task<Result<SignedIn>> AuthService::Login(std::string raw_email, std::string password,
+                                          std::optional<std::string> tenant_id, ClientInfo client) {
+    std::string email = ToLower(Trim(raw_email));
+    if (settings_.limits_enabled) {
+        auto by_email = email_failures_.BlockedFor("e:" + email);
+        auto by_ip = ip_failures_.BlockedFor("i:" + client.ip);
+        if (by_email || by_ip) {
+            audit::Event e = Event("login.throttled", client);
+            e.target = email;
+            (void)co_await audit_.Record(db_, e);
+            co_return TooMany(std::max(by_email.value_or(0), by_ip.value_or(0)));
+        }
+    }
+    UserStore users(db_);
+    auto found = co_await users.FindByEmail(email);
+    if (!found.ok()) co_return std::move(found).error();
+    // Same work for an unknown email as for a known one (invariant 3).
+    std::string hash = *found && !(*found)->password_hash.empty() ? (*found)->password_hash : dummy_hash_;
+    auto verified = co_await VerifyPassword(hash, password);
+    if (!verified.ok()) co_return std::move(verified).error();
+    if (!*found || !*verified) {
+        if (settings_.limits_enabled) {
+            email_failures_.RecordFailure("e:" + email);
+            ip_failures_.RecordFailure("i:" + client.ip);
+        }
+        audit::Event e = Event("login.failed", client);
+        e.target = email;
+        if (*found) e.actor = (*found)->id;
+        (void)co_await audit_.Record(db_, e);
+        co_return InvalidCredentials();
+    }
+    User user = std::move(**found);
+    if (!user.is_active) co_return Error::Forbidden("Inactive user");
+    // Tenancy is not in this build yet: no tenant can be chosen.
+    if (tenant_id) co_return Error::NotFound("Tenant not found");
+    if (settings_.limits_enabled) email_failures_.Clear("e:" + email);
+
+    std::optional<std::string> rehashed;
+    if (hasher_.NeedsRehash(user.password_hash)) {
+        std::function<Result<std::string>()> job = [this, password] { return hasher_.Hash(password); };
+        auto h = co_await workers_.Run<std::string>(std::move(job));
+        if (h.ok()) rehashed = std::move(*h);
+    }
+    SignedIn out;
+    int64_t now = Now();
+    const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        TB_CO_RETURN_IF_ERROR(co_await UserStore::SetLastLogin(tx, user.id, now));
+        if (rehashed) TB_CO_RETURN_IF_ERROR(co_await UserStore::SetPasswordHash(tx, user.id, *rehashed, now));
+        auto tokens = co_await StartSession(tx, user, client);
+        if (!tokens.ok()) co_return std::move(tokens).error();
+        out.tokens = std::move(*tokens);
+        audit::Event e = Event("login.succeeded", client);
+        e.actor = e.target = user.id;
+        co_return co_await audit_.Record(tx, e);
+    };
+    TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
+    user.last_login_at = now;
+    out.user = std::move(user);
+    co_return out;
+}
+
+Task<Result<TokenPair>> AuthService::Refresh(std::string token, std::optional<std::string> tenant_id,
+                                             ClientInfo client) {
+    if (token.empty() || token.size() > 256) co_return InvalidRefresh();
+    if (tenant_id) co_return Error::NotFound("Tenant not found");
+    std::string hash = Sha256Hex(token);
+    int64_t now = Now();
+    std::optional<Error> refused;  // committed, but answered with this error
+    TokenPair pair;
+    const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        auto found = co_await session_store::FindRefresh(tx, hash);
+        if (!found.ok()) co_return std::move(found).error();
+        if (!*found) {
+            refused = InvalidRefresh();
+            co_return Status{};
+        }
+        RefreshRow row = **found;
+        auto session = co_await session_store::FindSession(tx, row.session_id);
+        if (!session.ok()) co_return std::move(session).error();
+        if (!*session || (*session)->revoked_at || (*session)->expires_at <= now || row.expires_at <= now) {
+            refused = InvalidRefresh();
+            co_return Status{};
+        }
+        auto user = co_await UserStore::FindById(tx, (*session)->user_id);
+        if (!user.ok()) co_return std::move(user).error();
+        if (!*user || !(*user)->is_active) {
+            refused = InvalidRefresh();
+            co_return Status{};
+        }
+        if (row.used_at) {
+            // Reuse (invariant 1): a lost response within the grace window, or theft.
+            auto child = co_await session_store::NewestChild(tx, hash);
+            if (!child.ok()) co_return std::move(child).error();
+            bool grace = settings_.refresh_grace_seconds > 0 &&
+                         now - *row.used_at <= settings_.refresh_grace_seconds * 1000 && *child &&
+                         !(*child)->used_at;
+            if (!grace) {
+                TB_CO_RETURN_IF_ERROR(co_await session_store::RevokeSession(tx, row.session_id, now));
+                audit::Event e = Event("refresh.reuse_detected", client);
+                e.actor = e.target = (*user)->id;
+                e.details["session_id"] = row.session_id;
+                TB_CO_RETURN_IF_ERROR(co_await audit_.Record(tx, e));
+                refused = InvalidRefresh();
+                co_return Status{};
+            }
+            auto retired = co_await session_store::MarkUsed(tx, (*child)->token_hash, now);
+            if (!retired.ok()) co_return std::move(retired).error();
+        } else {
+            auto marked = co_await session_store::MarkUsed(tx, hash, now);
+            if (!marked.ok()) co_return std::move(marked).error();
+            if (!*marked) {  // a concurrent refresh retired it first
+                refused = InvalidRefresh();
+                co_return Status{};
+            }
+        }
+        std::string next = RandomToken(32);
+        RefreshRow child{Sha256Hex(next), row.session_id, hash, now, (*session)->expires_at, {}};
+        TB_CO_RETURN_IF_ERROR(co_await session_store::InsertRefresh(tx, child));
+        auto tokens = IssueTokens(**user, row.session_id, (*session)->tenant_id, next);
+        if (!tokens.ok()) co_return std::move(tokens).error();
+        pair = std::move(*tokens);
+        co_return Status{};
+    };
+    TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
+    if (refused) co_return std::move(*refused);
+    co_return pair;
+}
+
+Task<Status> AuthService::Logout(const Principal& who, std::optional<std::string> refresh_token,
+                                 bool all, ClientInfo client) {
+    int64_t now = Now();
+    const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        if (all) {
+            TB_CO_RETURN_IF_ERROR(co_await session_store::RevokeUserSessions(tx, who.user.id, "", now));
+        } else {
+            TB_CO_RETURN_IF_ERROR(co_await session_store::RevokeSession(tx, who.session_id, now));
+        }
+        if (refresh_token && !refresh_token->empty()) {
+            // Also end the session of the given refresh token, when it is the caller's.
+            auto found = co_await session_store::FindRefresh(tx, Sha256Hex(*refresh_token));
+            if (!found.ok()) co_return std::move(found).error();
+            if (*found) {
+                auto s = co_await session_store::FindSession(tx, (*found)->session_id);
+                if (!s.ok()) co_return std::move(s).error();
+                if (*s && (*s)->user_id == who.user.id) {
+                    TB_CO_RETURN_IF_ERROR(co_await session_store::RevokeSession(tx, (*s)->id, now));
+                }
+            }
+        }
+        audit::Event e = Event(all ? "logout.all" : "logout", client);
+        e.actor = e.target = who.user.id;
+        co_return co_await audit_.Record(tx, e);
+    };
+    co_return co_await db_.Transaction(fn);
+}
+
+Task<Result<Principal>> AuthService::Authenticate(std::string_view bearer) {
+    auto r = ring();
+    if (!r) co_return Error::Unavailable("Server starting", "no signing keys loaded");
+    auto claims = codec_.Verify(*r, bearer, clock_.Now());
+    if (!claims.ok() && claims.error().message == "Invalid token") {
+        // Perhaps a key added since we loaded ours.
+        std::shared_ptr<const KeyRing> before = r;
+        (void)co_await ReloadKeysIfStale();
+        r = ring();
+        if (r != before) claims = codec_.Verify(*r, bearer, clock_.Now());
+    }
+    if (!claims.ok()) co_return std::move(claims).error();
+    auto sid = claims->if_contains("sid");
+    auto sub = claims->if_contains("sub");
+    if (!sid || !sid->is_string() || !sub || !sub->is_string()) co_return Error::Unauthorized("Invalid token");
+    std::string session_id(sid->as_string());
+    // Invariant 2: the session and the user are checked on every request.
+    auto session = co_await session_store::FindSession(db_, session_id);
+    if (!session.ok()) co_return std::move(session).error();
+    if (!*session || (*session)->revoked_at || (*session)->user_id != sub->as_string()) {
+        co_return Error::Unauthorized("Session revoked");
+    }
+    auto user = co_await UserStore::FindById(db_, (*session)->user_id);
+    if (!user.ok()) co_return std::move(user).error();
+    if (!*user) co_return Error::Unauthorized("Session revoked");
+    if (!(*user)->is_active) co_return Error::Forbidden("Inactive user");
+    Principal p{std::move(**user), session_id, std::nullopt};
+    if (auto tid = claims->if_contains("tid"); tid && tid->is_string()) p.tenant_id = std::string(tid->as_string());
+    co_return p;
+}
+
+Task<Result<User>> AuthService::UpdateName(const Principal& who, std::string name) {
+    if (name.size() > 200) co_return Error::Validation("name", "Name must be at most 200 characters");
+    int64_t now = Now();
+    const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        co_return co_await UserStore::SetName(tx, who.user.id, name, now);
+    };
+    TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
+    User user = who.user;
+    user.name = name;
+    user.updated_at = now;
+    co_return user;
+}
+
+Task<Status> AuthService::ChangePassword(const Principal& who, std::string current, std::string next,
+                                         ClientInfo client) {
+    TB_CO_RETURN_IF_ERROR(CheckPassword(next, settings_.password_min_length, "new_password"));
+    auto ok = co_await VerifyPassword(who.user.password_hash, current);
+    if (!ok.ok()) co_return std::move(ok).error();
+    if (!*ok) co_return Error::Validation("current_password", "Current password is incorrect");
+    std::function<Result<std::string>()> job = [this, next] { return hasher_.Hash(next); };
+    auto hash = co_await workers_.Run<std::string>(std::move(job));
+    if (!hash.ok()) co_return std::move(hash).error();
+    int64_t now = Now();
+    const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        TB_CO_RETURN_IF_ERROR(co_await UserStore::SetPasswordHash(tx, who.user.id, *hash, now));
+        TB_CO_RETURN_IF_ERROR(co_await session_store::RevokeUserSessions(tx, who.user.id, who.session_id, now));
+        audit::Event e = Event("password.changed", client);
+        e.actor = e.target = who.user.id;
+        co_return co_await audit_.Record(tx, e);
+    };
+    co_return co_await db_.Transaction(fn);
+}
+
+}  // namespace tb::auth

@@ -1,0 +1,129 @@
+#pragma once
+// Accounts and sessions (API.md §2): register, login, refresh with rotation and reuse
+// detection, logout, the current user, password change, and the authentication of a Bearer
+// access token on every request.
+//
+// Invariants:
+//  1. A refresh token is used at most once. Presenting a used one again revokes its whole
+//     session (every token descended from the same login) — except the token retired by the
+//     most recent refresh, presented again within the grace window: it gets a new pair and the
+//     unused child is retired instead (a client whose response was lost).
+//  2. Access tokens carry `sid`; every request checks that the session is live and the user
+//     active, so logout and deactivation take effect at once.
+//  3. Unknown email and wrong password answer the same 401 after the same work (a dummy hash
+//     is verified for an unknown email).
+//
+// Thread safety: all methods may run concurrently; the key ring is swapped atomically.
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "auth/jwt.h"
+#include "auth/login_throttle.h"
+#include "auth/password.h"
+#include "auth/user_store.h"
+#include "common/worker_pool.h"
+
+namespace tb::auth {
+
+struct AuthSettings {
+    JwtSettings jwt;
+    int64_t access_ttl_seconds = 900;
+    int64_t refresh_ttl_seconds = 30 * 24 * 3600;
+    int64_t refresh_grace_seconds = 10;
+    size_t password_min_length = 8;
+    bool limits_enabled = true;
+    int login_failures = 10;
+    int64_t login_window_seconds = 900;
+    int register_per_hour = 60;
+};
+
+struct ClientInfo {
+    std::string ip;
+    std::string user_agent;
+};
+
+struct TokenPair {
+    std::string access_token;
+    std::string refresh_token;
+    int64_t expires_in = 0;
+    int64_t refresh_expires_in = 0;
+};
+
+struct SignedIn {
+    User user;
+    TokenPair tokens;
+};
+
+// Who is calling, once a Bearer token checked out.
+struct Principal {
+    User user;
+    std::string session_id;
+    std::optional<std::string> tenant_id;
+};
+
+struct RegisterInput {
+    std::string email, password, name, tenant_name;
+};
+
+class AuthService {
+public:
+    AuthService(storage::Database& db, const PasswordHasher& hasher, WorkerPool& workers,
+                IdGenerator& ids, const Clock& clock, audit::AuditLog& audit,
+                AuthSettings settings);
+
+    // Loads the signing keys, creating the first one on a new instance.
+    Task<Status> LoadKeys();
+    // Adds a new current signing key (tenantbase keys rotate); returns its kid.
+    static Task<Result<std::string>> RotateKey(storage::Database& db, IdGenerator& ids,
+                                               const Clock& clock, JwtAlgorithm algorithm);
+    json::object Jwks() const;
+
+    Task<Result<SignedIn>> Register(RegisterInput input, ClientInfo client);
+    Task<Result<SignedIn>> Login(std::string email, std::string password,
+                                 std::optional<std::string> tenant_id, ClientInfo client);
+    Task<Result<TokenPair>> Refresh(std::string refresh_token, std::optional<std::string> tenant_id,
+                                    ClientInfo client);
+    Task<Status> Logout(const Principal& who, std::optional<std::string> refresh_token, bool all,
+                        ClientInfo client);
+    Task<Result<Principal>> Authenticate(std::string_view bearer_token);
+    Task<Result<User>> UpdateName(const Principal& who, std::string name);
+    Task<Status> ChangePassword(const Principal& who, std::string current, std::string next,
+                                ClientInfo client);
+
+private:
+    // A new session with its first refresh token, and an access token for it.
+    Task<Result<TokenPair>> StartSession(storage::Session& tx, const User& user, const ClientInfo& client);
+    Result<TokenPair> IssueTokens(const User& user, const std::string& session_id,
+                                  const std::optional<std::string>& tenant_id,
+                                  const std::string& refresh_token);
+    Task<Result<bool>> VerifyPassword(std::string hash, std::string password);
+    std::shared_ptr<const KeyRing> ring() const;
+    Task<Status> ReloadKeysIfStale();
+    audit::Event Event(std::string action, const ClientInfo& client) const;
+    int64_t Now() const { return ToUnixMillis(clock_.Now()); }
+
+    storage::Database& db_;
+    const PasswordHasher& hasher_;
+    WorkerPool& workers_;
+    IdGenerator& ids_;
+    const Clock& clock_;
+    audit::AuditLog& audit_;
+    AuthSettings settings_;
+    JwtCodec codec_;
+    std::string dummy_hash_;  // verified for unknown emails (invariant 3)
+    LoginThrottle email_failures_;
+    LoginThrottle ip_failures_;
+    LoginThrottle registrations_;
+
+    mutable std::mutex ring_mu_;
+    std::shared_ptr<const KeyRing> ring_;  // guarded by ring_mu_
+    std::atomic<int64_t> last_reload_ms_{0};
+};
+
+}  // namespace tb::auth
