@@ -55,7 +55,8 @@ AuthService::AuthService(storage::Database& db, const PasswordHasher& hasher, Wo
       dummy_hash_(hasher.Hash(RandomToken(16)).value()),
       email_failures_(clock, settings_.login_failures, std::chrono::seconds(settings_.login_window_seconds)),
       ip_failures_(clock, settings_.login_failures, std::chrono::seconds(settings_.login_window_seconds)),
-      registrations_(clock, settings_.register_per_hour, std::chrono::hours(1)) {}
+      registrations_(clock, settings_.register_per_hour, std::chrono::hours(1)),
+      cache_(settings_.session_cache_ms) {}
 
 std::shared_ptr<const KeyRing> AuthService::ring() const {
     std::lock_guard lock(ring_mu_);
@@ -105,6 +106,16 @@ Task<Status> AuthService::ReloadKeysIfStale() {
     int64_t now = Now();
     int64_t last = last_reload_ms_.load();
     if (now - last < 1000 || !last_reload_ms_.compare_exchange_strong(last, now)) co_return Status{};
+    co_return co_await LoadKeys();
+}
+
+Task<Status> AuthService::ReloadKeysIfRotated() {
+    auto rows = co_await db_.Query(
+        "SELECT kid FROM signing_keys WHERE algorithm = ? ORDER BY created_at DESC, kid DESC LIMIT 1",
+        Bind(AlgorithmName(settings_.jwt.algorithm)));
+    if (!rows.ok()) co_return std::move(rows).error();
+    auto r = ring();
+    if (rows->empty() || (r && r->current().kid == storage::AsText(rows->rows[0][0]))) co_return Status{};
     co_return co_await LoadKeys();
 }
 
@@ -167,6 +178,7 @@ Task<Result<SignedIn>> AuthService::Register(RegisterInput in, ClientInfo client
     auto hash = co_await workers_.Run<std::string>(std::move(job));
     if (!hash.ok()) co_return std::move(hash).error();
 
+    TB_CO_RETURN_IF_ERROR(co_await ReloadKeysIfRotated());
     User user;
     user.id = ids_.Next();
     user.email = email;
@@ -231,6 +243,7 @@ Task<Result<SignedIn>> AuthService::Login(std::string raw_email, std::string pas
         auto h = co_await workers_.Run<std::string>(std::move(job));
         if (h.ok()) rehashed = std::move(*h);
     }
+    TB_CO_RETURN_IF_ERROR(co_await ReloadKeysIfRotated());
     SignedIn out;
     int64_t now = Now();
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
@@ -254,8 +267,10 @@ Task<Result<TokenPair>> AuthService::Refresh(std::string token, std::optional<st
     if (token.empty() || token.size() > 256) co_return InvalidRefresh();
     if (tenant_id) co_return Error::NotFound("Tenant not found");
     std::string hash = Sha256Hex(token);
+    TB_CO_RETURN_IF_ERROR(co_await ReloadKeysIfRotated());
     int64_t now = Now();
     std::optional<Error> refused;  // committed, but answered with this error
+    std::optional<std::string> revoked_user;
     TokenPair pair;
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         auto found = co_await session_store::FindRefresh(tx, hash);
@@ -290,6 +305,7 @@ Task<Result<TokenPair>> AuthService::Refresh(std::string token, std::optional<st
                 e.actor = e.target = (*user)->id;
                 e.details["session_id"] = row.session_id;
                 TB_CO_RETURN_IF_ERROR(co_await audit_.Record(tx, e));
+                revoked_user = (*user)->id;
                 refused = InvalidRefresh();
                 co_return Status{};
             }
@@ -312,6 +328,7 @@ Task<Result<TokenPair>> AuthService::Refresh(std::string token, std::optional<st
         co_return Status{};
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
+    if (revoked_user) cache_.InvalidateUser(*revoked_user);
     if (refused) co_return std::move(*refused);
     co_return pair;
 }
@@ -341,38 +358,59 @@ Task<Status> AuthService::Logout(const Principal& who, std::optional<std::string
         e.actor = e.target = who.user.id;
         co_return co_await audit_.Record(tx, e);
     };
-    co_return co_await db_.Transaction(fn);
+    Status st = co_await db_.Transaction(fn);
+    cache_.InvalidateUser(who.user.id);
+    co_return st;
 }
 
 Task<Result<Principal>> AuthService::Authenticate(std::string_view bearer) {
-    auto r = ring();
-    if (!r) co_return Error::Unavailable("Server starting", "no signing keys loaded");
-    auto claims = codec_.Verify(*r, bearer, clock_.Now());
-    if (!claims.ok() && claims.error().message == "Invalid token") {
-        // Perhaps a key added since we loaded ours.
-        std::shared_ptr<const KeyRing> before = r;
-        (void)co_await ReloadKeysIfStale();
-        r = ring();
-        if (r != before) claims = codec_.Verify(*r, bearer, clock_.Now());
+    int64_t now = Now();
+    std::string token(bearer);
+    std::optional<AuthCache::Token> claims = cache_.FindToken(token, now);
+    if (!claims) {
+        auto r = ring();
+        if (!r) co_return Error::Unavailable("Server starting", "no signing keys loaded");
+        auto verified = codec_.Verify(*r, bearer, clock_.Now());
+        if (!verified.ok() && verified.error().message == "Invalid token") {
+            // Perhaps a key added since we loaded ours.
+            (void)co_await ReloadKeysIfStale();
+            if (auto again = ring(); again != r) verified = codec_.Verify(*again, bearer, clock_.Now());
+        }
+        if (!verified.ok()) co_return std::move(verified).error();
+        auto sid = verified->if_contains("sid");
+        auto sub = verified->if_contains("sub");
+        auto exp = verified->if_contains("exp");
+        if (!sid || !sid->is_string() || !sub || !sub->is_string() || !exp || !exp->is_int64()) {
+            co_return Error::Unauthorized("Invalid token");
+        }
+        AuthCache::Token entry{std::string(sub->as_string()), std::string(sid->as_string()), std::nullopt,
+                               exp->as_int64() * 1000};
+        if (auto tid = verified->if_contains("tid"); tid && tid->is_string()) entry.tid = std::string(tid->as_string());
+        cache_.PutToken(token, entry);
+        claims = std::move(entry);
     }
-    if (!claims.ok()) co_return std::move(claims).error();
-    auto sid = claims->if_contains("sid");
-    auto sub = claims->if_contains("sub");
-    if (!sid || !sid->is_string() || !sub || !sub->is_string()) co_return Error::Unauthorized("Invalid token");
-    std::string session_id(sid->as_string());
-    // Invariant 2: the session and the user are checked on every request.
-    auto session = co_await session_store::FindSession(db_, session_id);
-    if (!session.ok()) co_return std::move(session).error();
-    if (!*session || (*session)->revoked_at || (*session)->user_id != sub->as_string()) {
-        co_return Error::Unauthorized("Session revoked");
+    // Invariant 2: the session and the user are checked on every request (through a cache
+    // that this node's changes invalidate at once).
+    std::optional<AuthCache::SessionState> state = cache_.FindSession(claims->sid, now);
+    if (!state) {
+        auto session = co_await session_store::FindSession(db_, claims->sid);
+        if (!session.ok()) co_return std::move(session).error();
+        AuthCache::SessionState fresh;
+        fresh.fetched_ms = now;
+        if (*session && !(*session)->revoked_at && (*session)->expires_at > now) {
+            auto user = co_await UserStore::FindById(db_, (*session)->user_id);
+            if (!user.ok()) co_return std::move(user).error();
+            if (*user) {
+                fresh.user = std::move(**user);
+                fresh.live = true;
+            }
+        }
+        cache_.PutSession(claims->sid, fresh);
+        state = std::move(fresh);
     }
-    auto user = co_await UserStore::FindById(db_, (*session)->user_id);
-    if (!user.ok()) co_return std::move(user).error();
-    if (!*user) co_return Error::Unauthorized("Session revoked");
-    if (!(*user)->is_active) co_return Error::Forbidden("Inactive user");
-    Principal p{std::move(**user), session_id, std::nullopt};
-    if (auto tid = claims->if_contains("tid"); tid && tid->is_string()) p.tenant_id = std::string(tid->as_string());
-    co_return p;
+    if (!state->live || state->user.id != claims->sub) co_return Error::Unauthorized("Session revoked");
+    if (!state->user.is_active) co_return Error::Forbidden("Inactive user");
+    co_return Principal{state->user, claims->sid, claims->tid};
 }
 
 Task<Result<User>> AuthService::UpdateName(const Principal& who, std::string name) {
@@ -382,6 +420,7 @@ Task<Result<User>> AuthService::UpdateName(const Principal& who, std::string nam
         co_return co_await UserStore::SetName(tx, who.user.id, name, now);
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
+    cache_.InvalidateUser(who.user.id);
     User user = who.user;
     user.name = name;
     user.updated_at = now;
@@ -405,7 +444,9 @@ Task<Status> AuthService::ChangePassword(const Principal& who, std::string curre
         e.actor = e.target = who.user.id;
         co_return co_await audit_.Record(tx, e);
     };
-    co_return co_await db_.Transaction(fn);
+    Status st = co_await db_.Transaction(fn);
+    cache_.InvalidateUser(who.user.id);
+    co_return st;
 }
 
 }  // namespace tb::auth

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "audit/audit_log.h"
+#include "auth/auth_cache.h"
 #include "auth/jwt.h"
 #include "auth/login_throttle.h"
 #include "auth/password.h"
@@ -41,6 +42,7 @@ struct AuthSettings {
     int login_failures = 10;
     int64_t login_window_seconds = 900;
     int register_per_hour = 60;
+    int64_t session_cache_ms = 1000;  // bound on another node's revoke going unseen
 };
 
 struct ClientInfo {
@@ -105,6 +107,9 @@ private:
     Task<Result<bool>> VerifyPassword(std::string hash, std::string password);
     std::shared_ptr<const KeyRing> ring() const;
     Task<Status> ReloadKeysIfStale();
+    // Before signing for a new session or a refresh: reload when another node or
+    // `tenantbase keys rotate` added a newer key (one small query).
+    Task<Status> ReloadKeysIfRotated();
     audit::Event Event(std::string action, const ClientInfo& client) const;
     int64_t Now() const { return ToUnixMillis(clock_.Now()); }
 
@@ -120,6 +125,7 @@ private:
     LoginThrottle email_failures_;
     LoginThrottle ip_failures_;
     LoginThrottle registrations_;
+    AuthCache cache_;
 
     mutable std::mutex ring_mu_;
     std::shared_ptr<const KeyRing> ring_;  // guarded by ring_mu_

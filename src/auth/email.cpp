@@ -16,6 +16,9 @@ Result<std::string> NormalizeEmail(std::string_view raw) {
         return invalid();
     }
     for (unsigned char c : email) {
+        // ASCII only: lower-casing and comparing non-ASCII addresses safely needs Unicode
+        // case folding and normalisation, and look-alike letters would make two accounts.
+        if (c >= 0x80) return invalid();
         if (c <= 0x20 || c == 0x7F || c == '<' || c == '>' || c == '(' || c == ')' || c == ',' ||
             c == ';' || c == '\\' || c == '"' || c == '[' || c == ']') {
             return invalid();

@@ -1,6 +1,6 @@
 #pragma once
 // Email addresses: trimmed, lower-cased and checked for a plausible shape
-// (local@domain, no spaces or control characters, at most 254 characters).
+// (local@domain, ASCII only, no spaces or control characters, at most 254 characters).
 
 #include <string>
 #include <string_view>

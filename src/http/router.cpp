@@ -60,24 +60,24 @@ int Router::Add(Route route) {
     return routes_.back()->index;
 }
 
+const Router::Node* Router::Walk(const Node* n, const std::vector<std::string>& segments, size_t i,
+                                 std::vector<std::pair<std::string_view, std::string>>& params) {
+    if (i == segments.size()) return n->methods.empty() ? nullptr : n;
+    if (auto it = n->literals.find(segments[i]); it != n->literals.end()) {
+        if (const Node* found = Walk(it->second.get(), segments, i + 1, params)) return found;
+    }
+    if (n->param && !segments[i].empty()) {
+        params.emplace_back(n->param_name, segments[i]);
+        if (const Node* found = Walk(n->param.get(), segments, i + 1, params)) return found;
+        params.pop_back();
+    }
+    return nullptr;
+}
+
 RouteMatch Router::Find(Method method, const std::vector<std::string>& segments) const {
     RouteMatch m;
-    // Depth-first: literal first, then the parameter, so /v1/users/me beats /v1/users/{id}.
     std::vector<std::pair<std::string_view, std::string>> params;
-    std::function<const Node*(const Node*, size_t)> walk = [&](const Node* n,
-                                                               size_t i) -> const Node* {
-        if (i == segments.size()) return n->methods.empty() ? nullptr : n;
-        if (auto it = n->literals.find(segments[i]); it != n->literals.end()) {
-            if (const Node* found = walk(it->second.get(), i + 1)) return found;
-        }
-        if (n->param && !segments[i].empty()) {
-            params.emplace_back(n->param_name, segments[i]);
-            if (const Node* found = walk(n->param.get(), i + 1)) return found;
-            params.pop_back();
-        }
-        return nullptr;
-    };
-    const Node* node = walk(root_.get(), 0);
+    const Node* node = Walk(root_.get(), segments, 0, params);
     if (!node) return m;
     m.path_exists = true;
     Method wanted = method == Method::kHead ? Method::kGet : method;

@@ -64,6 +64,9 @@ public:
 
 private:
     struct Node;
+    // Depth-first: literal first, then the parameter, so /v1/users/me beats /v1/users/{id}.
+    static const Node* Walk(const Node* node, const std::vector<std::string>& segments, size_t i,
+                            std::vector<std::pair<std::string_view, std::string>>& params);
     std::unique_ptr<Node> root_;
     std::vector<std::unique_ptr<Route>> routes_;
 };

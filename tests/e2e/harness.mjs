@@ -298,7 +298,20 @@ export class Server {
       clearTimeout(timer);
     }
     await this.exited;
+    this.assertNoSanitizerReport();
     return this.exitCode;
+  }
+
+  /**
+   * Throws when the server printed an AddressSanitizer, LeakSanitizer or UBSan report: under
+   * the sanitizer build (make test runs the suite on it too) such a report fails the test
+   * that stopped the server, even if every HTTP answer looked right.
+   */
+  assertNoSanitizerReport() {
+    const out = this._all;
+    const marker = ['ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:']
+      .find((m) => out.includes(m));
+    if (marker) throw new Error(`sanitizer report in server output (${marker})\n--- output ---\n${out}`);
   }
 
   /** Waits for the process to exit on its own; resolves to {code, signal} or rejects on timeout. */
