@@ -131,8 +131,11 @@ int Serve(const Config& config) {
     http::Router router;
     api::RegisterRoutes(router, services);
     http::CorsPolicy cors(config.cors.origins);
+    std::optional<http::AccessLog> access_log;
+    if (config.log.access) access_log.emplace();
     http::Pipeline pipeline(router, metrics, cors, ids,
-                            {static_cast<size_t>(config.server.max_body_bytes), config.log.access});
+                            {static_cast<size_t>(config.server.max_body_bytes),
+                             access_log ? &*access_log : nullptr});
 
     auto [host, port] = config.ListenAddress().value();
     http::ServerOptions options;

@@ -37,7 +37,9 @@ void Configure(std::string_view level) {
     spdlog::set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})",
                         spdlog::pattern_time_type::utc);
     spdlog::set_level(spdlog::level::from_str(std::string(level)));
-    spdlog::flush_on(spdlog::level::warn);
+    // Every line is flushed whole: the access log writes to the same stdout in batches, and
+    // a partly flushed line could interleave with one.
+    spdlog::flush_on(spdlog::level::trace);
     spdlog::flush_every(std::chrono::seconds(1));
 }
 

@@ -141,12 +141,8 @@ void Pipeline::Finish(const Request& request, const Exchange& ex, const std::str
     metrics_.Record(route, request.method, response.status, seconds);
     metrics_.in_flight().fetch_sub(1, std::memory_order_relaxed);
     if (options_.access_log) {
-        log::Info("request", {{"method", request.method_text},
-                              {"path", request.path},
-                              {"status", response.status},
-                              {"duration_ms", seconds * 1000},
-                              {"request_id", request_id},
-                              {"remote", request.remote_ip}});
+        options_.access_log->Append({request.method_text, request.target, response.status,
+                                     seconds * 1000, request_id, request.remote_ip});
     }
 }
 

@@ -19,6 +19,7 @@
 #include <optional>
 
 #include "common/ids.h"
+#include "http/access_log.h"
 #include "http/cors.h"
 #include "http/metrics.h"
 #include "http/router.h"
@@ -27,7 +28,7 @@ namespace tb::http {
 
 struct PipelineOptions {
     size_t max_body_bytes = 10 * 1024 * 1024;
-    bool access_log = true;
+    AccessLog* access_log = nullptr;  // null: no access log
 };
 
 struct Exchange {

@@ -1,0 +1,44 @@
+#include "http/access_log.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "common/json.h"
+
+namespace tb::http {
+namespace {
+
+TEST(AccessLog, EscapesToValidJson) {
+    std::string out;
+    AccessLog::AppendEscaped(out, "/a\"b\\c\n\x01\xC3\xA9");
+    EXPECT_EQ(out, "/a\\\"b\\\\c\\u000a\\u0001\\u00c3\\u00a9");
+}
+
+TEST(AccessLog, WritesOneJsonLinePerRequest) {
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    {
+        AccessLog log(fds[1]);
+        log.Append({"GET", "/v1/x?q=\"1\"", 200, 0.25, "req-1", "127.0.0.1"});
+        log.Append({"POST", "/v1/y", 422, 1.5, "req-2", "::1"});
+    }  // the destructor flushes
+    close(fds[1]);
+    std::string all;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fds[0], buf, sizeof buf)) > 0) all.append(buf, n);
+    close(fds[0]);
+    size_t nl = all.find('\n');
+    ASSERT_NE(nl, std::string::npos);
+    auto first = json::parse(all.substr(0, nl)).as_object();
+    EXPECT_EQ(first.at("msg"), "request");
+    EXPECT_EQ(first.at("path"), "/v1/x?q=\"1\"");
+    EXPECT_EQ(first.at("status"), 200);
+    EXPECT_EQ(first.at("request_id"), "req-1");
+    auto second = json::parse(all.substr(nl + 1, all.find('\n', nl + 1) - nl - 1)).as_object();
+    EXPECT_EQ(second.at("status"), 422);
+    EXPECT_EQ(second.at("remote"), "::1");
+}
+
+}  // namespace
+}  // namespace tb::http
