@@ -24,12 +24,20 @@ namespace bhttp = boost::beast::http;
 using asio::ip::tcp;
 using boost::system::error_code;
 
+// Lives on one context's thread: every field is touched only there.
 struct Server::Connection {
+    tcp::socket* socket = nullptr;  // the TCP layer (under TLS when on)
     // Set while the connection waits for the first byte of its next request; only then may
-    // Shutdown close it (on the connection's strand, so there is no race with the session).
+    // Shutdown close it.
     bool idle = true;
-    std::function<void()> cancel;
-    std::string remote;  // client IP, for logs and (later) rate limits
+    int64_t deadline_ms = 0;  // steady-clock ms; 0: none
+    std::string remote;       // client IP, for logs and (later) rate limits
+
+    void ExpireIn(std::chrono::milliseconds d) {
+        deadline_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch() + d)
+                          .count();
+    }
 };
 
 namespace {
@@ -127,7 +135,8 @@ Server::Server(std::vector<asio::io_context*> contexts, ServerOptions options, P
     : contexts_(std::move(contexts)),
       options_(std::move(options)),
       pipeline_(pipeline),
-      acceptor_(*contexts_.at(0)) {}
+      acceptor_(*contexts_.at(0)),
+      live_(contexts_.size()) {}
 
 Server::~Server() = default;
 
@@ -158,27 +167,49 @@ Status Server::Listen() {
     return {};
 }
 
-void Server::Start() { asio::co_spawn(acceptor_.get_executor(), AcceptLoop(), asio::detached); }
+void Server::Start() {
+    asio::co_spawn(acceptor_.get_executor(), AcceptLoop(), asio::detached);
+    for (size_t i = 0; i < contexts_.size(); ++i) {
+        asio::co_spawn(*contexts_[i], SweepLoop(i), asio::detached);
+    }
+}
+
+Task<void> Server::SweepLoop(size_t context) {
+    asio::steady_timer timer(*contexts_[context]);
+    while (true) {
+        timer.expires_after(std::chrono::milliseconds(250));
+        error_code ec;
+        co_await timer.async_wait(Redirect(ec));
+        if (ec) co_return;
+        int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+        for (auto& [raw, weak] : live_[context]) {
+            if (raw->deadline_ms && raw->deadline_ms < now && raw->socket) {
+                raw->deadline_ms = 0;
+                raw->socket->cancel(ec);  // the pending read or write fails: the session ends
+            }
+        }
+        if (draining_ && live_[context].empty()) co_return;
+    }
+}
 
 Task<void> Server::AcceptLoop() {
     while (!draining_) {
         error_code ec;
-        asio::io_context& target = *contexts_[next_context_++ % contexts_.size()];
-        tcp::socket socket = co_await acceptor_.async_accept(target, Redirect(ec));
+        size_t index = next_context_++ % contexts_.size();
+        tcp::socket socket = co_await acceptor_.async_accept(*contexts_[index], Redirect(ec));
         if (ec) {
             if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
             continue;  // e.g. EMFILE: keep serving the connections we have
         }
         socket.set_option(tcp::no_delay(true), ec);
         auto executor = socket.get_executor();
-        asio::co_spawn(executor, ServeConnection(std::move(socket)), asio::detached);
+        asio::co_spawn(executor, ServeConnection(std::move(socket), index), asio::detached);
     }
 }
 
-size_t Server::open_connections() const {
-    std::lock_guard lock(mu_);
-    return conns_.size();
-}
+size_t Server::open_connections() const { return static_cast<size_t>(open_.load()); }
 
 void Server::Shutdown() {
     if (draining_.exchange(true)) return;
@@ -186,66 +217,52 @@ void Server::Shutdown() {
         error_code ec;
         acceptor_.close(ec);
     });
-    std::lock_guard lock(mu_);
-    for (auto& [id, weak] : conns_) {
-        if (auto conn = weak.lock(); conn && conn->cancel) conn->cancel();
+    // Each context closes its own idle connections, on its own thread.
+    for (size_t i = 0; i < contexts_.size(); ++i) {
+        asio::post(*contexts_[i], [this, i] {
+            for (auto& [raw, weak] : live_[i]) {
+                error_code ec;
+                if (raw->idle && raw->socket) raw->socket->cancel(ec);
+            }
+        });
     }
 }
 
-Task<void> Server::ServeConnection(tcp::socket socket) {
+Task<void> Server::ServeConnection(tcp::socket socket, size_t context) {
     auto conn = std::make_shared<Connection>();
-    uint64_t id;
-    {
-        std::lock_guard lock(mu_);
-        id = next_id_++;
-        conns_[id] = conn;
-    }
+    live_[context].emplace(conn.get(), conn);
+    ++open_;
     error_code ec;
     auto remote = socket.remote_endpoint(ec);
-    std::string remote_ip = ec ? std::string() : remote.address().to_string();
-    auto executor = socket.get_executor();
-    beast::tcp_stream tcp_stream(std::move(socket));
-    // Closing is posted to the connection's own (single-threaded) context and only touches an
-    // idle connection.
-    auto set_cancel = [&](beast::tcp_stream* s) {
-        std::lock_guard lock(mu_);
-        conn->cancel = [executor, weak = std::weak_ptr<Connection>(conn), s] {
-            asio::post(executor, [weak, s] {
-                if (auto c = weak.lock(); c && c->idle) s->cancel();
-            });
-        };
-    };
-    set_cancel(&tcp_stream);
+    conn->remote = ec ? std::string() : remote.address().to_string();
     try {
         if (tls_) {
-            asio::ssl::stream<beast::tcp_stream> stream(std::move(tcp_stream), *tls_);
-            auto* lowest = &beast::get_lowest_layer(stream);
-            set_cancel(lowest);  // the TCP stream now lives inside the TLS stream
-            lowest->expires_after(options_.header_timeout);
+            asio::ssl::stream<tcp::socket> stream(std::move(socket), *tls_);
+            conn->socket = &stream.next_layer();
+            conn->ExpireIn(options_.header_timeout);
             co_await stream.async_handshake(asio::ssl::stream_base::server, Redirect(ec));
             if (!ec) {
-                conn->remote = remote_ip;
                 co_await ServeRequests(stream, *conn);
-                lowest->expires_after(std::chrono::seconds(2));
+                conn->ExpireIn(std::chrono::seconds(2));
                 co_await stream.async_shutdown(Redirect(ec));
             }
+            conn->socket = nullptr;
         } else {
-            conn->remote = remote_ip;
-            co_await ServeRequests(tcp_stream, *conn);
-            tcp_stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+            conn->socket = &socket;
+            co_await ServeRequests(socket, *conn);
+            socket.shutdown(tcp::socket::shutdown_send, ec);
+            conn->socket = nullptr;
         }
     } catch (const std::exception& e) {
+        conn->socket = nullptr;
         log::Error("connection error", {{"what", e.what()}});
     }
-    {
-        std::lock_guard lock(mu_);
-        conns_.erase(id);
-    }
+    live_[context].erase(conn.get());
+    --open_;
 }
 
 template <class Stream>
 Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
-    auto& lowest = beast::get_lowest_layer(stream);
     beast::flat_buffer buffer;
     error_code ec;
     bool first = true;
@@ -256,7 +273,7 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
         if (buffer.size() == 0) {
             conn.idle = true;
             if (draining_) co_return;
-            lowest.expires_after(first ? options_.header_timeout : options_.idle_timeout);
+            conn.ExpireIn(first ? options_.header_timeout : options_.idle_timeout);
             size_t n = co_await stream.async_read_some(buffer.prepare(4096), Redirect(ec));
             conn.idle = false;
             if (ec) co_return;
@@ -266,7 +283,7 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
         first = false;
 
         // 2. Read the whole header block under the header timeout.
-        lowest.expires_after(options_.header_timeout);
+        conn.ExpireIn(options_.header_timeout);
         size_t header_end = std::string_view::npos;
         while (true) {
             std::string_view data(static_cast<const char*>(buffer.data().data()), buffer.size());
@@ -325,14 +342,14 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
         }
         parser.body_limit(exchange.body_limit);
         if (!parser.is_done()) {
-            lowest.expires_after(options_.body_timeout);
+            conn.ExpireIn(options_.body_timeout);
             co_await bhttp::async_read(stream, buffer, parser, Redirect(ec));
             if (ec == bhttp::error::body_limit) {
                 Response r = pipeline_.Reject(&request, Error::PayloadTooLarge(), &exchange);
                 co_await Write(stream, r, &request, false);
                 co_return;
             }
-            if (ec == beast::error::timeout || ec == asio::error::eof ||
+            if (ec == asio::error::eof ||
                 ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted) {
                 pipeline_.Abandon(exchange);
                 co_return;
@@ -349,7 +366,7 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
         // 5. Handle and answer.
         Response response = co_await pipeline_.Handle(request, exchange);
         bool keep = request.keep_alive && !response.close && !draining_;
-        lowest.expires_after(options_.body_timeout);
+        conn.ExpireIn(options_.body_timeout);
         ec = co_await Write(stream, response, &request, keep);
         if (ec || !keep) co_return;
     }

@@ -6,7 +6,9 @@
 // idle_timeout waits for the first byte of a later request on a kept-alive connection, and
 // header_timeout bounds the whole header block from then on (a slow-loris client that
 // trickles bytes is dropped when it passes); body_timeout bounds reading the body and writing
-// the response.
+// the response. A connection records its deadline; a sweeper on each I/O context cancels the
+// sockets past theirs every 250 ms (cheaper than arming a timer for every read and write, at
+// the price of up to 250 ms of lateness).
 //
 // Threads: one io_context per I/O thread; the acceptor runs on the first and hands each new
 // connection to the next context in turn, where it stays, so a connection needs no strand.
@@ -19,7 +21,6 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -60,7 +61,8 @@ public:
 private:
     struct Connection;
     Task<void> AcceptLoop();
-    Task<void> ServeConnection(boost::asio::ip::tcp::socket socket);
+    Task<void> SweepLoop(size_t context);
+    Task<void> ServeConnection(boost::asio::ip::tcp::socket socket, size_t context);
     template <class Stream>
     Task<void> ServeRequests(Stream& stream, Connection& conn);
 
@@ -73,9 +75,9 @@ private:
     uint16_t bound_port_ = 0;
     std::atomic<bool> draining_{false};
 
-    mutable std::mutex mu_;
-    uint64_t next_id_ = 0;                                            // guarded by mu_
-    std::unordered_map<uint64_t, std::weak_ptr<Connection>> conns_;  // guarded by mu_
+    // The live connections of each context, touched only by that context's thread.
+    std::vector<std::unordered_map<Connection*, std::weak_ptr<Connection>>> live_;
+    std::atomic<int64_t> open_{0};
 };
 
 }  // namespace tb::http

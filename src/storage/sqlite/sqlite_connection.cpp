@@ -131,6 +131,15 @@ Result<int64_t> SqliteConnection::Execute(std::string_view sql, const Params& pa
     return int64_t{sqlite3_changes64(db_)};
 }
 
+Status SqliteConnection::Ping() {
+    static const Params kNone;
+    TB_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare("SELECT 1", kNone));
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_ROW) return ToError(rc, "ping");
+    return {};
+}
+
 Status SqliteConnection::Script(std::string_view sql) {
     std::string text(sql);
     char* err = nullptr;

@@ -25,6 +25,8 @@ public:
     Result<int64_t> Execute(std::string_view sql, const Params& params);
     // Several statements, no parameters.
     Status Script(std::string_view sql);
+    // Runs `SELECT 1` without building a result: the health check's probe.
+    Status Ping();
     sqlite3* handle() { return db_; }
 
 private:

@@ -201,9 +201,9 @@ void SqliteDatabase::RunBatch(std::vector<Job>& batch) {
 }
 
 Task<Status> SqliteDatabase::Ping() {
-    TB_CO_ASSIGN_OR_RETURN(Rows rows, co_await Query("SELECT 1", {}));
-    if (rows.size() != 1) co_return Error::Unavailable("Database unavailable", "ping: no row");
-    co_return Status{};
+    TB_CO_ASSIGN_OR_RETURN(auto conn, AcquireReader());
+    ReaderLease lease(*this, std::move(conn));
+    co_return lease->Ping();
 }
 
 DatabaseStats SqliteDatabase::Stats() const {
