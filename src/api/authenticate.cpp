@@ -12,20 +12,44 @@ auth::ClientInfo Client(const http::Request& request) {
     return {request.remote_ip, std::string(request.headers.Get("user-agent"))};
 }
 
-Task<Result<auth::Principal>> RequireUser(Services& s, const http::Request& request) {
+Task<Result<auth::Principal>> RequirePrincipal(Services& s, const http::Request& request,
+                                               http::RouteContext& ctx) {
     std::string_view header = Trim(request.headers.Get("authorization"));
-    if (header.empty()) {
-        if (request.headers.Has("x-api-key")) co_return Error::Unauthorized("Invalid API key");
-        co_return Error::Unauthorized("Authentication required");
+    std::string_view key = Trim(request.headers.Get("x-api-key"));
+    std::string_view bearer;
+    if (!header.empty()) {
+        if (header.size() < 7 || !IEquals(header.substr(0, 7), "Bearer ")) {
+            co_return Error::Unauthorized("Authorization must be a Bearer token");
+        }
+        bearer = Trim(header.substr(7));
+        if (bearer.starts_with(kApiKeyPrefix)) {
+            key = bearer;
+            bearer = {};
+        }
     }
-    if (header.size() < 7 || !IEquals(header.substr(0, 7), "Bearer ")) {
-        co_return Error::Unauthorized("Authorization must be a Bearer token");
+    if (!bearer.empty()) co_return co_await s.auth.Authenticate(bearer);
+    if (key.empty()) co_return Error::Unauthorized("Authentication required");
+    auto cred = co_await s.api_keys.Authenticate(key, request.headers.Get("origin"));
+    if (!cred.ok()) co_return std::move(cred).error();
+    if (cred->key.IsCorsKey()) ctx.cors_allowed = true;
+    co_return auth::Principal{std::move(cred->owner), "", cred->key.tenant_id, std::move(cred->key)};
+}
+
+Task<Result<auth::Principal>> RequireSession(Services& s, const http::Request& request,
+                                             http::RouteContext& ctx) {
+    auto who = co_await RequirePrincipal(s, request, ctx);
+    if (who.ok() && who->api_key) co_return Error::Forbidden("This endpoint needs a signed-in user, not an API key");
+    co_return who;
+}
+
+Result<auth::KeyActor> KeyManager(const auth::Principal& who, const http::Request& request) {
+    if (who.api_key && !who.api_key->HasScope("admin")) {
+        return Error::Forbidden("Managing API keys needs the admin scope");
     }
-    std::string_view token = Trim(header.substr(7));
-    // API keys (tbk_…) are resolved by the API-key part of the auth issue; until then no key
-    // is valid.
-    if (token.starts_with(kApiKeyPrefix)) co_return Error::Unauthorized("Invalid API key");
-    co_return co_await s.auth.Authenticate(token);
+    auth::KeyActor actor{who.user, std::nullopt, request.remote_ip,
+                         std::string(request.headers.Get("user-agent"))};
+    if (who.api_key) actor.via_key_id = who.api_key->id;
+    return actor;
 }
 
 }  // namespace tb::api

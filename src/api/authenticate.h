@@ -5,10 +5,20 @@
 #include "api/services.h"
 #include "auth/auth_service.h"
 #include "http/message.h"
+#include "http/router.h"
 
 namespace tb::api {
 
-Task<Result<auth::Principal>> RequireUser(Services& s, const http::Request& request);
+// A user's session or an API key (X-API-Key, or Bearer with the tbk_ prefix). Marks the
+// context when a CORS key allowed the request's Origin.
+Task<Result<auth::Principal>> RequirePrincipal(Services& s, const http::Request& request,
+                                               http::RouteContext& ctx);
+// As RequirePrincipal, but only a session will do (logout, password, profile): an API key
+// answers 403.
+Task<Result<auth::Principal>> RequireSession(Services& s, const http::Request& request,
+                                             http::RouteContext& ctx);
+// The key actor for key management; an API key needs the admin scope (403 otherwise).
+Result<auth::KeyActor> KeyManager(const auth::Principal& who, const http::Request& request);
 auth::ClientInfo Client(const http::Request& request);
 
 }  // namespace tb::api

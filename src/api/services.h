@@ -27,6 +27,7 @@ struct Services {
     // False while starting and once draining: /readyz answers 503.
     std::atomic<bool>& ready;
     auth::AuthService& auth;
+    auth::ApiKeyService& api_keys;
 };
 
 }  // namespace tb::api

@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <iostream>
 #include <thread>
@@ -117,6 +118,9 @@ int Serve(const Config& config) {
         return 1;
     }
 
+    auth::ApiKeyService api_keys(db, ids, clock, audit);
+    (void)RunSync(ioc, api_keys.Flush());  // loads the CORS keys' origins
+
     std::atomic<bool> ready{false};
     http::Metrics metrics(api::RouteNames());
     metrics.AddGauge("tenantbase_db_pool_connections", "Open database connections.",
@@ -127,10 +131,14 @@ int Serve(const Config& config) {
                      "Transactions waiting for the writer or a connection.",
                      [&db] { return static_cast<double>(db.Stats().writer_queue); });
     api::Services services{db,      clock, ids, metrics, {config.brand.name, config.brand.short_name, config.brand.description},
-                           std::chrono::steady_clock::now(), ready, auth_service};
+                           std::chrono::steady_clock::now(), ready, auth_service, api_keys};
     http::Router router;
     api::RegisterRoutes(router, services);
     http::CorsPolicy cors(config.cors.origins);
+    // A preflight may come from any origin an active CORS key lists (API.md §13).
+    cors.set_preflight_check([&api_keys](std::string_view origin, const http::Request&) {
+        return api_keys.AnyKeyAllowsOrigin(origin);
+    });
     std::optional<http::AccessLog> access_log;
     if (config.log.access) access_log.emplace();
     http::Pipeline pipeline(router, metrics, cors, ids,
@@ -155,11 +163,32 @@ int Serve(const Config& config) {
         return 1;
     }
 
-    // SIGTERM/SIGINT: refuse new connections, finish what is in flight (bounded), stop.
+    // Background upkeep: batched last_used_at writes and the CORS-key origin set, every 5 s.
+    asio::steady_timer upkeep_timer(ioc);
+    std::atomic<bool> stopping{false};
+    asio::co_spawn(
+        ioc,
+        [&]() -> Task<void> {
+            while (!stopping) {
+                upkeep_timer.expires_after(std::chrono::seconds(5));
+                boost::system::error_code ec;
+                co_await upkeep_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+                if (ec || stopping) co_return;
+                if (Status s = co_await api_keys.Flush(); !s.ok()) {
+                    log::Warn("api key upkeep failed", {{"error", s.error().internal}});
+                }
+            }
+        },
+        asio::detached);
+
+    // SIGTERM/SIGINT: refuse new connections, finish what is in flight (bounded), write the
+    // last batched counters, stop.
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
     signals.async_wait([&](boost::system::error_code ec, int signal) {
         if (ec) return;
         ready = false;
+        stopping = true;
+        upkeep_timer.cancel();
         log::Info("shutting down", {{"signal", signal}});
         server.Shutdown();
         asio::co_spawn(
@@ -170,6 +199,9 @@ int Serve(const Config& config) {
                 while (server.open_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
                     timer.expires_after(std::chrono::milliseconds(10));
                     co_await timer.async_wait(asio::use_awaitable);
+                }
+                if (Status s = co_await api_keys.Flush(); !s.ok()) {
+                    log::Warn("api key upkeep failed", {{"error", s.error().internal}});
                 }
                 for (auto& c : contexts) c->stop();
             },

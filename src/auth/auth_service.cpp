@@ -171,7 +171,7 @@ Task<Result<SignedIn>> AuthService::Register(RegisterInput in, ClientInfo client
     }
     TB_CO_ASSIGN_OR_RETURN(std::string email, NormalizeEmail(in.email));
     TB_CO_RETURN_IF_ERROR(CheckPassword(in.password, settings_.password_min_length));
-    if (in.name.size() > 200) co_return Error::Validation("name", "Name must be at most 200 characters");
+    if (Utf8Length(in.name) > 200) co_return Error::Validation("name", "Name must be at most 200 characters");
     // Counted before the insert: a 409 also tells whether an email is taken.
     if (settings_.limits_enabled) registrations_.RecordFailure(client.ip);
     std::function<Result<std::string>()> job = [this, pw = in.password] { return hasher_.Hash(pw); };
@@ -410,11 +410,11 @@ Task<Result<Principal>> AuthService::Authenticate(std::string_view bearer) {
     }
     if (!state->live || state->user.id != claims->sub) co_return Error::Unauthorized("Session revoked");
     if (!state->user.is_active) co_return Error::Forbidden("Inactive user");
-    co_return Principal{state->user, claims->sid, claims->tid};
+    co_return Principal{state->user, claims->sid, claims->tid, std::nullopt};
 }
 
 Task<Result<User>> AuthService::UpdateName(const Principal& who, std::string name) {
-    if (name.size() > 200) co_return Error::Validation("name", "Name must be at most 200 characters");
+    if (Utf8Length(name) > 200) co_return Error::Validation("name", "Name must be at most 200 characters");
     int64_t now = Now();
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         co_return co_await UserStore::SetName(tx, who.user.id, name, now);

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "audit/audit_log.h"
+#include "auth/api_key_service.h"
 #include "auth/auth_cache.h"
 #include "auth/jwt.h"
 #include "auth/login_throttle.h"
@@ -62,11 +63,13 @@ struct SignedIn {
     TokenPair tokens;
 };
 
-// Who is calling, once a Bearer token checked out.
+// Who is calling, once a credential checked out: a user's session, or an API key acting for
+// its owner (then session_id is empty and api_key is set).
 struct Principal {
     User user;
     std::string session_id;
     std::optional<std::string> tenant_id;
+    std::optional<ApiKey> api_key;
 };
 
 struct RegisterInput {

@@ -120,6 +120,9 @@ TEST(Strings, Helpers) {
     EXPECT_EQ(ToLower("AbC"), "abc");
     EXPECT_TRUE(IEquals("Content-Type", "content-type"));
     EXPECT_EQ(SplitTrimmed(" a, ,b ,c", ','), (std::vector<std::string>{"a", "b", "c"}));
+    EXPECT_EQ(Utf8Length("abc"), 3u);
+    EXPECT_EQ(Utf8Length("\xC3\xA9t\xC3\xA9"), 3u);          // "été"
+    EXPECT_EQ(Utf8Length("\xF0\x9F\x98\x80"), 1u);           // one emoji
 }
 
 }  // namespace

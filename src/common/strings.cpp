@@ -27,6 +27,12 @@ bool IEquals(std::string_view a, std::string_view b) {
     return true;
 }
 
+size_t Utf8Length(std::string_view s) {
+    size_t n = 0;
+    for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+    return n;
+}
+
 std::vector<std::string> SplitTrimmed(std::string_view s, char sep) {
     std::vector<std::string> out;
     while (true) {

@@ -10,6 +10,8 @@ namespace tb {
 std::string_view Trim(std::string_view s);
 std::string ToLower(std::string_view s);
 bool IEquals(std::string_view a, std::string_view b);
+// The number of code points in valid UTF-8 (bytes that do not continue a sequence).
+size_t Utf8Length(std::string_view s);
 // Splits on `sep`, trimming each piece; empty pieces are dropped.
 std::vector<std::string> SplitTrimmed(std::string_view s, char sep);
 

@@ -66,6 +66,7 @@ Exchange Pipeline::Prepare(Request& head) {
 Task<Response> Pipeline::Handle(Request& request, Exchange& ex) {
     std::string request_id = RequestId(request);
     Response response;
+    bool cors_allowed = false;
     try {
         if (cors_.IsPreflight(request)) {
             response = cors_.Preflight(request);
@@ -100,12 +101,14 @@ Task<Response> Pipeline::Handle(Request& request, Exchange& ex) {
                 response = ErrorResponse(*body_error, request_id);
             } else {
                 response = co_await route.handler(request, ctx);
+                cors_allowed = ctx.cors_allowed;
             }
         }
     } catch (const std::exception& e) {
         log::Error("unhandled exception", {{"request_id", request_id}, {"what", e.what()}});
         response = ErrorResponse(Error::Internal(e.what()), request_id);
     }
+    if (!cors_.IsPreflight(request)) cors_.Decorate(request, response, cors_allowed);
     Finish(request, ex, request_id, response);
     co_return response;
 }
@@ -123,6 +126,7 @@ Response Pipeline::Reject(const Request* head, const Error& error, Exchange* pre
     std::string request_id = head ? RequestId(*head) : ids_.Next();
     Response response = ErrorResponse(error, request_id);
     response.close = true;
+    cors_.Decorate(request, response, false);
     Finish(request, ex, request_id, response);
     return response;
 }
@@ -134,7 +138,6 @@ void Pipeline::Abandon(Exchange&) {
 void Pipeline::Finish(const Request& request, const Exchange& ex, const std::string& request_id,
                       Response& response) {
     response.headers.Add("X-Request-ID", request_id);
-    if (!cors_.IsPreflight(request)) cors_.Decorate(request, response, false);
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - ex.start).count();
     int route = ex.match.route ? ex.match.route->index : -1;

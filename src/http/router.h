@@ -29,6 +29,9 @@ struct RouteContext {
     std::string_view route;  // the template, e.g. /v1/collections/{name}
     std::vector<std::pair<std::string_view, std::string>> params;
     json::value body;  // parsed JSON body for kJson routes (null when the body was empty)
+    // Set by the api layer when the request's credentials allow its Origin (a CORS key): the
+    // response then carries Access-Control-Allow-Origin.
+    bool cors_allowed = false;
 
     // A path parameter by name ("" when absent).
     std::string_view Param(std::string_view name) const;

@@ -86,7 +86,7 @@ http::Handler Refresh(Services& s) {
 
 http::Handler Logout(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
-        auto who = co_await RequireUser(s, req);
+        auto who = co_await RequireSession(s, req, ctx);
         if (!who.ok()) co_return Fail(who.error(), ctx);
         auto body = BodyObject(ctx, true);
         if (!body.ok()) co_return Fail(body.error(), ctx);
@@ -104,7 +104,7 @@ http::Handler Logout(Services& s) {
 
 http::Handler Me(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
-        auto who = co_await RequireUser(s, req);
+        auto who = co_await RequirePrincipal(s, req, ctx);
         if (!who.ok()) co_return Fail(who.error(), ctx);
         co_return Ok(json::object{{"user", UserJson(who->user)}, {"tenants", json::array{}}});
     };
@@ -112,7 +112,7 @@ http::Handler Me(Services& s) {
 
 http::Handler UpdateMe(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
-        auto who = co_await RequireUser(s, req);
+        auto who = co_await RequireSession(s, req, ctx);
         if (!who.ok()) co_return Fail(who.error(), ctx);
         auto body = BodyObject(ctx);
         if (!body.ok()) co_return Fail(body.error(), ctx);
@@ -128,7 +128,7 @@ http::Handler UpdateMe(Services& s) {
 
 http::Handler ChangePassword(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
-        auto who = co_await RequireUser(s, req);
+        auto who = co_await RequireSession(s, req, ctx);
         if (!who.ok()) co_return Fail(who.error(), ctx);
         auto body = BodyObject(ctx);
         if (!body.ok()) co_return Fail(body.error(), ctx);

@@ -22,4 +22,12 @@ http::Handler UpdateMe(Services& s);
 http::Handler ChangePassword(Services& s);
 http::Handler Jwks(Services& s);
 
+// api_keys.cpp: API keys (API.md §4).
+http::Handler ListApiKeys(Services& s);
+http::Handler CreateApiKey(Services& s);
+http::Handler GetApiKey(Services& s);
+http::Handler UpdateApiKey(Services& s);
+http::Handler DeleteApiKey(Services& s);
+http::Handler RotateApiKey(Services& s);
+
 }  // namespace tb::api::v1

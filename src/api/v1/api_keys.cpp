@@ -1,0 +1,182 @@
+// /v1/api-keys (API.md §4).
+#include "api/authenticate.h"
+#include "api/paging.h"
+#include "api/render.h"
+#include "api/v1/handlers.h"
+
+namespace tb::api::v1 {
+
+using http::Request;
+using http::Response;
+using http::RouteContext;
+
+namespace {
+
+json::value OptTime(const std::optional<int64_t>& ms) {
+    if (!ms) return nullptr;
+    return json::value(FormatRfc3339(FromUnixMillis(*ms)));
+}
+
+json::array Strings(const std::vector<std::string>& v) {
+    json::array a;
+    for (const auto& s : v) a.emplace_back(s);
+    return a;
+}
+
+json::object KeyJson(const auth::ApiKey& k) {
+    return {{"id", k.id},
+            {"name", k.name},
+            {"preview", k.preview},
+            {"scopes", Strings(k.scopes)},
+            {"collections", Strings(k.collections)},
+            {"allowed_origins", Strings(k.allowed_origins)},
+            {"owner_user_id", k.owner_user_id},
+            {"tenant_id", k.tenant_id ? json::value(*k.tenant_id) : json::value(nullptr)},
+            {"is_active", k.is_active},
+            {"created_at", OptTime(k.created_at)},
+            {"expires_at", OptTime(k.expires_at)},
+            {"last_used_at", OptTime(k.last_used_at)}};
+}
+
+// An optional array of strings; a wrong type -> VALIDATION_ERROR naming the field.
+Result<std::optional<std::vector<std::string>>> StringList(const json::object& o, std::string_view field) {
+    auto it = o.find(field);
+    if (it == o.end() || it->value().is_null()) return std::optional<std::vector<std::string>>{};
+    if (!it->value().is_array()) return Error::Validation(std::string(field), std::string(field) + " must be an array of strings");
+    std::vector<std::string> out;
+    for (const auto& item : it->value().as_array()) {
+        if (!item.is_string()) return Error::Validation(std::string(field), std::string(field) + " must be an array of strings");
+        out.emplace_back(item.as_string());
+    }
+    return std::optional<std::vector<std::string>>(std::move(out));
+}
+
+// Resolves the caller and checks they may manage keys.
+Task<Result<auth::KeyActor>> Manager(Services& s, Request& req, RouteContext& ctx) {
+    auto who = co_await RequirePrincipal(s, req, ctx);
+    if (!who.ok()) co_return std::move(who).error();
+    co_return KeyManager(*who, req);
+}
+
+Result<json::object*> Body(RouteContext& ctx) { return RequireObject(ctx.body); }
+
+}  // namespace
+
+http::Handler ListApiKeys(Services& s) {
+    return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
+        auto actor = co_await Manager(s, req, ctx);
+        if (!actor.ok()) co_return Fail(actor.error(), ctx);
+        auto paging = ParsePaging(req.query);
+        if (!paging.ok()) co_return Fail(paging.error(), ctx);
+        auto page = co_await s.api_keys.List(*actor, paging->page, paging->per_page);
+        if (!page.ok()) co_return Fail(page.error(), ctx);
+        json::array items;
+        for (const auto& k : page->items) items.push_back(KeyJson(k));
+        int64_t pages = (page->total + paging->per_page - 1) / paging->per_page;
+        json::object body{{"success", true},
+                          {"data", std::move(items)},
+                          {"meta", {{"page", paging->page}, {"per_page", paging->per_page},
+                                    {"total", page->total}, {"total_pages", pages}}}};
+        co_return Response::Json(200, json::serialize(body));
+    };
+}
+
+http::Handler CreateApiKey(Services& s) {
+    return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
+        auto actor = co_await Manager(s, req, ctx);
+        if (!actor.ok()) co_return Fail(actor.error(), ctx);
+        auto body = Body(ctx);
+        if (!body.ok()) co_return Fail(body.error(), ctx);
+        const json::object& o = **body;
+        if (auto st = RejectUnknownFields(o, {"name", "scopes", "collections", "allowed_origins", "expires_at"}); !st.ok()) co_return Fail(st.error(), ctx);
+        auth::NewApiKey in;
+        auto name = RequiredString(o, "name");
+        if (!name.ok()) co_return Fail(name.error(), ctx);
+        in.name = *name;
+        auto scopes = StringList(o, "scopes");
+        if (!scopes.ok()) co_return Fail(scopes.error(), ctx);
+        in.scopes = *scopes;
+        auto collections = StringList(o, "collections");
+        if (!collections.ok()) co_return Fail(collections.error(), ctx);
+        in.collections = collections->value_or(std::vector<std::string>{});
+        auto origins = StringList(o, "allowed_origins");
+        if (!origins.ok()) co_return Fail(origins.error(), ctx);
+        in.allowed_origins = origins->value_or(std::vector<std::string>{});
+        auto expires = OptionalString(o, "expires_at");
+        if (!expires.ok()) co_return Fail(expires.error(), ctx);
+        if (!expires->empty()) {
+            auto t = ParseRfc3339(*expires);
+            if (!t) co_return Fail(Error::Validation("expires_at", "expires_at must be an RFC 3339 time"), ctx);
+            in.expires_at = ToUnixMillis(*t);
+        }
+        auto created = co_await s.api_keys.Create(*actor, std::move(in));
+        if (!created.ok()) co_return Fail(created.error(), ctx);
+        json::object data = KeyJson(created->first);
+        data["key"] = created->second;
+        co_return Ok(std::move(data), 201);
+    };
+}
+
+http::Handler GetApiKey(Services& s) {
+    return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
+        auto actor = co_await Manager(s, req, ctx);
+        if (!actor.ok()) co_return Fail(actor.error(), ctx);
+        auto key = co_await s.api_keys.Get(*actor, std::string(ctx.Param("id")));
+        if (!key.ok()) co_return Fail(key.error(), ctx);
+        co_return Ok(KeyJson(*key));
+    };
+}
+
+http::Handler UpdateApiKey(Services& s) {
+    return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
+        auto actor = co_await Manager(s, req, ctx);
+        if (!actor.ok()) co_return Fail(actor.error(), ctx);
+        auto existing = co_await s.api_keys.Get(*actor, std::string(ctx.Param("id")));  // 404 before 422
+        if (!existing.ok()) co_return Fail(existing.error(), ctx);
+        auto body = Body(ctx);
+        if (!body.ok()) co_return Fail(body.error(), ctx);
+        const json::object& o = **body;
+        if (auto st = RejectUnknownFields(o, {"name", "scopes", "is_active"}); !st.ok()) co_return Fail(st.error(), ctx);
+        auth::ApiKeyPatch patch;
+        if (o.contains("name")) {
+            auto name = RequiredString(o, "name");
+            if (!name.ok()) co_return Fail(name.error(), ctx);
+            patch.name = *name;
+        }
+        auto scopes = StringList(o, "scopes");
+        if (!scopes.ok()) co_return Fail(scopes.error(), ctx);
+        patch.scopes = *scopes;
+        if (o.contains("is_active")) {
+            auto active = OptionalBool(o, "is_active", existing->is_active);
+            if (!active.ok()) co_return Fail(active.error(), ctx);
+            patch.is_active = *active;
+        }
+        auto key = co_await s.api_keys.Update(*actor, existing->id, std::move(patch));
+        if (!key.ok()) co_return Fail(key.error(), ctx);
+        co_return Ok(KeyJson(*key));
+    };
+}
+
+http::Handler DeleteApiKey(Services& s) {
+    return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
+        auto actor = co_await Manager(s, req, ctx);
+        if (!actor.ok()) co_return Fail(actor.error(), ctx);
+        Status st = co_await s.api_keys.Delete(*actor, std::string(ctx.Param("id")));
+        if (!st.ok()) co_return Fail(st.error(), ctx);
+        co_return Response::Empty(204);
+    };
+}
+
+http::Handler RotateApiKey(Services& s) {
+    return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
+        auto actor = co_await Manager(s, req, ctx);
+        if (!actor.ok()) co_return Fail(actor.error(), ctx);
+        auto rotated = co_await s.api_keys.Rotate(*actor, std::string(ctx.Param("id")));
+        if (!rotated.ok()) co_return Fail(rotated.error(), ctx);
+        json::object data = KeyJson(rotated->first);
+        data["key"] = rotated->second;
+        co_return Ok(std::move(data));
+    };
+}
+
+}  // namespace tb::api::v1

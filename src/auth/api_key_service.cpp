@@ -1,0 +1,364 @@
+#include "auth/api_key_service.h"
+
+#include <algorithm>
+#include <regex>
+
+#include "common/encoding.h"
+#include "common/json.h"
+#include "common/strings.h"
+
+namespace tb::auth {
+
+using storage::AsInt;
+using storage::AsText;
+using storage::Bind;
+using storage::IsNull;
+using storage::Session;
+using storage::TransactionFn;
+using storage::Value;
+
+namespace {
+
+constexpr std::string_view kPrefix = "tbk_";
+constexpr const char* kColumns =
+    "id, tenant_id, owner_user_id, name, preview, scopes, collections, allowed_origins, "
+    "is_active, created_at, updated_at, expires_at, last_used_at";
+
+std::string ToJsonArray(const std::vector<std::string>& items) {
+    json::array a;
+    for (const auto& s : items) a.emplace_back(s);
+    return json::serialize(a);
+}
+
+std::vector<std::string> FromJsonArray(const std::string& text) {
+    std::vector<std::string> out;
+    auto v = ParseJson(text);
+    if (v.ok() && v->is_array()) {
+        for (const auto& item : v->as_array()) {
+            if (item.is_string()) out.emplace_back(item.as_string());
+        }
+    }
+    return out;
+}
+
+ApiKey FromRow(const std::vector<Value>& r) {
+    ApiKey k;
+    k.id = AsText(r[0]);
+    if (!IsNull(r[1])) k.tenant_id = AsText(r[1]);
+    k.owner_user_id = AsText(r[2]);
+    k.name = AsText(r[3]);
+    k.preview = AsText(r[4]);
+    k.scopes = FromJsonArray(AsText(r[5]));
+    k.collections = FromJsonArray(AsText(r[6]));
+    k.allowed_origins = FromJsonArray(AsText(r[7]));
+    k.is_active = AsInt(r[8]) != 0;
+    k.created_at = AsInt(r[9]);
+    k.updated_at = AsInt(r[10]);
+    if (!IsNull(r[11])) k.expires_at = AsInt(r[11]);
+    if (!IsNull(r[12])) k.last_used_at = AsInt(r[12]);
+    return k;
+}
+
+// "tbk_" + 32 random bytes in base64url (43 characters).
+std::string NewSecret() { return std::string(kPrefix) + RandomToken(32); }
+std::string Preview(const std::string& secret) {
+    return std::string(kPrefix) + "\u2026" + secret.substr(secret.size() - 4);
+}
+
+Error Invalid() { return Error::Unauthorized("Invalid API key"); }
+
+std::vector<std::string> Dedup(std::vector<std::string> v) {
+    std::vector<std::string> out;
+    for (auto& s : v) {
+        if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(std::move(s));
+    }
+    return out;
+}
+
+Status ValidateCollections(const std::vector<std::string>& names) {
+    static const std::regex kName("[a-z][a-z0-9_-]{0,62}");
+    for (const auto& n : names) {
+        if (!std::regex_match(n, kName)) {
+            return Error::Validation("collections", "Invalid collection name: " + n.substr(0, 64));
+        }
+    }
+    return {};
+}
+
+Status ValidateName(const std::string& name) {
+    size_t length = Utf8Length(name);
+    if (length == 0 || length > 100) return Error::Validation("name", "name must be 1 to 100 characters");
+    return {};
+}
+
+}  // namespace
+
+bool ApiKey::HasScope(std::string_view scope) const {
+    return std::find(scopes.begin(), scopes.end(), scope) != scopes.end();
+}
+
+Status ValidateScopes(const std::vector<std::string>& scopes, bool cors_key) {
+    if (scopes.empty()) return Error::Validation("scopes", "scopes must not be empty");
+    for (const auto& s : scopes) {
+        if (s != "read" && s != "write" && s != "admin") {
+            return Error::Validation("scopes", "Unknown scope: " + s.substr(0, 32));
+        }
+        if (s == "admin" && cors_key) {
+            return Error::Validation("scopes", "A key with allowed_origins cannot hold the admin scope");
+        }
+    }
+    return {};
+}
+
+Status ValidateOrigins(const std::vector<std::string>& origins) {
+    // scheme://host[:port], nothing after: what browsers send in Origin.
+    static const std::regex kOrigin(R"(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)");
+    for (const auto& o : origins) {
+        if (!std::regex_match(o, kOrigin)) {
+            return Error::Validation("allowed_origins", "Invalid origin: " + o.substr(0, 100));
+        }
+    }
+    return {};
+}
+
+ApiKeyService::ApiKeyService(storage::Database& db, IdGenerator& ids, const Clock& clock,
+                             audit::AuditLog& audit, int64_t cache_ms)
+    : db_(db),
+      ids_(ids),
+      clock_(clock),
+      audit_(audit),
+      cache_ms_(cache_ms),
+      cors_origins_(std::make_shared<std::set<std::string, std::less<>>>()) {}
+
+void ApiKeyService::Invalidate(const std::string& key_id) {
+    std::lock_guard lock(mu_);
+    std::erase_if(by_hash_, [&](const auto& kv) {
+        return !kv.second.credential || kv.second.credential->key.id == key_id;
+    });
+}
+
+bool ApiKeyService::AnyKeyAllowsOrigin(std::string_view origin) const {
+    std::lock_guard lock(mu_);
+    return cors_origins_->count(origin) > 0;
+}
+
+Task<Status> ApiKeyService::RefreshCorsOrigins() {
+    auto rows = co_await db_.Query(
+        "SELECT allowed_origins FROM api_keys WHERE is_active = 1 AND allowed_origins <> '[]'", {});
+    if (!rows.ok()) co_return std::move(rows).error();
+    auto set = std::make_shared<std::set<std::string, std::less<>>>();
+    for (const auto& r : rows->rows) {
+        for (auto& o : FromJsonArray(AsText(r[0]))) set->insert(std::move(o));
+    }
+    std::lock_guard lock(mu_);
+    cors_origins_ = std::move(set);
+    co_return Status{};
+}
+
+Task<Status> ApiKeyService::Flush() {
+    std::unordered_map<std::string, int64_t> pending;
+    {
+        std::lock_guard lock(mu_);
+        pending.swap(last_used_);
+    }
+    if (!pending.empty()) {
+        // Off the hot path: one transaction for every key used since the last flush.
+        const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+            for (const auto& [id, ms] : pending) {
+                auto r = co_await tx.Execute(
+                    "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+                    Bind(ms, id, ms));
+                if (!r.ok()) co_return std::move(r).error();
+            }
+            co_return Status{};
+        };
+        TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
+    }
+    co_return co_await RefreshCorsOrigins();
+}
+
+Task<Result<KeyCredential>> ApiKeyService::Authenticate(std::string_view secret, std::string_view origin) {
+    if (!secret.starts_with(kPrefix) || secret.size() > 128) co_return Invalid();
+    std::string hash = Sha256Hex(secret);
+    int64_t now = Now();
+    std::optional<KeyCredential> cred;
+    bool cached = false;
+    {
+        std::lock_guard lock(mu_);
+        auto it = by_hash_.find(hash);
+        if (it != by_hash_.end() && now - it->second.fetched_ms < cache_ms_) {
+            cred = it->second.credential;
+            cached = true;
+        }
+    }
+    if (!cached) {
+        std::string sql = std::string("SELECT ") + kColumns + " FROM api_keys WHERE key_hash = ?";
+        auto rows = co_await db_.Query(sql, Bind(hash));
+        if (!rows.ok()) co_return std::move(rows).error();
+        if (!rows->empty()) {
+            ApiKey key = FromRow(rows->rows[0]);
+            auto owner = co_await UserStore::FindById(db_, key.owner_user_id);
+            if (!owner.ok()) co_return std::move(owner).error();
+            if (*owner) cred = KeyCredential{std::move(key), std::move(**owner)};
+        }
+        std::lock_guard lock(mu_);
+        if (by_hash_.size() >= 100'000) by_hash_.clear();
+        by_hash_[hash] = Cached{cred, now};
+    }
+    if (!cred || !cred->key.is_active || !cred->owner.is_active) co_return Invalid();
+    if (cred->key.expires_at && *cred->key.expires_at <= now) co_return Invalid();
+    if (cred->key.IsCorsKey()) {
+        const auto& allowed = cred->key.allowed_origins;
+        if (origin.empty() || std::find(allowed.begin(), allowed.end(), origin) == allowed.end()) {
+            co_return Invalid();
+        }
+    }
+    {
+        std::lock_guard lock(mu_);
+        last_used_[cred->key.id] = now;
+    }
+    co_return std::move(*cred);
+}
+
+Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::Create(const KeyActor& who, NewApiKey in) {
+    TB_CO_RETURN_IF_ERROR(ValidateName(in.name));
+    std::vector<std::string> scopes = Dedup(in.scopes.value_or(std::vector<std::string>{"read", "write"}));
+    in.allowed_origins = Dedup(std::move(in.allowed_origins));
+    TB_CO_RETURN_IF_ERROR(ValidateOrigins(in.allowed_origins));
+    TB_CO_RETURN_IF_ERROR(ValidateScopes(scopes, !in.allowed_origins.empty()));
+    TB_CO_RETURN_IF_ERROR(ValidateCollections(in.collections));
+    int64_t now = Now();
+    if (in.expires_at && *in.expires_at <= now) {
+        co_return Error::Validation("expires_at", "expires_at must be in the future");
+    }
+    ApiKey key;
+    key.id = ids_.Next();
+    key.owner_user_id = who.user.id;
+    key.name = in.name;
+    key.scopes = std::move(scopes);
+    key.collections = Dedup(std::move(in.collections));
+    key.allowed_origins = std::move(in.allowed_origins);
+    key.created_at = key.updated_at = now;
+    key.expires_at = in.expires_at;
+    std::string secret = NewSecret();
+    key.preview = Preview(secret);
+    const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        auto r = co_await tx.Execute(
+            "INSERT INTO api_keys (id, tenant_id, owner_user_id, name, key_hash, preview, scopes, "
+            "collections, allowed_origins, is_active, created_at, updated_at, expires_at) "
+            "VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+            Bind(key.id, key.owner_user_id, key.name, Sha256Hex(secret), key.preview,
+                 ToJsonArray(key.scopes), ToJsonArray(key.collections), ToJsonArray(key.allowed_origins),
+                 now, now, key.expires_at ? Value(*key.expires_at) : Value()));
+        if (!r.ok()) co_return std::move(r).error();
+        audit::Event e{std::nullopt, who.user.id, "api_key.created", key.id, who.ip, who.user_agent, {}};
+        if (who.via_key_id) e.details["via_key"] = *who.via_key_id;
+        co_return co_await audit_.Record(tx, e);
+    };
+    TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
+    if (key.IsCorsKey()) (void)co_await RefreshCorsOrigins();
+    co_return std::make_pair(std::move(key), std::move(secret));
+}
+
+Task<Result<KeyPage>> ApiKeyService::List(const KeyActor& who, int64_t page, int64_t per_page) {
+    // A platform admin sees every key; anyone else their own. Tenancy narrows this to the
+    // tenant's keys for tenant admins.
+    std::string where = who.user.is_admin ? "" : " WHERE owner_user_id = ?";
+    storage::Params filter = who.user.is_admin ? storage::Params{} : Bind(who.user.id);
+    auto count = co_await db_.Query("SELECT COUNT(*) FROM api_keys" + where, filter);
+    if (!count.ok()) co_return std::move(count).error();
+    storage::Params params = filter;
+    params.push_back(per_page);
+    params.push_back((page - 1) * per_page);
+    std::string sql = std::string("SELECT ") + kColumns + " FROM api_keys" + where +
+                      " ORDER BY id LIMIT ? OFFSET ?";
+    auto rows = co_await db_.Query(sql, std::move(params));
+    if (!rows.ok()) co_return std::move(rows).error();
+    KeyPage out;
+    out.total = AsInt(count->rows.at(0).at(0));
+    for (const auto& r : rows->rows) out.items.push_back(FromRow(r));
+    co_return out;
+}
+
+Task<Result<std::optional<ApiKey>>> ApiKeyService::FindOwned(const KeyActor& who, const std::string& id) {
+    std::string sql = std::string("SELECT ") + kColumns + " FROM api_keys WHERE id = ?";
+    auto rows = co_await db_.Query(sql, Bind(id));
+    if (!rows.ok()) co_return std::move(rows).error();
+    if (rows->empty()) co_return std::optional<ApiKey>{};
+    ApiKey key = FromRow(rows->rows[0]);
+    // Someone else's key is answered exactly like a missing one.
+    if (key.owner_user_id != who.user.id && !who.user.is_admin) co_return std::optional<ApiKey>{};
+    co_return std::optional<ApiKey>(std::move(key));
+}
+
+Task<Result<ApiKey>> ApiKeyService::Get(const KeyActor& who, const std::string& id) {
+    TB_CO_ASSIGN_OR_RETURN(std::optional<ApiKey> key, co_await FindOwned(who, id));
+    if (!key) co_return Error::NotFound("API key not found");
+    co_return std::move(*key);
+}
+
+Task<Result<ApiKey>> ApiKeyService::Update(const KeyActor& who, const std::string& id, ApiKeyPatch patch) {
+    TB_CO_ASSIGN_OR_RETURN(std::optional<ApiKey> found, co_await FindOwned(who, id));
+    if (!found) co_return Error::NotFound("API key not found");
+    ApiKey key = std::move(*found);
+    if (patch.name) {
+        TB_CO_RETURN_IF_ERROR(ValidateName(*patch.name));
+        key.name = *patch.name;
+    }
+    if (patch.scopes) {
+        std::vector<std::string> scopes = Dedup(*patch.scopes);
+        TB_CO_RETURN_IF_ERROR(ValidateScopes(scopes, key.IsCorsKey()));
+        key.scopes = std::move(scopes);
+    }
+    if (patch.is_active) key.is_active = *patch.is_active;
+    key.updated_at = Now();
+    const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        auto r = co_await tx.Execute(
+            "UPDATE api_keys SET name = ?, scopes = ?, is_active = ?, updated_at = ? WHERE id = ?",
+            Bind(key.name, ToJsonArray(key.scopes), key.is_active, key.updated_at, key.id));
+        if (!r.ok()) co_return std::move(r).error();
+        audit::Event e{std::nullopt, who.user.id, "api_key.updated", key.id, who.ip, who.user_agent, {}};
+        co_return co_await audit_.Record(tx, e);
+    };
+    TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
+    Invalidate(key.id);
+    if (key.IsCorsKey()) (void)co_await RefreshCorsOrigins();
+    co_return key;
+}
+
+Task<Status> ApiKeyService::Delete(const KeyActor& who, const std::string& id) {
+    TB_CO_ASSIGN_OR_RETURN(std::optional<ApiKey> found, co_await FindOwned(who, id));
+    if (!found) co_return Error::NotFound("API key not found");
+    const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        auto r = co_await tx.Execute("DELETE FROM api_keys WHERE id = ?", Bind(id));
+        if (!r.ok()) co_return std::move(r).error();
+        audit::Event e{std::nullopt, who.user.id, "api_key.revoked", id, who.ip, who.user_agent, {}};
+        co_return co_await audit_.Record(tx, e);
+    };
+    TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
+    Invalidate(id);
+    if (found->IsCorsKey()) (void)co_await RefreshCorsOrigins();
+    co_return Status{};
+}
+
+Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::Rotate(const KeyActor& who, const std::string& id) {
+    TB_CO_ASSIGN_OR_RETURN(std::optional<ApiKey> found, co_await FindOwned(who, id));
+    if (!found) co_return Error::NotFound("API key not found");
+    ApiKey key = std::move(*found);
+    std::string secret = NewSecret();
+    key.preview = Preview(secret);
+    key.updated_at = Now();
+    const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        auto r = co_await tx.Execute(
+            "UPDATE api_keys SET key_hash = ?, preview = ?, updated_at = ? WHERE id = ?",
+            Bind(Sha256Hex(secret), key.preview, key.updated_at, key.id));
+        if (!r.ok()) co_return std::move(r).error();
+        audit::Event e{std::nullopt, who.user.id, "api_key.rotated", key.id, who.ip, who.user_agent, {}};
+        co_return co_await audit_.Record(tx, e);
+    };
+    TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
+    Invalidate(key.id);
+    co_return std::make_pair(std::move(key), std::move(secret));
+}
+
+}  // namespace tb::auth

@@ -1,0 +1,125 @@
+#pragma once
+// API keys (API.md §4): create (the full key shown once), list, get, update, revoke, rotate,
+// and the authentication of a key on every request.
+//
+// Invariants:
+//  1. Only the SHA-256 of a key is stored; the key itself exists only in the answer that
+//     created or rotated it.
+//  2. A revoked, rotated-out, deactivated or expired key is refused at once on this node (the
+//     lookup cache is invalidated by every change; other nodes see it within the cache TTL).
+//  3. A CORS key (allowed_origins not empty) is usable only with a listed Origin and never
+//     holds `admin`.
+//
+// Thread safety: all methods may run concurrently; caches lock mu_.
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "audit/audit_log.h"
+#include "auth/user_store.h"
+
+namespace tb::auth {
+
+struct ApiKey {
+    std::string id;
+    std::optional<std::string> tenant_id;
+    std::string owner_user_id;
+    std::string name;
+    std::string preview;
+    std::vector<std::string> scopes;
+    std::vector<std::string> collections;
+    std::vector<std::string> allowed_origins;
+    bool is_active = true;
+    int64_t created_at = 0;
+    int64_t updated_at = 0;
+    std::optional<int64_t> expires_at;
+    std::optional<int64_t> last_used_at;
+
+    bool HasScope(std::string_view scope) const;
+    bool IsCorsKey() const { return !allowed_origins.empty(); }
+};
+
+// Who acts on keys: a user, possibly through one of their keys.
+struct KeyActor {
+    User user;
+    std::optional<std::string> via_key_id;
+    std::string ip, user_agent;
+};
+
+struct NewApiKey {
+    std::string name;
+    std::optional<std::vector<std::string>> scopes;
+    std::vector<std::string> collections;
+    std::vector<std::string> allowed_origins;
+    std::optional<int64_t> expires_at;
+};
+
+struct ApiKeyPatch {
+    std::optional<std::string> name;
+    std::optional<std::vector<std::string>> scopes;
+    std::optional<bool> is_active;
+};
+
+struct KeyPage {
+    std::vector<ApiKey> items;
+    int64_t total = 0;
+};
+
+struct KeyCredential {
+    ApiKey key;
+    User owner;
+};
+
+class ApiKeyService {
+public:
+    ApiKeyService(storage::Database& db, IdGenerator& ids, const Clock& clock, audit::AuditLog& audit,
+                  int64_t cache_ms = 1000);
+
+    // The created key and the full secret (shown once).
+    Task<Result<std::pair<ApiKey, std::string>>> Create(const KeyActor& who, NewApiKey in);
+    Task<Result<KeyPage>> List(const KeyActor& who, int64_t page, int64_t per_page);
+    Task<Result<ApiKey>> Get(const KeyActor& who, const std::string& id);
+    Task<Result<ApiKey>> Update(const KeyActor& who, const std::string& id, ApiKeyPatch patch);
+    Task<Status> Delete(const KeyActor& who, const std::string& id);
+    Task<Result<std::pair<ApiKey, std::string>>> Rotate(const KeyActor& who, const std::string& id);
+
+    // The key and its owner, or UNAUTHORIZED. `origin` is the request's Origin ("" if none).
+    Task<Result<KeyCredential>> Authenticate(std::string_view secret, std::string_view origin);
+    // Whether any active CORS key lists the origin (for preflights; refreshed in the background).
+    bool AnyKeyAllowsOrigin(std::string_view origin) const;
+    // Writes the batched last_used_at values and reloads the CORS origin set.
+    Task<Status> Flush();
+
+private:
+    Task<Result<std::optional<ApiKey>>> FindOwned(const KeyActor& who, const std::string& id);
+    Task<Status> RefreshCorsOrigins();
+    void Invalidate(const std::string& key_id);
+    int64_t Now() const { return ToUnixMillis(clock_.Now()); }
+
+    storage::Database& db_;
+    IdGenerator& ids_;
+    const Clock& clock_;
+    audit::AuditLog& audit_;
+    int64_t cache_ms_;
+
+    struct Cached {
+        std::optional<KeyCredential> credential;  // nullopt: no such (active) key
+        int64_t fetched_ms = 0;
+    };
+    mutable std::mutex mu_;
+    std::unordered_map<std::string, Cached> by_hash_;           // guarded by mu_
+    std::unordered_map<std::string, int64_t> last_used_;        // guarded by mu_: id -> ms
+    std::shared_ptr<const std::set<std::string, std::less<>>> cors_origins_;  // guarded by mu_
+};
+
+// Validation shared by create and update (exposed for unit tests).
+Status ValidateScopes(const std::vector<std::string>& scopes, bool cors_key);
+Status ValidateOrigins(const std::vector<std::string>& origins);
+
+}  // namespace tb::auth
