@@ -32,6 +32,7 @@ const std::vector<Entry>& Table() {
         {Method::kGet, "/v1/auth/me", v1::Me},
         {Method::kPatch, "/v1/auth/me", v1::UpdateMe, BodyKind::kJson},
         {Method::kPost, "/v1/auth/password", v1::ChangePassword, BodyKind::kJson},
+        {Method::kGet, "/v1/audit-logs", v1::ListAuditLogs},
         {Method::kGet, "/v1/api-keys", v1::ListApiKeys},
         {Method::kPost, "/v1/api-keys", v1::CreateApiKey, BodyKind::kJson},
         {Method::kGet, "/v1/api-keys/{id}", v1::GetApiKey},

@@ -134,7 +134,8 @@ int RunCli(int argc, char** argv) {
         } else {
             IdGenerator ids(clock);
             auth::PasswordHasher hasher(PasswordParamsOf(*config));
-            Status s = RunSync(ioc, auth::CreateAdmin({*opened->db, hasher, ids, clock}, email, password));
+            audit::AuditLog audit(ids, clock);
+            Status s = RunSync(ioc, auth::CreateAdmin({*opened->db, hasher, ids, clock, &audit}, email, password));
             if (!s.ok()) {
                 std::cerr << "tenantbase: " << s.error().message << "\n";
                 rc = s.error().code == ErrorCode::kValidation ? kUsageError : 1;

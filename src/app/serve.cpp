@@ -100,7 +100,8 @@ int Serve(const Config& config) {
     if (*migrated > 0) log::Info("migrations applied", {{"count", *migrated}});
 
     auth::PasswordHasher hasher(PasswordParamsOf(config));
-    auto generated = RunSync(ioc, auth::EnsurePlatformAdmin({db, hasher, ids, clock},
+    audit::AuditLog audit(ids, clock);
+    auto generated = RunSync(ioc, auth::EnsurePlatformAdmin({db, hasher, ids, clock, &audit},
                                                             config.admin.email,
                                                             config.admin.password));
     if (!generated.ok()) {
@@ -111,7 +112,6 @@ int Serve(const Config& config) {
 
     WorkerPool hash_workers(static_cast<size_t>(config.auth.hash_threads),
                             static_cast<size_t>(config.auth.hash_queue));
-    audit::AuditLog audit(ids, clock);
     auth::AuthService auth_service(db, hasher, hash_workers, ids, clock, audit, AuthSettingsOf(config));
     if (Status s = RunSync(ioc, auth_service.LoadKeys()); !s.ok()) {
         log::Error("cannot load the signing keys", {{"error", s.error().internal}});

@@ -31,6 +31,20 @@ public:
     // On its own (the change it records, if any, is already committed or was refused).
     Task<Status> Record(storage::Database& db, const Event& event);
 
+    struct Entry {
+        std::string id;
+        std::optional<std::string> tenant_id;
+        int64_t ts = 0;
+        std::string actor, action, target, ip, user_agent;
+        json::object details;
+    };
+    struct Page {
+        std::vector<Entry> items;
+        int64_t total = 0;
+    };
+    // Every event, oldest first (instance-level view for platform admins).
+    static Task<Result<Page>> ListAll(storage::Database& db, int64_t page, int64_t per_page);
+
 private:
     IdGenerator& ids_;
     const Clock& clock_;

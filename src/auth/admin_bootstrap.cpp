@@ -19,7 +19,13 @@ Task<Status> CreateAdmin(AdminDeps deps, std::string raw_email, std::string pass
     user.email_verified = true;
     user.created_at = user.updated_at = ToUnixMillis(deps.clock.Now());
     const storage::TransactionFn insert = [&](storage::Session& tx) -> Task<Status> {
-        co_return co_await UserStore::Insert(tx, user);
+        TB_CO_RETURN_IF_ERROR(co_await UserStore::Insert(tx, user));
+        if (!deps.audit) co_return Status{};
+        audit::Event e;
+        e.action = "admin.created";
+        e.target = user.id;
+        e.details["email"] = user.email;
+        co_return co_await deps.audit->Record(tx, e);
     };
     co_return co_await deps.db.Transaction(insert);
 }

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "audit/audit_log.h"
 #include "auth/password.h"
 #include "auth/user_store.h"
 #include "common/clock.h"
@@ -16,6 +17,7 @@ struct AdminDeps {
     const PasswordHasher& hasher;
     IdGenerator& ids;
     const Clock& clock;
+    audit::AuditLog* audit = nullptr;  // records admin.created when set
 };
 
 // Creates a platform admin. VALIDATION_ERROR for a bad email or a password under 8

@@ -22,6 +22,9 @@ http::Handler UpdateMe(Services& s);
 http::Handler ChangePassword(Services& s);
 http::Handler Jwks(Services& s);
 
+// audit.cpp: the audit log (API.md §9).
+http::Handler ListAuditLogs(Services& s);
+
 // api_keys.cpp: API keys (API.md §4).
 http::Handler ListApiKeys(Services& s);
 http::Handler CreateApiKey(Services& s);
