@@ -32,13 +32,15 @@ Task<Result<auth::Principal>> RequirePrincipal(Services& s, const http::Request&
     auto cred = co_await s.api_keys.Authenticate(key, request.headers.Get("origin"));
     if (!cred.ok()) co_return std::move(cred).error();
     if (cred->key.IsCorsKey()) ctx.cors_allowed = true;
-    co_return auth::Principal{std::move(cred->owner), "", cred->key.tenant_id, std::move(cred->key)};
+    co_return auth::Principal{std::move(cred->owner), "", cred->key.tenant_id,
+                              std::move(cred->key)};
 }
 
 Task<Result<auth::Principal>> RequireSession(Services& s, const http::Request& request,
                                              http::RouteContext& ctx) {
     auto who = co_await RequirePrincipal(s, request, ctx);
-    if (who.ok() && who->api_key) co_return Error::Forbidden("This endpoint needs a signed-in user, not an API key");
+    if (who.ok() && who->api_key)
+        co_return Error::Forbidden("This endpoint needs a signed-in user, not an API key");
     co_return who;
 }
 

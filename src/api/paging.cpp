@@ -10,8 +10,9 @@ Result<int64_t> PositiveInt(std::string_view name, std::string_view text, int64_
     int64_t n = 0;
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
     if (ec != std::errc() || p != text.data() + text.size() || n < 1 || n > max) {
-        return Error::BadRequest(std::string(name) + " must be an integer from 1 to " + std::to_string(max),
-                                 std::string(name));
+        return Error::BadRequest(
+            std::string(name) + " must be an integer from 1 to " + std::to_string(max),
+            std::string(name));
     }
     return n;
 }
@@ -30,7 +31,8 @@ Result<Paging> ParsePaging(std::string_view query) {
         } else if (key == "per_page") {
             TB_ASSIGN_OR_RETURN(out.per_page, PositiveInt("per_page", value, 100));
         } else {
-            return Error::BadRequest("Unknown query parameter: " + key.substr(0, 64), key.substr(0, 64));
+            return Error::BadRequest("Unknown query parameter: " + key.substr(0, 64),
+                                     key.substr(0, 64));
         }
     }
     return out;

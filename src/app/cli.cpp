@@ -52,7 +52,8 @@ std::optional<OpenedDatabase> OpenMigrated(const Config& config, boost::asio::io
                                            const Clock& clock) {
     auto opened = OpenDatabase(config, ioc.get_executor());
     if (!opened.ok()) {
-        std::cerr << "tenantbase: " << opened.error().message << " " << opened.error().internal << "\n";
+        std::cerr << "tenantbase: " << opened.error().message << " " << opened.error().internal
+                  << "\n";
         return std::nullopt;
     }
     auto migrated = RunSync(ioc, storage::Migrate(*opened->db, opened->migrations, clock));
@@ -75,7 +76,8 @@ int RunCli(int argc, char** argv) {
     auto* migrate = app.add_subcommand("migrate", "Apply pending database migrations and exit");
     flags.AddTo(migrate, false);
     std::string backup_file;
-    auto* backup = app.add_subcommand("backup", "Copy the SQLite database to FILE, even while serving");
+    auto* backup =
+        app.add_subcommand("backup", "Copy the SQLite database to FILE, even while serving");
     backup->add_option("FILE", backup_file, "Destination file")->required();
     flags.AddTo(backup, false);
     auto* admin = app.add_subcommand("admin", "Platform administrators");
@@ -89,7 +91,8 @@ int RunCli(int argc, char** argv) {
     auto* keys = app.add_subcommand("keys", "JWT signing keys");
     keys->require_subcommand(1);
     auto* keys_rotate = keys->add_subcommand(
-        "rotate", "Add a new current signing key; tokens signed by older keys stay valid until they expire");
+        "rotate",
+        "Add a new current signing key; tokens signed by older keys stay valid until they expire");
     flags.AddTo(keys_rotate, false);
     auto* version = app.add_subcommand("version", "Print the version");
 
@@ -122,7 +125,8 @@ int RunCli(int argc, char** argv) {
     } else if (backup->parsed()) {
         Status s = opened->db->Backup(backup_file);
         if (!s.ok()) {
-            std::cerr << "tenantbase: backup failed: " << s.error().message << " " << s.error().internal << "\n";
+            std::cerr << "tenantbase: backup failed: " << s.error().message << " "
+                      << s.error().internal << "\n";
             rc = 1;
         } else {
             std::cout << "backup written to " << backup_file << "\n";
@@ -135,7 +139,8 @@ int RunCli(int argc, char** argv) {
             IdGenerator ids(clock);
             auth::PasswordHasher hasher(PasswordParamsOf(*config));
             audit::AuditLog audit(ids, clock);
-            Status s = RunSync(ioc, auth::CreateAdmin({*opened->db, hasher, ids, clock, &audit}, email, password));
+            Status s = RunSync(
+                ioc, auth::CreateAdmin({*opened->db, hasher, ids, clock, &audit}, email, password));
             if (!s.ok()) {
                 std::cerr << "tenantbase: " << s.error().message << "\n";
                 rc = s.error().code == ErrorCode::kValidation ? kUsageError : 1;

@@ -47,10 +47,9 @@ Setting Int(std::string name, Section Config::*section, int64_t Section::*field,
                 int64_t n = 0;
                 auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
                 if (ec != std::errc() || p != v.data() + v.size() || n < min || n > max) {
-                    return BadValue(name,
-                                    "an integer from " + std::to_string(min) + " to " +
-                                        std::to_string(max),
-                                    v);
+                    return BadValue(
+                        name,
+                        "an integer from " + std::to_string(min) + " to " + std::to_string(max), v);
                 }
                 (c.*section).*field = n;
                 return {};
@@ -123,8 +122,7 @@ const std::vector<Setting>& Settings() {
         Seconds("server.shutdown_timeout_seconds", &C::server,
                 &C::Server::shutdown_timeout_seconds),
         Int("server.max_body_bytes", &C::server, &C::Server::max_body_bytes, 1, int64_t{1} << 40),
-        Int("server.max_header_bytes", &C::server, &C::Server::max_header_bytes, 1024,
-            1024 * 1024),
+        Int("server.max_header_bytes", &C::server, &C::Server::max_header_bytes, 1024, 1024 * 1024),
         Text("tls.cert", &C::tls, &C::Tls::cert),
         Text("tls.key", &C::tls, &C::Tls::key),
         List("cors.origins", &C::cors, &C::Cors::origins),
@@ -139,9 +137,12 @@ const std::vector<Setting>& Settings() {
         Text("admin.password", &C::admin, &C::Admin::password),
         Bool("limits.enabled", &C::limits, &C::Limits::enabled),
         Int("limits.login_failures", &C::limits, &C::Limits::login_failures, 1, 1'000'000),
-        Int("limits.login_window_seconds", &C::limits, &C::Limits::login_window_seconds, 1, 86400 * 30),
-        Int("limits.register_per_hour", &C::limits, &C::Limits::register_per_hour, 1, 1'000'000'000),
-        OneOf("auth.jwt_algorithm", &C::auth, &C::Auth::jwt_algorithm, {"RS256", "ES256", "EdDSA", "HS256"}),
+        Int("limits.login_window_seconds", &C::limits, &C::Limits::login_window_seconds, 1,
+            86400 * 30),
+        Int("limits.register_per_hour", &C::limits, &C::Limits::register_per_hour, 1,
+            1'000'000'000),
+        OneOf("auth.jwt_algorithm", &C::auth, &C::Auth::jwt_algorithm,
+              {"RS256", "ES256", "EdDSA", "HS256"}),
         Text("auth.issuer", &C::auth, &C::Auth::issuer),
         Text("auth.audience", &C::auth, &C::Auth::audience),
         Int("auth.access_ttl_seconds", &C::auth, &C::Auth::access_ttl_seconds, 10, 86400),
@@ -193,7 +194,8 @@ Result<std::string> TomlText(const std::string& name, const toml::node& node) {
 Status ApplyToml(Config& c, const toml::table& table, const std::string& prefix,
                  const std::string& file) {
     for (const auto& [key, node] : table) {
-        std::string name = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+        std::string name =
+            prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
         if (auto* sub = node.as_table()) {
             TB_RETURN_IF_ERROR(ApplyToml(c, *sub, name, file));
             continue;

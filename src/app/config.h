@@ -67,10 +67,10 @@ struct Config {
         int64_t refresh_ttl_seconds = 30 * 24 * 3600;
         int64_t refresh_grace_seconds = 10;
         int64_t password_min_length = 8;
-        int64_t argon2_ops = 2;           // passes (OWASP minimum: 2)
+        int64_t argon2_ops = 2;             // passes (OWASP minimum: 2)
         int64_t argon2_memory_kib = 19456;  // 19 MiB (OWASP minimum)
-        int64_t hash_threads = 2;         // Argon2id worker threads
-        int64_t hash_queue = 256;         // waiting hashes before 503
+        int64_t hash_threads = 2;           // Argon2id worker threads
+        int64_t hash_queue = 256;           // waiting hashes before 503
     } auth;
 
     // Derived.
@@ -80,10 +80,10 @@ struct Config {
 
 // Where the values come from, for tests and the CLI.
 struct ConfigSources {
-    std::string file_text;   // TOML; empty when there is no file
-    std::string file_name;   // for messages
-    std::map<std::string, std::string> env;     // the process environment (TB_* are read)
-    std::map<std::string, std::string> flags;   // setting name -> value from a flag
+    std::string file_text;                     // TOML; empty when there is no file
+    std::string file_name;                     // for messages
+    std::map<std::string, std::string> env;    // the process environment (TB_* are read)
+    std::map<std::string, std::string> flags;  // setting name -> value from a flag
 };
 
 Result<Config> LoadConfig(const ConfigSources& sources);

@@ -20,8 +20,9 @@ TEST(Config, DefaultsMatchTheContract) {
 TEST(Config, FlagBeatsEnvBeatsFileBeatsDefault) {
     ConfigSources s;
     s.file_name = "tb.toml";
-    s.file_text = "http = \"127.0.0.1:1000\"\ndata = \"/file\"\n[server]\nthreads = 3\n"
-                  "[cors]\norigins = [\"https://a.example\", \"https://b.example\"]\n";
+    s.file_text =
+        "http = \"127.0.0.1:1000\"\ndata = \"/file\"\n[server]\nthreads = 3\n"
+        "[cors]\norigins = [\"https://a.example\", \"https://b.example\"]\n";
     s.env = {{"TB_HTTP", "127.0.0.1:2000"}, {"TB_SERVER_THREADS", "5"}};
     s.flags = {{"http", "127.0.0.1:3000"}};
     auto c = LoadConfig(s).value();

@@ -12,7 +12,9 @@ Result<OpenedDatabase> OpenDatabase(const Config& config, boost::asio::any_io_ex
     std::error_code ec;
     if (!fs::exists(config.data, ec)) {
         fs::create_directories(config.data, ec);
-        if (ec) return Error::BadRequest("cannot create data directory " + config.data + ": " + ec.message());
+        if (ec)
+            return Error::BadRequest("cannot create data directory " + config.data + ": " +
+                                     ec.message());
         fs::permissions(config.data, fs::perms::owner_all, fs::perm_options::replace, ec);
     }
     std::string url = config.DatabaseUrl();

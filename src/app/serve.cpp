@@ -3,11 +3,11 @@
 #include <sched.h>
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <iostream>
 #include <thread>
@@ -17,8 +17,8 @@
 #include "app/run_sync.h"
 #include "auth/admin_bootstrap.h"
 #include "auth/auth_service.h"
-#include "common/worker_pool.h"
 #include "common/log.h"
+#include "common/worker_pool.h"
 #include "http/server.h"
 
 namespace tb::app {
@@ -51,7 +51,8 @@ void PrintGeneratedAdmin(const std::string& password) {
 }  // namespace
 
 auth::PasswordParams PasswordParamsOf(const Config& c) {
-    return {static_cast<uint64_t>(c.auth.argon2_ops), static_cast<size_t>(c.auth.argon2_memory_kib) * 1024};
+    return {static_cast<uint64_t>(c.auth.argon2_ops),
+            static_cast<size_t>(c.auth.argon2_memory_kib) * 1024};
 }
 
 auth::AuthSettings AuthSettingsOf(const Config& c) {
@@ -87,8 +88,8 @@ int Serve(const Config& config) {
 
     auto opened = OpenDatabase(config, ioc.get_executor());
     if (!opened.ok()) {
-        log::Error("cannot open the database", {{"error", opened.error().message},
-                                                {"detail", opened.error().internal}});
+        log::Error("cannot open the database",
+                   {{"error", opened.error().message}, {"detail", opened.error().internal}});
         return 1;
     }
     storage::Database& db = *opened->db;
@@ -101,9 +102,9 @@ int Serve(const Config& config) {
 
     auth::PasswordHasher hasher(PasswordParamsOf(config));
     audit::AuditLog audit(ids, clock);
-    auto generated = RunSync(ioc, auth::EnsurePlatformAdmin({db, hasher, ids, clock, &audit},
-                                                            config.admin.email,
-                                                            config.admin.password));
+    auto generated =
+        RunSync(ioc, auth::EnsurePlatformAdmin({db, hasher, ids, clock, &audit}, config.admin.email,
+                                               config.admin.password));
     if (!generated.ok()) {
         log::Error("cannot create the platform admin", {{"error", generated.error().message}});
         return 1;
@@ -111,8 +112,9 @@ int Serve(const Config& config) {
     if (*generated) PrintGeneratedAdmin(**generated);
 
     WorkerPool hash_workers(static_cast<size_t>(config.auth.hash_threads),
-                            static_cast<size_t>(config.auth.hash_queue));
-    auth::AuthService auth_service(db, hasher, hash_workers, ids, clock, audit, AuthSettingsOf(config));
+                            static_cast<size_t>(config.auth.hash_queue), /*nice=*/10);
+    auth::AuthService auth_service(db, hasher, hash_workers, ids, clock, audit,
+                                   AuthSettingsOf(config));
     if (Status s = RunSync(ioc, auth_service.LoadKeys()); !s.ok()) {
         log::Error("cannot load the signing keys", {{"error", s.error().internal}});
         return 1;
@@ -130,8 +132,15 @@ int Serve(const Config& config) {
     metrics.AddGauge("tenantbase_db_writer_queue_depth",
                      "Transactions waiting for the writer or a connection.",
                      [&db] { return static_cast<double>(db.Stats().writer_queue); });
-    api::Services services{db,      clock, ids, metrics, {config.brand.name, config.brand.short_name, config.brand.description},
-                           std::chrono::steady_clock::now(), ready, auth_service, api_keys};
+    api::Services services{db,
+                           clock,
+                           ids,
+                           metrics,
+                           {config.brand.name, config.brand.short_name, config.brand.description},
+                           std::chrono::steady_clock::now(),
+                           ready,
+                           auth_service,
+                           api_keys};
     http::Router router;
     api::RegisterRoutes(router, services);
     http::CorsPolicy cors(config.cors.origins);
@@ -141,9 +150,9 @@ int Serve(const Config& config) {
     });
     std::optional<http::AccessLog> access_log;
     if (config.log.access) access_log.emplace();
-    http::Pipeline pipeline(router, metrics, cors, ids,
-                            {static_cast<size_t>(config.server.max_body_bytes),
-                             access_log ? &*access_log : nullptr});
+    http::Pipeline pipeline(
+        router, metrics, cors, ids,
+        {static_cast<size_t>(config.server.max_body_bytes), access_log ? &*access_log : nullptr});
 
     auto [host, port] = config.ListenAddress().value();
     http::ServerOptions options;
@@ -194,9 +203,11 @@ int Serve(const Config& config) {
         asio::co_spawn(
             ioc,
             [&]() -> Task<void> {
-                auto deadline = std::chrono::steady_clock::now() + Ms(config.server.shutdown_timeout_seconds);
+                auto deadline =
+                    std::chrono::steady_clock::now() + Ms(config.server.shutdown_timeout_seconds);
                 asio::steady_timer timer(ioc);
-                while (server.open_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+                while (server.open_connections() > 0 &&
+                       std::chrono::steady_clock::now() < deadline) {
                     timer.expires_after(std::chrono::milliseconds(10));
                     co_await timer.async_wait(asio::use_awaitable);
                 }

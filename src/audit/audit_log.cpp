@@ -3,9 +3,10 @@
 namespace tb::audit {
 
 Task<Status> AuditLog::Record(storage::Session& tx, const Event& e) {
-    storage::Params p = storage::Bind(
-        ids_.Next(), e.tenant_id ? storage::Value(*e.tenant_id) : storage::Value(), ToUnixMillis(clock_.Now()),
-        e.actor, e.action, e.target, e.ip, e.user_agent, json::serialize(e.details));
+    storage::Params p =
+        storage::Bind(ids_.Next(), e.tenant_id ? storage::Value(*e.tenant_id) : storage::Value(),
+                      ToUnixMillis(clock_.Now()), e.actor, e.action, e.target, e.ip, e.user_agent,
+                      json::serialize(e.details));
     auto r = co_await tx.Execute(
         "INSERT INTO audit_log (id, tenant_id, ts, actor, action, target, ip, user_agent, details) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -21,7 +22,8 @@ Task<Status> AuditLog::Record(storage::Database& db, const Event& e) {
     co_return co_await db.Transaction(fn);
 }
 
-Task<Result<AuditLog::Page>> AuditLog::ListAll(storage::Database& db, int64_t page, int64_t per_page) {
+Task<Result<AuditLog::Page>> AuditLog::ListAll(storage::Database& db, int64_t page,
+                                               int64_t per_page) {
     auto count = co_await db.Query("SELECT COUNT(*) FROM audit_log", {});
     if (!count.ok()) co_return std::move(count).error();
     auto rows = co_await db.Query(

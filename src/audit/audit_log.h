@@ -24,7 +24,7 @@ struct Event {
 };
 
 class AuditLog {
-public:
+  public:
     AuditLog(IdGenerator& ids, const Clock& clock) : ids_(ids), clock_(clock) {}
     // Inside the caller's transaction.
     Task<Status> Record(storage::Session& tx, const Event& event);
@@ -45,7 +45,7 @@ public:
     // Every event, oldest first (instance-level view for platform admins).
     static Task<Result<Page>> ListAll(storage::Database& db, int64_t page, int64_t per_page);
 
-private:
+  private:
     IdGenerator& ids_;
     const Clock& clock_;
 };

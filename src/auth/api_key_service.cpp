@@ -87,7 +87,8 @@ Status ValidateCollections(const std::vector<std::string>& names) {
 
 Status ValidateName(const std::string& name) {
     size_t length = Utf8Length(name);
-    if (length == 0 || length > 100) return Error::Validation("name", "name must be 1 to 100 characters");
+    if (length == 0 || length > 100)
+        return Error::Validation("name", "name must be 1 to 100 characters");
     return {};
 }
 
@@ -104,7 +105,8 @@ Status ValidateScopes(const std::vector<std::string>& scopes, bool cors_key) {
             return Error::Validation("scopes", "Unknown scope: " + s.substr(0, 32));
         }
         if (s == "admin" && cors_key) {
-            return Error::Validation("scopes", "A key with allowed_origins cannot hold the admin scope");
+            return Error::Validation("scopes",
+                                     "A key with allowed_origins cannot hold the admin scope");
         }
     }
     return {};
@@ -166,7 +168,8 @@ Task<Status> ApiKeyService::Flush() {
         const TransactionFn fn = [&](Session& tx) -> Task<Status> {
             for (const auto& [id, ms] : pending) {
                 auto r = co_await tx.Execute(
-                    "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+                    "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL "
+                    "OR last_used_at < ?)",
                     Bind(ms, id, ms));
                 if (!r.ok()) co_return std::move(r).error();
             }
@@ -177,7 +180,8 @@ Task<Status> ApiKeyService::Flush() {
     co_return co_await RefreshCorsOrigins();
 }
 
-Task<Result<KeyCredential>> ApiKeyService::Authenticate(std::string_view secret, std::string_view origin) {
+Task<Result<KeyCredential>> ApiKeyService::Authenticate(std::string_view secret,
+                                                        std::string_view origin) {
     if (!secret.starts_with(kPrefix) || secret.size() > 128) co_return Invalid();
     std::string hash = Sha256Hex(secret);
     int64_t now = Now();
@@ -220,9 +224,11 @@ Task<Result<KeyCredential>> ApiKeyService::Authenticate(std::string_view secret,
     co_return std::move(*cred);
 }
 
-Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::Create(const KeyActor& who, NewApiKey in) {
+Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::Create(const KeyActor& who,
+                                                                   NewApiKey in) {
     TB_CO_RETURN_IF_ERROR(ValidateName(in.name));
-    std::vector<std::string> scopes = Dedup(in.scopes.value_or(std::vector<std::string>{"read", "write"}));
+    std::vector<std::string> scopes =
+        Dedup(in.scopes.value_or(std::vector<std::string>{"read", "write"}));
     in.allowed_origins = Dedup(std::move(in.allowed_origins));
     TB_CO_RETURN_IF_ERROR(ValidateOrigins(in.allowed_origins));
     TB_CO_RETURN_IF_ERROR(ValidateScopes(scopes, !in.allowed_origins.empty()));
@@ -248,10 +254,12 @@ Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::Create(const KeyActo
             "collections, allowed_origins, is_active, created_at, updated_at, expires_at) "
             "VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
             Bind(key.id, key.owner_user_id, key.name, Sha256Hex(secret), key.preview,
-                 ToJsonArray(key.scopes), ToJsonArray(key.collections), ToJsonArray(key.allowed_origins),
-                 now, now, key.expires_at ? Value(*key.expires_at) : Value()));
+                 ToJsonArray(key.scopes), ToJsonArray(key.collections),
+                 ToJsonArray(key.allowed_origins), now, now,
+                 key.expires_at ? Value(*key.expires_at) : Value()));
         if (!r.ok()) co_return std::move(r).error();
-        audit::Event e{std::nullopt, who.user.id, "api_key.created", key.id, who.ip, who.user_agent, {}};
+        audit::Event e{std::nullopt,   who.user.id, "api_key.created", key.id, who.ip,
+                       who.user_agent, {}};
         if (who.via_key_id) e.details["via_key"] = *who.via_key_id;
         co_return co_await audit_.Record(tx, e);
     };
@@ -280,7 +288,8 @@ Task<Result<KeyPage>> ApiKeyService::List(const KeyActor& who, int64_t page, int
     co_return out;
 }
 
-Task<Result<std::optional<ApiKey>>> ApiKeyService::FindOwned(const KeyActor& who, const std::string& id) {
+Task<Result<std::optional<ApiKey>>> ApiKeyService::FindOwned(const KeyActor& who,
+                                                             const std::string& id) {
     std::string sql = std::string("SELECT ") + kColumns + " FROM api_keys WHERE id = ?";
     auto rows = co_await db_.Query(sql, Bind(id));
     if (!rows.ok()) co_return std::move(rows).error();
@@ -297,7 +306,8 @@ Task<Result<ApiKey>> ApiKeyService::Get(const KeyActor& who, const std::string& 
     co_return std::move(*key);
 }
 
-Task<Result<ApiKey>> ApiKeyService::Update(const KeyActor& who, const std::string& id, ApiKeyPatch patch) {
+Task<Result<ApiKey>> ApiKeyService::Update(const KeyActor& who, const std::string& id,
+                                           ApiKeyPatch patch) {
     TB_CO_ASSIGN_OR_RETURN(std::optional<ApiKey> found, co_await FindOwned(who, id));
     if (!found) co_return Error::NotFound("API key not found");
     ApiKey key = std::move(*found);
@@ -317,7 +327,8 @@ Task<Result<ApiKey>> ApiKeyService::Update(const KeyActor& who, const std::strin
             "UPDATE api_keys SET name = ?, scopes = ?, is_active = ?, updated_at = ? WHERE id = ?",
             Bind(key.name, ToJsonArray(key.scopes), key.is_active, key.updated_at, key.id));
         if (!r.ok()) co_return std::move(r).error();
-        audit::Event e{std::nullopt, who.user.id, "api_key.updated", key.id, who.ip, who.user_agent, {}};
+        audit::Event e{std::nullopt,   who.user.id, "api_key.updated", key.id, who.ip,
+                       who.user_agent, {}};
         co_return co_await audit_.Record(tx, e);
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
@@ -332,7 +343,8 @@ Task<Status> ApiKeyService::Delete(const KeyActor& who, const std::string& id) {
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         auto r = co_await tx.Execute("DELETE FROM api_keys WHERE id = ?", Bind(id));
         if (!r.ok()) co_return std::move(r).error();
-        audit::Event e{std::nullopt, who.user.id, "api_key.revoked", id, who.ip, who.user_agent, {}};
+        audit::Event e{std::nullopt,   who.user.id, "api_key.revoked", id, who.ip,
+                       who.user_agent, {}};
         co_return co_await audit_.Record(tx, e);
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
@@ -341,7 +353,8 @@ Task<Status> ApiKeyService::Delete(const KeyActor& who, const std::string& id) {
     co_return Status{};
 }
 
-Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::Rotate(const KeyActor& who, const std::string& id) {
+Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::Rotate(const KeyActor& who,
+                                                                   const std::string& id) {
     TB_CO_ASSIGN_OR_RETURN(std::optional<ApiKey> found, co_await FindOwned(who, id));
     if (!found) co_return Error::NotFound("API key not found");
     ApiKey key = std::move(*found);
@@ -353,7 +366,8 @@ Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::Rotate(const KeyActo
             "UPDATE api_keys SET key_hash = ?, preview = ?, updated_at = ? WHERE id = ?",
             Bind(Sha256Hex(secret), key.preview, key.updated_at, key.id));
         if (!r.ok()) co_return std::move(r).error();
-        audit::Event e{std::nullopt, who.user.id, "api_key.rotated", key.id, who.ip, who.user_agent, {}};
+        audit::Event e{std::nullopt,   who.user.id, "api_key.rotated", key.id, who.ip,
+                       who.user_agent, {}};
         co_return co_await audit_.Record(tx, e);
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));

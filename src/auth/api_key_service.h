@@ -77,9 +77,9 @@ struct KeyCredential {
 };
 
 class ApiKeyService {
-public:
-    ApiKeyService(storage::Database& db, IdGenerator& ids, const Clock& clock, audit::AuditLog& audit,
-                  int64_t cache_ms = 1000);
+  public:
+    ApiKeyService(storage::Database& db, IdGenerator& ids, const Clock& clock,
+                  audit::AuditLog& audit, int64_t cache_ms = 1000);
 
     // The created key and the full secret (shown once).
     Task<Result<std::pair<ApiKey, std::string>>> Create(const KeyActor& who, NewApiKey in);
@@ -96,7 +96,7 @@ public:
     // Writes the batched last_used_at values and reloads the CORS origin set.
     Task<Status> Flush();
 
-private:
+  private:
     Task<Result<std::optional<ApiKey>>> FindOwned(const KeyActor& who, const std::string& id);
     Task<Status> RefreshCorsOrigins();
     void Invalidate(const std::string& key_id);
@@ -113,8 +113,8 @@ private:
         int64_t fetched_ms = 0;
     };
     mutable std::mutex mu_;
-    std::unordered_map<std::string, Cached> by_hash_;           // guarded by mu_
-    std::unordered_map<std::string, int64_t> last_used_;        // guarded by mu_: id -> ms
+    std::unordered_map<std::string, Cached> by_hash_;     // guarded by mu_
+    std::unordered_map<std::string, int64_t> last_used_;  // guarded by mu_: id -> ms
     std::shared_ptr<const std::set<std::string, std::less<>>> cors_origins_;  // guarded by mu_
 };
 

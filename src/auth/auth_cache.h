@@ -20,7 +20,7 @@
 namespace tb::auth {
 
 class AuthCache {
-public:
+  public:
     struct Token {
         std::string sub, sid;
         std::optional<std::string> tid;
@@ -42,7 +42,7 @@ public:
     // Drops every cached session of the user.
     void InvalidateUser(const std::string& user_id);
 
-private:
+  private:
     int64_t ttl_ms_;
     size_t max_;
     std::mutex mu_;

@@ -31,7 +31,8 @@ TEST(AuthCache, SessionsExpireAfterTtlAndOnInvalidation) {
 
 TEST(AuthCache, StaysBounded) {
     AuthCache cache(1000, 10);
-    for (int i = 0; i < 25; ++i) cache.PutToken("t" + std::to_string(i), {"u", "s", std::nullopt, 9999});
+    for (int i = 0; i < 25; ++i)
+        cache.PutToken("t" + std::to_string(i), {"u", "s", std::nullopt, 9999});
     EXPECT_TRUE(cache.FindToken("t24", 0).has_value());
     int kept = 0;
     for (int i = 0; i < 25; ++i) kept += cache.FindToken("t" + std::to_string(i), 0).has_value();

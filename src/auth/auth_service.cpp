@@ -53,8 +53,10 @@ AuthService::AuthService(storage::Database& db, const PasswordHasher& hasher, Wo
       settings_(std::move(settings)),
       codec_(settings_.jwt),
       dummy_hash_(hasher.Hash(RandomToken(16)).value()),
-      email_failures_(clock, settings_.login_failures, std::chrono::seconds(settings_.login_window_seconds)),
-      ip_failures_(clock, settings_.login_failures, std::chrono::seconds(settings_.login_window_seconds)),
+      email_failures_(clock, settings_.login_failures,
+                      std::chrono::seconds(settings_.login_window_seconds)),
+      ip_failures_(clock, settings_.login_failures,
+                   std::chrono::seconds(settings_.login_window_seconds)),
       registrations_(clock, settings_.register_per_hour, std::chrono::hours(1)),
       cache_(settings_.session_cache_ms) {}
 
@@ -84,7 +86,8 @@ Task<Status> AuthService::LoadKeys() {
     auto keys = co_await ReadKeys(db_);
     if (!keys.ok()) co_return std::move(keys).error();
     // Keep only keys of the configured algorithm: the verifier pins it anyway.
-    std::erase_if(*keys, [&](const SigningKey& k) { return k.algorithm != settings_.jwt.algorithm; });
+    std::erase_if(*keys,
+                  [&](const SigningKey& k) { return k.algorithm != settings_.jwt.algorithm; });
     if (keys->empty()) {
         auto kid = co_await RotateKey(db_, ids_, clock_, settings_.jwt.algorithm);
         if (!kid.ok()) co_return std::move(kid).error();
@@ -105,17 +108,20 @@ Task<Status> AuthService::LoadKeys() {
 Task<Status> AuthService::ReloadKeysIfStale() {
     int64_t now = Now();
     int64_t last = last_reload_ms_.load();
-    if (now - last < 1000 || !last_reload_ms_.compare_exchange_strong(last, now)) co_return Status{};
+    if (now - last < 1000 || !last_reload_ms_.compare_exchange_strong(last, now))
+        co_return Status{};
     co_return co_await LoadKeys();
 }
 
 Task<Status> AuthService::ReloadKeysIfRotated() {
     auto rows = co_await db_.Query(
-        "SELECT kid FROM signing_keys WHERE algorithm = ? ORDER BY created_at DESC, kid DESC LIMIT 1",
+        "SELECT kid FROM signing_keys WHERE algorithm = ? ORDER BY created_at DESC, kid DESC LIMIT "
+        "1",
         Bind(AlgorithmName(settings_.jwt.algorithm)));
     if (!rows.ok()) co_return std::move(rows).error();
     auto r = ring();
-    if (rows->empty() || (r && r->current().kid == storage::AsText(rows->rows[0][0]))) co_return Status{};
+    if (rows->empty() || (r && r->current().kid == storage::AsText(rows->rows[0][0])))
+        co_return Status{};
     co_return co_await LoadKeys();
 }
 
@@ -128,7 +134,8 @@ audit::Event AuthService::Event(std::string action, const ClientInfo& client) co
 }
 
 Task<Result<bool>> AuthService::VerifyPassword(std::string hash, std::string password) {
-    std::function<Result<bool>()> job = [this, hash = std::move(hash), password = std::move(password)] {
+    std::function<Result<bool>()> job = [this, hash = std::move(hash),
+                                         password = std::move(password)] {
         return Result<bool>(hasher_.Verify(hash, password));
     };
     Result<bool> ok = co_await workers_.Run<bool>(std::move(job));
@@ -156,7 +163,8 @@ Result<TokenPair> AuthService::IssueTokens(const User& user, const std::string& 
 Task<Result<TokenPair>> AuthService::StartSession(Session& tx, const User& user,
                                                   const ClientInfo& client) {
     int64_t now = Now();
-    SessionRow session{ids_.Next(), user.id, std::nullopt, now + settings_.refresh_ttl_seconds * 1000, {}};
+    SessionRow session{
+        ids_.Next(), user.id, std::nullopt, now + settings_.refresh_ttl_seconds * 1000, {}};
     TB_CO_RETURN_IF_ERROR(co_await session_store::InsertSession(tx, session, now, client.ip,
                                                                 client.user_agent.substr(0, 512)));
     std::string refresh = RandomToken(32);
@@ -171,10 +179,13 @@ Task<Result<SignedIn>> AuthService::Register(RegisterInput in, ClientInfo client
     }
     TB_CO_ASSIGN_OR_RETURN(std::string email, NormalizeEmail(in.email));
     TB_CO_RETURN_IF_ERROR(CheckPassword(in.password, settings_.password_min_length));
-    if (Utf8Length(in.name) > 200) co_return Error::Validation("name", "Name must be at most 200 characters");
+    if (Utf8Length(in.name) > 200)
+        co_return Error::Validation("name", "Name must be at most 200 characters");
     // Counted before the insert: a 409 also tells whether an email is taken.
     if (settings_.limits_enabled) registrations_.RecordFailure(client.ip);
-    std::function<Result<std::string>()> job = [this, pw = in.password] { return hasher_.Hash(pw); };
+    std::function<Result<std::string>()> job = [this, pw = in.password] {
+        return hasher_.Hash(pw);
+    };
     auto hash = co_await workers_.Run<std::string>(std::move(job));
     if (!hash.ok()) co_return std::move(hash).error();
 
@@ -217,7 +228,8 @@ Task<Result<SignedIn>> AuthService::Login(std::string raw_email, std::string pas
     auto found = co_await users.FindByEmail(email);
     if (!found.ok()) co_return std::move(found).error();
     // Same work for an unknown email as for a known one (invariant 3).
-    std::string hash = *found && !(*found)->password_hash.empty() ? (*found)->password_hash : dummy_hash_;
+    std::string hash =
+        *found && !(*found)->password_hash.empty() ? (*found)->password_hash : dummy_hash_;
     auto verified = co_await VerifyPassword(hash, password);
     if (!verified.ok()) co_return std::move(verified).error();
     if (!*found || !*verified) {
@@ -239,7 +251,9 @@ Task<Result<SignedIn>> AuthService::Login(std::string raw_email, std::string pas
 
     std::optional<std::string> rehashed;
     if (hasher_.NeedsRehash(user.password_hash)) {
-        std::function<Result<std::string>()> job = [this, password] { return hasher_.Hash(password); };
+        std::function<Result<std::string>()> job = [this, password] {
+            return hasher_.Hash(password);
+        };
         auto h = co_await workers_.Run<std::string>(std::move(job));
         if (h.ok()) rehashed = std::move(*h);
     }
@@ -248,7 +262,8 @@ Task<Result<SignedIn>> AuthService::Login(std::string raw_email, std::string pas
     int64_t now = Now();
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         TB_CO_RETURN_IF_ERROR(co_await UserStore::SetLastLogin(tx, user.id, now));
-        if (rehashed) TB_CO_RETURN_IF_ERROR(co_await UserStore::SetPasswordHash(tx, user.id, *rehashed, now));
+        if (rehashed)
+            TB_CO_RETURN_IF_ERROR(co_await UserStore::SetPasswordHash(tx, user.id, *rehashed, now));
         auto tokens = co_await StartSession(tx, user, client);
         if (!tokens.ok()) co_return std::move(tokens).error();
         out.tokens = std::move(*tokens);
@@ -262,7 +277,8 @@ Task<Result<SignedIn>> AuthService::Login(std::string raw_email, std::string pas
     co_return out;
 }
 
-Task<Result<TokenPair>> AuthService::Refresh(std::string token, std::optional<std::string> tenant_id,
+Task<Result<TokenPair>> AuthService::Refresh(std::string token,
+                                             std::optional<std::string> tenant_id,
                                              ClientInfo client) {
     if (token.empty() || token.size() > 256) co_return InvalidRefresh();
     if (tenant_id) co_return Error::NotFound("Tenant not found");
@@ -282,7 +298,8 @@ Task<Result<TokenPair>> AuthService::Refresh(std::string token, std::optional<st
         RefreshRow row = **found;
         auto session = co_await session_store::FindSession(tx, row.session_id);
         if (!session.ok()) co_return std::move(session).error();
-        if (!*session || (*session)->revoked_at || (*session)->expires_at <= now || row.expires_at <= now) {
+        if (!*session || (*session)->revoked_at || (*session)->expires_at <= now ||
+            row.expires_at <= now) {
             refused = InvalidRefresh();
             co_return Status{};
         }
@@ -300,7 +317,8 @@ Task<Result<TokenPair>> AuthService::Refresh(std::string token, std::optional<st
                          now - *row.used_at <= settings_.refresh_grace_seconds * 1000 && *child &&
                          !(*child)->used_at;
             if (!grace) {
-                TB_CO_RETURN_IF_ERROR(co_await session_store::RevokeSession(tx, row.session_id, now));
+                TB_CO_RETURN_IF_ERROR(
+                    co_await session_store::RevokeSession(tx, row.session_id, now));
                 audit::Event e = Event("refresh.reuse_detected", client);
                 e.actor = e.target = (*user)->id;
                 e.details["session_id"] = row.session_id;
@@ -338,7 +356,8 @@ Task<Status> AuthService::Logout(const Principal& who, std::optional<std::string
     int64_t now = Now();
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         if (all) {
-            TB_CO_RETURN_IF_ERROR(co_await session_store::RevokeUserSessions(tx, who.user.id, "", now));
+            TB_CO_RETURN_IF_ERROR(
+                co_await session_store::RevokeUserSessions(tx, who.user.id, "", now));
         } else {
             TB_CO_RETURN_IF_ERROR(co_await session_store::RevokeSession(tx, who.session_id, now));
         }
@@ -374,7 +393,8 @@ Task<Result<Principal>> AuthService::Authenticate(std::string_view bearer) {
         if (!verified.ok() && verified.error().message == "Invalid token") {
             // Perhaps a key added since we loaded ours.
             (void)co_await ReloadKeysIfStale();
-            if (auto again = ring(); again != r) verified = codec_.Verify(*again, bearer, clock_.Now());
+            if (auto again = ring(); again != r)
+                verified = codec_.Verify(*again, bearer, clock_.Now());
         }
         if (!verified.ok()) co_return std::move(verified).error();
         auto sid = verified->if_contains("sid");
@@ -383,9 +403,10 @@ Task<Result<Principal>> AuthService::Authenticate(std::string_view bearer) {
         if (!sid || !sid->is_string() || !sub || !sub->is_string() || !exp || !exp->is_int64()) {
             co_return Error::Unauthorized("Invalid token");
         }
-        AuthCache::Token entry{std::string(sub->as_string()), std::string(sid->as_string()), std::nullopt,
-                               exp->as_int64() * 1000};
-        if (auto tid = verified->if_contains("tid"); tid && tid->is_string()) entry.tid = std::string(tid->as_string());
+        AuthCache::Token entry{std::string(sub->as_string()), std::string(sid->as_string()),
+                               std::nullopt, exp->as_int64() * 1000};
+        if (auto tid = verified->if_contains("tid"); tid && tid->is_string())
+            entry.tid = std::string(tid->as_string());
         cache_.PutToken(token, entry);
         claims = std::move(entry);
     }
@@ -408,13 +429,15 @@ Task<Result<Principal>> AuthService::Authenticate(std::string_view bearer) {
         cache_.PutSession(claims->sid, fresh);
         state = std::move(fresh);
     }
-    if (!state->live || state->user.id != claims->sub) co_return Error::Unauthorized("Session revoked");
+    if (!state->live || state->user.id != claims->sub)
+        co_return Error::Unauthorized("Session revoked");
     if (!state->user.is_active) co_return Error::Forbidden("Inactive user");
     co_return Principal{state->user, claims->sid, claims->tid, std::nullopt};
 }
 
 Task<Result<User>> AuthService::UpdateName(const Principal& who, std::string name) {
-    if (Utf8Length(name) > 200) co_return Error::Validation("name", "Name must be at most 200 characters");
+    if (Utf8Length(name) > 200)
+        co_return Error::Validation("name", "Name must be at most 200 characters");
     int64_t now = Now();
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         co_return co_await UserStore::SetName(tx, who.user.id, name, now);
@@ -427,8 +450,8 @@ Task<Result<User>> AuthService::UpdateName(const Principal& who, std::string nam
     co_return user;
 }
 
-Task<Status> AuthService::ChangePassword(const Principal& who, std::string current, std::string next,
-                                         ClientInfo client) {
+Task<Status> AuthService::ChangePassword(const Principal& who, std::string current,
+                                         std::string next, ClientInfo client) {
     TB_CO_RETURN_IF_ERROR(CheckPassword(next, settings_.password_min_length, "new_password"));
     auto ok = co_await VerifyPassword(who.user.password_hash, current);
     if (!ok.ok()) co_return std::move(ok).error();
@@ -439,7 +462,8 @@ Task<Status> AuthService::ChangePassword(const Principal& who, std::string curre
     int64_t now = Now();
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         TB_CO_RETURN_IF_ERROR(co_await UserStore::SetPasswordHash(tx, who.user.id, *hash, now));
-        TB_CO_RETURN_IF_ERROR(co_await session_store::RevokeUserSessions(tx, who.user.id, who.session_id, now));
+        TB_CO_RETURN_IF_ERROR(
+            co_await session_store::RevokeUserSessions(tx, who.user.id, who.session_id, now));
         audit::Event e = Event("password.changed", client);
         e.actor = e.target = who.user.id;
         co_return co_await audit_.Record(tx, e);

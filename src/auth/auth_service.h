@@ -77,7 +77,7 @@ struct RegisterInput {
 };
 
 class AuthService {
-public:
+  public:
     AuthService(storage::Database& db, const PasswordHasher& hasher, WorkerPool& workers,
                 IdGenerator& ids, const Clock& clock, audit::AuditLog& audit,
                 AuthSettings settings);
@@ -101,9 +101,10 @@ public:
     Task<Status> ChangePassword(const Principal& who, std::string current, std::string next,
                                 ClientInfo client);
 
-private:
+  private:
     // A new session with its first refresh token, and an access token for it.
-    Task<Result<TokenPair>> StartSession(storage::Session& tx, const User& user, const ClientInfo& client);
+    Task<Result<TokenPair>> StartSession(storage::Session& tx, const User& user,
+                                         const ClientInfo& client);
     Result<TokenPair> IssueTokens(const User& user, const std::string& session_id,
                                   const std::optional<std::string>& tenant_id,
                                   const std::string& refresh_token);

@@ -31,8 +31,11 @@ TEST(Password, NeedsRehashWhenParametersRise) {
 TEST(Email, NormalisesAndValidates) {
     EXPECT_EQ(NormalizeEmail("  John.Doe@Example.COM ").value(), "john.doe@example.com");
     EXPECT_EQ(NormalizeEmail("admin@localhost").value(), "admin@localhost");
-    for (const char* bad : {"", "invalid-email", "@x.com", "a@", "a@@b.com", "a b@c.com",
-                            "a@b..com", "a@.b.com", "<a>@b.com", "a@b\x01.com", "\xC3\x9C@example.com", "\xC2\xA0" "a@b.com"}) {
+    for (const char* bad :
+         {"", "invalid-email", "@x.com", "a@", "a@@b.com", "a b@c.com", "a@b..com", "a@.b.com",
+          "<a>@b.com", "a@b\x01.com", "\xC3\x9C@example.com",
+          "\xC2\xA0"
+          "a@b.com"}) {
         auto r = NormalizeEmail(bad);
         ASSERT_FALSE(r.ok()) << bad;
         EXPECT_EQ(r.error().details.at("field"), "email");

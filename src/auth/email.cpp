@@ -6,9 +6,7 @@ namespace tb::auth {
 
 Result<std::string> NormalizeEmail(std::string_view raw) {
     std::string email = ToLower(Trim(raw));
-    auto invalid = [&] {
-        return Error::Validation("email", "Invalid email format");
-    };
+    auto invalid = [&] { return Error::Validation("email", "Invalid email format"); };
     if (email.empty() || email.size() > 254) return invalid();
     size_t at = email.find('@');
     if (at == std::string::npos || at == 0 || at + 1 >= email.size() ||
@@ -26,8 +24,8 @@ Result<std::string> NormalizeEmail(std::string_view raw) {
     }
     std::string_view domain(email);
     domain.remove_prefix(at + 1);
-    if (domain.front() == '.' || domain.back() == '.' || domain.find("..") != std::string_view::npos ||
-        domain.front() == '-') {
+    if (domain.front() == '.' || domain.back() == '.' ||
+        domain.find("..") != std::string_view::npos || domain.front() == '-') {
         return invalid();
     }
     return email;

@@ -77,23 +77,29 @@ Bytes Hmac(const std::string& secret, std::string_view input) {
     return Bytes(reinterpret_cast<char*>(mac), len);
 }
 
-const EVP_MD* Digest(JwtAlgorithm alg) { return alg == JwtAlgorithm::kEdDSA ? nullptr : EVP_sha256(); }
+const EVP_MD* Digest(JwtAlgorithm alg) {
+    return alg == JwtAlgorithm::kEdDSA ? nullptr : EVP_sha256();
+}
 
 }  // namespace
 
 std::string_view AlgorithmName(JwtAlgorithm alg) {
     switch (alg) {
-        case JwtAlgorithm::kRS256: return "RS256";
-        case JwtAlgorithm::kES256: return "ES256";
-        case JwtAlgorithm::kEdDSA: return "EdDSA";
-        case JwtAlgorithm::kHS256: return "HS256";
+        case JwtAlgorithm::kRS256:
+            return "RS256";
+        case JwtAlgorithm::kES256:
+            return "ES256";
+        case JwtAlgorithm::kEdDSA:
+            return "EdDSA";
+        case JwtAlgorithm::kHS256:
+            return "HS256";
     }
     return "RS256";
 }
 
 Result<JwtAlgorithm> ParseAlgorithm(std::string_view name) {
-    for (JwtAlgorithm a : {JwtAlgorithm::kRS256, JwtAlgorithm::kES256, JwtAlgorithm::kEdDSA,
-                           JwtAlgorithm::kHS256}) {
+    for (JwtAlgorithm a :
+         {JwtAlgorithm::kRS256, JwtAlgorithm::kES256, JwtAlgorithm::kEdDSA, JwtAlgorithm::kHS256}) {
         if (AlgorithmName(a) == name) return a;
     }
     return Error::BadRequest("unknown JWT algorithm " + std::string(name));
@@ -107,9 +113,15 @@ Result<SigningKey> GenerateSigningKey(JwtAlgorithm alg, std::string kid, int64_t
     }
     EVP_PKEY* pkey = nullptr;
     switch (alg) {
-        case JwtAlgorithm::kRS256: pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048}); break;
-        case JwtAlgorithm::kES256: pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"); break;
-        default: pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
+        case JwtAlgorithm::kRS256:
+            pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048});
+            break;
+        case JwtAlgorithm::kES256:
+            pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+            break;
+        default:
+            pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+            break;
     }
     if (!pkey) return Error::Internal("key generation failed");
     BIO* bio = BIO_new(BIO_s_mem());
@@ -151,7 +163,8 @@ json::object KeyRing::Jwks() const {
     json::array list;
     for (const Loaded& k : keys_) {
         auto* pkey = static_cast<EVP_PKEY*>(k.pkey);
-        json::object jwk{{"kid", k.key.kid}, {"use", "sig"}, {"alg", AlgorithmName(k.key.algorithm)}};
+        json::object jwk{
+            {"kid", k.key.kid}, {"use", "sig"}, {"alg", AlgorithmName(k.key.algorithm)}};
         switch (k.key.algorithm) {
             case JwtAlgorithm::kRS256:
                 jwk["kty"] = "RSA";
@@ -168,7 +181,8 @@ json::object KeyRing::Jwks() const {
                 size_t len = 0;
                 EVP_PKEY_get_raw_public_key(pkey, nullptr, &len);
                 std::string raw(len, '\0');
-                EVP_PKEY_get_raw_public_key(pkey, reinterpret_cast<unsigned char*>(raw.data()), &len);
+                EVP_PKEY_get_raw_public_key(pkey, reinterpret_cast<unsigned char*>(raw.data()),
+                                            &len);
                 jwk["kty"] = "OKP";
                 jwk["crv"] = "Ed25519";
                 jwk["x"] = B64(raw);
@@ -184,10 +198,12 @@ json::object KeyRing::Jwks() const {
 
 Result<std::string> JwtCodec::Sign(const KeyRing& ring, json::object claims) const {
     const auto& key = ring.keys_.back();
-    if (key.key.algorithm != settings_.algorithm) return Error::Internal("signing key algorithm mismatch");
+    if (key.key.algorithm != settings_.algorithm)
+        return Error::Internal("signing key algorithm mismatch");
     claims["iss"] = settings_.issuer;
     claims["aud"] = settings_.audience;
-    json::object header{{"alg", AlgorithmName(settings_.algorithm)}, {"typ", "JWT"}, {"kid", key.key.kid}};
+    json::object header{
+        {"alg", AlgorithmName(settings_.algorithm)}, {"typ", "JWT"}, {"kid", key.key.kid}};
     std::string input = B64(json::serialize(header)) + "." + B64(json::serialize(claims));
     Bytes sig;
     if (settings_.algorithm == JwtAlgorithm::kHS256) {
@@ -195,14 +211,16 @@ Result<std::string> JwtCodec::Sign(const KeyRing& ring, json::object claims) con
     } else {
         EVP_MD_CTX* ctx = EVP_MD_CTX_new();
         size_t len = 0;
-        bool ok = EVP_DigestSignInit(ctx, nullptr, Digest(settings_.algorithm), nullptr,
-                                     static_cast<EVP_PKEY*>(key.pkey)) == 1 &&
-                  EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()),
-                                 input.size()) == 1;
+        bool ok =
+            EVP_DigestSignInit(ctx, nullptr, Digest(settings_.algorithm), nullptr,
+                               static_cast<EVP_PKEY*>(key.pkey)) == 1 &&
+            EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()),
+                           input.size()) == 1;
         if (ok) {
             sig.resize(len);
             ok = EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
-                                reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
+                                reinterpret_cast<const unsigned char*>(input.data()),
+                                input.size()) == 1;
             sig.resize(len);
         }
         EVP_MD_CTX_free(ctx);
@@ -220,7 +238,8 @@ Result<json::object> JwtCodec::Verify(const KeyRing& ring, std::string_view toke
                                       Timestamp now) const {
     size_t d1 = token.find('.');
     size_t d2 = d1 == std::string_view::npos ? d1 : token.find('.', d1 + 1);
-    if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos) return Invalid();
+    if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos)
+        return Invalid();
     auto header_raw = Base64UrlDecode(token.substr(0, d1));
     auto payload_raw = Base64UrlDecode(token.substr(d1 + 1, d2 - d1 - 1));
     auto sig = Base64UrlDecode(token.substr(d2 + 1));
@@ -231,7 +250,8 @@ Result<json::object> JwtCodec::Verify(const KeyRing& ring, std::string_view toke
     // Pin the algorithm: the token may not choose it.
     auto alg = h.if_contains("alg");
     auto kid = h.if_contains("kid");
-    if (!alg || !alg->is_string() || alg->as_string() != AlgorithmName(settings_.algorithm)) return Invalid();
+    if (!alg || !alg->is_string() || alg->as_string() != AlgorithmName(settings_.algorithm))
+        return Invalid();
     if (!kid || !kid->is_string()) return Invalid();
     const KeyRing::Loaded* key = ring.Find(std::string_view(kid->as_string()));
     if (!key || key->key.algorithm != settings_.algorithm) return Invalid();
@@ -250,9 +270,9 @@ Result<json::object> JwtCodec::Verify(const KeyRing& ring, std::string_view toke
         EVP_MD_CTX* ctx = EVP_MD_CTX_new();
         valid = EVP_DigestVerifyInit(ctx, nullptr, Digest(settings_.algorithm), nullptr,
                                      static_cast<EVP_PKEY*>(key->pkey)) == 1 &&
-                EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature.data()),
-                                 signature.size(), reinterpret_cast<const unsigned char*>(input.data()),
-                                 input.size()) == 1;
+                EVP_DigestVerify(
+                    ctx, reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+                    reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
         EVP_MD_CTX_free(ctx);
     }
     if (!valid) return Invalid();
@@ -266,7 +286,8 @@ Result<json::object> JwtCodec::Verify(const KeyRing& ring, std::string_view toke
     bool aud_ok = false;
     if (aud && aud->is_string()) aud_ok = aud->as_string() == settings_.audience;
     if (aud && aud->is_array()) {
-        for (const auto& a : aud->as_array()) aud_ok = aud_ok || (a.is_string() && a.as_string() == settings_.audience);
+        for (const auto& a : aud->as_array())
+            aud_ok = aud_ok || (a.is_string() && a.as_string() == settings_.audience);
     }
     if (!aud_ok) return Invalid();
     auto exp = claims.if_contains("exp");

@@ -38,7 +38,7 @@ struct SigningKey {
 Result<SigningKey> GenerateSigningKey(JwtAlgorithm alg, std::string kid, int64_t now_ms);
 
 class KeyRing {
-public:
+  public:
     // keys: newest last; the newest is the one that signs.
     static Result<std::shared_ptr<const KeyRing>> Load(std::vector<SigningKey> keys);
     ~KeyRing();
@@ -46,7 +46,7 @@ public:
     json::object Jwks() const;
     const SigningKey& current() const { return keys_.back().key; }
 
-private:
+  private:
     struct Loaded {
         SigningKey key;
         void* pkey = nullptr;  // EVP_PKEY*, owned
@@ -64,7 +64,7 @@ struct JwtSettings {
 };
 
 class JwtCodec {
-public:
+  public:
     explicit JwtCodec(JwtSettings settings) : settings_(std::move(settings)) {}
     // Signs claims (iss and aud are added) with the ring's current key.
     Result<std::string> Sign(const KeyRing& ring, json::object claims) const;
@@ -72,7 +72,7 @@ public:
     Result<json::object> Verify(const KeyRing& ring, std::string_view token, Timestamp now) const;
     const JwtSettings& settings() const { return settings_; }
 
-private:
+  private:
     JwtSettings settings_;
 };
 

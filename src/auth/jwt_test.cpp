@@ -12,7 +12,7 @@ std::string B64(std::string_view s) {
 }
 
 class Jwt : public ::testing::TestWithParam<JwtAlgorithm> {
-protected:
+  protected:
     void SetUp() override {
         auto key = GenerateSigningKey(GetParam(), "k1", 0);
         ASSERT_TRUE(key.ok());
@@ -41,18 +41,21 @@ TEST_P(Jwt, RefusesExpiredTamperedAndForeign) {
               "Token expired");
     // Changed payload, same signature.
     size_t d1 = token.find('.'), d2 = token.rfind('.');
-    std::string forged = token.substr(0, d1 + 1) +
-                         B64(R"({"sub":"admin","sid":"s1","exp":9999999999,"iss":"tb","aud":"tb-api"})") +
-                         token.substr(d2);
+    std::string forged =
+        token.substr(0, d1 + 1) +
+        B64(R"({"sub":"admin","sid":"s1","exp":9999999999,"iss":"tb","aud":"tb-api"})") +
+        token.substr(d2);
     EXPECT_FALSE(codec_->Verify(*ring_, forged, now_).ok());
     // Another issuer's ring with the same kid.
     auto other = KeyRing::Load({GenerateSigningKey(GetParam(), "k1", 0).value()}).value();
     EXPECT_FALSE(codec_->Verify(*other, token, now_).ok());
     // Wrong iss / aud.
     JwtCodec other_iss({GetParam(), "evil", "tb-api"});
-    EXPECT_FALSE(codec_->Verify(*ring_, other_iss.Sign(*ring_, Claims(1'000'000'900)).value(), now_).ok());
+    EXPECT_FALSE(
+        codec_->Verify(*ring_, other_iss.Sign(*ring_, Claims(1'000'000'900)).value(), now_).ok());
     JwtCodec other_aud({GetParam(), "tb", "other"});
-    EXPECT_FALSE(codec_->Verify(*ring_, other_aud.Sign(*ring_, Claims(1'000'000'900)).value(), now_).ok());
+    EXPECT_FALSE(
+        codec_->Verify(*ring_, other_aud.Sign(*ring_, Claims(1'000'000'900)).value(), now_).ok());
     // Garbage.
     for (const char* bad : {"", "a.b", "a.b.c.d", "...", "e30.e30.", "x.y.z"}) {
         EXPECT_FALSE(codec_->Verify(*ring_, bad, now_).ok()) << bad;

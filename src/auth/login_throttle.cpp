@@ -17,7 +17,8 @@ std::optional<int> LoginThrottle::BlockedFor(const std::string& key) {
     Timestamp now = clock_.Now();
     Prune(it->second, now);
     if (static_cast<int>(it->second.size()) < limit_) return std::nullopt;
-    auto wait = std::chrono::duration_cast<std::chrono::seconds>(it->second.front() + window_ - now);
+    auto wait =
+        std::chrono::duration_cast<std::chrono::seconds>(it->second.front() + window_ - now);
     return std::max<int>(1, static_cast<int>(wait.count()) + 1);
 }
 

@@ -18,7 +18,7 @@
 namespace tb::auth {
 
 class LoginThrottle {
-public:
+  public:
     LoginThrottle(const Clock& clock, int limit, std::chrono::seconds window)
         : clock_(clock), limit_(limit), window_(window) {}
 
@@ -27,7 +27,7 @@ public:
     void RecordFailure(const std::string& key);
     void Clear(const std::string& key);
 
-private:
+  private:
     void Prune(std::deque<Timestamp>& events, Timestamp now) const;
 
     const Clock& clock_;

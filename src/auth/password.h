@@ -20,14 +20,14 @@ struct PasswordParams {
 };
 
 class PasswordHasher {
-public:
+  public:
     explicit PasswordHasher(PasswordParams params = {});
     Result<std::string> Hash(std::string_view password) const;
     // Constant-time check of password against a PHC string; false for any malformed hash.
     bool Verify(std::string_view phc, std::string_view password) const;
     bool NeedsRehash(std::string_view phc) const;
 
-private:
+  private:
     PasswordParams params_;
 };
 

@@ -9,6 +9,7 @@
 namespace tb::auth {
 
 // ok, or VALIDATION_ERROR on `field`.
-Status CheckPassword(std::string_view password, size_t min_length, std::string_view field = "password");
+Status CheckPassword(std::string_view password, size_t min_length,
+                     std::string_view field = "password");
 
 }  // namespace tb::auth

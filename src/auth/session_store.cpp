@@ -18,7 +18,8 @@ std::optional<int64_t> OptInt(const Value& v) {
 Value OrNull(const std::optional<std::string>& s) { return s ? Value(*s) : Value(); }
 
 RefreshRow ToRefresh(const std::vector<Value>& r) {
-    return RefreshRow{AsText(r[0]), AsText(r[1]), OptText(r[2]), AsInt(r[3]), AsInt(r[4]), OptInt(r[5])};
+    return RefreshRow{AsText(r[0]), AsText(r[1]), OptText(r[2]),
+                      AsInt(r[3]),  AsInt(r[4]),  OptInt(r[5])};
 }
 constexpr const char* kRefreshColumns =
     "token_hash, session_id, parent_hash, created_at, expires_at, used_at";
@@ -36,7 +37,8 @@ Task<Status> InsertSession(storage::Session& tx, const SessionRow& s, int64_t no
 
 Task<Result<std::optional<SessionRow>>> FindSession(storage::Session& tx, const std::string& id) {
     auto rows = co_await tx.Query(
-        "SELECT id, user_id, tenant_id, expires_at, revoked_at FROM sessions WHERE id = ?", Bind(id));
+        "SELECT id, user_id, tenant_id, expires_at, revoked_at FROM sessions WHERE id = ?",
+        Bind(id));
     if (!rows.ok()) co_return std::move(rows).error();
     if (rows->empty()) co_return std::optional<SessionRow>{};
     const auto& r = rows->rows[0];
@@ -54,7 +56,8 @@ Task<Status> InsertRefresh(storage::Session& tx, const RefreshRow& t) {
 }
 
 Task<Result<std::optional<RefreshRow>>> FindRefresh(storage::Session& tx, const std::string& hash) {
-    std::string sql = std::string("SELECT ") + kRefreshColumns + " FROM refresh_tokens WHERE token_hash = ?";
+    std::string sql =
+        std::string("SELECT ") + kRefreshColumns + " FROM refresh_tokens WHERE token_hash = ?";
     auto rows = co_await tx.Query(sql, Bind(hash));
     if (!rows.ok()) co_return std::move(rows).error();
     if (rows->empty()) co_return std::optional<RefreshRow>{};
@@ -73,7 +76,8 @@ Task<Result<std::optional<RefreshRow>>> NewestChild(storage::Session& tx, const 
 
 Task<Result<bool>> MarkUsed(storage::Session& tx, const std::string& hash, int64_t now) {
     auto r = co_await tx.Execute(
-        "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL", Bind(now, hash));
+        "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL",
+        Bind(now, hash));
     if (!r.ok()) co_return std::move(r).error();
     co_return *r == 1;
 }

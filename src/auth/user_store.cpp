@@ -37,10 +37,10 @@ Task<Result<int64_t>> UserStore::CountAdmins() {
 }
 
 Task<Status> UserStore::Insert(storage::Session& tx, const User& u) {
-    storage::Params p = storage::Bind(
-        u.id, u.email, u.name,
-        u.password_hash.empty() ? storage::Value{} : storage::Value{u.password_hash},
-        u.email_verified, u.is_active, u.is_admin, u.created_at, u.updated_at);
+    storage::Params p =
+        storage::Bind(u.id, u.email, u.name,
+                      u.password_hash.empty() ? storage::Value{} : storage::Value{u.password_hash},
+                      u.email_verified, u.is_active, u.is_admin, u.created_at, u.updated_at);
     auto r = co_await tx.Execute(
         "INSERT INTO users (id, email, name, password_hash, email_verified, is_active, is_admin, "
         "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -24,7 +24,7 @@ struct User {
 };
 
 class UserStore {
-public:
+  public:
     explicit UserStore(storage::Database& db) : db_(db) {}
 
     // The user with this (normalised) email; nullopt when there is none.
@@ -35,13 +35,13 @@ public:
     // The user with this id, in any session; nullopt when there is none.
     static Task<Result<std::optional<User>>> FindById(storage::Session& s, const std::string& id);
     // Updates the given columns (name, password_hash, last_login_at) and updated_at.
-    static Task<Status> SetName(storage::Session& tx, const std::string& id, const std::string& name,
-                                int64_t now);
+    static Task<Status> SetName(storage::Session& tx, const std::string& id,
+                                const std::string& name, int64_t now);
     static Task<Status> SetPasswordHash(storage::Session& tx, const std::string& id,
                                         const std::string& hash, int64_t now);
     static Task<Status> SetLastLogin(storage::Session& tx, const std::string& id, int64_t now);
 
-private:
+  private:
     storage::Database& db_;
 };
 

@@ -11,8 +11,8 @@
 #include <memory>
 #include <utility>
 
-#include <boost/asio/async_result.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
@@ -32,9 +32,8 @@ Task<T> AwaitCallback(Submit submit) {
                                             boost::asio::execution::outstanding_work.tracked);
             auto shared = std::make_shared<decltype(handler)>(std::move(handler));
             submit(std::function<void(T)>([shared, work](T value) mutable {
-                boost::asio::post(work, [shared, v = std::move(value)]() mutable {
-                    (*shared)(std::move(v));
-                });
+                boost::asio::post(
+                    work, [shared, v = std::move(value)]() mutable { (*shared)(std::move(v)); });
             }));
         },
         boost::asio::use_awaitable);

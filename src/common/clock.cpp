@@ -6,7 +6,8 @@
 namespace tb {
 
 Timestamp SystemClock::Now() const {
-    return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now());
 }
 
 int64_t ToUnixMillis(Timestamp t) { return t.time_since_epoch().count(); }

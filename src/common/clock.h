@@ -14,24 +14,24 @@ namespace tb {
 using Timestamp = std::chrono::time_point<std::chrono::system_clock, std::chrono::milliseconds>;
 
 class Clock {
-public:
+  public:
     virtual ~Clock() = default;
     virtual Timestamp Now() const = 0;
 };
 
 class SystemClock final : public Clock {
-public:
+  public:
     Timestamp Now() const override;
 };
 
 // A clock that only moves when told: for token expiry, windows and Retry-After in tests.
 class FakeClock final : public Clock {
-public:
+  public:
     explicit FakeClock(Timestamp start) : ms_(start.time_since_epoch().count()) {}
     Timestamp Now() const override { return Timestamp(std::chrono::milliseconds(ms_.load())); }
     void Advance(std::chrono::milliseconds d) { ms_ += d.count(); }
 
-private:
+  private:
     std::atomic<int64_t> ms_;
 };
 

@@ -25,9 +25,9 @@ TEST(Rfc3339, ParsesWhatItFormatsAndOffsets) {
 }
 
 TEST(Rfc3339, RejectsMalformed) {
-    for (auto bad : {"", "2026-05-07", "2026-05-07T12:00:00", "2026-13-07T12:00:00Z",
-                     "2026-02-31T12:00:00Z", "2026-05-07T12:00:00.Z", "2026-05-07T12:00:00Zx",
-                     "2026-05-07 12:00:00Z"}) {
+    for (auto bad :
+         {"", "2026-05-07", "2026-05-07T12:00:00", "2026-13-07T12:00:00Z", "2026-02-31T12:00:00Z",
+          "2026-05-07T12:00:00.Z", "2026-05-07T12:00:00Zx", "2026-05-07 12:00:00Z"}) {
         EXPECT_FALSE(ParseRfc3339(bad).has_value()) << bad;
     }
 }
@@ -59,12 +59,13 @@ TEST(IsUuid, ChecksShape) {
 
 TEST(Base64Url, RoundTripsAndRejectsNonCanonical) {
     for (std::string s : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
-        std::string enc = Base64UrlEncode(
-            std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+        std::string enc =
+            Base64UrlEncode(std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
         EXPECT_EQ(Base64UrlDecode(enc), s);
     }
-    EXPECT_EQ(Base64UrlEncode(std::span<const uint8_t>(
-                  reinterpret_cast<const uint8_t*>("\xfb\xff"), 2)), "-_8");
+    EXPECT_EQ(
+        Base64UrlEncode(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>("\xfb\xff"), 2)),
+        "-_8");
     EXPECT_FALSE(Base64UrlDecode("Zh").has_value());  // stray low bits
     EXPECT_FALSE(Base64UrlDecode("Zm9v=").has_value());
     EXPECT_FALSE(Base64UrlDecode("Z").has_value());
@@ -74,8 +75,7 @@ TEST(Encoding, TokensAreRandomAndLongEnough) {
     std::string a = RandomToken(32), b = RandomToken(32);
     EXPECT_EQ(a.size(), 43u);
     EXPECT_NE(a, b);
-    EXPECT_EQ(Sha256Hex("abc"),
-              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
     EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
     EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));
@@ -121,8 +121,8 @@ TEST(Strings, Helpers) {
     EXPECT_TRUE(IEquals("Content-Type", "content-type"));
     EXPECT_EQ(SplitTrimmed(" a, ,b ,c", ','), (std::vector<std::string>{"a", "b", "c"}));
     EXPECT_EQ(Utf8Length("abc"), 3u);
-    EXPECT_EQ(Utf8Length("\xC3\xA9t\xC3\xA9"), 3u);          // "été"
-    EXPECT_EQ(Utf8Length("\xF0\x9F\x98\x80"), 1u);           // one emoji
+    EXPECT_EQ(Utf8Length("\xC3\xA9t\xC3\xA9"), 3u);  // "été"
+    EXPECT_EQ(Utf8Length("\xF0\x9F\x98\x80"), 1u);   // one emoji
 }
 
 }  // namespace

@@ -4,21 +4,36 @@ namespace tb {
 
 std::string_view ErrorCodeName(ErrorCode code) {
     switch (code) {
-        case ErrorCode::kBadRequest: return "BAD_REQUEST";
-        case ErrorCode::kUnauthorized: return "UNAUTHORIZED";
-        case ErrorCode::kForbidden: return "FORBIDDEN";
-        case ErrorCode::kNotFound: return "NOT_FOUND";
-        case ErrorCode::kMethodNotAllowed: return "METHOD_NOT_ALLOWED";
-        case ErrorCode::kConflict: return "CONFLICT";
-        case ErrorCode::kPreconditionFailed: return "PRECONDITION_FAILED";
-        case ErrorCode::kPayloadTooLarge: return "PAYLOAD_TOO_LARGE";
-        case ErrorCode::kUnsupportedMediaType: return "UNSUPPORTED_MEDIA_TYPE";
-        case ErrorCode::kValidation: return "VALIDATION_ERROR";
-        case ErrorCode::kQuotaExceeded: return "QUOTA_EXCEEDED";
-        case ErrorCode::kRateLimited: return "RATE_LIMITED";
-        case ErrorCode::kHeadersTooLarge: return "HEADERS_TOO_LARGE";
-        case ErrorCode::kInternal: return "INTERNAL_ERROR";
-        case ErrorCode::kUnavailable: return "UNAVAILABLE";
+        case ErrorCode::kBadRequest:
+            return "BAD_REQUEST";
+        case ErrorCode::kUnauthorized:
+            return "UNAUTHORIZED";
+        case ErrorCode::kForbidden:
+            return "FORBIDDEN";
+        case ErrorCode::kNotFound:
+            return "NOT_FOUND";
+        case ErrorCode::kMethodNotAllowed:
+            return "METHOD_NOT_ALLOWED";
+        case ErrorCode::kConflict:
+            return "CONFLICT";
+        case ErrorCode::kPreconditionFailed:
+            return "PRECONDITION_FAILED";
+        case ErrorCode::kPayloadTooLarge:
+            return "PAYLOAD_TOO_LARGE";
+        case ErrorCode::kUnsupportedMediaType:
+            return "UNSUPPORTED_MEDIA_TYPE";
+        case ErrorCode::kValidation:
+            return "VALIDATION_ERROR";
+        case ErrorCode::kQuotaExceeded:
+            return "QUOTA_EXCEEDED";
+        case ErrorCode::kRateLimited:
+            return "RATE_LIMITED";
+        case ErrorCode::kHeadersTooLarge:
+            return "HEADERS_TOO_LARGE";
+        case ErrorCode::kInternal:
+            return "INTERNAL_ERROR";
+        case ErrorCode::kUnavailable:
+            return "UNAVAILABLE";
     }
     return "INTERNAL_ERROR";
 }
@@ -43,7 +58,9 @@ Error Error::Unauthorized(std::string message) {
 Error Error::Forbidden(std::string message) {
     return Make(ErrorCode::kForbidden, std::move(message));
 }
-Error Error::NotFound(std::string message) { return Make(ErrorCode::kNotFound, std::move(message)); }
+Error Error::NotFound(std::string message) {
+    return Make(ErrorCode::kNotFound, std::move(message));
+}
 Error Error::Conflict(std::string message, std::string field) {
     Error e = Make(ErrorCode::kConflict, std::move(message));
     if (!field.empty()) e.details["field"] = field;

@@ -32,11 +32,11 @@ enum class ErrorCode {
 
 // Every enumerator, for tables and tests that must walk them all.
 inline constexpr ErrorCode kAllErrorCodes[] = {
-    ErrorCode::kBadRequest,        ErrorCode::kUnauthorized,         ErrorCode::kForbidden,
-    ErrorCode::kNotFound,          ErrorCode::kMethodNotAllowed,     ErrorCode::kConflict,
-    ErrorCode::kPreconditionFailed, ErrorCode::kPayloadTooLarge,     ErrorCode::kUnsupportedMediaType,
-    ErrorCode::kValidation,        ErrorCode::kQuotaExceeded,        ErrorCode::kRateLimited,
-    ErrorCode::kHeadersTooLarge,   ErrorCode::kInternal,             ErrorCode::kUnavailable,
+    ErrorCode::kBadRequest,         ErrorCode::kUnauthorized,     ErrorCode::kForbidden,
+    ErrorCode::kNotFound,           ErrorCode::kMethodNotAllowed, ErrorCode::kConflict,
+    ErrorCode::kPreconditionFailed, ErrorCode::kPayloadTooLarge,  ErrorCode::kUnsupportedMediaType,
+    ErrorCode::kValidation,         ErrorCode::kQuotaExceeded,    ErrorCode::kRateLimited,
+    ErrorCode::kHeadersTooLarge,    ErrorCode::kInternal,         ErrorCode::kUnavailable,
 };
 
 // The public code string of the error envelope, e.g. "VALIDATION_ERROR".

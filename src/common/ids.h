@@ -14,12 +14,12 @@
 namespace tb {
 
 class IdGenerator {
-public:
+  public:
     explicit IdGenerator(const Clock& clock);
     // A new UUIDv7 in canonical lower-case text form.
     std::string Next();
 
-private:
+  private:
     const Clock& clock_;
     std::mutex mu_;
     int64_t last_ms_ = 0;   // guarded by mu_

@@ -29,7 +29,8 @@ Result<std::string> OptionalString(const json::object& obj, std::string_view fie
                                    std::string fallback = {});
 Result<std::string> RequiredString(const json::object& obj, std::string_view field);
 Result<bool> OptionalBool(const json::object& obj, std::string_view field, bool fallback);
-Status RejectUnknownFields(const json::object& obj, std::initializer_list<std::string_view> allowed);
+Status RejectUnknownFields(const json::object& obj,
+                           std::initializer_list<std::string_view> allowed);
 
 // Appends s to out as a JSON string literal (quotes and escapes included).
 void AppendJsonString(std::string& out, std::string_view s);

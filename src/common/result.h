@@ -12,7 +12,7 @@ namespace tb {
 
 template <class T>
 class [[nodiscard]] Result {
-public:
+  public:
     Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
     Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 
@@ -30,13 +30,13 @@ public:
     const Error& error() const& { return std::get<1>(v_); }
     Error&& error() && { return std::get<1>(std::move(v_)); }
 
-private:
+  private:
     std::variant<T, Error> v_;
 };
 
 template <>
 class [[nodiscard]] Result<void> {
-public:
+  public:
     Result() = default;
     Result(Error error) : error_(std::move(error)) {}  // NOLINT: implicit by design
 
@@ -45,7 +45,7 @@ public:
     const Error& error() const& { return *error_; }
     Error&& error() && { return std::move(*error_); }
 
-private:
+  private:
     std::optional<Error> error_;
 };
 
@@ -57,9 +57,9 @@ using Status = Result<void>;
 #define TB_CONCAT(a, b) TB_CONCAT_INNER(a, b)
 
 // In plain functions.
-#define TB_RETURN_IF_ERROR(...)                                  \
-    do {                                                         \
-        auto tb_status_ = (__VA_ARGS__);                                \
+#define TB_RETURN_IF_ERROR(...)                                     \
+    do {                                                            \
+        auto tb_status_ = (__VA_ARGS__);                            \
         if (!tb_status_.ok()) return std::move(tb_status_).error(); \
     } while (0)
 
@@ -67,9 +67,9 @@ using Status = Result<void>;
     TB_ASSIGN_OR_RETURN_IMPL(TB_CONCAT(tb_result_, __COUNTER__), lhs, return, __VA_ARGS__)
 
 // In coroutines (Task<Result<T>>).
-#define TB_CO_RETURN_IF_ERROR(...)                                      \
-    do {                                                                \
-        auto tb_status_ = (__VA_ARGS__);                                       \
+#define TB_CO_RETURN_IF_ERROR(...)                                     \
+    do {                                                               \
+        auto tb_status_ = (__VA_ARGS__);                               \
         if (!tb_status_.ok()) co_return std::move(tb_status_).error(); \
     } while (0)
 
@@ -77,6 +77,6 @@ using Status = Result<void>;
     TB_ASSIGN_OR_RETURN_IMPL(TB_CONCAT(tb_result_, __COUNTER__), lhs, co_return, __VA_ARGS__)
 
 #define TB_ASSIGN_OR_RETURN_IMPL(tmp, lhs, ret, ...) \
-    auto tmp = (__VA_ARGS__);                         \
-    if (!tmp.ok()) ret std::move(tmp).error();        \
+    auto tmp = (__VA_ARGS__);                        \
+    if (!tmp.ok()) ret std::move(tmp).error();       \
     lhs = std::move(tmp).value()

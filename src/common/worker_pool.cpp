@@ -1,8 +1,13 @@
 #include "common/worker_pool.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 namespace tb {
 
-WorkerPool::WorkerPool(size_t threads, size_t max_queue) : max_queue_(max_queue) {
+WorkerPool::WorkerPool(size_t threads, size_t max_queue, int nice)
+    : max_queue_(max_queue), nice_(nice) {
     for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
 }
 
@@ -31,6 +36,10 @@ size_t WorkerPool::queued() const {
 }
 
 void WorkerPool::Loop() {
+    if (nice_ > 0) {
+        // Per-thread on Linux: setpriority on the thread id.
+        (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), nice_);
+    }
     while (true) {
         std::function<void()> job;
         {

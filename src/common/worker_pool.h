@@ -18,8 +18,12 @@
 namespace tb {
 
 class WorkerPool {
-public:
-    WorkerPool(size_t threads, size_t max_queue);
+  public:
+    // nice: the workers' CPU priority (Linux nice value, 0..19). Password hashing runs at 10:
+    // when CPUs are scarce, request handling gets most of the time. (SCHED_IDLE was measured
+    // too: it starved logins under full load without lowering the reads' p99; see
+    // docs/performance.md.)
+    WorkerPool(size_t threads, size_t max_queue, int nice = 0);
     ~WorkerPool();
     WorkerPool(const WorkerPool&) = delete;
     WorkerPool& operator=(const WorkerPool&) = delete;
@@ -37,11 +41,12 @@ public:
     }
     size_t queued() const;
 
-private:
+  private:
     bool Post(std::function<void()> job);
     void Loop();
 
     size_t max_queue_;
+    int nice_;
     mutable std::mutex mu_;
     std::condition_variable cv_;
     std::deque<std::function<void()>> jobs_;  // guarded by mu_

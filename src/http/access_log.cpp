@@ -2,10 +2,10 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <cerrno>
 #include <chrono>
 #include <ctime>
-#include <fmt/format.h>
 
 namespace tb::http {
 

@@ -12,10 +12,10 @@
 
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <memory>
 #include <thread>
 #include <vector>
 
@@ -31,7 +31,7 @@ struct AccessRecord {
 };
 
 class AccessLog {
-public:
+  public:
     explicit AccessLog(int fd = 1);
     ~AccessLog();  // flushes the calling thread's buffer and everything handed over
     AccessLog(const AccessLog&) = delete;
@@ -48,7 +48,7 @@ public:
         std::string data;  // guarded by mu
     };
 
-private:
+  private:
     static constexpr size_t kFlushBytes = 16 * 1024;
     Buffer& ThreadBuffer();
     void WriterLoop();

@@ -15,7 +15,7 @@
 namespace tb::http {
 
 class CorsPolicy {
-public:
+  public:
     // Extra allowed origins beyond the server config: answers whether `origin` is allowed by
     // any tenant or key (for preflights), or for the request's own tenant (actual requests).
     using OriginCheck = std::function<bool(std::string_view origin, const Request& request)>;
@@ -32,7 +32,7 @@ public:
     void Decorate(const Request& request, Response& response, bool tenant_allowed) const;
     bool ServerAllows(std::string_view origin) const;
 
-private:
+  private:
     std::vector<std::string> origins_;
     OriginCheck preflight_check_;
 };

@@ -6,21 +6,36 @@ namespace tb::http {
 
 int HttpStatus(ErrorCode code) {
     switch (code) {
-        case ErrorCode::kBadRequest: return 400;
-        case ErrorCode::kUnauthorized: return 401;
-        case ErrorCode::kQuotaExceeded: return 402;
-        case ErrorCode::kForbidden: return 403;
-        case ErrorCode::kNotFound: return 404;
-        case ErrorCode::kMethodNotAllowed: return 405;
-        case ErrorCode::kConflict: return 409;
-        case ErrorCode::kPreconditionFailed: return 412;
-        case ErrorCode::kPayloadTooLarge: return 413;
-        case ErrorCode::kUnsupportedMediaType: return 415;
-        case ErrorCode::kValidation: return 422;
-        case ErrorCode::kRateLimited: return 429;
-        case ErrorCode::kHeadersTooLarge: return 431;
-        case ErrorCode::kInternal: return 500;
-        case ErrorCode::kUnavailable: return 503;
+        case ErrorCode::kBadRequest:
+            return 400;
+        case ErrorCode::kUnauthorized:
+            return 401;
+        case ErrorCode::kQuotaExceeded:
+            return 402;
+        case ErrorCode::kForbidden:
+            return 403;
+        case ErrorCode::kNotFound:
+            return 404;
+        case ErrorCode::kMethodNotAllowed:
+            return 405;
+        case ErrorCode::kConflict:
+            return 409;
+        case ErrorCode::kPreconditionFailed:
+            return 412;
+        case ErrorCode::kPayloadTooLarge:
+            return 413;
+        case ErrorCode::kUnsupportedMediaType:
+            return 415;
+        case ErrorCode::kValidation:
+            return 422;
+        case ErrorCode::kRateLimited:
+            return 429;
+        case ErrorCode::kHeadersTooLarge:
+            return 431;
+        case ErrorCode::kInternal:
+            return 500;
+        case ErrorCode::kUnavailable:
+            return 503;
     }
     return 500;
 }

@@ -36,7 +36,8 @@ Status CheckFraming(std::string_view block) {
                 return Error::BadRequest("Invalid Content-Length header");
             }
         } else if (IEquals(name, "transfer-encoding")) {
-            if (++transfer_encoding > 1) return Error::BadRequest("Repeated Transfer-Encoding header");
+            if (++transfer_encoding > 1)
+                return Error::BadRequest("Repeated Transfer-Encoding header");
             if (!IEquals(value, "chunked")) {
                 return Error::BadRequest("Unsupported Transfer-Encoding (only chunked)");
             }

@@ -22,7 +22,8 @@ TEST(Framing, RefusesAmbiguousBodies) {
     EXPECT_FALSE(Check("Transfer-Encoding: chunked\r\nContent-Length: 1\r\n").ok());
     EXPECT_FALSE(Check("Content-Length: 1\r\nContent-Length: 1\r\n").ok());
     EXPECT_FALSE(Check("Content-Length: 1\r\nContent-Length: 2\r\n").ok());
-    for (const char* te : {"gzip, chunked", "identity", "chunked, chunked", "xchunked", "chunked;x=1", ""}) {
+    for (const char* te :
+         {"gzip, chunked", "identity", "chunked, chunked", "xchunked", "chunked;x=1", ""}) {
         EXPECT_FALSE(Check(std::string("Transfer-Encoding: ") + te + "\r\n").ok()) << te;
     }
     EXPECT_FALSE(Check("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n").ok());

@@ -8,14 +8,22 @@ namespace tb::http {
 
 std::string_view MethodName(Method m) {
     switch (m) {
-        case Method::kGet: return "GET";
-        case Method::kHead: return "HEAD";
-        case Method::kPost: return "POST";
-        case Method::kPut: return "PUT";
-        case Method::kPatch: return "PATCH";
-        case Method::kDelete: return "DELETE";
-        case Method::kOptions: return "OPTIONS";
-        case Method::kOther: return "OTHER";
+        case Method::kGet:
+            return "GET";
+        case Method::kHead:
+            return "HEAD";
+        case Method::kPost:
+            return "POST";
+        case Method::kPut:
+            return "PUT";
+        case Method::kPatch:
+            return "PATCH";
+        case Method::kDelete:
+            return "DELETE";
+        case Method::kOptions:
+            return "OPTIONS";
+        case Method::kOther:
+            return "OTHER";
     }
     return "OTHER";
 }

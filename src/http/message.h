@@ -18,16 +18,18 @@ struct Header {
 };
 
 class Headers {
-public:
+  public:
     // The first value of a header (case-insensitive name), or "" when absent.
     std::string_view Get(std::string_view name) const;
     bool Has(std::string_view name) const;
-    void Add(std::string name, std::string value) { items_.push_back({std::move(name), std::move(value)}); }
+    void Add(std::string name, std::string value) {
+        items_.push_back({std::move(name), std::move(value)});
+    }
     // Replaces every header of that name.
     void Set(std::string_view name, std::string value);
     const std::vector<Header>& items() const { return items_; }
 
-private:
+  private:
     std::vector<Header> items_;
 };
 

@@ -19,7 +19,7 @@
 namespace tb::http {
 
 class Metrics {
-public:
+  public:
     // route_names[i] labels route index i; index route_names.size() is "unmatched".
     explicit Metrics(std::vector<std::string> route_names);
 
@@ -30,10 +30,9 @@ public:
     // The Prometheus text exposition (version 0.0.4).
     std::string Render() const;
 
-private:
-    static constexpr std::array<double, 14> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-                                                        0.005,  0.01,    0.025,  0.05,  0.1,
-                                                        0.25,   0.5,     1,      5};
+  private:
+    static constexpr std::array<double, 14> kBuckets = {
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5};
     struct Histogram {
         std::array<std::atomic<uint64_t>, kBuckets.size() + 1> counts{};
         std::atomic<uint64_t> sum_us{0};

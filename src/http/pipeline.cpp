@@ -28,8 +28,8 @@ bool IsJsonContentType(std::string_view type) {
 
 }  // namespace
 
-Pipeline::Pipeline(const Router& router, Metrics& metrics, const CorsPolicy& cors,
-                   IdGenerator& ids, PipelineOptions options)
+Pipeline::Pipeline(const Router& router, Metrics& metrics, const CorsPolicy& cors, IdGenerator& ids,
+                   PipelineOptions options)
     : router_(router), metrics_(metrics), cors_(cors), ids_(ids), options_(options) {}
 
 std::string Pipeline::RequestId(const Request& request) {
@@ -49,8 +49,9 @@ Exchange Pipeline::Prepare(Request& head) {
                                    : ToLower(override) == "delete" ? "DELETE"
                                                                    : "");
             if (m == Method::kOther) {
-                ex.early_error = Error::BadRequest(
-                    "X-HTTP-Method-Override must be PUT, PATCH or DELETE", "X-HTTP-Method-Override");
+                ex.early_error =
+                    Error::BadRequest("X-HTTP-Method-Override must be PUT, PATCH or DELETE",
+                                      "X-HTTP-Method-Override");
             } else {
                 head.method = m;
                 head.method_text = std::string(MethodName(m));
@@ -89,8 +90,8 @@ Task<Response> Pipeline::Handle(Request& request, Exchange& ex) {
             std::optional<Error> body_error;
             if (route.body == BodyKind::kJson && !request.body.empty()) {
                 if (!IsJsonContentType(request.headers.Get("content-type"))) {
-                    body_error = Error::UnsupportedMediaType(
-                        "Content-Type must be application/json");
+                    body_error =
+                        Error::UnsupportedMediaType("Content-Type must be application/json");
                 } else if (auto parsed = ParseJson(request.body); !parsed.ok()) {
                     body_error = std::move(parsed).error();
                 } else {
@@ -131,9 +132,7 @@ Response Pipeline::Reject(const Request* head, const Error& error, Exchange* pre
     return response;
 }
 
-void Pipeline::Abandon(Exchange&) {
-    metrics_.in_flight().fetch_sub(1, std::memory_order_relaxed);
-}
+void Pipeline::Abandon(Exchange&) { metrics_.in_flight().fetch_sub(1, std::memory_order_relaxed); }
 
 void Pipeline::Finish(const Request& request, const Exchange& ex, const std::string& request_id,
                       Response& response) {

@@ -39,7 +39,7 @@ struct Exchange {
 };
 
 class Pipeline {
-public:
+  public:
     Pipeline(const Router& router, Metrics& metrics, const CorsPolicy& cors, IdGenerator& ids,
              PipelineOptions options);
 
@@ -53,7 +53,7 @@ public:
     // The client went away before its request could be handled: release what Prepare took.
     void Abandon(Exchange& exchange);
 
-private:
+  private:
     void Finish(const Request& request, const Exchange& exchange, const std::string& request_id,
                 Response& response);
     std::string RequestId(const Request& request);

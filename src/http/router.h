@@ -56,7 +56,7 @@ struct RouteMatch {
 };
 
 class Router {
-public:
+  public:
     Router();
     ~Router();
     // Adds a route; returns its index. Aborts on a duplicate (a bug in the route table).
@@ -65,7 +65,7 @@ public:
     RouteMatch Find(Method method, const std::vector<std::string>& segments) const;
     const std::vector<std::unique_ptr<Route>>& routes() const { return routes_; }
 
-private:
+  private:
     struct Node;
     // Depth-first: literal first, then the parameter, so /v1/users/me beats /v1/users/{id}.
     static const Node* Walk(const Node* node, const std::vector<std::string>& segments, size_t i,

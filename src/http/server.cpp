@@ -6,8 +6,8 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -64,29 +64,52 @@ Status ToRequest(const bhttp::request<bhttp::string_body>& msg, std::string remo
 
 std::string_view Reason(int status) {
     switch (status) {
-        case 200: return "OK";
-        case 201: return "Created";
-        case 202: return "Accepted";
-        case 204: return "No Content";
-        case 206: return "Partial Content";
-        case 304: return "Not Modified";
-        case 400: return "Bad Request";
-        case 401: return "Unauthorized";
-        case 402: return "Payment Required";
-        case 403: return "Forbidden";
-        case 404: return "Not Found";
-        case 405: return "Method Not Allowed";
-        case 409: return "Conflict";
-        case 412: return "Precondition Failed";
-        case 413: return "Payload Too Large";
-        case 415: return "Unsupported Media Type";
-        case 416: return "Range Not Satisfiable";
-        case 422: return "Unprocessable Content";
-        case 429: return "Too Many Requests";
-        case 431: return "Request Header Fields Too Large";
-        case 500: return "Internal Server Error";
-        case 503: return "Service Unavailable";
-        default: return "Unknown";
+        case 200:
+            return "OK";
+        case 201:
+            return "Created";
+        case 202:
+            return "Accepted";
+        case 204:
+            return "No Content";
+        case 206:
+            return "Partial Content";
+        case 304:
+            return "Not Modified";
+        case 400:
+            return "Bad Request";
+        case 401:
+            return "Unauthorized";
+        case 402:
+            return "Payment Required";
+        case 403:
+            return "Forbidden";
+        case 404:
+            return "Not Found";
+        case 405:
+            return "Method Not Allowed";
+        case 409:
+            return "Conflict";
+        case 412:
+            return "Precondition Failed";
+        case 413:
+            return "Payload Too Large";
+        case 415:
+            return "Unsupported Media Type";
+        case 416:
+            return "Range Not Satisfiable";
+        case 422:
+            return "Unprocessable Content";
+        case 429:
+            return "Too Many Requests";
+        case 431:
+            return "Request Header Fields Too Large";
+        case 500:
+            return "Internal Server Error";
+        case 503:
+            return "Service Unavailable";
+        default:
+            return "Unknown";
     }
 }
 
@@ -294,7 +317,8 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
                 data.remove_prefix(skip);
             }
             header_end = data.find("\r\n\r\n");
-            if (header_end != std::string_view::npos || data.size() > options_.max_header_bytes) break;
+            if (header_end != std::string_view::npos || data.size() > options_.max_header_bytes)
+                break;
             size_t n = co_await stream.async_read_some(buffer.prepare(4096), Redirect(ec));
             if (ec) co_return;  // timed out or gone: drop the connection
             buffer.commit(n);
@@ -349,8 +373,8 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
                 co_await Write(stream, r, &request, false);
                 co_return;
             }
-            if (ec == asio::error::eof ||
-                ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted) {
+            if (ec == asio::error::eof || ec == bhttp::error::end_of_stream ||
+                ec == asio::error::operation_aborted) {
                 pipeline_.Abandon(exchange);
                 co_return;
             }

@@ -43,7 +43,7 @@ struct ServerOptions {
 };
 
 class Server {
-public:
+  public:
     // contexts: at least one; contexts[0] also runs the acceptor.
     Server(std::vector<boost::asio::io_context*> contexts, ServerOptions options,
            Pipeline& pipeline);
@@ -58,7 +58,7 @@ public:
     void Shutdown();
     size_t open_connections() const;
 
-private:
+  private:
     struct Connection;
     Task<void> AcceptLoop();
     Task<void> SweepLoop(size_t context);

@@ -18,7 +18,7 @@ namespace tb::storage {
 
 // Something that runs statements: the database itself or one open transaction.
 class Session {
-public:
+  public:
     virtual ~Session() = default;
     // Runs one statement and returns its rows. On the Database (outside a transaction) the
     // statement must not write: writes go through Execute or Transaction.
@@ -38,7 +38,7 @@ struct DatabaseStats {
 using TransactionFn = std::function<Task<Status>(Session&)>;
 
 class Database : public Session {
-public:
+  public:
     // Runs fn inside one transaction: committed when fn returns ok and the commit succeeds,
     // rolled back otherwise; the result is fn's error, or the commit's.
     // REQUIRES: fn awaits nothing but statements on the Session it is given. fn is taken by

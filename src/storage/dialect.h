@@ -9,7 +9,7 @@
 namespace tb::storage {
 
 class Dialect {
-public:
+  public:
     virtual ~Dialect() = default;
     // "sqlite" or "postgres": for logs and metrics only, never for branching.
     virtual std::string_view Name() const = 0;

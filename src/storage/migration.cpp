@@ -37,8 +37,7 @@ Task<Status> ApplyOne(Session& tx, const Dialect& dialect, const Migration& m, i
 
 }  // namespace
 
-Task<Result<int>> Migrate(Database& db, std::span<const Migration> migrations,
-                          const Clock& clock) {
+Task<Result<int>> Migrate(Database& db, std::span<const Migration> migrations, const Clock& clock) {
     const TransactionFn create = CreateMigrationsTable;
     TB_CO_RETURN_IF_ERROR(co_await db.Transaction(create));
     int applied = 0;

@@ -39,13 +39,18 @@ json::object KeyJson(const auth::ApiKey& k) {
 }
 
 // An optional array of strings; a wrong type -> VALIDATION_ERROR naming the field.
-Result<std::optional<std::vector<std::string>>> StringList(const json::object& o, std::string_view field) {
+Result<std::optional<std::vector<std::string>>> StringList(const json::object& o,
+                                                           std::string_view field) {
     auto it = o.find(field);
     if (it == o.end() || it->value().is_null()) return std::optional<std::vector<std::string>>{};
-    if (!it->value().is_array()) return Error::Validation(std::string(field), std::string(field) + " must be an array of strings");
+    if (!it->value().is_array())
+        return Error::Validation(std::string(field),
+                                 std::string(field) + " must be an array of strings");
     std::vector<std::string> out;
     for (const auto& item : it->value().as_array()) {
-        if (!item.is_string()) return Error::Validation(std::string(field), std::string(field) + " must be an array of strings");
+        if (!item.is_string())
+            return Error::Validation(std::string(field),
+                                     std::string(field) + " must be an array of strings");
         out.emplace_back(item.as_string());
     }
     return std::optional<std::vector<std::string>>(std::move(out));
@@ -75,8 +80,11 @@ http::Handler ListApiKeys(Services& s) {
         int64_t pages = (page->total + paging->per_page - 1) / paging->per_page;
         json::object body{{"success", true},
                           {"data", std::move(items)},
-                          {"meta", {{"page", paging->page}, {"per_page", paging->per_page},
-                                    {"total", page->total}, {"total_pages", pages}}}};
+                          {"meta",
+                           {{"page", paging->page},
+                            {"per_page", paging->per_page},
+                            {"total", page->total},
+                            {"total_pages", pages}}}};
         co_return Response::Json(200, json::serialize(body));
     };
 }
@@ -88,7 +96,10 @@ http::Handler CreateApiKey(Services& s) {
         auto body = Body(ctx);
         if (!body.ok()) co_return Fail(body.error(), ctx);
         const json::object& o = **body;
-        if (auto st = RejectUnknownFields(o, {"name", "scopes", "collections", "allowed_origins", "expires_at"}); !st.ok()) co_return Fail(st.error(), ctx);
+        if (auto st = RejectUnknownFields(
+                o, {"name", "scopes", "collections", "allowed_origins", "expires_at"});
+            !st.ok())
+            co_return Fail(st.error(), ctx);
         auth::NewApiKey in;
         auto name = RequiredString(o, "name");
         if (!name.ok()) co_return Fail(name.error(), ctx);
@@ -106,7 +117,9 @@ http::Handler CreateApiKey(Services& s) {
         if (!expires.ok()) co_return Fail(expires.error(), ctx);
         if (!expires->empty()) {
             auto t = ParseRfc3339(*expires);
-            if (!t) co_return Fail(Error::Validation("expires_at", "expires_at must be an RFC 3339 time"), ctx);
+            if (!t)
+                co_return Fail(
+                    Error::Validation("expires_at", "expires_at must be an RFC 3339 time"), ctx);
             in.expires_at = ToUnixMillis(*t);
         }
         auto created = co_await s.api_keys.Create(*actor, std::move(in));
@@ -131,12 +144,14 @@ http::Handler UpdateApiKey(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
         auto actor = co_await Manager(s, req, ctx);
         if (!actor.ok()) co_return Fail(actor.error(), ctx);
-        auto existing = co_await s.api_keys.Get(*actor, std::string(ctx.Param("id")));  // 404 before 422
+        auto existing =
+            co_await s.api_keys.Get(*actor, std::string(ctx.Param("id")));  // 404 before 422
         if (!existing.ok()) co_return Fail(existing.error(), ctx);
         auto body = Body(ctx);
         if (!body.ok()) co_return Fail(body.error(), ctx);
         const json::object& o = **body;
-        if (auto st = RejectUnknownFields(o, {"name", "scopes", "is_active"}); !st.ok()) co_return Fail(st.error(), ctx);
+        if (auto st = RejectUnknownFields(o, {"name", "scopes", "is_active"}); !st.ok())
+            co_return Fail(st.error(), ctx);
         auth::ApiKeyPatch patch;
         if (o.contains("name")) {
             auto name = RequiredString(o, "name");

@@ -16,7 +16,8 @@ http::Handler ListAuditLogs(Services& s) {
         auto who = co_await RequirePrincipal(s, req, ctx);
         if (!who.ok()) co_return Fail(who.error(), ctx);
         // API keys never reach platform routes (API.md §13), whatever their owner.
-        if (!who->user.is_admin || who->api_key) co_return Fail(Error::Forbidden("Platform admins only"), ctx);
+        if (!who->user.is_admin || who->api_key)
+            co_return Fail(Error::Forbidden("Platform admins only"), ctx);
         auto paging = ParsePaging(req.query);
         if (!paging.ok()) co_return Fail(paging.error(), ctx);
         auto page = co_await audit::AuditLog::ListAll(s.db, paging->page, paging->per_page);
@@ -37,8 +38,11 @@ http::Handler ListAuditLogs(Services& s) {
         int64_t pages = (page->total + paging->per_page - 1) / paging->per_page;
         json::object body{{"success", true},
                           {"data", std::move(items)},
-                          {"meta", {{"page", paging->page}, {"per_page", paging->per_page},
-                                    {"total", page->total}, {"total_pages", pages}}}};
+                          {"meta",
+                           {{"page", paging->page},
+                            {"per_page", paging->per_page},
+                            {"total", page->total},
+                            {"total_pages", pages}}}};
         co_return Response::Json(200, json::serialize(body));
     };
 }

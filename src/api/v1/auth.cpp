@@ -12,7 +12,8 @@ using http::RouteContext;
 namespace {
 
 json::object SignedInJson(const auth::SignedIn& s) {
-    return {{"user", UserJson(s.user)}, {"tokens", TokensJson(s.tokens)}, {"tenants", json::array{}}};
+    return {
+        {"user", UserJson(s.user)}, {"tokens", TokensJson(s.tokens)}, {"tenants", json::array{}}};
 }
 
 // The JSON body as an object; an absent body counts as {} when `optional`.
@@ -34,13 +35,17 @@ http::Handler Register(Services& s) {
         auto body = BodyObject(ctx);
         if (!body.ok()) co_return Fail(body.error(), ctx);
         const json::object& o = **body;
-        if (auto st = RejectUnknownFields(o, {"email", "password", "name", "tenant_name"}); !st.ok()) co_return Fail(st.error(), ctx);
+        if (auto st = RejectUnknownFields(o, {"email", "password", "name", "tenant_name"});
+            !st.ok())
+            co_return Fail(st.error(), ctx);
         auto email = RequiredString(o, "email");
         auto password = RequiredString(o, "password");
         auto name = OptionalString(o, "name");
         auto tenant = OptionalString(o, "tenant_name");
-        for (const Status& st : {Status(email.ok() ? Status{} : email.error()), Status(password.ok() ? Status{} : password.error()),
-                                 Status(name.ok() ? Status{} : name.error()), Status(tenant.ok() ? Status{} : tenant.error())}) {
+        for (const Status& st : {Status(email.ok() ? Status{} : email.error()),
+                                 Status(password.ok() ? Status{} : password.error()),
+                                 Status(name.ok() ? Status{} : name.error()),
+                                 Status(tenant.ok() ? Status{} : tenant.error())}) {
             if (!st.ok()) co_return Fail(st.error(), ctx);
         }
         auth::RegisterInput in{*email, *password, *name, *tenant};
@@ -55,7 +60,8 @@ http::Handler Login(Services& s) {
         auto body = BodyObject(ctx);
         if (!body.ok()) co_return Fail(body.error(), ctx);
         const json::object& o = **body;
-        if (auto st = RejectUnknownFields(o, {"email", "password", "tenant_id"}); !st.ok()) co_return Fail(st.error(), ctx);
+        if (auto st = RejectUnknownFields(o, {"email", "password", "tenant_id"}); !st.ok())
+            co_return Fail(st.error(), ctx);
         auto email = RequiredString(o, "email");
         if (!email.ok()) co_return Fail(email.error(), ctx);
         auto password = RequiredString(o, "password");
@@ -73,7 +79,8 @@ http::Handler Refresh(Services& s) {
         auto body = BodyObject(ctx);
         if (!body.ok()) co_return Fail(body.error(), ctx);
         const json::object& o = **body;
-        if (auto st = RejectUnknownFields(o, {"refresh_token", "tenant_id"}); !st.ok()) co_return Fail(st.error(), ctx);
+        if (auto st = RejectUnknownFields(o, {"refresh_token", "tenant_id"}); !st.ok())
+            co_return Fail(st.error(), ctx);
         auto token = RequiredString(o, "refresh_token");
         if (!token.ok()) co_return Fail(token.error(), ctx);
         auto tenant = OptionalId(o, "tenant_id");
@@ -91,14 +98,16 @@ http::Handler Logout(Services& s) {
         auto body = BodyObject(ctx, true);
         if (!body.ok()) co_return Fail(body.error(), ctx);
         const json::object& o = **body;
-        if (auto st = RejectUnknownFields(o, {"refresh_token", "all"}); !st.ok()) co_return Fail(st.error(), ctx);
+        if (auto st = RejectUnknownFields(o, {"refresh_token", "all"}); !st.ok())
+            co_return Fail(st.error(), ctx);
         auto token = OptionalId(o, "refresh_token");
         if (!token.ok()) co_return Fail(token.error(), ctx);
         auto all = OptionalBool(o, "all", false);
         if (!all.ok()) co_return Fail(all.error(), ctx);
         Status st = co_await s.auth.Logout(*who, *token, *all, Client(req));
         if (!st.ok()) co_return Fail(st.error(), ctx);
-        co_return Ok(json::object{{"message", *all ? "Logged out of every session" : "Logged out"}});
+        co_return Ok(
+            json::object{{"message", *all ? "Logged out of every session" : "Logged out"}});
     };
 }
 
@@ -133,7 +142,8 @@ http::Handler ChangePassword(Services& s) {
         auto body = BodyObject(ctx);
         if (!body.ok()) co_return Fail(body.error(), ctx);
         const json::object& o = **body;
-        if (auto st = RejectUnknownFields(o, {"current_password", "new_password"}); !st.ok()) co_return Fail(st.error(), ctx);
+        if (auto st = RejectUnknownFields(o, {"current_password", "new_password"}); !st.ok())
+            co_return Fail(st.error(), ctx);
         auto current = RequiredString(o, "current_password");
         if (!current.ok()) co_return Fail(current.error(), ctx);
         auto next = RequiredString(o, "new_password");

@@ -1,5 +1,5 @@
-#include "common/json.h"
 #include "api/v1/handlers.h"
+#include "common/json.h"
 
 namespace tb::api::v1 {
 

@@ -1,8 +1,8 @@
 #include "storage/postgres/pg_connection.h"
 
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <charconv>
 #include <cstdio>
 
@@ -77,9 +77,8 @@ bool PgConnection::broken() const { return failed_ || PQstatus(conn_) != CONNECT
 
 Error PgConnection::ConnectionError(std::string_view what) {
     failed_ = true;
-    return Error::Unavailable("Database unavailable",
-                              std::string("postgres ") + std::string(what) + ": " +
-                                  PQerrorMessage(conn_));
+    return Error::Unavailable("Database unavailable", std::string("postgres ") + std::string(what) +
+                                                          ": " + PQerrorMessage(conn_));
 }
 
 Status PgConnection::ResetDescriptor() {
@@ -101,7 +100,8 @@ Task<Result<std::unique_ptr<PgConnection>>> PgConnection::Connect(asio::any_io_e
     if (PQstatus(raw) == CONNECTION_BAD) co_return conn->ConnectionError("connect");
     // Server notices ("relation already exists, skipping") are not errors; libpq would print
     // them to stderr, outside our structured log.
-    PQsetNoticeProcessor(raw, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        raw, [](void*, const char*) {}, nullptr);
 
     // Give up after kConnectTimeout: the timer cancels the pending wait.
     asio::steady_timer timer(ex, kConnectTimeout);
@@ -227,15 +227,24 @@ Task<Result<Rows>> PgConnection::Query(std::string_view sql, const Params& param
                 const char* text = PQgetvalue(r, i, c);
                 int len = PQgetlength(r, i, c);
                 switch (PQftype(r, c)) {
-                    case kInt8: case kInt2: case kInt4: case kOid: {
+                    case kInt8:
+                    case kInt2:
+                    case kInt4:
+                    case kOid: {
                         int64_t n = 0;
                         std::from_chars(text, text + len, n);
                         row.emplace_back(n);
                         break;
                     }
-                    case kFloat4: case kFloat8: row.emplace_back(std::strtod(text, nullptr)); break;
-                    case kBool: row.emplace_back(int64_t{text[0] == 't' ? 1 : 0}); break;
-                    default: row.emplace_back(std::string(text, len));
+                    case kFloat4:
+                    case kFloat8:
+                        row.emplace_back(std::strtod(text, nullptr));
+                        break;
+                    case kBool:
+                        row.emplace_back(int64_t{text[0] == 't' ? 1 : 0});
+                        break;
+                    default:
+                        row.emplace_back(std::string(text, len));
                 }
             }
         }

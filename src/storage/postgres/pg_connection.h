@@ -19,7 +19,7 @@
 namespace tb::storage {
 
 class PgConnection {
-public:
+  public:
     static Task<Result<std::unique_ptr<PgConnection>>> Connect(boost::asio::any_io_executor ex,
                                                                std::string conninfo);
     ~PgConnection();
@@ -33,7 +33,7 @@ public:
     // True once the connection failed; the pool then drops it.
     bool broken() const;
 
-private:
+  private:
     PgConnection(boost::asio::any_io_executor ex, PGconn* conn);
     Task<Status> Flush();
     // Reads every result of the statement sent; the caller owns (PQclear) them.

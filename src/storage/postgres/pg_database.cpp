@@ -7,7 +7,7 @@ namespace tb::storage {
 namespace {
 
 class PostgresDialect final : public Dialect {
-public:
+  public:
     std::string_view Name() const override { return "postgres"; }
     // Several nodes may start at once; the first to take this lock migrates, the others wait
     // and then find the versions recorded. Released at the end of the transaction.
@@ -20,7 +20,7 @@ public:
 const PostgresDialect kDialect;
 
 class PgSession final : public Session {
-public:
+  public:
     explicit PgSession(PgConnection& conn) : conn_(conn) {}
     Task<Result<Rows>> Query(std::string_view sql, Params params) override {
         co_return co_await conn_.Query(sql, params);
@@ -32,7 +32,7 @@ public:
         co_return co_await conn_.Script(sql);
     }
 
-private:
+  private:
     PgConnection& conn_;
 };
 
@@ -40,13 +40,13 @@ private:
 
 // Gives the connection back to the pool (or drops it when broken) at scope exit.
 class PgDatabase::Lease {
-public:
+  public:
     Lease(PgDatabase& db, Conn conn) : db_(db), conn_(std::move(conn)) {}
     ~Lease() { db_.Release(std::move(conn_)); }
     PgConnection& operator*() { return *conn_; }
     PgConnection* operator->() { return conn_.get(); }
 
-private:
+  private:
     PgDatabase& db_;
     Conn conn_;
 };

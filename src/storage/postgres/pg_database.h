@@ -25,7 +25,7 @@ struct PostgresOptions {
 };
 
 class PgDatabase final : public Database {
-public:
+  public:
     PgDatabase(boost::asio::any_io_executor ex, PostgresOptions options);
     ~PgDatabase() override;
 
@@ -39,7 +39,7 @@ public:
     Status Backup(const std::string& path) override;
     void Close() override;
 
-private:
+  private:
     using Conn = std::unique_ptr<PgConnection>;
     class Lease;
     Task<Result<Conn>> Acquire();
@@ -48,10 +48,10 @@ private:
     boost::asio::any_io_executor ex_;
     PostgresOptions options_;
     mutable std::mutex mu_;
-    std::vector<Conn> idle_;                           // guarded by mu_
-    size_t total_ = 0;                                 // guarded by mu_: idle + leased + connecting
-    std::deque<std::function<void(Conn)>> waiters_;    // guarded by mu_
-    bool closed_ = false;                              // guarded by mu_
+    std::vector<Conn> idle_;                         // guarded by mu_
+    size_t total_ = 0;                               // guarded by mu_: idle + leased + connecting
+    std::deque<std::function<void(Conn)>> waiters_;  // guarded by mu_
+    bool closed_ = false;                            // guarded by mu_
 };
 
 std::span<const Migration> PostgresMigrations();

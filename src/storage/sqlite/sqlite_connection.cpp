@@ -11,9 +11,9 @@ constexpr size_t kMaxCached = 512;
 Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path,
                                                                  Mode mode) {
     sqlite3* db = nullptr;
-    int flags = SQLITE_OPEN_NOMUTEX | (mode == Mode::kReadOnly
-                                           ? SQLITE_OPEN_READONLY
-                                           : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int flags = SQLITE_OPEN_NOMUTEX |
+                (mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
+                                         : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
     if (rc != SQLITE_OK) {
         std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
@@ -46,7 +46,8 @@ Error SqliteConnection::ToError(int rc, std::string_view what) const {
         case SQLITE_CANTOPEN:
             return Error::Unavailable("Database unavailable", detail);
         default:
-            if ((rc & 0xFF) == SQLITE_IOERR) return Error::Unavailable("Database unavailable", detail);
+            if ((rc & 0xFF) == SQLITE_IOERR)
+                return Error::Unavailable("Database unavailable", detail);
             return Error::Internal(detail);
     }
 }
@@ -80,7 +81,8 @@ Result<sqlite3_stmt*> SqliteConnection::Prepare(std::string_view sql, const Para
         } else if (auto* d = std::get_if<double>(&v)) {
             rc = sqlite3_bind_double(stmt, idx, *d);
         } else if (auto* s = std::get_if<std::string>(&v)) {
-            rc = sqlite3_bind_text(stmt, idx, s->data(), static_cast<int>(s->size()), SQLITE_STATIC);
+            rc =
+                sqlite3_bind_text(stmt, idx, s->data(), static_cast<int>(s->size()), SQLITE_STATIC);
         } else {
             rc = sqlite3_bind_null(stmt, idx);
         }
@@ -107,9 +109,15 @@ Result<Rows> SqliteConnection::Query(std::string_view sql, const Params& params)
         row.reserve(ncol);
         for (int c = 0; c < ncol; ++c) {
             switch (sqlite3_column_type(stmt, c)) {
-                case SQLITE_INTEGER: row.emplace_back(int64_t{sqlite3_column_int64(stmt, c)}); break;
-                case SQLITE_FLOAT: row.emplace_back(sqlite3_column_double(stmt, c)); break;
-                case SQLITE_NULL: row.emplace_back(kNull); break;
+                case SQLITE_INTEGER:
+                    row.emplace_back(int64_t{sqlite3_column_int64(stmt, c)});
+                    break;
+                case SQLITE_FLOAT:
+                    row.emplace_back(sqlite3_column_double(stmt, c));
+                    break;
+                case SQLITE_NULL:
+                    row.emplace_back(kNull);
+                    break;
                 default: {
                     auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
                     row.emplace_back(std::string(text, sqlite3_column_bytes(stmt, c)));

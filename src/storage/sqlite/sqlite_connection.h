@@ -14,7 +14,7 @@
 namespace tb::storage {
 
 class SqliteConnection {
-public:
+  public:
     enum class Mode { kReadOnly, kReadWrite };
     static Result<std::unique_ptr<SqliteConnection>> Open(const std::string& path, Mode mode);
     ~SqliteConnection();
@@ -29,7 +29,7 @@ public:
     Status Ping();
     sqlite3* handle() { return db_; }
 
-private:
+  private:
     explicit SqliteConnection(sqlite3* db) : db_(db) {}
     Result<sqlite3_stmt*> Prepare(std::string_view sql, const Params& params);
     Error ToError(int rc, std::string_view what) const;

@@ -11,7 +11,7 @@ namespace tb::storage {
 namespace {
 
 class SqliteDialect final : public Dialect {
-public:
+  public:
     std::string_view Name() const override { return "sqlite"; }
     std::string_view MigrationLockStatement() const override { return {}; }
     std::string_view BinaryCollation() const override { return "COLLATE BINARY"; }
@@ -22,7 +22,7 @@ const SqliteDialect kDialect;
 // A Session over one connection, used synchronously: every call completes before it returns,
 // so a transaction coroutine over it never suspends.
 class ConnectionSession final : public Session {
-public:
+  public:
     explicit ConnectionSession(SqliteConnection& conn) : conn_(conn) {}
     Task<Result<Rows>> Query(std::string_view sql, Params params) override {
         co_return conn_.Query(sql, params);
@@ -32,7 +32,7 @@ public:
     }
     Task<Status> ExecuteScript(std::string_view sql) override { co_return conn_.Script(sql); }
 
-private:
+  private:
     SqliteConnection& conn_;
 };
 
@@ -40,14 +40,14 @@ private:
 
 // Returns a reader to the pool when it goes out of scope.
 class SqliteDatabase::ReaderLease {
-public:
+  public:
     ReaderLease(SqliteDatabase& db, std::unique_ptr<SqliteConnection> conn)
         : db_(db), conn_(std::move(conn)) {}
     ~ReaderLease() { db_.ReleaseReader(std::move(conn_)); }
     SqliteConnection& operator*() { return *conn_; }
     SqliteConnection* operator->() { return conn_.get(); }
 
-private:
+  private:
     SqliteDatabase& db_;
     std::unique_ptr<SqliteConnection> conn_;
 };
@@ -60,8 +60,10 @@ Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const SqliteOptions
     std::unique_ptr<SqliteDatabase> db(new SqliteDatabase(options));
     TB_ASSIGN_OR_RETURN(db->writer_,
                         SqliteConnection::Open(options.path, SqliteConnection::Mode::kReadWrite));
-    TB_RETURN_IF_ERROR(db->writer_->Script("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;"
-                                           "PRAGMA synchronous=" + options.synchronous + ";"));
+    TB_RETURN_IF_ERROR(
+        db->writer_->Script("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;"
+                            "PRAGMA synchronous=" +
+                            options.synchronous + ";"));
     db->writer_thread_ = std::thread([raw = db.get()] { raw->WriterLoop(); });
     return db;
 }

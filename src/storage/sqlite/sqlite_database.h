@@ -29,7 +29,7 @@ struct SqliteOptions {
 };
 
 class SqliteDatabase final : public Database {
-public:
+  public:
     static Result<std::unique_ptr<SqliteDatabase>> Open(const SqliteOptions& options);
     ~SqliteDatabase() override;
 
@@ -43,7 +43,7 @@ public:
     Status Backup(const std::string& path) override;
     void Close() override;
 
-private:
+  private:
     struct Job {
         TransactionFn fn;
         std::function<void(Status)> done;
