@@ -24,11 +24,31 @@ function(tb_module name)
   endif()
 endfunction()
 
-# tb_embed_sql(OUT_VAR DIR SYMBOL): turns DIR/NNNN_name.sql into a generated .cpp defining
-# `std::span<const tb::storage::Migration> SYMBOL()`, so migrations ship inside the binary.
+# tb_embed_sql(OUT_VAR DIR SYMBOL): turns the shared src/storage/migrations/NNNN_name.sql,
+# each replaced by DIR/NNNN_name.sql when the backend has its own, into a generated .cpp
+# defining `std::span<const tb::storage::Migration> SYMBOL()`: migrations ship in the binary.
 function(tb_embed_sql out_var dir symbol)
-  file(GLOB sql CONFIGURE_DEPENDS ${dir}/*.sql)
-  list(SORT sql)
+  file(GLOB shared CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/storage/migrations/*.sql)
+  file(GLOB own CONFIGURE_DEPENDS ${dir}/*.sql)
+  set(sql ${own})
+  foreach(f ${shared})
+    get_filename_component(name ${f} NAME)
+    if(NOT EXISTS ${dir}/${name})
+      list(APPEND sql ${f})
+    endif()
+  endforeach()
+  # Sort by file name (the version), whichever directory a file comes from.
+  set(keyed "")
+  foreach(f ${sql})
+    get_filename_component(name ${f} NAME)
+    list(APPEND keyed "${name}|${f}")
+  endforeach()
+  list(SORT keyed)
+  set(sql "")
+  foreach(k ${keyed})
+    string(REGEX REPLACE "^[^|]*\\|" "" f "${k}")
+    list(APPEND sql ${f})
+  endforeach()
   set(out ${CMAKE_CURRENT_BINARY_DIR}/${symbol}.cpp)
   string(REPLACE ";" "," files "${sql}")  # a list would be split into several arguments
   add_custom_command(OUTPUT ${out}

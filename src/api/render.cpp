@@ -9,6 +9,15 @@ http::Response Ok(json::value data, int status) {
     return http::Response::Json(status, json::serialize(body));
 }
 
+http::Response OkPage(json::array items, int64_t page, int64_t per_page, int64_t total) {
+    int64_t pages = (total + per_page - 1) / per_page;
+    json::object body{{"success", true},
+                      {"data", std::move(items)},
+                      {"meta",
+                       {{"page", page}, {"per_page", per_page}, {"total", total}, {"total_pages", pages}}}};
+    return http::Response::Json(200, json::serialize(body));
+}
+
 http::Response Fail(const Error& error, const http::RouteContext& ctx) {
     return http::ErrorResponse(error, ctx.request_id);
 }

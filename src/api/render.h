@@ -10,6 +10,8 @@ namespace tb::api {
 
 // {"success":true,"data":…}
 http::Response Ok(json::value data, int status = 200);
+// {"success":true,"data":[…],"meta":{page,per_page,total,total_pages}} (API.md §1.1).
+http::Response OkPage(json::array items, int64_t page, int64_t per_page, int64_t total);
 // The error envelope for this request.
 http::Response Fail(const Error& error, const http::RouteContext& ctx);
 

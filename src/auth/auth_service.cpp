@@ -142,6 +142,14 @@ Task<Result<bool>> AuthService::VerifyPassword(std::string hash, std::string pas
     co_return ok;
 }
 
+Task<Result<std::string>> AuthService::HashPassword(std::string password) {
+    std::function<Result<std::string>()> job = [this, password = std::move(password)] {
+        return hasher_.Hash(password);
+    };
+    Result<std::string> hash = co_await workers_.Run<std::string>(std::move(job));
+    co_return hash;
+}
+
 Result<TokenPair> AuthService::IssueTokens(const User& user, const std::string& session_id,
                                            const std::optional<std::string>& tenant_id,
                                            const std::string& refresh_token) {
@@ -183,10 +191,7 @@ Task<Result<SignedIn>> AuthService::Register(RegisterInput in, ClientInfo client
         co_return Error::Validation("name", "Name must be at most 200 characters");
     // Counted before the insert: a 409 also tells whether an email is taken.
     if (settings_.limits_enabled) registrations_.RecordFailure(client.ip);
-    std::function<Result<std::string>()> job = [this, pw = in.password] {
-        return hasher_.Hash(pw);
-    };
-    auto hash = co_await workers_.Run<std::string>(std::move(job));
+    auto hash = co_await HashPassword(in.password);
     if (!hash.ok()) co_return std::move(hash).error();
 
     TB_CO_RETURN_IF_ERROR(co_await ReloadKeysIfRotated());
@@ -251,10 +256,7 @@ Task<Result<SignedIn>> AuthService::Login(std::string raw_email, std::string pas
 
     std::optional<std::string> rehashed;
     if (hasher_.NeedsRehash(user.password_hash)) {
-        std::function<Result<std::string>()> job = [this, password] {
-            return hasher_.Hash(password);
-        };
-        auto h = co_await workers_.Run<std::string>(std::move(job));
+        auto h = co_await HashPassword(password);
         if (h.ok()) rehashed = std::move(*h);
     }
     TB_CO_RETURN_IF_ERROR(co_await ReloadKeysIfRotated());
@@ -456,8 +458,7 @@ Task<Status> AuthService::ChangePassword(const Principal& who, std::string curre
     auto ok = co_await VerifyPassword(who.user.password_hash, current);
     if (!ok.ok()) co_return std::move(ok).error();
     if (!*ok) co_return Error::Validation("current_password", "Current password is incorrect");
-    std::function<Result<std::string>()> job = [this, next] { return hasher_.Hash(next); };
-    auto hash = co_await workers_.Run<std::string>(std::move(job));
+    auto hash = co_await HashPassword(next);
     if (!hash.ok()) co_return std::move(hash).error();
     int64_t now = Now();
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {

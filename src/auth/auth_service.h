@@ -108,7 +108,9 @@ class AuthService {
     Result<TokenPair> IssueTokens(const User& user, const std::string& session_id,
                                   const std::optional<std::string>& tenant_id,
                                   const std::string& refresh_token);
+    // Argon2id on the worker pool (never on an I/O thread).
     Task<Result<bool>> VerifyPassword(std::string hash, std::string password);
+    Task<Result<std::string>> HashPassword(std::string password);
     std::shared_ptr<const KeyRing> ring() const;
     Task<Status> ReloadKeysIfStale();
     // Before signing for a new session or a refresh: reload when another node or

@@ -77,15 +77,7 @@ http::Handler ListApiKeys(Services& s) {
         if (!page.ok()) co_return Fail(page.error(), ctx);
         json::array items;
         for (const auto& k : page->items) items.push_back(KeyJson(k));
-        int64_t pages = (page->total + paging->per_page - 1) / paging->per_page;
-        json::object body{{"success", true},
-                          {"data", std::move(items)},
-                          {"meta",
-                           {{"page", paging->page},
-                            {"per_page", paging->per_page},
-                            {"total", page->total},
-                            {"total_pages", pages}}}};
-        co_return Response::Json(200, json::serialize(body));
+        co_return OkPage(std::move(items), paging->page, paging->per_page, page->total);
     };
 }
 

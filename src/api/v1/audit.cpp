@@ -35,15 +35,7 @@ http::Handler ListAuditLogs(Services& s) {
                 {"user_agent", e.user_agent},
                 {"details", e.details}});
         }
-        int64_t pages = (page->total + paging->per_page - 1) / paging->per_page;
-        json::object body{{"success", true},
-                          {"data", std::move(items)},
-                          {"meta",
-                           {{"page", paging->page},
-                            {"per_page", paging->per_page},
-                            {"total", page->total},
-                            {"total_pages", pages}}}};
-        co_return Response::Json(200, json::serialize(body));
+        co_return OkPage(std::move(items), paging->page, paging->per_page, page->total);
     };
 }
 
