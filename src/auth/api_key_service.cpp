@@ -1,7 +1,6 @@
 #include "auth/api_key_service.h"
 
 #include <algorithm>
-#include <regex>
 
 #include "common/encoding.h"
 #include "common/json.h"
@@ -75,10 +74,42 @@ std::vector<std::string> Dedup(std::vector<std::string> v) {
     return out;
 }
 
+// [a-z][a-z0-9_-]{0,62} (API.md §5.1).
+bool IsCollectionName(std::string_view n) {
+    if (n.empty() || n.size() > 63 || n[0] < 'a' || n[0] > 'z') return false;
+    return std::all_of(n.begin(), n.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    });
+}
+
+// scheme://host[:port] with http or https, nothing after: what browsers send in Origin.
+bool IsOrigin(std::string_view o) {
+    size_t rest;
+    if (o.starts_with("https://")) {
+        rest = 8;
+    } else if (o.starts_with("http://")) {
+        rest = 7;
+    } else {
+        return false;
+    }
+    std::string_view hostport = o.substr(rest);
+    size_t colon = hostport.find(':');
+    std::string_view host = hostport.substr(0, colon);
+    if (host.empty() || host.size() > 253) return false;
+    bool host_ok = std::all_of(host.begin(), host.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+               c == '-';
+    });
+    if (!host_ok) return false;
+    if (colon == std::string_view::npos) return true;
+    std::string_view port = hostport.substr(colon + 1);
+    return !port.empty() && port.size() <= 5 &&
+           std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 Status ValidateCollections(const std::vector<std::string>& names) {
-    static const std::regex kName("[a-z][a-z0-9_-]{0,62}");
     for (const auto& n : names) {
-        if (!std::regex_match(n, kName)) {
+        if (!IsCollectionName(n)) {
             return Error::Validation("collections", "Invalid collection name: " + n.substr(0, 64));
         }
     }
@@ -113,10 +144,8 @@ Status ValidateScopes(const std::vector<std::string>& scopes, bool cors_key) {
 }
 
 Status ValidateOrigins(const std::vector<std::string>& origins) {
-    // scheme://host[:port], nothing after: what browsers send in Origin.
-    static const std::regex kOrigin(R"(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)");
     for (const auto& o : origins) {
-        if (!std::regex_match(o, kOrigin)) {
+        if (!IsOrigin(o)) {
             return Error::Validation("allowed_origins", "Invalid origin: " + o.substr(0, 100));
         }
     }
