@@ -63,7 +63,39 @@ Task<Result<auth::KeyActor>> Manager(Services& s, Request& req, RouteContext& ct
     co_return KeyManager(*who, req);
 }
 
-Result<json::object*> Body(RouteContext& ctx) { return RequireObject(ctx.body); }
+Result<auth::NewApiKey> ParseNewKey(RouteContext& ctx) {
+    TB_ASSIGN_OR_RETURN(json::object * o, RequireObject(ctx.body));
+    TB_RETURN_IF_ERROR(RejectUnknownFields(
+        *o, {"name", "scopes", "collections", "allowed_origins", "expires_at"}));
+    auth::NewApiKey in;
+    TB_ASSIGN_OR_RETURN(in.name, RequiredString(*o, "name"));
+    TB_ASSIGN_OR_RETURN(in.scopes, StringList(*o, "scopes"));
+    TB_ASSIGN_OR_RETURN(auto collections, StringList(*o, "collections"));
+    in.collections = collections.value_or(std::vector<std::string>{});
+    TB_ASSIGN_OR_RETURN(auto origins, StringList(*o, "allowed_origins"));
+    in.allowed_origins = origins.value_or(std::vector<std::string>{});
+    TB_ASSIGN_OR_RETURN(std::string expires, OptionalString(*o, "expires_at"));
+    if (!expires.empty()) {
+        auto t = ParseRfc3339(expires);
+        if (!t) return Error::Validation("expires_at", "expires_at must be an RFC 3339 time");
+        in.expires_at = ToUnixMillis(*t);
+    }
+    return in;
+}
+
+Result<auth::ApiKeyPatch> ParsePatch(RouteContext& ctx, const auth::ApiKey& existing) {
+    TB_ASSIGN_OR_RETURN(json::object * o, RequireObject(ctx.body));
+    TB_RETURN_IF_ERROR(RejectUnknownFields(*o, {"name", "scopes", "is_active"}));
+    auth::ApiKeyPatch patch;
+    if (o->contains("name")) {
+        TB_ASSIGN_OR_RETURN(patch.name, RequiredString(*o, "name"));
+    }
+    TB_ASSIGN_OR_RETURN(patch.scopes, StringList(*o, "scopes"));
+    if (o->contains("is_active")) {
+        TB_ASSIGN_OR_RETURN(patch.is_active, OptionalBool(*o, "is_active", existing.is_active));
+    }
+    return patch;
+}
 
 }  // namespace
 
@@ -85,36 +117,9 @@ http::Handler CreateApiKey(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
         auto actor = co_await Manager(s, req, ctx);
         if (!actor.ok()) co_return Fail(actor.error(), ctx);
-        auto body = Body(ctx);
-        if (!body.ok()) co_return Fail(body.error(), ctx);
-        const json::object& o = **body;
-        if (auto st = RejectUnknownFields(
-                o, {"name", "scopes", "collections", "allowed_origins", "expires_at"});
-            !st.ok())
-            co_return Fail(st.error(), ctx);
-        auth::NewApiKey in;
-        auto name = RequiredString(o, "name");
-        if (!name.ok()) co_return Fail(name.error(), ctx);
-        in.name = *name;
-        auto scopes = StringList(o, "scopes");
-        if (!scopes.ok()) co_return Fail(scopes.error(), ctx);
-        in.scopes = *scopes;
-        auto collections = StringList(o, "collections");
-        if (!collections.ok()) co_return Fail(collections.error(), ctx);
-        in.collections = collections->value_or(std::vector<std::string>{});
-        auto origins = StringList(o, "allowed_origins");
-        if (!origins.ok()) co_return Fail(origins.error(), ctx);
-        in.allowed_origins = origins->value_or(std::vector<std::string>{});
-        auto expires = OptionalString(o, "expires_at");
-        if (!expires.ok()) co_return Fail(expires.error(), ctx);
-        if (!expires->empty()) {
-            auto t = ParseRfc3339(*expires);
-            if (!t)
-                co_return Fail(
-                    Error::Validation("expires_at", "expires_at must be an RFC 3339 time"), ctx);
-            in.expires_at = ToUnixMillis(*t);
-        }
-        auto created = co_await s.api_keys.Create(*actor, std::move(in));
+        auto in = ParseNewKey(ctx);
+        if (!in.ok()) co_return Fail(in.error(), ctx);
+        auto created = co_await s.api_keys.Create(*actor, std::move(*in));
         if (!created.ok()) co_return Fail(created.error(), ctx);
         json::object data = KeyJson(created->first);
         data["key"] = created->second;
@@ -136,29 +141,12 @@ http::Handler UpdateApiKey(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
         auto actor = co_await Manager(s, req, ctx);
         if (!actor.ok()) co_return Fail(actor.error(), ctx);
-        auto existing =
-            co_await s.api_keys.Get(*actor, std::string(ctx.Param("id")));  // 404 before 422
+        // 404 before 422 (API.md §13).
+        auto existing = co_await s.api_keys.Get(*actor, std::string(ctx.Param("id")));
         if (!existing.ok()) co_return Fail(existing.error(), ctx);
-        auto body = Body(ctx);
-        if (!body.ok()) co_return Fail(body.error(), ctx);
-        const json::object& o = **body;
-        if (auto st = RejectUnknownFields(o, {"name", "scopes", "is_active"}); !st.ok())
-            co_return Fail(st.error(), ctx);
-        auth::ApiKeyPatch patch;
-        if (o.contains("name")) {
-            auto name = RequiredString(o, "name");
-            if (!name.ok()) co_return Fail(name.error(), ctx);
-            patch.name = *name;
-        }
-        auto scopes = StringList(o, "scopes");
-        if (!scopes.ok()) co_return Fail(scopes.error(), ctx);
-        patch.scopes = *scopes;
-        if (o.contains("is_active")) {
-            auto active = OptionalBool(o, "is_active", existing->is_active);
-            if (!active.ok()) co_return Fail(active.error(), ctx);
-            patch.is_active = *active;
-        }
-        auto key = co_await s.api_keys.Update(*actor, existing->id, std::move(patch));
+        auto patch = ParsePatch(ctx, *existing);
+        if (!patch.ok()) co_return Fail(patch.error(), ctx);
+        auto key = co_await s.api_keys.Update(*actor, existing->id, std::move(*patch));
         if (!key.ok()) co_return Fail(key.error(), ctx);
         co_return Ok(KeyJson(*key));
     };

@@ -28,28 +28,88 @@ Result<std::optional<std::string>> OptionalId(const json::object& o, std::string
     return std::optional<std::string>(std::move(v));
 }
 
+// Each body is parsed into its input struct by a plain function, so a handler checks once.
+
+Result<auth::RegisterInput> ParseRegister(RouteContext& ctx) {
+    TB_ASSIGN_OR_RETURN(json::object * o, BodyObject(ctx));
+    TB_RETURN_IF_ERROR(RejectUnknownFields(*o, {"email", "password", "name", "tenant_name"}));
+    auth::RegisterInput in;
+    TB_ASSIGN_OR_RETURN(in.email, RequiredString(*o, "email"));
+    TB_ASSIGN_OR_RETURN(in.password, RequiredString(*o, "password"));
+    TB_ASSIGN_OR_RETURN(in.name, OptionalString(*o, "name"));
+    TB_ASSIGN_OR_RETURN(in.tenant_name, OptionalString(*o, "tenant_name"));
+    return in;
+}
+
+struct LoginInput {
+    std::string email, password;
+    std::optional<std::string> tenant_id;
+};
+
+Result<LoginInput> ParseLogin(RouteContext& ctx) {
+    TB_ASSIGN_OR_RETURN(json::object * o, BodyObject(ctx));
+    TB_RETURN_IF_ERROR(RejectUnknownFields(*o, {"email", "password", "tenant_id"}));
+    LoginInput in;
+    TB_ASSIGN_OR_RETURN(in.email, RequiredString(*o, "email"));
+    TB_ASSIGN_OR_RETURN(in.password, RequiredString(*o, "password"));
+    TB_ASSIGN_OR_RETURN(in.tenant_id, OptionalId(*o, "tenant_id"));
+    return in;
+}
+
+struct RefreshInput {
+    std::string refresh_token;
+    std::optional<std::string> tenant_id;
+};
+
+Result<RefreshInput> ParseRefresh(RouteContext& ctx) {
+    TB_ASSIGN_OR_RETURN(json::object * o, BodyObject(ctx));
+    TB_RETURN_IF_ERROR(RejectUnknownFields(*o, {"refresh_token", "tenant_id"}));
+    RefreshInput in;
+    TB_ASSIGN_OR_RETURN(in.refresh_token, RequiredString(*o, "refresh_token"));
+    TB_ASSIGN_OR_RETURN(in.tenant_id, OptionalId(*o, "tenant_id"));
+    return in;
+}
+
+struct LogoutInput {
+    std::optional<std::string> refresh_token;
+    bool all = false;
+};
+
+Result<LogoutInput> ParseLogout(RouteContext& ctx) {
+    TB_ASSIGN_OR_RETURN(json::object * o, BodyObject(ctx, /*optional=*/true));
+    TB_RETURN_IF_ERROR(RejectUnknownFields(*o, {"refresh_token", "all"}));
+    LogoutInput in;
+    TB_ASSIGN_OR_RETURN(in.refresh_token, OptionalId(*o, "refresh_token"));
+    TB_ASSIGN_OR_RETURN(in.all, OptionalBool(*o, "all", false));
+    return in;
+}
+
+Result<std::string> ParseName(RouteContext& ctx, const std::string& current) {
+    TB_ASSIGN_OR_RETURN(json::object * o, BodyObject(ctx));
+    TB_RETURN_IF_ERROR(RejectUnknownFields(*o, {"name"}));
+    return OptionalString(*o, "name", current);
+}
+
+struct PasswordInput {
+    std::string current, next;
+};
+
+Result<PasswordInput> ParsePassword(RouteContext& ctx) {
+    TB_ASSIGN_OR_RETURN(json::object * o, BodyObject(ctx));
+    TB_RETURN_IF_ERROR(RejectUnknownFields(*o, {"current_password", "new_password"}));
+    PasswordInput in;
+    TB_ASSIGN_OR_RETURN(in.current, RequiredString(*o, "current_password"));
+    TB_ASSIGN_OR_RETURN(in.next, RequiredString(*o, "new_password"));
+    return in;
+}
+
 }  // namespace
 
 http::Handler Register(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
-        auto body = BodyObject(ctx);
-        if (!body.ok()) co_return Fail(body.error(), ctx);
-        const json::object& o = **body;
-        if (auto st = RejectUnknownFields(o, {"email", "password", "name", "tenant_name"});
-            !st.ok())
-            co_return Fail(st.error(), ctx);
-        auto email = RequiredString(o, "email");
-        auto password = RequiredString(o, "password");
-        auto name = OptionalString(o, "name");
-        auto tenant = OptionalString(o, "tenant_name");
-        for (const Status& st : {Status(email.ok() ? Status{} : email.error()),
-                                 Status(password.ok() ? Status{} : password.error()),
-                                 Status(name.ok() ? Status{} : name.error()),
-                                 Status(tenant.ok() ? Status{} : tenant.error())}) {
-            if (!st.ok()) co_return Fail(st.error(), ctx);
-        }
-        auth::RegisterInput in{*email, *password, *name, *tenant};
-        auto out = co_await s.auth.Register(std::move(in), Client(req));
+        auto in = ParseRegister(ctx);
+        if (!in.ok()) co_return Fail(in.error(), ctx);
+        auto out = co_await s.auth.Register(std::move(*in), Client(req));
         if (!out.ok()) co_return Fail(out.error(), ctx);
         co_return Ok(SignedInJson(*out), 201);
     };
@@ -57,18 +117,9 @@ http::Handler Register(Services& s) {
 
 http::Handler Login(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
-        auto body = BodyObject(ctx);
-        if (!body.ok()) co_return Fail(body.error(), ctx);
-        const json::object& o = **body;
-        if (auto st = RejectUnknownFields(o, {"email", "password", "tenant_id"}); !st.ok())
-            co_return Fail(st.error(), ctx);
-        auto email = RequiredString(o, "email");
-        if (!email.ok()) co_return Fail(email.error(), ctx);
-        auto password = RequiredString(o, "password");
-        if (!password.ok()) co_return Fail(password.error(), ctx);
-        auto tenant = OptionalId(o, "tenant_id");
-        if (!tenant.ok()) co_return Fail(tenant.error(), ctx);
-        auto out = co_await s.auth.Login(*email, *password, *tenant, Client(req));
+        auto in = ParseLogin(ctx);
+        if (!in.ok()) co_return Fail(in.error(), ctx);
+        auto out = co_await s.auth.Login(in->email, in->password, in->tenant_id, Client(req));
         if (!out.ok()) co_return Fail(out.error(), ctx);
         co_return Ok(SignedInJson(*out));
     };
@@ -76,16 +127,9 @@ http::Handler Login(Services& s) {
 
 http::Handler Refresh(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
-        auto body = BodyObject(ctx);
-        if (!body.ok()) co_return Fail(body.error(), ctx);
-        const json::object& o = **body;
-        if (auto st = RejectUnknownFields(o, {"refresh_token", "tenant_id"}); !st.ok())
-            co_return Fail(st.error(), ctx);
-        auto token = RequiredString(o, "refresh_token");
-        if (!token.ok()) co_return Fail(token.error(), ctx);
-        auto tenant = OptionalId(o, "tenant_id");
-        if (!tenant.ok()) co_return Fail(tenant.error(), ctx);
-        auto out = co_await s.auth.Refresh(*token, *tenant, Client(req));
+        auto in = ParseRefresh(ctx);
+        if (!in.ok()) co_return Fail(in.error(), ctx);
+        auto out = co_await s.auth.Refresh(in->refresh_token, in->tenant_id, Client(req));
         if (!out.ok()) co_return Fail(out.error(), ctx);
         co_return Ok(json::object{{"tokens", TokensJson(*out)}});
     };
@@ -95,19 +139,12 @@ http::Handler Logout(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
         auto who = co_await RequireSession(s, req, ctx);
         if (!who.ok()) co_return Fail(who.error(), ctx);
-        auto body = BodyObject(ctx, true);
-        if (!body.ok()) co_return Fail(body.error(), ctx);
-        const json::object& o = **body;
-        if (auto st = RejectUnknownFields(o, {"refresh_token", "all"}); !st.ok())
-            co_return Fail(st.error(), ctx);
-        auto token = OptionalId(o, "refresh_token");
-        if (!token.ok()) co_return Fail(token.error(), ctx);
-        auto all = OptionalBool(o, "all", false);
-        if (!all.ok()) co_return Fail(all.error(), ctx);
-        Status st = co_await s.auth.Logout(*who, *token, *all, Client(req));
+        auto in = ParseLogout(ctx);
+        if (!in.ok()) co_return Fail(in.error(), ctx);
+        Status st = co_await s.auth.Logout(*who, in->refresh_token, in->all, Client(req));
         if (!st.ok()) co_return Fail(st.error(), ctx);
         co_return Ok(
-            json::object{{"message", *all ? "Logged out of every session" : "Logged out"}});
+            json::object{{"message", in->all ? "Logged out of every session" : "Logged out"}});
     };
 }
 
@@ -123,11 +160,7 @@ http::Handler UpdateMe(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
         auto who = co_await RequireSession(s, req, ctx);
         if (!who.ok()) co_return Fail(who.error(), ctx);
-        auto body = BodyObject(ctx);
-        if (!body.ok()) co_return Fail(body.error(), ctx);
-        const json::object& o = **body;
-        if (auto st = RejectUnknownFields(o, {"name"}); !st.ok()) co_return Fail(st.error(), ctx);
-        auto name = OptionalString(o, "name", who->user.name);
+        auto name = ParseName(ctx, who->user.name);
         if (!name.ok()) co_return Fail(name.error(), ctx);
         auto user = co_await s.auth.UpdateName(*who, *name);
         if (!user.ok()) co_return Fail(user.error(), ctx);
@@ -139,16 +172,9 @@ http::Handler ChangePassword(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
         auto who = co_await RequireSession(s, req, ctx);
         if (!who.ok()) co_return Fail(who.error(), ctx);
-        auto body = BodyObject(ctx);
-        if (!body.ok()) co_return Fail(body.error(), ctx);
-        const json::object& o = **body;
-        if (auto st = RejectUnknownFields(o, {"current_password", "new_password"}); !st.ok())
-            co_return Fail(st.error(), ctx);
-        auto current = RequiredString(o, "current_password");
-        if (!current.ok()) co_return Fail(current.error(), ctx);
-        auto next = RequiredString(o, "new_password");
-        if (!next.ok()) co_return Fail(next.error(), ctx);
-        Status st = co_await s.auth.ChangePassword(*who, *current, *next, Client(req));
+        auto in = ParsePassword(ctx);
+        if (!in.ok()) co_return Fail(in.error(), ctx);
+        Status st = co_await s.auth.ChangePassword(*who, in->current, in->next, Client(req));
         if (!st.ok()) co_return Fail(st.error(), ctx);
         co_return Ok(json::object{{"message", "Password changed; other sessions were signed out"}});
     };
