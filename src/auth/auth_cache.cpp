@@ -2,7 +2,7 @@
 
 namespace tb::auth {
 
-std::optional<AuthCache::Token> AuthCache::FindToken(const std::string& token, int64_t now_ms) {
+std::optional<AuthCache::Token> AuthCache::FindToken(std::string_view token, int64_t now_ms) {
     std::lock_guard lock(mu_);
     auto it = tokens_.find(token);
     if (it == tokens_.end()) return std::nullopt;

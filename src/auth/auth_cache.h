@@ -35,7 +35,7 @@ class AuthCache {
     explicit AuthCache(int64_t session_ttl_ms, size_t max_entries = 100'000)
         : ttl_ms_(session_ttl_ms), max_(max_entries) {}
 
-    std::optional<Token> FindToken(const std::string& token, int64_t now_ms);
+    std::optional<Token> FindToken(std::string_view token, int64_t now_ms);
     void PutToken(const std::string& token, Token entry);
     std::optional<SessionState> FindSession(const std::string& sid, int64_t now_ms);
     void PutSession(const std::string& sid, SessionState state);
@@ -46,7 +46,12 @@ class AuthCache {
     int64_t ttl_ms_;
     size_t max_;
     std::mutex mu_;
-    std::unordered_map<std::string, Token> tokens_;           // guarded by mu_
+    // Transparent hashing: a lookup by string_view copies nothing (tokens are ~600 bytes).
+    struct Hash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, Token, Hash, std::equal_to<>> tokens_;  // guarded by mu_
     std::unordered_map<std::string, SessionState> sessions_;  // guarded by mu_
 };
 

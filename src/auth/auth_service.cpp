@@ -386,8 +386,7 @@ Task<Status> AuthService::Logout(const Principal& who, std::optional<std::string
 
 Task<Result<Principal>> AuthService::Authenticate(std::string_view bearer) {
     int64_t now = Now();
-    std::string token(bearer);
-    std::optional<AuthCache::Token> claims = cache_.FindToken(token, now);
+    std::optional<AuthCache::Token> claims = cache_.FindToken(bearer, now);
     if (!claims) {
         auto r = ring();
         if (!r) co_return Error::Unavailable("Server starting", "no signing keys loaded");
@@ -409,7 +408,7 @@ Task<Result<Principal>> AuthService::Authenticate(std::string_view bearer) {
                                std::nullopt, exp->as_int64() * 1000};
         if (auto tid = verified->if_contains("tid"); tid && tid->is_string())
             entry.tid = std::string(tid->as_string());
-        cache_.PutToken(token, entry);
+        cache_.PutToken(std::string(bearer), entry);
         claims = std::move(entry);
     }
     // Invariant 2: the session and the user are checked on every request (through a cache

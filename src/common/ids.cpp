@@ -47,11 +47,15 @@ std::string IdGenerator::Next() {
     b[7] = static_cast<uint8_t>(seq & 0xFF);
     for (int i = 0; i < 8; ++i) b[8 + i] = static_cast<uint8_t>(rand_b >> (56 - 8 * i));
     b[8] = static_cast<uint8_t>((b[8] & 0x3F) | 0x80);
-    std::string hex = HexEncode(b);
-    std::string out;
-    out.reserve(36);
-    out.append(hex, 0, 8).append(1, '-').append(hex, 8, 4).append(1, '-');
-    out.append(hex, 12, 4).append(1, '-').append(hex, 16, 4).append(1, '-').append(hex, 20, 12);
+    // Canonical 8-4-4-4-12 text, written in place (ids are made on every request).
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out(36, '-');
+    size_t pos = 0;
+    for (int i = 0; i < 16; ++i) {
+        if (pos == 8 || pos == 13 || pos == 18 || pos == 23) ++pos;
+        out[pos++] = kHex[b[i] >> 4];
+        out[pos++] = kHex[b[i] & 15];
+    }
     return out;
 }
 

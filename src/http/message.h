@@ -25,6 +25,7 @@ class Headers {
     void Add(std::string name, std::string value) {
         items_.push_back({std::move(name), std::move(value)});
     }
+    void Reserve(size_t n) { items_.reserve(n); }
     // Replaces every header of that name.
     void Set(std::string_view name, std::string value);
     const std::vector<Header>& items() const { return items_; }

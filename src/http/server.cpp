@@ -54,6 +54,7 @@ Status ToRequest(const bhttp::request<bhttp::string_body>& msg, std::string remo
     out.path = std::string(url->path());
     for (auto seg : url->segments()) out.segments.push_back(seg);
     if (url->has_query()) out.query = std::string(url->encoded_query());
+    out.headers.Reserve(16);
     for (const auto& field : msg) {
         out.headers.Add(std::string(field.name_string()), std::string(field.value()));
     }
@@ -143,9 +144,10 @@ void Serialize(const Response& response, bool head, bool keep, std::string& out)
     if (!head && !bodiless) out += response.body;
 }
 
+// `wire` is the connection's buffer, reused from one response to the next.
 template <class Stream>
-Task<error_code> Write(Stream& stream, Response& response, const Request* request, bool keep) {
-    std::string wire;
+Task<error_code> Write(Stream& stream, Response& response, const Request* request, bool keep,
+                       std::string& wire) {
     Serialize(response, request && request->method == Method::kHead, keep, wire);
     error_code ec;
     co_await asio::async_write(stream, asio::buffer(wire), Redirect(ec));
@@ -287,6 +289,7 @@ Task<void> Server::ServeConnection(tcp::socket socket, size_t context) {
 template <class Stream>
 Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
     beast::flat_buffer buffer;
+    std::string wire;  // the serialised response, reused
     error_code ec;
     bool first = true;
     while (true) {
@@ -328,7 +331,7 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
             e.code = ErrorCode::kHeadersTooLarge;
             e.message = "Request header fields too large";
             Response r = pipeline_.Reject(nullptr, e);
-            co_await Write(stream, r, nullptr, false);
+            co_await Write(stream, r, nullptr, false, wire);
             co_return;
         }
         std::string_view block(static_cast<const char*>(buffer.data().data()), header_end + 4);
@@ -336,7 +339,7 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
         // 3. Framing checks by our code, then Beast's parser on the same bytes.
         if (Status framing = CheckFraming(block); !framing.ok()) {
             Response r = pipeline_.Reject(nullptr, framing.error());
-            co_await Write(stream, r, nullptr, false);
+            co_await Write(stream, r, nullptr, false, wire);
             co_return;
         }
         bhttp::request_parser<bhttp::string_body> parser;
@@ -345,14 +348,14 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
         size_t used = parser.put(asio::buffer(block.data(), block.size()), ec);
         if (ec || !parser.is_header_done()) {
             Response r = pipeline_.Reject(nullptr, Error::BadRequest("Malformed request"));
-            co_await Write(stream, r, nullptr, false);
+            co_await Write(stream, r, nullptr, false, wire);
             co_return;
         }
         buffer.consume(used);
         Request request;
         if (Status s = ToRequest(parser.get(), conn.remote, request); !s.ok()) {
             Response r = pipeline_.Reject(&request, s.error());
-            co_await Write(stream, r, &request, false);
+            co_await Write(stream, r, &request, false, wire);
             co_return;
         }
         Exchange exchange = pipeline_.Prepare(request);
@@ -361,7 +364,7 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
         auto length = parser.content_length();
         if (length && *length > exchange.body_limit) {
             Response r = pipeline_.Reject(&request, Error::PayloadTooLarge(), &exchange);
-            co_await Write(stream, r, &request, false);
+            co_await Write(stream, r, &request, false, wire);
             co_return;
         }
         parser.body_limit(exchange.body_limit);
@@ -370,7 +373,7 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
             co_await bhttp::async_read(stream, buffer, parser, Redirect(ec));
             if (ec == bhttp::error::body_limit) {
                 Response r = pipeline_.Reject(&request, Error::PayloadTooLarge(), &exchange);
-                co_await Write(stream, r, &request, false);
+                co_await Write(stream, r, &request, false, wire);
                 co_return;
             }
             if (ec == asio::error::eof || ec == bhttp::error::end_of_stream ||
@@ -381,7 +384,7 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
             if (ec) {
                 Response r = pipeline_.Reject(&request, Error::BadRequest("Malformed request body"),
                                               &exchange);
-                co_await Write(stream, r, &request, false);
+                co_await Write(stream, r, &request, false, wire);
                 co_return;
             }
         }
@@ -391,7 +394,7 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
         Response response = co_await pipeline_.Handle(request, exchange);
         bool keep = request.keep_alive && !response.close && !draining_;
         conn.ExpireIn(options_.body_timeout);
-        ec = co_await Write(stream, response, &request, keep);
+        ec = co_await Write(stream, response, &request, keep, wire);
         if (ec || !keep) co_return;
     }
 }
