@@ -168,8 +168,16 @@ Result<TokenPair> AuthService::IssueTokens(const User& user, const std::string& 
                      settings_.refresh_ttl_seconds};
 }
 
-Task<Result<TokenPair>> AuthService::StartSession(Session& tx, const User& user,
-                                                  const ClientInfo& client) {
+Task<Result<TokenPair>> AuthService::SignTokens(const User& user, const NewSession& session) {
+    std::function<Result<TokenPair>()> job = [this, user, session] {
+        return IssueTokens(user, session.session_id, session.tenant_id, session.refresh_token);
+    };
+    Result<TokenPair> pair = co_await workers_.Run<TokenPair>(std::move(job));
+    co_return pair;
+}
+
+Task<Result<AuthService::NewSession>> AuthService::StartSession(Session& tx, const User& user,
+                                                                const ClientInfo& client) {
     int64_t now = Now();
     SessionRow session{
         ids_.Next(), user.id, std::nullopt, now + settings_.refresh_ttl_seconds * 1000, {}};
@@ -178,7 +186,7 @@ Task<Result<TokenPair>> AuthService::StartSession(Session& tx, const User& user,
     std::string refresh = RandomToken(32);
     RefreshRow row{Sha256Hex(refresh), session.id, std::nullopt, now, session.expires_at, {}};
     TB_CO_RETURN_IF_ERROR(co_await session_store::InsertRefresh(tx, row));
-    co_return IssueTokens(user, session.id, session.tenant_id, refresh);
+    co_return NewSession{session.id, session.tenant_id, std::move(refresh)};
 }
 
 Task<Result<SignedIn>> AuthService::Register(RegisterInput in, ClientInfo client) {
@@ -202,16 +210,18 @@ Task<Result<SignedIn>> AuthService::Register(RegisterInput in, ClientInfo client
     user.password_hash = std::move(*hash);
     user.created_at = user.updated_at = Now();
     SignedIn out;
+    NewSession started;
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         TB_CO_RETURN_IF_ERROR(co_await UserStore::Insert(tx, user));
-        auto tokens = co_await StartSession(tx, user, client);
-        if (!tokens.ok()) co_return std::move(tokens).error();
-        out.tokens = std::move(*tokens);
+        auto session = co_await StartSession(tx, user, client);
+        if (!session.ok()) co_return std::move(session).error();
+        started = std::move(*session);
         audit::Event e = Event("user.registered", client);
         e.actor = e.target = user.id;
         co_return co_await audit_.Record(tx, e);
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
+    TB_CO_ASSIGN_OR_RETURN(out.tokens, co_await SignTokens(user, started));
     out.user = user;
     co_return out;
 }
@@ -261,19 +271,21 @@ Task<Result<SignedIn>> AuthService::Login(std::string raw_email, std::string pas
     }
     TB_CO_RETURN_IF_ERROR(co_await ReloadKeysIfRotated());
     SignedIn out;
+    NewSession started;
     int64_t now = Now();
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         TB_CO_RETURN_IF_ERROR(co_await UserStore::SetLastLogin(tx, user.id, now));
         if (rehashed)
             TB_CO_RETURN_IF_ERROR(co_await UserStore::SetPasswordHash(tx, user.id, *rehashed, now));
-        auto tokens = co_await StartSession(tx, user, client);
-        if (!tokens.ok()) co_return std::move(tokens).error();
-        out.tokens = std::move(*tokens);
+        auto session = co_await StartSession(tx, user, client);
+        if (!session.ok()) co_return std::move(session).error();
+        started = std::move(*session);
         audit::Event e = Event("login.succeeded", client);
         e.actor = e.target = user.id;
         co_return co_await audit_.Record(tx, e);
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
+    TB_CO_ASSIGN_OR_RETURN(out.tokens, co_await SignTokens(user, started));
     user.last_login_at = now;
     out.user = std::move(user);
     co_return out;
@@ -289,7 +301,8 @@ Task<Result<TokenPair>> AuthService::Refresh(std::string token,
     int64_t now = Now();
     std::optional<Error> refused;  // committed, but answered with this error
     std::optional<std::string> revoked_user;
-    TokenPair pair;
+    NewSession issue;  // what to sign once the refresh is committed
+    User owner;
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         auto found = co_await session_store::FindRefresh(tx, hash);
         if (!found.ok()) co_return std::move(found).error();
@@ -342,15 +355,14 @@ Task<Result<TokenPair>> AuthService::Refresh(std::string token,
         std::string next = RandomToken(32);
         RefreshRow child{Sha256Hex(next), row.session_id, hash, now, (*session)->expires_at, {}};
         TB_CO_RETURN_IF_ERROR(co_await session_store::InsertRefresh(tx, child));
-        auto tokens = IssueTokens(**user, row.session_id, (*session)->tenant_id, next);
-        if (!tokens.ok()) co_return std::move(tokens).error();
-        pair = std::move(*tokens);
+        issue = NewSession{row.session_id, (*session)->tenant_id, std::move(next)};
+        owner = std::move(**user);
         co_return Status{};
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
     if (revoked_user) cache_.InvalidateUser(*revoked_user);
     if (refused) co_return std::move(*refused);
-    co_return pair;
+    co_return co_await SignTokens(owner, issue);
 }
 
 Task<Status> AuthService::Logout(const Principal& who, std::optional<std::string> refresh_token,

@@ -103,8 +103,17 @@ class AuthService {
 
   private:
     // A new session with its first refresh token, and an access token for it.
-    Task<Result<TokenPair>> StartSession(storage::Session& tx, const User& user,
+    // The rows of a new session (inside the caller's transaction); the tokens are signed after
+    // the commit, on the worker pool (SignTokens): an RSA signature costs about a millisecond,
+    // too long for an I/O thread or the SQLite writer.
+    struct NewSession {
+        std::string session_id;
+        std::optional<std::string> tenant_id;
+        std::string refresh_token;
+    };
+    Task<Result<NewSession>> StartSession(storage::Session& tx, const User& user,
                                          const ClientInfo& client);
+    Task<Result<TokenPair>> SignTokens(const User& user, const NewSession& session);
     Result<TokenPair> IssueTokens(const User& user, const std::string& session_id,
                                   const std::optional<std::string>& tenant_id,
                                   const std::string& refresh_token);
