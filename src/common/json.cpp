@@ -65,8 +65,4 @@ Status RejectUnknownFields(const json::object& obj,
     return {};
 }
 
-void AppendJsonString(std::string& out, std::string_view s) {
-    out += json::serialize(json::string_view(s.data(), s.size()));
-}
-
 }  // namespace tb

@@ -32,7 +32,4 @@ Result<bool> OptionalBool(const json::object& obj, std::string_view field, bool 
 Status RejectUnknownFields(const json::object& obj,
                            std::initializer_list<std::string_view> allowed);
 
-// Appends s to out as a JSON string literal (quotes and escapes included).
-void AppendJsonString(std::string& out, std::string_view s);
-
 }  // namespace tb

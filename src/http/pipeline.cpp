@@ -44,10 +44,11 @@ Exchange Pipeline::Prepare(Request& head) {
     if (head.method == Method::kPost) {
         std::string_view override = head.headers.Get("x-http-method-override");
         if (!override.empty()) {
-            Method m = ParseMethod(ToLower(override) == "put"      ? "PUT"
-                                   : ToLower(override) == "patch"  ? "PATCH"
-                                   : ToLower(override) == "delete" ? "DELETE"
-                                                                   : "");
+            // Only PUT, PATCH and DELETE may be tunnelled through a POST (any case).
+            Method m = Method::kOther;
+            for (Method allowed : {Method::kPut, Method::kPatch, Method::kDelete}) {
+                if (IEquals(override, MethodName(allowed))) m = allowed;
+            }
             if (m == Method::kOther) {
                 ex.early_error =
                     Error::BadRequest("X-HTTP-Method-Override must be PUT, PATCH or DELETE",

@@ -2,8 +2,7 @@
 // Not a test file itself (node --test only runs *.test.mjs here).
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { BIN, RFC3339_MS_Z, expectEnvelopeError } from './harness.mjs';
+import { RFC3339_MS_Z, expectEnvelopeError } from './harness.mjs';
 
 /** A UUID of version 7 with the RFC 9562 variant. */
 export const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -147,20 +146,5 @@ export function decodeParts(token) {
   };
 }
 
-// ---------------------------------------------------------------------------------------
-// The CLI.
-
-/** Runs the binary to completion without any TB_* variable of the test runner. */
-export function runCli(args, { env = {}, timeoutMs = 15_000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TB_')));
-    const p = spawn(BIN, args, { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => { stdout += d; });
-    p.stderr.on('data', (d) => { stderr += d; });
-    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('error', reject);
-    p.on('close', (code, signal) => { clearTimeout(t); resolve({ code, signal, stdout, stderr }); });
-  });
-}
+// The CLI runner lives in the harness; re-exported for the auth tests.
+export { runCli } from './harness.mjs';

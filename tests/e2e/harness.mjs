@@ -679,3 +679,22 @@ export function expectEnvelopeError(res, status, code) {
 export function headerTokens(value) {
   return (value || '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
 }
+
+// ---------------------------------------------------------------------------------------
+// The CLI.
+
+/** Runs the binary to completion without any TB_* variable of the test runner; resolves
+ * {code, signal, stdout, stderr}. */
+export function runCli(args, { env = {}, timeoutMs = 15_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TB_')));
+    const p = spawn(BIN, args, { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => { stdout += d; });
+    p.stderr.on('data', (d) => { stderr += d; });
+    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('error', reject);
+    p.on('close', (code, signal) => { clearTimeout(t); resolve({ code, signal, stdout, stderr }); });
+  });
+}

@@ -2,30 +2,16 @@
 // admin bootstrap, and data that survives a restart.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { BIN, freePort, sleep, startServer } from './harness.mjs';
+import { freePort, runCli, sleep, startServer } from './harness.mjs';
 
 const servers = [];
 after(async () => { await Promise.all(servers.map((s) => s.stop('SIGKILL'))); });
 
-/** Runs the binary to completion; resolves {code, signal, stdout, stderr}. */
-function run(args, { env = {}, timeoutMs = 10_000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TB_')));
-    const p = spawn(BIN, args, { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => { stdout += d; });
-    p.stderr.on('data', (d) => { stderr += d; });
-    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('error', reject);
-    p.on('close', (code, signal) => { clearTimeout(t); resolve({ code, signal, stdout, stderr }); });
-  });
-}
+const run = runCli;
 
 describe('command line', () => {
   test('`tenantbase version` prints a semver version and exits 0', async () => {
