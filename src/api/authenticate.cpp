@@ -44,13 +44,28 @@ Task<Result<auth::Principal>> RequireSession(Services& s, const http::Request& r
     co_return who;
 }
 
-Result<auth::KeyActor> KeyManager(const auth::Principal& who, const http::Request& request) {
+Task<Result<tenancy::Caller>> RequireCaller(Services& s, const http::Request& request,
+                                            http::RouteContext& ctx, bool require_tenant) {
+    auto who = co_await RequirePrincipal(s, request, ctx);
+    if (!who.ok()) co_return std::move(who).error();
+    co_return co_await s.tenants.Resolve(*who, request.headers.Get("x-tenant-id"), require_tenant,
+                                         request.remote_ip,
+                                         std::string(request.headers.Get("user-agent")));
+}
+
+Result<auth::KeyActor> KeyManager(const tenancy::Caller& who) {
     if (who.api_key && !who.api_key->HasScope("admin")) {
         return Error::Forbidden("Managing API keys needs the admin scope");
     }
-    auth::KeyActor actor{who.user, std::nullopt, request.remote_ip,
-                         std::string(request.headers.Get("user-agent"))};
+    TB_RETURN_IF_ERROR(who.CanRead());
+    auth::KeyActor actor{who.user, std::nullopt, who.ip, who.user_agent, who.tenant, false, {}};
     if (who.api_key) actor.via_key_id = who.api_key->id;
+    auto role = who.EffectiveRole();
+    actor.sees_all = who.AtLeastRole(tenancy::Role::kAdmin);
+    actor.rights = tenancy::ScopesOf(role.value_or(tenancy::Role::kViewer));
+    if (who.api_key) {  // a key hands out no more than it holds
+        std::erase_if(actor.rights, [&](const std::string& sc) { return !who.api_key->HasScope(sc); });
+    }
     return actor;
 }
 

@@ -17,8 +17,13 @@ Task<Result<auth::Principal>> RequirePrincipal(Services& s, const http::Request&
 // answers 403.
 Task<Result<auth::Principal>> RequireSession(Services& s, const http::Request& request,
                                              http::RouteContext& ctx);
+// The principal and the request's tenant (API.md §2 "Tenant context"): X-Tenant-ID, the
+// token's tid, or the first membership; an API key's own tenant. `require_tenant`: no tenant
+// at all answers 404.
+Task<Result<tenancy::Caller>> RequireCaller(Services& s, const http::Request& request,
+                                            http::RouteContext& ctx, bool require_tenant = true);
 // The key actor for key management; an API key needs the admin scope (403 otherwise).
-Result<auth::KeyActor> KeyManager(const auth::Principal& who, const http::Request& request);
+Result<auth::KeyActor> KeyManager(const tenancy::Caller& who);
 auth::ClientInfo Client(const http::Request& request);
 
 }  // namespace tb::api

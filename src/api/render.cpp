@@ -9,25 +9,14 @@ http::Response Ok(json::value data, int status) {
     return http::Response::Json(status, json::serialize(body));
 }
 
-http::Response OkPage(json::array items, int64_t page, int64_t per_page, int64_t total) {
-    int64_t pages = (total + per_page - 1) / per_page;
-    json::object body{{"success", true},
-                      {"data", std::move(items)},
-                      {"meta",
-                       {{"page", page}, {"per_page", per_page}, {"total", total}, {"total_pages", pages}}}};
-    return http::Response::Json(200, json::serialize(body));
-}
-
 http::Response Fail(const Error& error, const http::RouteContext& ctx) {
     return http::ErrorResponse(error, ctx.request_id);
 }
 
-namespace {
-json::value Time(std::optional<int64_t> ms) {
+json::value TimeJson(std::optional<int64_t> ms) {
     if (!ms) return nullptr;
     return json::value(FormatRfc3339(FromUnixMillis(*ms)));
 }
-}  // namespace
 
 json::object UserJson(const auth::User& u) {
     return {{"id", u.id},
@@ -36,9 +25,9 @@ json::object UserJson(const auth::User& u) {
             {"email_verified", u.email_verified},
             {"is_active", u.is_active},
             {"is_admin", u.is_admin},
-            {"created_at", Time(u.created_at)},
-            {"updated_at", Time(u.updated_at)},
-            {"last_login_at", Time(u.last_login_at)}};
+            {"created_at", TimeJson(u.created_at)},
+            {"updated_at", TimeJson(u.updated_at)},
+            {"last_login_at", TimeJson(u.last_login_at)}};
 }
 
 json::object TokensJson(const auth::TokenPair& t) {
@@ -47,6 +36,54 @@ json::object TokensJson(const auth::TokenPair& t) {
             {"token_type", "Bearer"},
             {"expires_in", t.expires_in},
             {"refresh_expires_in", t.refresh_expires_in}};
+}
+
+json::array MembershipsJson(const std::vector<auth::TenantMembership>& tenants) {
+    json::array out;
+    for (const auto& t : tenants) {
+        out.push_back(json::object{
+            {"id", t.tenant_id}, {"name", t.name}, {"slug", t.slug}, {"role", t.role}, {"plan", t.plan}});
+    }
+    return out;
+}
+
+json::object TenantJson(const tenancy::Tenant& t) {
+    return {{"id", t.id},
+            {"name", t.name},
+            {"slug", t.slug},
+            {"plan", t.plan},
+            {"status", t.status},
+            {"settings", t.settings},
+            {"member_count", t.member_count},
+            {"role", t.role ? json::value(*t.role) : json::value(nullptr)},
+            {"created_at", TimeJson(t.created_at)},
+            {"updated_at", TimeJson(t.updated_at)}};
+}
+
+json::object MemberJson(const tenancy::Member& m) {
+    return {{"user_id", m.user.id},
+            {"email", m.user.email},
+            {"name", m.user.name},
+            {"role", m.role},
+            {"joined_at", TimeJson(m.joined_at)}};
+}
+
+json::object TenantUserJson(const tenancy::Member& m) {
+    json::object o = UserJson(m.user);
+    o["role"] = m.role;
+    o["joined_at"] = TimeJson(m.joined_at);
+    return o;
+}
+
+json::object OrganizationJson(const tenancy::Organization& o) {
+    return {{"id", o.id},
+            {"tenant_id", o.tenant_id},
+            {"name", o.name},
+            {"slug", o.slug},
+            {"description", o.description},
+            {"member_count", o.member_count},
+            {"created_at", TimeJson(o.created_at)},
+            {"updated_at", TimeJson(o.updated_at)}};
 }
 
 }  // namespace tb::api

@@ -2,6 +2,8 @@
 // The response envelope (API.md §1.1) and the JSON shapes of shared objects, in one place.
 
 #include "auth/auth_service.h"
+#include "tenancy/org_service.h"
+#include "tenancy/tenant_service.h"
 #include "common/json.h"
 #include "http/message.h"
 #include "http/router.h"
@@ -10,12 +12,20 @@ namespace tb::api {
 
 // {"success":true,"data":…}
 http::Response Ok(json::value data, int status = 200);
-// {"success":true,"data":[…],"meta":{page,per_page,total,total_pages}} (API.md §1.1).
-http::Response OkPage(json::array items, int64_t page, int64_t per_page, int64_t total);
 // The error envelope for this request.
 http::Response Fail(const Error& error, const http::RouteContext& ctx);
 
+// RFC 3339 with milliseconds, or null.
+json::value TimeJson(std::optional<int64_t> ms);
 json::object UserJson(const auth::User& user);
 json::object TokensJson(const auth::TokenPair& tokens);
+// `tenants` of login, register and me: [{id, name, slug, role, plan}].
+json::array MembershipsJson(const std::vector<auth::TenantMembership>& tenants);
+json::object TenantJson(const tenancy::Tenant& t);
+// {user_id, email, name, role, joined_at} (tenant and organization members).
+json::object MemberJson(const tenancy::Member& m);
+// The user object with the role and joined_at of the current tenant (/v1/users).
+json::object TenantUserJson(const tenancy::Member& m);
+json::object OrganizationJson(const tenancy::Organization& o);
 
 }  // namespace tb::api

@@ -9,7 +9,10 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "http/metrics.h"
+#include "query/list_query.h"
 #include "storage/database.h"
+#include "tenancy/org_service.h"
+#include "tenancy/tenant_service.h"
 
 namespace tb::api {
 
@@ -28,6 +31,9 @@ struct Services {
     std::atomic<bool>& ready;
     auth::AuthService& auth;
     auth::ApiKeyService& api_keys;
+    tenancy::TenantService& tenants;
+    tenancy::OrgService& orgs;
+    const query::CursorCodec& cursors;
 };
 
 }  // namespace tb::api

@@ -59,6 +59,11 @@ struct Config {
         int64_t login_window_seconds = 900;
         int64_t register_per_hour = 60;
     } limits;
+    struct Tenants {
+        bool self_service = true;          // any user may create tenants
+        bool personal_on_register = true;  // registration makes a personal tenant
+        std::string default_plan = "free";
+    } tenants;
     struct Auth {
         std::string jwt_algorithm = "RS256";
         std::string issuer = "tenantbase";

@@ -17,9 +17,11 @@
 #include "app/run_sync.h"
 #include "auth/admin_bootstrap.h"
 #include "auth/auth_service.h"
+#include "common/invalidation.h"
 #include "common/log.h"
 #include "common/worker_pool.h"
 #include "http/server.h"
+#include "storage/instance_secrets.h"
 
 namespace tb::app {
 
@@ -123,6 +125,22 @@ int Serve(const Config& config) {
     auth::ApiKeyService api_keys(db, ids, clock, audit);
     (void)RunSync(ioc, api_keys.Flush());  // loads the CORS keys' origins
 
+    InvalidationBus bus;
+    tenancy::TenancySettings tenancy_settings;
+    tenancy_settings.self_service = config.tenants.self_service;
+    tenancy_settings.personal_on_register = config.tenants.personal_on_register;
+    tenancy_settings.default_plan = config.tenants.default_plan;
+    tenancy::TenantService tenants(db, ids, clock, audit, bus, tenancy_settings);
+    tenancy::OrgService orgs(db, ids, clock, audit);
+    auth_service.Attach(tenants, bus);
+    api_keys.Attach(bus);
+    auto cursor_secret = RunSync(ioc, storage::InstanceSecret(db, "list_cursor"));
+    if (!cursor_secret.ok()) {
+        log::Error("cannot load the instance secrets", {{"error", cursor_secret.error().internal}});
+        return 1;
+    }
+    query::CursorCodec cursors(*cursor_secret);
+
     std::atomic<bool> ready{false};
     http::Metrics metrics(api::RouteNames());
     metrics.AddGauge("tenantbase_db_pool_connections", "Open database connections.",
@@ -140,7 +158,10 @@ int Serve(const Config& config) {
                            std::chrono::steady_clock::now(),
                            ready,
                            auth_service,
-                           api_keys};
+                           api_keys,
+                           tenants,
+                           orgs,
+                           cursors};
     http::Router router;
     api::RegisterRoutes(router, services);
     http::CorsPolicy cors(config.cors.origins);

@@ -2,6 +2,11 @@
 
 namespace tb::audit {
 
+namespace {
+constexpr const char* kColumns =
+    "id, tenant_id, ts, actor, action, target, ip, user_agent, details";
+}  // namespace
+
 Task<Status> AuditLog::Record(storage::Session& tx, const Event& e) {
     storage::Params p =
         storage::Bind(ids_.Next(), e.tenant_id ? storage::Value(*e.tenant_id) : storage::Value(),
@@ -22,18 +27,25 @@ Task<Status> AuditLog::Record(storage::Database& db, const Event& e) {
     co_return co_await db.Transaction(fn);
 }
 
-Task<Result<AuditLog::Page>> AuditLog::ListAll(storage::Database& db, int64_t page,
-                                               int64_t per_page) {
-    auto count = co_await db.Query("SELECT COUNT(*) FROM audit_log", {});
-    if (!count.ok()) co_return std::move(count).error();
-    auto rows = co_await db.Query(
-        "SELECT id, tenant_id, ts, actor, action, target, ip, user_agent, details FROM audit_log "
-        "ORDER BY id LIMIT ? OFFSET ?",
-        storage::Bind(per_page, (page - 1) * per_page));
-    if (!rows.ok()) co_return std::move(rows).error();
-    Page out;
-    out.total = storage::AsInt(count->rows.at(0).at(0));
-    for (const auto& r : rows->rows) {
+const query::Resource& AuditLog::Resource() {
+    using query::Type;
+    static const query::Resource r{"audit_logs",
+                                   "id",
+                                   {{"id", "id", Type::kId},
+                                    {"ts", "ts", Type::kTime},
+                                    {"actor", "actor", Type::kText},
+                                    {"action", "action", Type::kText},
+                                    {"target", "target", Type::kText},
+                                    {"ip", "ip", Type::kText}}};
+    return r;
+}
+
+Task<Result<AuditLog::Page>> AuditLog::List(storage::Database& db, const storage::ListSource& source,
+                                            const query::ListQuery& q) {
+    auto result = co_await storage::RunList(db, db.dialect(), Resource(), q, source);
+    if (!result.ok()) co_return std::move(result).error();
+    Page out{{}, result->total, std::move(result->next_keys)};
+    for (const auto& r : result->rows.rows) {
         Entry e;
         e.id = storage::AsText(r[0]);
         if (!storage::IsNull(r[1])) e.tenant_id = storage::AsText(r[1]);
@@ -48,6 +60,20 @@ Task<Result<AuditLog::Page>> AuditLog::ListAll(storage::Database& db, int64_t pa
         out.items.push_back(std::move(e));
     }
     co_return out;
+}
+
+Task<Result<AuditLog::Page>> AuditLog::ListTenant(storage::Database& db,
+                                                  const storage::TenantScope& tenant,
+                                                  bool with_instance_events,
+                                                  const query::ListQuery& q) {
+    storage::ListSource source =
+        storage::ListSource::ForTenant(tenant, "tenant_id", kColumns, "audit_log");
+    if (with_instance_events) source.scope = "(" + source.scope + " OR tenant_id IS NULL)";
+    co_return co_await List(db, source, q);
+}
+
+Task<Result<AuditLog::Page>> AuditLog::ListAll(storage::Database& db, const query::ListQuery& q) {
+    co_return co_await List(db, storage::ListSource::Platform(kColumns, "audit_log"), q);
 }
 
 }  // namespace tb::audit

@@ -10,6 +10,7 @@
 #include "common/ids.h"
 #include "common/json.h"
 #include "storage/database.h"
+#include "storage/list_sql.h"
 
 namespace tb::audit {
 
@@ -40,12 +41,19 @@ class AuditLog {
     };
     struct Page {
         std::vector<Entry> items;
-        int64_t total = 0;
+        std::optional<int64_t> total;
+        std::optional<std::vector<query::Literal>> next_keys;
     };
-    // Every event, oldest first (instance-level view for platform admins).
-    static Task<Result<Page>> ListAll(storage::Database& db, int64_t page, int64_t per_page);
+    static const query::Resource& Resource();
+    // A tenant's events (and, for platform admins, the instance-level ones beside them).
+    static Task<Result<Page>> ListTenant(storage::Database& db, const storage::TenantScope& tenant,
+                                         bool with_instance_events, const query::ListQuery& q);
+    // Every event (platform admins with no tenant selected).
+    static Task<Result<Page>> ListAll(storage::Database& db, const query::ListQuery& q);
 
   private:
+    static Task<Result<Page>> List(storage::Database& db, const storage::ListSource& source,
+                                   const query::ListQuery& q);
     IdGenerator& ids_;
     const Clock& clock_;
 };

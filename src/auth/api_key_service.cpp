@@ -162,10 +162,39 @@ ApiKeyService::ApiKeyService(storage::Database& db, IdGenerator& ids, const Cloc
       cors_origins_(std::make_shared<std::set<std::string, std::less<>>>()) {}
 
 void ApiKeyService::Invalidate(const std::string& key_id) {
+    InvalidateWhere([&](const KeyCredential& c) { return c.key.id == key_id; });
+}
+
+void ApiKeyService::InvalidateWhere(const std::function<bool(const KeyCredential&)>& match) {
     std::lock_guard lock(mu_);
     std::erase_if(by_hash_, [&](const auto& kv) {
-        return !kv.second.credential || kv.second.credential->key.id == key_id;
+        return !kv.second.credential || match(*kv.second.credential);
     });
+}
+
+void ApiKeyService::Attach(InvalidationBus& bus) {
+    auto by_owner = [this](const std::string& user_id) {
+        InvalidateWhere([&](const KeyCredential& c) { return c.owner.id == user_id; });
+    };
+    bus.Subscribe("user", by_owner);
+    bus.Subscribe("membership", by_owner);
+    bus.Subscribe("tenant", [this](const std::string& tenant_id) {
+        InvalidateWhere([&](const KeyCredential& c) { return c.key.tenant_id == tenant_id; });
+    });
+}
+
+const query::Resource& ApiKeysResource() {
+    using query::Type;
+    static const query::Resource r{"api_keys",
+                                   "id",
+                                   {{"id", "id", Type::kId},
+                                    {"name", "name", Type::kText},
+                                    {"owner_user_id", "owner_user_id", Type::kId},
+                                    {"is_active", "is_active", Type::kBool},
+                                    {"created_at", "created_at", Type::kTime},
+                                    {"expires_at", "expires_at", Type::kTime, true},
+                                    {"last_used_at", "last_used_at", Type::kTime, true}}};
+    return r;
 }
 
 bool ApiKeyService::AnyKeyAllowsOrigin(std::string_view origin) const {
@@ -238,7 +267,8 @@ Task<Result<KeyCredential>> ApiKeyService::Authenticate(std::string_view secret,
         if (by_hash_.size() >= 100'000) by_hash_.clear();
         by_hash_[hash] = Cached{cred, now};
     }
-    if (!cred || !cred->key.is_active || !cred->owner.is_active) co_return Invalid();
+    if (!cred || !cred->key.is_active || !cred->owner.is_active || !cred->key.tenant_id)
+        co_return Invalid();
     if (cred->key.expires_at && *cred->key.expires_at <= now) co_return Invalid();
     if (cred->key.IsCorsKey()) {
         const auto& allowed = cred->key.allowed_origins;
@@ -255,19 +285,32 @@ Task<Result<KeyCredential>> ApiKeyService::Authenticate(std::string_view secret,
 
 Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::Create(const KeyActor& who,
                                                                    NewApiKey in) {
+    if (!who.tenant) co_return Error::NotFound("No tenant selected: send X-Tenant-ID");
     TB_CO_RETURN_IF_ERROR(ValidateName(in.name));
-    std::vector<std::string> scopes =
-        Dedup(in.scopes.value_or(std::vector<std::string>{"read", "write"}));
+    auto allowed = [&](const std::string& s) {
+        return std::find(who.rights.begin(), who.rights.end(), s) != who.rights.end();
+    };
+    std::vector<std::string> scopes;
+    if (in.scopes) {
+        scopes = Dedup(*in.scopes);
+    } else {
+        // The default, narrowed to the caller's rights (API.md §13 "Viewer keys").
+        for (const char* s : {"read", "write"})
+            if (allowed(s)) scopes.emplace_back(s);
+    }
     in.allowed_origins = Dedup(std::move(in.allowed_origins));
     TB_CO_RETURN_IF_ERROR(ValidateOrigins(in.allowed_origins));
     TB_CO_RETURN_IF_ERROR(ValidateScopes(scopes, !in.allowed_origins.empty()));
     TB_CO_RETURN_IF_ERROR(ValidateCollections(in.collections));
+    for (const auto& s : scopes)
+        if (!allowed(s)) co_return Error::Forbidden("Scope above your rights: " + s);
     int64_t now = Now();
     if (in.expires_at && *in.expires_at <= now) {
         co_return Error::Validation("expires_at", "expires_at must be in the future");
     }
     ApiKey key;
     key.id = ids_.Next();
+    key.tenant_id = who.tenant->id();
     key.owner_user_id = who.user.id;
     key.name = in.name;
     key.scopes = std::move(scopes);
@@ -281,13 +324,13 @@ Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::Create(const KeyActo
         auto r = co_await tx.Execute(
             "INSERT INTO api_keys (id, tenant_id, owner_user_id, name, key_hash, preview, scopes, "
             "collections, allowed_origins, is_active, created_at, updated_at, expires_at) "
-            "VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
-            Bind(key.id, key.owner_user_id, key.name, Sha256Hex(secret), key.preview,
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+            Bind(key.id, *key.tenant_id, key.owner_user_id, key.name, Sha256Hex(secret), key.preview,
                  ToJsonArray(key.scopes), ToJsonArray(key.collections),
                  ToJsonArray(key.allowed_origins), now, now,
                  key.expires_at ? Value(*key.expires_at) : Value()));
         if (!r.ok()) co_return std::move(r).error();
-        audit::Event e{std::nullopt,   who.user.id, "api_key.created", key.id, who.ip,
+        audit::Event e{key.tenant_id,  who.user.id, "api_key.created", key.id, who.ip,
                        who.user_agent, {}};
         if (who.via_key_id) e.details["via_key"] = *who.via_key_id;
         co_return co_await audit_.Record(tx, e);
@@ -297,35 +340,33 @@ Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::Create(const KeyActo
     co_return std::make_pair(std::move(key), std::move(secret));
 }
 
-Task<Result<KeyPage>> ApiKeyService::List(const KeyActor& who, int64_t page, int64_t per_page) {
-    // A platform admin sees every key; anyone else their own. Tenancy narrows this to the
-    // tenant's keys for tenant admins.
-    std::string where = who.user.is_admin ? "" : " WHERE owner_user_id = ?";
-    storage::Params filter = who.user.is_admin ? storage::Params{} : Bind(who.user.id);
-    auto count = co_await db_.Query("SELECT COUNT(*) FROM api_keys" + where, filter);
-    if (!count.ok()) co_return std::move(count).error();
-    storage::Params params = filter;
-    params.push_back(per_page);
-    params.push_back((page - 1) * per_page);
-    std::string sql = std::string("SELECT ") + kColumns + " FROM api_keys" + where +
-                      " ORDER BY id LIMIT ? OFFSET ?";
-    auto rows = co_await db_.Query(sql, std::move(params));
-    if (!rows.ok()) co_return std::move(rows).error();
-    KeyPage out;
-    out.total = AsInt(count->rows.at(0).at(0));
-    for (const auto& r : rows->rows) out.items.push_back(FromRow(r));
+Task<Result<KeyPage>> ApiKeyService::List(const KeyActor& who, const query::ListQuery& q) {
+    if (!who.tenant) co_return Error::NotFound("No tenant selected: send X-Tenant-ID");
+    // Admin+ see every key of the tenant; anyone else their own.
+    storage::ListSource source =
+        storage::ListSource::ForTenant(*who.tenant, "tenant_id", kColumns, "api_keys");
+    if (!who.sees_all) {
+        source.scope += " AND owner_user_id = ?";
+        source.params.emplace_back(who.user.id);
+    }
+    auto result = co_await storage::RunList(db_, db_.dialect(), ApiKeysResource(), q, source);
+    if (!result.ok()) co_return std::move(result).error();
+    KeyPage out{{}, result->total, std::move(result->next_keys)};
+    for (const auto& r : result->rows.rows) out.items.push_back(FromRow(r));
     co_return out;
 }
 
 Task<Result<std::optional<ApiKey>>> ApiKeyService::FindOwned(const KeyActor& who,
                                                              const std::string& id) {
-    std::string sql = std::string("SELECT ") + kColumns + " FROM api_keys WHERE id = ?";
-    auto rows = co_await db_.Query(sql, Bind(id));
+    if (!who.tenant) co_return std::optional<ApiKey>{};
+    std::string sql =
+        std::string("SELECT ") + kColumns + " FROM api_keys WHERE tenant_id = ? AND id = ?";
+    auto rows = co_await db_.Query(sql, Bind(who.tenant->id(), id));
     if (!rows.ok()) co_return std::move(rows).error();
     if (rows->empty()) co_return std::optional<ApiKey>{};
     ApiKey key = FromRow(rows->rows[0]);
     // Someone else's key is answered exactly like a missing one.
-    if (key.owner_user_id != who.user.id && !who.user.is_admin) co_return std::optional<ApiKey>{};
+    if (key.owner_user_id != who.user.id && !who.sees_all) co_return std::optional<ApiKey>{};
     co_return std::optional<ApiKey>(std::move(key));
 }
 
@@ -347,16 +388,22 @@ Task<Result<ApiKey>> ApiKeyService::Update(const KeyActor& who, const std::strin
     if (patch.scopes) {
         std::vector<std::string> scopes = Dedup(*patch.scopes);
         TB_CO_RETURN_IF_ERROR(ValidateScopes(scopes, key.IsCorsKey()));
+        for (const auto& sc : scopes) {
+            if (std::find(who.rights.begin(), who.rights.end(), sc) == who.rights.end())
+                co_return Error::Forbidden("Scope above your rights: " + sc);
+        }
         key.scopes = std::move(scopes);
     }
     if (patch.is_active) key.is_active = *patch.is_active;
     key.updated_at = Now();
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         auto r = co_await tx.Execute(
-            "UPDATE api_keys SET name = ?, scopes = ?, is_active = ?, updated_at = ? WHERE id = ?",
-            Bind(key.name, ToJsonArray(key.scopes), key.is_active, key.updated_at, key.id));
+            "UPDATE api_keys SET name = ?, scopes = ?, is_active = ?, updated_at = ? WHERE tenant_id = "
+            "? AND id = ?",
+            Bind(key.name, ToJsonArray(key.scopes), key.is_active, key.updated_at,
+                 who.tenant->id(), key.id));
         if (!r.ok()) co_return std::move(r).error();
-        audit::Event e{std::nullopt,   who.user.id, "api_key.updated", key.id, who.ip,
+        audit::Event e{key.tenant_id,  who.user.id, "api_key.updated", key.id, who.ip,
                        who.user_agent, {}};
         co_return co_await audit_.Record(tx, e);
     };
@@ -370,9 +417,10 @@ Task<Status> ApiKeyService::Delete(const KeyActor& who, const std::string& id) {
     TB_CO_ASSIGN_OR_RETURN(std::optional<ApiKey> found, co_await FindOwned(who, id));
     if (!found) co_return Error::NotFound("API key not found");
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
-        auto r = co_await tx.Execute("DELETE FROM api_keys WHERE id = ?", Bind(id));
+        auto r = co_await tx.Execute("DELETE FROM api_keys WHERE tenant_id = ? AND id = ?",
+                                     Bind(who.tenant->id(), id));
         if (!r.ok()) co_return std::move(r).error();
-        audit::Event e{std::nullopt,   who.user.id, "api_key.revoked", id, who.ip,
+        audit::Event e{found->tenant_id, who.user.id, "api_key.revoked", id, who.ip,
                        who.user_agent, {}};
         co_return co_await audit_.Record(tx, e);
     };
@@ -392,10 +440,11 @@ Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::Rotate(const KeyActo
     key.updated_at = Now();
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         auto r = co_await tx.Execute(
-            "UPDATE api_keys SET key_hash = ?, preview = ?, updated_at = ? WHERE id = ?",
-            Bind(Sha256Hex(secret), key.preview, key.updated_at, key.id));
+            "UPDATE api_keys SET key_hash = ?, preview = ?, updated_at = ? WHERE tenant_id = ? AND "
+            "id = ?",
+            Bind(Sha256Hex(secret), key.preview, key.updated_at, who.tenant->id(), key.id));
         if (!r.ok()) co_return std::move(r).error();
-        audit::Event e{std::nullopt,   who.user.id, "api_key.rotated", key.id, who.ip,
+        audit::Event e{key.tenant_id,  who.user.id, "api_key.rotated", key.id, who.ip,
                        who.user_agent, {}};
         co_return co_await audit_.Record(tx, e);
     };

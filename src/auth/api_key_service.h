@@ -23,6 +23,8 @@
 
 #include "audit/audit_log.h"
 #include "auth/user_store.h"
+#include "common/invalidation.h"
+#include "storage/list_sql.h"
 
 namespace tb::auth {
 
@@ -45,11 +47,14 @@ struct ApiKey {
     bool IsCorsKey() const { return !allowed_origins.empty(); }
 };
 
-// Who acts on keys: a user, possibly through one of their keys.
+// Who acts on keys: a user, possibly through one of their keys, in a tenant.
 struct KeyActor {
     User user;
     std::optional<std::string> via_key_id;
     std::string ip, user_agent;
+    std::optional<storage::TenantScope> tenant;  // the request's tenant (keys live in one)
+    bool sees_all = false;            // admin+ or platform admin: every key of the tenant
+    std::vector<std::string> rights;  // the scopes this actor may hand out
 };
 
 struct NewApiKey {
@@ -68,8 +73,12 @@ struct ApiKeyPatch {
 
 struct KeyPage {
     std::vector<ApiKey> items;
-    int64_t total = 0;
+    std::optional<int64_t> total;
+    std::optional<std::vector<query::Literal>> next_keys;
 };
+
+// The declared list fields of API keys (API.md §1.2).
+const query::Resource& ApiKeysResource();
 
 struct KeyCredential {
     ApiKey key;
@@ -83,7 +92,9 @@ class ApiKeyService {
 
     // The created key and the full secret (shown once).
     Task<Result<std::pair<ApiKey, std::string>>> Create(const KeyActor& who, NewApiKey in);
-    Task<Result<KeyPage>> List(const KeyActor& who, int64_t page, int64_t per_page);
+    // Drops cached credentials when their owner or tenant changes (invalidation bus).
+    void Attach(InvalidationBus& bus);
+    Task<Result<KeyPage>> List(const KeyActor& who, const query::ListQuery& q);
     Task<Result<ApiKey>> Get(const KeyActor& who, const std::string& id);
     Task<Result<ApiKey>> Update(const KeyActor& who, const std::string& id, ApiKeyPatch patch);
     Task<Status> Delete(const KeyActor& who, const std::string& id);
@@ -100,6 +111,7 @@ class ApiKeyService {
     Task<Result<std::optional<ApiKey>>> FindOwned(const KeyActor& who, const std::string& id);
     Task<Status> RefreshCorsOrigins();
     void Invalidate(const std::string& key_id);
+    void InvalidateWhere(const std::function<bool(const KeyCredential&)>& match);
     int64_t Now() const { return ToUnixMillis(clock_.Now()); }
 
     storage::Database& db_;

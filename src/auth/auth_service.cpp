@@ -1,5 +1,7 @@
 #include "auth/auth_service.h"
 
+#include <algorithm>
+
 #include "auth/email.h"
 #include "auth/password_policy.h"
 #include "auth/session_store.h"
@@ -59,6 +61,15 @@ AuthService::AuthService(storage::Database& db, const PasswordHasher& hasher, Wo
                    std::chrono::seconds(settings_.login_window_seconds)),
       registrations_(clock, settings_.register_per_hour, std::chrono::hours(1)),
       cache_(settings_.session_cache_ms) {}
+
+void AuthService::Attach(TenantDirectory& tenants, InvalidationBus& bus) {
+    tenants_ = &tenants;
+    bus.Subscribe("user", [this](const std::string& user_id) { cache_.InvalidateUser(user_id); });
+}
+
+Status AuthService::CheckNewPassword(const std::string& password, std::string_view field) const {
+    return CheckPassword(password, settings_.password_min_length, std::string(field));
+}
 
 std::shared_ptr<const KeyRing> AuthService::ring() const {
     std::lock_guard lock(ring_mu_);
@@ -176,11 +187,11 @@ Task<Result<TokenPair>> AuthService::SignTokens(const User& user, const NewSessi
     co_return pair;
 }
 
-Task<Result<AuthService::NewSession>> AuthService::StartSession(Session& tx, const User& user,
-                                                                const ClientInfo& client) {
+Task<Result<AuthService::NewSession>> AuthService::StartSession(
+    Session& tx, const User& user, const ClientInfo& client, std::optional<std::string> tenant_id) {
     int64_t now = Now();
-    SessionRow session{
-        ids_.Next(), user.id, std::nullopt, now + settings_.refresh_ttl_seconds * 1000, {}};
+    SessionRow session{ids_.Next(), user.id, std::move(tenant_id),
+                       now + settings_.refresh_ttl_seconds * 1000, {}};
     TB_CO_RETURN_IF_ERROR(co_await session_store::InsertSession(tx, session, now, client.ip,
                                                                 client.user_agent.substr(0, 512)));
     std::string refresh = RandomToken(32);
@@ -213,10 +224,21 @@ Task<Result<SignedIn>> AuthService::Register(RegisterInput in, ClientInfo client
     NewSession started;
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         TB_CO_RETURN_IF_ERROR(co_await UserStore::Insert(tx, user));
-        auto session = co_await StartSession(tx, user, client);
+        std::optional<std::string> tid;
+        if (tenants_) {
+            // The personal tenant (API.md §2.2), in the same transaction as the account.
+            auto personal = co_await tenants_->CreatePersonalTenant(tx, user, in.tenant_name);
+            if (!personal.ok()) co_return std::move(personal).error();
+            if (*personal) {
+                tid = (*personal)->tenant_id;
+                out.tenants.push_back(std::move(**personal));
+            }
+        }
+        auto session = co_await StartSession(tx, user, client, tid);
         if (!session.ok()) co_return std::move(session).error();
         started = std::move(*session);
         audit::Event e = Event("user.registered", client);
+        e.tenant_id = tid;
         e.actor = e.target = user.id;
         co_return co_await audit_.Record(tx, e);
     };
@@ -260,8 +282,22 @@ Task<Result<SignedIn>> AuthService::Login(std::string raw_email, std::string pas
     }
     User user = std::move(**found);
     if (!user.is_active) co_return Error::Forbidden("Inactive user");
-    // Tenancy is not in this build yet: no tenant can be chosen.
-    if (tenant_id) co_return Error::NotFound("Tenant not found");
+    // The token's tenant: the one asked for (a member only), else the first membership.
+    std::vector<TenantMembership> memberships;
+    if (tenants_) {
+        auto all = co_await tenants_->MembershipsOf(user.id);
+        if (!all.ok()) co_return std::move(all).error();
+        memberships = std::move(*all);
+    }
+    std::optional<std::string> tid;
+    if (tenant_id) {
+        auto it = std::find_if(memberships.begin(), memberships.end(),
+                               [&](const TenantMembership& m) { return m.tenant_id == *tenant_id; });
+        if (it == memberships.end()) co_return Error::NotFound("Tenant not found");
+        tid = *tenant_id;
+    } else if (!memberships.empty()) {
+        tid = memberships.front().tenant_id;
+    }
     if (settings_.limits_enabled) email_failures_.Clear("e:" + email);
 
     std::optional<std::string> rehashed;
@@ -277,10 +313,11 @@ Task<Result<SignedIn>> AuthService::Login(std::string raw_email, std::string pas
         TB_CO_RETURN_IF_ERROR(co_await UserStore::SetLastLogin(tx, user.id, now));
         if (rehashed)
             TB_CO_RETURN_IF_ERROR(co_await UserStore::SetPasswordHash(tx, user.id, *rehashed, now));
-        auto session = co_await StartSession(tx, user, client);
+        auto session = co_await StartSession(tx, user, client, tid);
         if (!session.ok()) co_return std::move(session).error();
         started = std::move(*session);
         audit::Event e = Event("login.succeeded", client);
+        e.tenant_id = tid;
         e.actor = e.target = user.id;
         co_return co_await audit_.Record(tx, e);
     };
@@ -288,6 +325,7 @@ Task<Result<SignedIn>> AuthService::Login(std::string raw_email, std::string pas
     TB_CO_ASSIGN_OR_RETURN(out.tokens, co_await SignTokens(user, started));
     user.last_login_at = now;
     out.user = std::move(user);
+    out.tenants = std::move(memberships);
     co_return out;
 }
 
@@ -295,7 +333,6 @@ Task<Result<TokenPair>> AuthService::Refresh(std::string token,
                                              std::optional<std::string> tenant_id,
                                              ClientInfo client) {
     if (token.empty() || token.size() > 256) co_return InvalidRefresh();
-    if (tenant_id) co_return Error::NotFound("Tenant not found");
     std::string hash = Sha256Hex(token);
     TB_CO_RETURN_IF_ERROR(co_await ReloadKeysIfRotated());
     int64_t now = Now();
@@ -352,10 +389,24 @@ Task<Result<TokenPair>> AuthService::Refresh(std::string token,
                 co_return Status{};
             }
         }
+        std::optional<std::string> tid = (*session)->tenant_id;
+        if (tenant_id && tid != tenant_id) {
+            // Moving the session to another tenant: a member only (a refused move retires
+            // nothing: the transaction rolls back).
+            bool member = false;
+            if (tenants_) {
+                auto is = co_await tenants_->IsMember(tx, (*user)->id, *tenant_id);
+                if (!is.ok()) co_return std::move(is).error();
+                member = *is;
+            }
+            if (!member) co_return Error::NotFound("Tenant not found");
+            TB_CO_RETURN_IF_ERROR(co_await session_store::SetTenant(tx, row.session_id, *tenant_id));
+            tid = tenant_id;
+        }
         std::string next = RandomToken(32);
         RefreshRow child{Sha256Hex(next), row.session_id, hash, now, (*session)->expires_at, {}};
         TB_CO_RETURN_IF_ERROR(co_await session_store::InsertRefresh(tx, child));
-        issue = NewSession{row.session_id, (*session)->tenant_id, std::move(next)};
+        issue = NewSession{row.session_id, tid, std::move(next)};
         owner = std::move(**user);
         co_return Status{};
     };

@@ -28,6 +28,8 @@
 #include "auth/jwt.h"
 #include "auth/login_throttle.h"
 #include "auth/password.h"
+#include "auth/tenant_directory.h"
+#include "common/invalidation.h"
 #include "auth/user_store.h"
 #include "common/worker_pool.h"
 
@@ -61,6 +63,7 @@ struct TokenPair {
 struct SignedIn {
     User user;
     TokenPair tokens;
+    std::vector<TenantMembership> tenants;
 };
 
 // Who is calling, once a credential checked out: a user's session, or an API key acting for
@@ -81,6 +84,14 @@ class AuthService {
     AuthService(storage::Database& db, const PasswordHasher& hasher, WorkerPool& workers,
                 IdGenerator& ids, const Clock& clock, audit::AuditLog& audit,
                 AuthSettings settings);
+
+    // Wiring: the tenant directory (registration, login, refresh) and the invalidation bus
+    // ("user" changes drop cached sessions). Call once before serving.
+    void Attach(TenantDirectory& tenants, InvalidationBus& bus);
+    // Argon2id on the worker pool (never on an I/O thread).
+    Task<Result<std::string>> HashPassword(std::string password);
+    // Checks a new password against the policy; VALIDATION_ERROR on `field`.
+    Status CheckNewPassword(const std::string& password, std::string_view field) const;
 
     // Loads the signing keys, creating the first one on a new instance.
     Task<Status> LoadKeys();
@@ -112,14 +123,13 @@ class AuthService {
         std::string refresh_token;
     };
     Task<Result<NewSession>> StartSession(storage::Session& tx, const User& user,
-                                         const ClientInfo& client);
+                                         const ClientInfo& client,
+                                         std::optional<std::string> tenant_id);
     Task<Result<TokenPair>> SignTokens(const User& user, const NewSession& session);
     Result<TokenPair> IssueTokens(const User& user, const std::string& session_id,
                                   const std::optional<std::string>& tenant_id,
                                   const std::string& refresh_token);
-    // Argon2id on the worker pool (never on an I/O thread).
     Task<Result<bool>> VerifyPassword(std::string hash, std::string password);
-    Task<Result<std::string>> HashPassword(std::string password);
     std::shared_ptr<const KeyRing> ring() const;
     Task<Status> ReloadKeysIfStale();
     // Before signing for a new session or a refresh: reload when another node or
@@ -141,6 +151,7 @@ class AuthService {
     LoginThrottle ip_failures_;
     LoginThrottle registrations_;
     AuthCache cache_;
+    TenantDirectory* tenants_ = nullptr;
 
     mutable std::mutex ring_mu_;
     std::shared_ptr<const KeyRing> ring_;  // guarded by ring_mu_

@@ -69,13 +69,7 @@ std::optional<Bytes> RawToDer(const Bytes& raw) {
     return out;
 }
 
-Bytes Hmac(const std::string& secret, std::string_view input) {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-         reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
-    return Bytes(reinterpret_cast<char*>(mac), len);
-}
+Bytes Hmac(const std::string& secret, std::string_view input) { return HmacSha256(secret, input); }
 
 const EVP_MD* Digest(JwtAlgorithm alg) {
     return alg == JwtAlgorithm::kEdDSA ? nullptr : EVP_sha256();

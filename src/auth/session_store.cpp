@@ -35,6 +35,13 @@ Task<Status> InsertSession(storage::Session& tx, const SessionRow& s, int64_t no
     co_return Status{};
 }
 
+Task<Status> SetTenant(storage::Session& tx, const std::string& id, const std::string& tenant_id) {
+    auto r = co_await tx.Execute("UPDATE sessions SET tenant_id = ? WHERE id = ?",
+                                 Bind(tenant_id, id));
+    if (!r.ok()) co_return std::move(r).error();
+    co_return Status{};
+}
+
 Task<Result<std::optional<SessionRow>>> FindSession(storage::Session& tx, const std::string& id) {
     auto rows = co_await tx.Query(
         "SELECT id, user_id, tenant_id, expires_at, revoked_at FROM sessions WHERE id = ?",

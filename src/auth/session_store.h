@@ -38,6 +38,8 @@ Task<Result<std::optional<RefreshRow>>> FindRefresh(storage::Session& tx, const 
 Task<Result<std::optional<RefreshRow>>> NewestChild(storage::Session& tx, const std::string& hash);
 // Marks a token used; false when it was already used (a concurrent refresh won).
 Task<Result<bool>> MarkUsed(storage::Session& tx, const std::string& hash, int64_t now);
+// Moves a session (and the tokens refreshed from it) to another tenant.
+Task<Status> SetTenant(storage::Session& tx, const std::string& id, const std::string& tenant_id);
 Task<Status> RevokeSession(storage::Session& tx, const std::string& id, int64_t now);
 // Revokes every live session of a user, except `keep` when it is not empty.
 Task<Status> RevokeUserSessions(storage::Session& tx, const std::string& user_id,

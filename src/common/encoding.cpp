@@ -1,6 +1,8 @@
 #include "common/encoding.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -90,6 +92,14 @@ std::string Sha256Hex(std::string_view text) {
     uint8_t digest[SHA256_DIGEST_LENGTH];
     SHA256(reinterpret_cast<const uint8_t*>(text.data()), text.size(), digest);
     return HexEncode(digest);
+}
+
+std::string HmacSha256(std::string_view key, std::string_view data) {
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+         reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
+    return std::string(reinterpret_cast<char*>(mac), len);
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {

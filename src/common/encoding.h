@@ -19,6 +19,8 @@ void SecureRandomBytes(std::span<uint8_t> out);
 std::string RandomToken(size_t bytes = 32);
 // Hex SHA-256 of text.
 std::string Sha256Hex(std::string_view text);
+// Raw HMAC-SHA256 of data under key (32 bytes in a string).
+std::string HmacSha256(std::string_view key, std::string_view data);
 // Constant-time equality of two strings (length may leak, contents do not).
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 

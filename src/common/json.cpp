@@ -54,6 +54,22 @@ Result<bool> OptionalBool(const json::object& obj, std::string_view field, bool 
     return it->value().as_bool();
 }
 
+Result<std::optional<std::string>> MaybeString(const json::object& obj, std::string_view field) {
+    auto it = obj.find(field);
+    if (it == obj.end() || it->value().is_null()) return std::optional<std::string>{};
+    if (!it->value().is_string())
+        return Error::Validation(std::string(field), std::string(field) + " must be a string");
+    return std::optional<std::string>(std::string(it->value().as_string()));
+}
+
+Result<std::optional<bool>> MaybeBool(const json::object& obj, std::string_view field) {
+    auto it = obj.find(field);
+    if (it == obj.end() || it->value().is_null()) return std::optional<bool>{};
+    if (!it->value().is_bool())
+        return Error::Validation(std::string(field), std::string(field) + " must be a boolean");
+    return std::optional<bool>(it->value().as_bool());
+}
+
 Status RejectUnknownFields(const json::object& obj,
                            std::initializer_list<std::string_view> allowed) {
     for (const auto& kv : obj) {

@@ -2,6 +2,7 @@
 // JSON helpers over Boost.JSON: parsing with limits, and typed field access that produces
 // our Error with the failing field's path.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,9 @@ Result<std::string> OptionalString(const json::object& obj, std::string_view fie
                                    std::string fallback = {});
 Result<std::string> RequiredString(const json::object& obj, std::string_view field);
 Result<bool> OptionalBool(const json::object& obj, std::string_view field, bool fallback);
+// Present-or-not members for partial updates: absent or null -> nullopt.
+Result<std::optional<std::string>> MaybeString(const json::object& obj, std::string_view field);
+Result<std::optional<bool>> MaybeBool(const json::object& obj, std::string_view field);
 Status RejectUnknownFields(const json::object& obj,
                            std::initializer_list<std::string_view> allowed);
 

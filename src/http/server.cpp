@@ -49,11 +49,15 @@ Status ToRequest(const bhttp::request<bhttp::string_body>& msg, std::string remo
     out.method_text = std::string(msg.method_string());
     out.method = ParseMethod(out.method_text);
     out.target = std::string(msg.target());
-    auto url = boost::urls::parse_origin_form(out.target);
+    // The path strictly; the query as sent: clients leave characters such as the brackets of
+    // `n[gt]=5` unencoded (WHATWG URLs do), and the list parser reads them leniently.
+    std::string_view target = out.target;
+    size_t q = target.find('?');
+    auto url = boost::urls::parse_origin_form(target.substr(0, q));
     if (!url) return Error::BadRequest("Malformed request target");
     out.path = std::string(url->path());
     for (auto seg : url->segments()) out.segments.push_back(seg);
-    if (url->has_query()) out.query = std::string(url->encoded_query());
+    if (q != std::string_view::npos) out.query = std::string(target.substr(q + 1));
     out.headers.Reserve(16);
     for (const auto& field : msg) {
         out.headers.Add(std::string(field.name_string()), std::string(field.value()));

@@ -1,6 +1,6 @@
 // /v1/api-keys (API.md §4).
 #include "api/authenticate.h"
-#include "api/paging.h"
+#include "api/list.h"
 #include "api/render.h"
 #include "api/v1/handlers.h"
 
@@ -11,11 +11,6 @@ using http::Response;
 using http::RouteContext;
 
 namespace {
-
-json::value OptTime(const std::optional<int64_t>& ms) {
-    if (!ms) return nullptr;
-    return json::value(FormatRfc3339(FromUnixMillis(*ms)));
-}
 
 json::array Strings(const std::vector<std::string>& v) {
     json::array a;
@@ -33,9 +28,9 @@ json::object KeyJson(const auth::ApiKey& k) {
             {"owner_user_id", k.owner_user_id},
             {"tenant_id", k.tenant_id ? json::value(*k.tenant_id) : json::value(nullptr)},
             {"is_active", k.is_active},
-            {"created_at", OptTime(k.created_at)},
-            {"expires_at", OptTime(k.expires_at)},
-            {"last_used_at", OptTime(k.last_used_at)}};
+            {"created_at", TimeJson(k.created_at)},
+            {"expires_at", TimeJson(k.expires_at)},
+            {"last_used_at", TimeJson(k.last_used_at)}};
 }
 
 // An optional array of strings; a wrong type -> VALIDATION_ERROR naming the field.
@@ -56,11 +51,11 @@ Result<std::optional<std::vector<std::string>>> StringList(const json::object& o
     return std::optional<std::vector<std::string>>(std::move(out));
 }
 
-// Resolves the caller and checks they may manage keys.
+// Resolves the caller and its tenant, and checks they may manage keys.
 Task<Result<auth::KeyActor>> Manager(Services& s, Request& req, RouteContext& ctx) {
-    auto who = co_await RequirePrincipal(s, req, ctx);
+    auto who = co_await RequireCaller(s, req, ctx);
     if (!who.ok()) co_return std::move(who).error();
-    co_return KeyManager(*who, req);
+    co_return KeyManager(*who);
 }
 
 Result<auth::NewApiKey> ParseNewKey(RouteContext& ctx) {
@@ -103,13 +98,11 @@ http::Handler ListApiKeys(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
         auto actor = co_await Manager(s, req, ctx);
         if (!actor.ok()) co_return Fail(actor.error(), ctx);
-        auto paging = ParsePaging(req.query);
-        if (!paging.ok()) co_return Fail(paging.error(), ctx);
-        auto page = co_await s.api_keys.List(*actor, paging->page, paging->per_page);
+        auto q = ParseListQuery(s, req, auth::ApiKeysResource());
+        if (!q.ok()) co_return Fail(q.error(), ctx);
+        auto page = co_await s.api_keys.List(*actor, *q);
         if (!page.ok()) co_return Fail(page.error(), ctx);
-        json::array items;
-        for (const auto& k : page->items) items.push_back(KeyJson(k));
-        co_return OkPage(std::move(items), paging->page, paging->per_page, page->total);
+        co_return RenderList(s, auth::ApiKeysResource(), *q, *page, KeyJson);
     };
 }
 

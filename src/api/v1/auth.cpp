@@ -13,7 +13,7 @@ namespace {
 
 json::object SignedInJson(const auth::SignedIn& s) {
     return {
-        {"user", UserJson(s.user)}, {"tokens", TokensJson(s.tokens)}, {"tenants", json::array{}}};
+        {"user", UserJson(s.user)}, {"tokens", TokensJson(s.tokens)}, {"tenants", MembershipsJson(s.tenants)}};
 }
 
 // The JSON body as an object; an absent body counts as {} when `optional`.
@@ -152,7 +152,9 @@ http::Handler Me(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
         auto who = co_await RequirePrincipal(s, req, ctx);
         if (!who.ok()) co_return Fail(who.error(), ctx);
-        co_return Ok(json::object{{"user", UserJson(who->user)}, {"tenants", json::array{}}});
+        auto tenants = co_await s.tenants.MembershipsOf(who->user.id);
+        if (!tenants.ok()) co_return Fail(tenants.error(), ctx);
+        co_return Ok(json::object{{"user", UserJson(who->user)}, {"tenants", MembershipsJson(*tenants)}});
     };
 }
 

@@ -33,4 +33,32 @@ http::Handler UpdateApiKey(Services& s);
 http::Handler DeleteApiKey(Services& s);
 http::Handler RotateApiKey(Services& s);
 
+// tenants.cpp: tenants and their members (API.md §3).
+http::Handler ListTenants(Services& s);
+http::Handler CreateTenant(Services& s);
+http::Handler GetTenant(Services& s);
+http::Handler UpdateTenant(Services& s);
+http::Handler DeleteTenant(Services& s);
+http::Handler ListMembers(Services& s);
+http::Handler AddMember(Services& s);
+http::Handler UpdateMember(Services& s);
+http::Handler RemoveMember(Services& s);
+
+// users.cpp: users of the current tenant (API.md §3.1).
+http::Handler ListUsers(Services& s);
+http::Handler CreateUser(Services& s);
+http::Handler GetUser(Services& s);
+http::Handler UpdateUser(Services& s);
+http::Handler DeleteUser(Services& s);
+
+// organizations.cpp: organizations (API.md §3.2).
+http::Handler ListOrganizations(Services& s);
+http::Handler CreateOrganization(Services& s);
+http::Handler GetOrganization(Services& s);
+http::Handler UpdateOrganization(Services& s);
+http::Handler DeleteOrganization(Services& s);
+http::Handler ListOrganizationMembers(Services& s);
+http::Handler AddOrganizationMember(Services& s);
+http::Handler RemoveOrganizationMember(Services& s);
+
 }  // namespace tb::api::v1

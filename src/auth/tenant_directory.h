@@ -1,0 +1,35 @@
+#pragma once
+// What accounts need from tenancy, without depending on it (tenancy builds on auth): the
+// personal tenant made at registration, and a user's memberships for login, refresh, `me`
+// and the token's `tid`. Implemented by tenancy::TenantService.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/user_store.h"
+
+namespace tb::auth {
+
+// One of the caller's tenants, with the caller's role in it (API.md §2.2 `tenants`).
+struct TenantMembership {
+    std::string tenant_id, name, slug, plan, status, role;
+    int64_t joined_at = 0;
+};
+
+class TenantDirectory {
+  public:
+    virtual ~TenantDirectory() = default;
+    // Inside the registration transaction: the user's personal tenant, with the user as its
+    // owner; nullopt when the instance makes none.
+    virtual Task<Result<std::optional<TenantMembership>>> CreatePersonalTenant(
+        storage::Session& tx, const User& user, const std::string& tenant_name) = 0;
+    // Whether the user is a member of the tenant, read in the caller's transaction.
+    virtual Task<Result<bool>> IsMember(storage::Session& s, const std::string& user_id,
+                                        const std::string& tenant_id) = 0;
+    // The user's memberships, oldest first (cached; invalidated on change).
+    virtual Task<Result<std::vector<TenantMembership>>> MembershipsOf(
+        const std::string& user_id) = 0;
+};
+
+}  // namespace tb::auth

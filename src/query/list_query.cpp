@@ -1,0 +1,354 @@
+#include "query/list_query.h"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <boost/url/parse_query.hpp>
+#include <charconv>
+
+#include "common/clock.h"
+#include "common/encoding.h"
+#include "common/strings.h"
+
+namespace tb::query {
+
+namespace {
+
+namespace json = boost::json;
+
+struct OpName {
+    std::string_view name;
+    Op op;
+};
+constexpr OpName kOps[] = {
+    {"eq", Op::kEq},        {"ne", Op::kNe},   {"gt", Op::kGt},
+    {"gte", Op::kGte},      {"lt", Op::kLt},   {"lte", Op::kLte},
+    {"in", Op::kIn},        {"nin", Op::kNin}, {"contains", Op::kContains},
+    {"startswith", Op::kStartsWith}, {"exists", Op::kExists},
+};
+
+std::string_view NameOf(Op op) {
+    for (const auto& o : kOps)
+        if (o.op == op) return o.name;
+    return "?";
+}
+
+// Parameter names are echoed in errors: keep them short and printable.
+std::string Shown(std::string_view s) {
+    std::string out;
+    for (char c : s.substr(0, 64)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+    return out;
+}
+
+Error Bad(std::string_view param, std::string message) {
+    return Error::BadRequest(std::move(message), Shown(param));
+}
+
+bool IsName(std::string_view s) {
+    if (s.empty() || s.size() > 64) return false;
+    if (!(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+    });
+}
+
+Result<int64_t> Integer(std::string_view param, std::string_view text, int64_t min, int64_t max) {
+    int64_t n = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || p != text.data() + text.size() || n < min || n > max) {
+        return Bad(param, std::string(param) + " must be an integer from " + std::to_string(min) +
+                              " to " + std::to_string(max));
+    }
+    return n;
+}
+
+Result<bool> Boolean(std::string_view param, std::string_view text) {
+    if (text == "true") return true;
+    if (text == "false") return false;
+    return Bad(param, std::string(param) + " must be true or false");
+}
+
+// One value of a filter, typed by its field. "null" is null for every type (API.md §1.2).
+Result<Literal> Value(std::string_view param, const Field& f, std::string_view text,
+                      const Limits& limits) {
+    if (text.size() > limits.max_value_bytes)
+        return Bad(param, "Filter value too long (at most " +
+                              std::to_string(limits.max_value_bytes) + " bytes)");
+    if (text == "null") return Literal{};
+    switch (f.type) {
+        case Type::kId:
+        case Type::kText:
+            return Literal{std::string(text)};
+        case Type::kInt: {
+            int64_t n = 0;
+            auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+            if (ec != std::errc() || p != text.data() + text.size())
+                return Bad(param, f.name + " must be an integer");
+            return Literal{n};
+        }
+        case Type::kBool: {
+            TB_ASSIGN_OR_RETURN(bool b, Boolean(param, text));
+            return Literal{int64_t{b ? 1 : 0}};
+        }
+        case Type::kTime: {
+            auto t = ParseRfc3339(text);
+            if (!t) return Bad(param, f.name + " must be an RFC 3339 time");
+            return Literal{ToUnixMillis(*t)};
+        }
+    }
+    return Bad(param, "Bad value");
+}
+
+Result<Condition> ParseCondition(std::string_view key, std::string_view value,
+                                 const Resource& resource, const Limits& limits) {
+    std::string_view name = key;
+    std::string_view op_text = "eq";
+    if (size_t open = key.find('['); open != std::string_view::npos) {
+        if (!key.ends_with(']')) return Bad(key, "Malformed filter: " + Shown(key));
+        name = key.substr(0, open);
+        op_text = key.substr(open + 1, key.size() - open - 2);
+    }
+    if (!IsName(name)) return Bad(key, "Unknown query parameter: " + Shown(key));
+    const Field* field = resource.Find(name);
+    if (!field) return Bad(key, "Unknown field: " + Shown(name));
+    auto op = std::find_if(std::begin(kOps), std::end(kOps),
+                           [&](const OpName& o) { return o.name == op_text; });
+    if (op == std::end(kOps)) return Bad(key, "Unknown filter operator: " + Shown(op_text));
+
+    Condition c{field, op->op, {}};
+    switch (c.op) {
+        case Op::kExists: {
+            TB_ASSIGN_OR_RETURN(bool b, Boolean(key, value));
+            c.values.push_back(int64_t{b ? 1 : 0});
+            break;
+        }
+        case Op::kIn:
+        case Op::kNin: {
+            std::vector<std::string> items = SplitTrimmed(value, ',');
+            if (items.empty()) return Bad(key, Shown(key) + " needs a comma-separated list");
+            if (items.size() > limits.max_in_values)
+                return Bad(key, "At most " + std::to_string(limits.max_in_values) + " values");
+            for (const auto& item : items) {
+                TB_ASSIGN_OR_RETURN(Literal v, Value(key, *field, item, limits));
+                c.values.push_back(std::move(v));
+            }
+            break;
+        }
+        case Op::kContains:
+        case Op::kStartsWith:
+            if (field->type != Type::kText && field->type != Type::kId)
+                return Bad(key, std::string(NameOf(c.op)) + " applies to text fields only");
+            if (value.size() > limits.max_value_bytes)
+                return Bad(key, "Filter value too long");
+            c.values.push_back(std::string(value));  // "null" here is the text "null"
+            break;
+        default: {
+            TB_ASSIGN_OR_RETURN(Literal v, Value(key, *field, value, limits));
+            if (std::holds_alternative<std::monostate>(v) && c.op != Op::kEq && c.op != Op::kNe)
+                return Bad(key, Shown(key) + " cannot compare with null");
+            c.values.push_back(std::move(v));
+        }
+    }
+    return c;
+}
+
+Result<std::vector<SortKey>> ParseSort(std::string_view value, const Resource& resource,
+                                       const Limits& limits) {
+    std::vector<SortKey> keys;
+    for (const std::string& item : SplitTrimmed(value, ',')) {
+        SortKey k;
+        std::string_view name = item;
+        if (name.starts_with('-')) {
+            k.descending = true;
+            name.remove_prefix(1);
+        } else if (name.starts_with('+')) {
+            name.remove_prefix(1);
+        }
+        k.field = IsName(name) ? resource.Find(name) : nullptr;
+        if (!k.field) return Bad("sort", "Unknown sort field: " + Shown(name));
+        for (const auto& prev : keys)
+            if (prev.field == k.field) return Bad("sort", "Repeated sort field: " + Shown(name));
+        keys.push_back(k);
+        if (keys.size() > limits.max_sort_keys)
+            return Bad("sort", "At most " + std::to_string(limits.max_sort_keys) + " sort fields");
+    }
+    if (keys.empty()) return Bad("sort", "sort needs at least one field");
+    return keys;
+}
+
+Result<std::vector<std::string>> ParseFields(std::string_view value, const Resource& resource) {
+    std::vector<std::string> out;
+    for (std::string& name : SplitTrimmed(value, ',')) {
+        if (!IsName(name) || !resource.Find(name))
+            return Bad("fields", "Unknown field: " + Shown(name));
+        if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
+    }
+    if (out.empty()) return Bad("fields", "fields needs at least one field");
+    return out;
+}
+
+json::value ToJson(const Literal& v) {
+    if (const auto* i = std::get_if<int64_t>(&v)) return *i;
+    if (const auto* s = std::get_if<std::string>(&v)) return json::string(*s);
+    return nullptr;
+}
+
+// Clients send characters RFC 3986 does not allow in a query as they are (brackets above
+// all: `n[gt]=5`, which browsers and fetch leave unencoded); escape them so that the strict
+// Boost.URL parser reads the query the way the client meant it.
+std::string Lenient(std::string_view raw) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    auto is_hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+    std::string out;
+    out.reserve(raw.size());
+    for (size_t i = 0; i < raw.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(raw[i]);
+        bool allowed = std::isalnum(c) || std::string_view("-._~!$&'()*+,;=:@/?").find(c) !=
+                                               std::string_view::npos;
+        if (c == '%' && i + 2 < raw.size() && is_hex(raw[i + 1]) && is_hex(raw[i + 2]))
+            allowed = true;
+        if (allowed) {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+const Field* Resource::Find(std::string_view name) const {
+    for (const auto& f : fields)
+        if (f.name == name) return &f;
+    return nullptr;
+}
+
+std::string ListQuery::Fingerprint(const Resource& resource) const {
+    // Names, operators and values in order, each length-prefixed so that no two queries
+    // share a text.
+    std::string out = resource.name;
+    auto add = [&out](std::string_view s) {
+        out += std::to_string(s.size());
+        out += ':';
+        out += s;
+    };
+    for (const auto& k : sort) add((k.descending ? "-" : "+") + k.field->name);
+    out += '|';
+    for (const auto& c : conditions) {
+        add(c.field->name);
+        add(NameOf(c.op));
+        for (const auto& v : c.values) add(json::serialize(ToJson(v)));
+    }
+    return Sha256Hex(out).substr(0, 32);
+}
+
+std::string CursorCodec::Encode(const Resource& resource, const ListQuery& query,
+                                const std::vector<Literal>& keys) const {
+    json::array values;
+    for (const auto& k : keys) values.push_back(ToJson(k));
+    std::string payload =
+        json::serialize(json::array{json::string(query.Fingerprint(resource)), values});
+    auto bytes = [](std::string_view s) {
+        return std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+    };
+    std::string body = Base64UrlEncode(bytes(payload));
+    std::string tag = HmacSha256(secret_, body).substr(0, 16);
+    return body + "." + Base64UrlEncode(bytes(tag));
+}
+
+Result<std::vector<Literal>> CursorCodec::Decode(std::string_view cursor, const Resource& resource,
+                                                 const ListQuery& query) const {
+    Error bad = Bad("after", "Invalid cursor");
+    size_t dot = cursor.find('.');
+    if (cursor.size() > 4096 || dot == std::string_view::npos) return bad;
+    std::string_view body = cursor.substr(0, dot);
+    auto tag = Base64UrlDecode(cursor.substr(dot + 1));
+    if (!tag || !ConstantTimeEquals(*tag, HmacSha256(secret_, body).substr(0, 16))) return bad;
+    auto payload = Base64UrlDecode(body);
+    if (!payload) return bad;
+    boost::system::error_code ec;
+    json::value v = json::parse(*payload, ec);
+    if (ec || !v.is_array() || v.as_array().size() != 2) return bad;
+    const auto& a = v.as_array();
+    if (!a[0].is_string() || a[0].as_string() != query.Fingerprint(resource))
+        return Bad("after", "Cursor does not match this query's sort and filters");
+    if (!a[1].is_array() || a[1].as_array().size() != query.sort.size() + 1) return bad;
+    std::vector<Literal> keys;
+    for (const auto& item : a[1].as_array()) {
+        if (item.is_int64()) {
+            keys.emplace_back(item.as_int64());
+        } else if (item.is_string()) {
+            keys.emplace_back(std::string(item.as_string()));
+        } else if (item.is_null()) {
+            keys.emplace_back();
+        } else {
+            return bad;
+        }
+    }
+    if (!std::holds_alternative<std::string>(keys.back())) return bad;  // the id
+    return keys;
+}
+
+Result<ListQuery> ParseList(std::string_view query_string, const Resource& resource,
+                            const CursorCodec& cursors, const Limits& limits) {
+    ListQuery q;
+    if (query_string.empty()) return q;
+    std::string lenient = Lenient(query_string);
+    auto params = boost::urls::parse_query(lenient);
+    if (!params) return Error::BadRequest("Malformed query string", "query");
+    bool seen_page = false, seen_per_page = false, seen_sort = false, seen_fields = false,
+         seen_count = false;
+    std::optional<std::string> after;
+    auto once = [](bool& seen, std::string_view key) -> Status {
+        if (seen) return Bad(key, "Repeated query parameter: " + std::string(key));
+        seen = true;
+        return {};
+    };
+    for (auto param : *params) {
+        std::string key = param.key.decode();
+        std::string value = param.has_value ? param.value.decode() : std::string();
+        if (key == "page") {
+            TB_RETURN_IF_ERROR(once(seen_page, key));
+            TB_ASSIGN_OR_RETURN(q.page, Integer(key, value, 1, limits.max_page));
+        } else if (key == "per_page") {
+            TB_RETURN_IF_ERROR(once(seen_per_page, key));
+            TB_ASSIGN_OR_RETURN(q.per_page, Integer(key, value, 1, limits.max_per_page));
+        } else if (key == "after") {
+            if (after) return Bad(key, "Repeated query parameter: after");
+            after = value;
+        } else if (key == "count") {
+            TB_RETURN_IF_ERROR(once(seen_count, key));
+            TB_ASSIGN_OR_RETURN(q.count, Boolean(key, value));
+        } else if (key == "sort") {
+            TB_RETURN_IF_ERROR(once(seen_sort, key));
+            TB_ASSIGN_OR_RETURN(q.sort, ParseSort(value, resource, limits));
+        } else if (key == "fields") {
+            TB_RETURN_IF_ERROR(once(seen_fields, key));
+            TB_ASSIGN_OR_RETURN(q.fields, ParseFields(value, resource));
+        } else if (std::find(resource.extra_params.begin(), resource.extra_params.end(), key) !=
+                   resource.extra_params.end()) {
+            if (q.extra.contains(key)) return Bad(key, "Repeated query parameter: " + Shown(key));
+            q.extra.emplace(key, value);
+        } else if (key == "q") {
+            return Bad(key, "q= applies to documents only");
+        } else {
+            if (q.conditions.size() >= limits.max_conditions)
+                return Bad(key, "At most " + std::to_string(limits.max_conditions) + " filters");
+            TB_ASSIGN_OR_RETURN(Condition c, ParseCondition(key, value, resource, limits));
+            q.conditions.push_back(std::move(c));
+        }
+    }
+    if (after) {
+        if (seen_page) return Bad("after", "page and after cannot be combined");
+        q.cursor_mode = true;
+        if (!seen_count) q.count = false;
+        if (!after->empty()) {
+            TB_ASSIGN_OR_RETURN(q.after, cursors.Decode(*after, resource, q));
+        }
+    }
+    return q;
+}
+
+}  // namespace tb::query

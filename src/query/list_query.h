@@ -1,0 +1,108 @@
+#pragma once
+// The one list-query mechanism (API.md §1.2): the query string of any list endpoint becomes a
+// typed ListQuery, validated against the fields the resource declares. There is no SQL here:
+// storage/list_sql compiles a ListQuery into one parameterised statement, so no name,
+// operator or value from a request ever reaches SQL text.
+//
+// Everything a client can get wrong answers BAD_REQUEST with details.field naming the
+// parameter: unknown fields or operators, values of the wrong type, too many conditions,
+// a tampered or mismatched cursor.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/result.h"
+
+namespace tb::query {
+
+// How a field's values are typed, compared and ordered.
+enum class Type {
+    kId,    // UUIDv7 text: ordered as stored (hex and hyphens order alike in every collation)
+    kText,  // ordered by code point (the Dialect's binary collation)
+    kInt,
+    kBool,  // stored as 0/1
+    kTime,  // stored as Unix milliseconds; RFC 3339 in requests
+};
+
+struct Field {
+    std::string name;    // as the API names it
+    std::string column;  // the SQL expression: written by a store, never taken from a request
+    Type type = Type::kText;
+    bool nullable = false;
+};
+
+// What a list endpoint declares about itself.
+struct Resource {
+    std::string name;       // binds cursors to the resource they came from
+    std::string id_column;  // the unique tie-break, ascending (API.md §13 "Order")
+    std::vector<Field> fields;
+    // Parameters the endpoint reads itself (e.g. `purge`), passed through in ListQuery::extra.
+    std::vector<std::string> extra_params;
+
+    const Field* Find(std::string_view name) const;
+};
+
+// A typed value: null, an integer (ints, booleans as 0/1, times as ms) or text.
+using Literal = std::variant<std::monostate, int64_t, std::string>;
+
+enum class Op { kEq, kNe, kGt, kGte, kLt, kLte, kIn, kNin, kContains, kStartsWith, kExists };
+
+struct Condition {
+    const Field* field = nullptr;
+    Op op = Op::kEq;
+    std::vector<Literal> values;  // one, or several for in/nin; exists: int 0/1
+};
+
+struct SortKey {
+    const Field* field = nullptr;
+    bool descending = false;
+};
+
+struct Limits {
+    size_t max_conditions = 32;
+    size_t max_in_values = 100;
+    size_t max_value_bytes = 1024;
+    size_t max_sort_keys = 5;
+    int64_t max_per_page = 100;
+    int64_t max_page = 1'000'000'000;
+};
+
+struct ListQuery {
+    int64_t page = 1;
+    int64_t per_page = 20;
+    bool cursor_mode = false;   // `after` was given (empty: the first page)
+    std::vector<Literal> after;  // decoded cursor: the sort-key values, then the id
+    bool count = true;          // compute meta.total (default: on in page mode, off with after)
+    std::vector<Condition> conditions;
+    std::vector<SortKey> sort;        // without the id tie-break, which is implied
+    std::vector<std::string> fields;  // projection; empty: every field
+    std::map<std::string, std::string, std::less<>> extra;
+
+    // The sort and filters in a canonical text: a cursor is valid only for the same one.
+    std::string Fingerprint(const Resource& resource) const;
+};
+
+// Opaque, tamper-evident cursors: the last row's sort-key values, bound to the query's
+// fingerprint and signed with an instance secret (shared by every node).
+class CursorCodec {
+  public:
+    explicit CursorCodec(std::string secret) : secret_(std::move(secret)) {}
+    std::string Encode(const Resource& resource, const ListQuery& query,
+                       const std::vector<Literal>& keys) const;
+    // BAD_REQUEST (field "after") for anything but a cursor this instance made for this query.
+    Result<std::vector<Literal>> Decode(std::string_view cursor, const Resource& resource,
+                                        const ListQuery& query) const;
+
+  private:
+    std::string secret_;
+};
+
+// Parses a raw query string (without '?').
+Result<ListQuery> ParseList(std::string_view query_string, const Resource& resource,
+                            const CursorCodec& cursors, const Limits& limits = {});
+
+}  // namespace tb::query

@@ -1,0 +1,243 @@
+#include "storage/list_sql.h"
+
+#include "common/strings.h"
+
+namespace tb::storage {
+
+using query::Field;
+using query::Literal;
+using query::Op;
+using query::Type;
+
+namespace {
+
+Value ToValue(const Literal& v) {
+    if (const auto* i = std::get_if<int64_t>(&v)) return *i;
+    if (const auto* s = std::get_if<std::string>(&v)) return *s;
+    return {};
+}
+
+Literal ToLiteral(const Value& v) {
+    if (const auto* i = std::get_if<int64_t>(&v)) return *i;
+    if (const auto* s = std::get_if<std::string>(&v)) return *s;
+    if (const auto* d = std::get_if<double>(&v)) return static_cast<int64_t>(*d);
+    return {};
+}
+
+bool IsNullLiteral(const Literal& v) { return std::holds_alternative<std::monostate>(v); }
+
+// LIKE pattern text for a literal substring: % _ and the escape itself are escaped.
+std::string EscapeLike(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '%' || c == '_' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+class Builder {
+  public:
+    Builder(const Dialect& dialect, Params& params) : dialect_(dialect), params_(params) {}
+
+    // The column as compared and ordered: text by code point.
+    std::string Ordered(const Field& f) const {
+        if (f.type != Type::kText) return f.column;
+        return f.column + " " + std::string(dialect_.BinaryCollation());
+    }
+
+    std::string Bind(const Literal& v) {
+        params_.push_back(ToValue(v));
+        return "?";
+    }
+
+    std::string Condition(const query::Condition& c) {
+        const Field& f = *c.field;
+        const Literal& v = c.values.front();
+        switch (c.op) {
+            case Op::kEq:
+                if (IsNullLiteral(v)) return f.column + " IS NULL";
+                return f.column + " = " + Bind(v);
+            case Op::kNe:
+                if (IsNullLiteral(v)) return f.column + " IS NOT NULL";
+                // A null (missing) value is "not equal" (API.md §13 "Missing fields").
+                if (f.nullable) return "(" + f.column + " IS NULL OR " + f.column + " <> " + Bind(v) + ")";
+                return f.column + " <> " + Bind(v);
+            case Op::kGt:
+                return Ordered(f) + " > " + Bind(v);
+            case Op::kGte:
+                return Ordered(f) + " >= " + Bind(v);
+            case Op::kLt:
+                return Ordered(f) + " < " + Bind(v);
+            case Op::kLte:
+                return Ordered(f) + " <= " + Bind(v);
+            case Op::kIn:
+            case Op::kNin: {
+                bool has_null = false;
+                std::string list;
+                for (const auto& item : c.values) {
+                    if (IsNullLiteral(item)) {
+                        has_null = true;
+                        continue;
+                    }
+                    list += list.empty() ? "" : ", ";
+                    list += Bind(item);
+                }
+                std::string in = list.empty() ? "1 = 0" : f.column + " IN (" + list + ")";
+                if (c.op == Op::kIn) {
+                    return has_null ? "(" + in + " OR " + f.column + " IS NULL)" : in;
+                }
+                if (has_null) return "(" + f.column + " IS NOT NULL AND NOT (" + in + "))";
+                return "(" + f.column + " IS NULL OR NOT (" + in + "))";
+            }
+            case Op::kContains: {
+                const std::string& text = std::get<std::string>(v);
+                return "lower(" + f.column + ") LIKE lower(" +
+                       Bind(Literal{"%" + EscapeLike(text) + "%"}) + ") ESCAPE '\\'";
+            }
+            case Op::kStartsWith: {
+                const std::string& text = std::get<std::string>(v);
+                // Case-sensitive (API.md §13), so not LIKE (case-insensitive in SQLite).
+                std::string len = Bind(Literal{static_cast<int64_t>(Utf8Length(text))});
+                return "substr(" + f.column + ", 1, " + len + ") = " + Bind(v);
+            }
+            case Op::kExists:
+                return f.column + (std::get<int64_t>(v) ? " IS NOT NULL" : " IS NULL");
+        }
+        return "1 = 0";
+    }
+
+    // The rows after the cursor in the order (keys..., id ASC): an OR of prefixes.
+    std::string After(const std::vector<query::SortKey>& sort, const Field& id,
+                      const std::vector<Literal>& keys) {
+        std::string out;
+        for (size_t i = 0; i <= sort.size(); ++i) {
+            std::string term;
+            for (size_t j = 0; j < i; ++j) {
+                const Field& f = *sort[j].field;
+                term += IsNullLiteral(keys[j]) ? f.column + " IS NULL" : f.column + " = " + Bind(keys[j]);
+                term += " AND ";
+            }
+            if (i == sort.size()) {
+                term += id.column + " > " + Bind(keys[i]);
+            } else {
+                const Field& f = *sort[i].field;
+                const Literal& v = keys[i];
+                if (!sort[i].descending) {  // nulls first
+                    term += IsNullLiteral(v) ? f.column + " IS NOT NULL" : Ordered(f) + " > " + Bind(v);
+                } else if (IsNullLiteral(v)) {  // nulls last: nothing after a null
+                    term += "1 = 0";
+                } else if (f.nullable) {
+                    term += "(" + Ordered(f) + " < " + Bind(v) + " OR " + f.column + " IS NULL)";
+                } else {
+                    term += Ordered(f) + " < " + Bind(v);
+                }
+            }
+            out += out.empty() ? "(" : " OR (";
+            out += term + ")";
+        }
+        return "(" + out + ")";
+    }
+
+    std::string OrderBy(const std::vector<query::SortKey>& sort, const Field& id) const {
+        std::string out;
+        for (const auto& k : sort) {
+            out += Ordered(*k.field) + (k.descending ? " DESC" : " ASC");
+            // Null sorts as the lowest value: first ascending, last descending (API.md §13).
+            if (k.field->nullable) out += k.descending ? " NULLS LAST" : " NULLS FIRST";
+            out += ", ";
+        }
+        return out + id.column + " ASC";
+    }
+
+  private:
+    const Dialect& dialect_;
+    Params& params_;
+};
+
+}  // namespace
+
+ListSource ListSource::ForTenant(const TenantScope& tenant, std::string tenant_column,
+                                 std::string columns, std::string from, Params from_params) {
+    ListSource s{std::move(columns), std::move(from), tenant_column + " = ?",
+                 std::move(from_params)};
+    s.params.emplace_back(tenant.id());
+    return s;
+}
+
+ListSource ListSource::Platform(std::string columns, std::string from, std::string scope,
+                                Params params) {
+    return ListSource{std::move(columns), std::move(from), std::move(scope), std::move(params)};
+}
+
+ListStatement CompileList(const Dialect& dialect, const query::Resource& resource,
+                          const query::ListQuery& query, const ListSource& source) {
+    ListStatement out;
+    Field id{"id", resource.id_column, Type::kId, false};
+
+    // WHERE: scope, then the filters (shared by the page and the count).
+    Params filter_params;
+    Builder filters(dialect, filter_params);
+    std::string where = " WHERE " + source.scope;
+    for (const auto& c : query.conditions) where += " AND " + filters.Condition(c);
+
+    if (query.count) {
+        out.count_sql = "SELECT COUNT(*) FROM " + source.from + where;
+        out.count_params = source.params;
+        out.count_params.insert(out.count_params.end(), filter_params.begin(), filter_params.end());
+    }
+
+    out.params = source.params;
+    out.params.insert(out.params.end(), filter_params.begin(), filter_params.end());
+    Builder page(dialect, out.params);
+    std::string sql = "SELECT " + source.columns;
+    size_t columns = 1;  // count the resource's columns: commas outside parentheses
+    int depth = 0;
+    for (char c : source.columns) {
+        if (c == '(') ++depth;
+        if (c == ')') --depth;
+        if (c == ',' && depth == 0) ++columns;
+    }
+    out.key_offset = columns;
+    for (const auto& k : query.sort) sql += ", " + k.field->column;
+    sql += ", " + id.column;
+    sql += " FROM " + source.from + where;
+    if (query.cursor_mode && !query.after.empty()) {
+        sql += " AND " + page.After(query.sort, id, query.after);
+    }
+    sql += " ORDER BY " + page.OrderBy(query.sort, id);
+    if (query.cursor_mode) {
+        sql += " LIMIT " + page.Bind(Literal{query.per_page + 1});
+    } else {
+        sql += " LIMIT " + page.Bind(Literal{query.per_page});
+        sql += " OFFSET " + page.Bind(Literal{(query.page - 1) * query.per_page});
+    }
+    out.sql = std::move(sql);
+    return out;
+}
+
+Task<Result<ListResult>> RunList(Session& session, const Dialect& dialect,
+                                 const query::Resource& resource, const query::ListQuery& query,
+                                 const ListSource& source) {
+    ListStatement st = CompileList(dialect, resource, query, source);
+    ListResult out;
+    if (!st.count_sql.empty()) {
+        auto count = co_await session.Query(st.count_sql, std::move(st.count_params));
+        if (!count.ok()) co_return std::move(count).error();
+        out.total = AsInt(count->rows.at(0).at(0));
+    }
+    auto rows = co_await session.Query(st.sql, std::move(st.params));
+    if (!rows.ok()) co_return std::move(rows).error();
+    out.rows = std::move(*rows);
+    if (query.cursor_mode && out.rows.size() > static_cast<size_t>(query.per_page)) {
+        out.rows.rows.resize(query.per_page);
+        const auto& last = out.rows.rows.back();
+        std::vector<Literal> keys;
+        for (size_t i = st.key_offset; i < last.size(); ++i) keys.push_back(ToLiteral(last[i]));
+        out.next_keys = std::move(keys);
+    }
+    for (auto& row : out.rows.rows) row.resize(st.key_offset);
+    co_return out;
+}
+
+}  // namespace tb::storage

@@ -1,0 +1,53 @@
+#pragma once
+// Who is calling and where the call applies: the principal resolved by auth, the request's
+// tenant (API.md §2 "Tenant context") and the caller's role in it — with the permission
+// checks every tenancy operation starts with (API.md §13 "Who columns", "API key scopes").
+
+#include <optional>
+#include <string>
+
+#include "auth/api_key_service.h"
+#include "common/result.h"
+#include "storage/list_sql.h"
+#include "tenancy/role.h"
+
+namespace tb::tenancy {
+
+struct Caller {
+    auth::User user;
+    std::optional<auth::ApiKey> api_key;
+    std::optional<storage::TenantScope> tenant;  // the request's tenant, when it has one
+    std::optional<Role> role;                    // the user's role there (nullopt: not a member)
+    std::string ip, user_agent;
+
+    // A signed-in platform admin; never through an API key (API.md §13).
+    bool platform_admin() const { return user.is_admin && !api_key; }
+    // The role the request acts with in its tenant: a platform admin acts as owner.
+    std::optional<Role> EffectiveRole() const {
+        if (platform_admin()) return Role::kOwner;
+        return role;
+    }
+    bool AtLeastRole(Role minimum) const {
+        auto r = EffectiveRole();
+        return r && AtLeast(*r, minimum);
+    }
+    // Reads: any member (viewer included); a key needs `read` or `admin`.
+    Status CanRead() const {
+        if (!EffectiveRole()) return Error::NotFound("Tenant not found");
+        if (api_key && !api_key->HasScope("read") && !api_key->HasScope("admin"))
+            return Error::Forbidden("This API key lacks the read scope");
+        return {};
+    }
+    // Management (members, users, organizations, keys, settings): admin+; a key needs `admin`.
+    Status CanManage() const {
+        if (!EffectiveRole()) return Error::NotFound("Tenant not found");
+        if (api_key && !api_key->HasScope("admin"))
+            return Error::Forbidden("This API key lacks the admin scope");
+        if (!AtLeastRole(Role::kAdmin)) return Error::Forbidden("Needs the admin or owner role");
+        return {};
+    }
+    // REQUIRES: tenant.
+    const storage::TenantScope& scope() const { return *tenant; }
+};
+
+}  // namespace tb::tenancy
