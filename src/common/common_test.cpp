@@ -127,3 +127,19 @@ TEST(Strings, Helpers) {
 
 }  // namespace
 }  // namespace tb
+
+namespace tb {
+namespace {
+TEST(Strings, IsValidUtf8) {
+    EXPECT_TRUE(IsValidUtf8(""));
+    EXPECT_TRUE(IsValidUtf8("plain ascii"));
+    EXPECT_TRUE(IsValidUtf8("\xC3\xA9t\xC3\xA9 \xE2\x9C\x93 \xF0\x9F\x98\x80"));
+    EXPECT_FALSE(IsValidUtf8("\xFF\xFE"));
+    EXPECT_FALSE(IsValidUtf8("\xC3"));              // truncated
+    EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));          // overlong '/'
+    EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));      // surrogate
+    EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // past U+10FFFF
+    EXPECT_FALSE(IsValidUtf8("a\x80" "b"));         // stray continuation
+}
+}  // namespace
+}  // namespace tb

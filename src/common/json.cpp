@@ -24,6 +24,17 @@ Result<json::object*> RequireObject(json::value& body) {
     return &body.as_object();
 }
 
+namespace {
+// A text field as stored: NUL cannot live in a PostgreSQL text value, so it is refused on
+// both backends rather than silently cut short.
+Result<std::string> Text(std::string_view field, const json::string& value) {
+    if (std::string_view(value).find('\0') != std::string_view::npos)
+        return Error::Validation(std::string(field),
+                                 std::string(field) + " must not contain NUL characters");
+    return std::string(value);
+}
+}  // namespace
+
 Result<std::string> OptionalString(const json::object& obj, std::string_view field,
                                    std::string fallback) {
     auto it = obj.find(field);
@@ -31,7 +42,7 @@ Result<std::string> OptionalString(const json::object& obj, std::string_view fie
     if (!it->value().is_string()) {
         return Error::Validation(std::string(field), std::string(field) + " must be a string");
     }
-    return std::string(it->value().as_string());
+    return Text(field, it->value().as_string());
 }
 
 Result<std::string> RequiredString(const json::object& obj, std::string_view field) {
@@ -42,7 +53,7 @@ Result<std::string> RequiredString(const json::object& obj, std::string_view fie
     if (!it->value().is_string()) {
         return Error::Validation(std::string(field), std::string(field) + " must be a string");
     }
-    return std::string(it->value().as_string());
+    return Text(field, it->value().as_string());
 }
 
 Result<bool> OptionalBool(const json::object& obj, std::string_view field, bool fallback) {
@@ -59,7 +70,8 @@ Result<std::optional<std::string>> MaybeString(const json::object& obj, std::str
     if (it == obj.end() || it->value().is_null()) return std::optional<std::string>{};
     if (!it->value().is_string())
         return Error::Validation(std::string(field), std::string(field) + " must be a string");
-    return std::optional<std::string>(std::string(it->value().as_string()));
+    TB_ASSIGN_OR_RETURN(std::string text, Text(field, it->value().as_string()));
+    return std::optional<std::string>(std::move(text));
 }
 
 Result<std::optional<bool>> MaybeBool(const json::object& obj, std::string_view field) {

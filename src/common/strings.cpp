@@ -1,5 +1,7 @@
 #include "common/strings.h"
 
+#include <cstdint>
+
 namespace tb {
 
 namespace {
@@ -31,6 +33,37 @@ size_t Utf8Length(std::string_view s) {
     size_t n = 0;
     for (unsigned char c : s) n += (c & 0xC0) != 0x80;
     return n;
+}
+
+bool IsValidUtf8(std::string_view s) {
+    size_t i = 0;
+    while (i < s.size()) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        size_t n = 0;
+        uint32_t cp = 0;
+        if (c < 0x80) {
+            ++i;
+            continue;
+        } else if ((c >> 5) == 0x6) {
+            n = 1, cp = c & 0x1F;
+        } else if ((c >> 4) == 0xE) {
+            n = 2, cp = c & 0x0F;
+        } else if ((c >> 3) == 0x1E) {
+            n = 3, cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (i + n >= s.size()) return false;
+        for (size_t k = 1; k <= n; ++k) {
+            unsigned char d = static_cast<unsigned char>(s[i + k]);
+            if ((d & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (d & 0x3F);
+        }
+        static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+        if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+        i += n + 1;
+    }
+    return true;
 }
 
 std::vector<std::string> SplitTrimmed(std::string_view s, char sep) {

@@ -73,6 +73,8 @@ Result<Literal> Value(std::string_view param, const Field& f, std::string_view t
     if (text.size() > limits.max_value_bytes)
         return Bad(param, "Filter value too long (at most " +
                               std::to_string(limits.max_value_bytes) + " bytes)");
+    if (text.find('\0') != std::string_view::npos || !IsValidUtf8(text))
+        return Bad(param, "Filter values must be UTF-8 text without NUL characters");
     if (text == "null") return Literal{};
     switch (f.type) {
         case Type::kId:
@@ -139,6 +141,8 @@ Result<Condition> ParseCondition(std::string_view key, std::string_view value,
                 return Bad(key, std::string(NameOf(c.op)) + " applies to text fields only");
             if (value.size() > limits.max_value_bytes)
                 return Bad(key, "Filter value too long");
+            if (value.find('\0') != std::string_view::npos || !IsValidUtf8(value))
+                return Bad(key, "Filter values must be UTF-8 text without NUL characters");
             c.values.push_back(std::string(value));  // "null" here is the text "null"
             break;
         default: {

@@ -99,7 +99,7 @@ class Builder {
                 const std::string& text = std::get<std::string>(v);
                 // Case-sensitive (API.md §13), so not LIKE (case-insensitive in SQLite).
                 std::string len = Bind(Literal{static_cast<int64_t>(Utf8Length(text))});
-                return "substr(" + f.column + ", 1, " + len + ") = " + Bind(v);
+                return "substr(" + f.column + ", 1, CAST(" + len + " AS INTEGER)) = " + Bind(v);
             }
             case Op::kExists:
                 return f.column + (std::get<int64_t>(v) ? " IS NOT NULL" : " IS NULL");

@@ -298,6 +298,12 @@ Task<Status> OrgService::RemoveMember(const Caller& who, const std::string& org_
     TB_CO_RETURN_IF_ERROR(who.CanRead());
     TB_CO_ASSIGN_OR_RETURN(auto found, co_await Find(db_, who.scope(), org_id));
     if (!found) co_return OrgNotFound();
+    auto exists = co_await db_.Query(
+        "SELECT 1 FROM organization_members WHERE tenant_id = ? AND organization_id = ? AND "
+        "user_id = ?",
+        Bind(who.scope().id(), org_id, user_id));
+    if (!exists.ok()) co_return std::move(exists).error();
+    if (exists->empty()) co_return Error::NotFound("Member not found");
     bool self = user_id == who.user.id && !who.api_key;
     if (!self) TB_CO_RETURN_IF_ERROR(co_await CanManageOrg(who, org_id));
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {

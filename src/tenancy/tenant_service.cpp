@@ -125,8 +125,7 @@ const query::Resource& TenantsResource() {
                                     {"member_count", "t.member_count", Type::kInt},
                                     {"created_at", "t.created_at", Type::kTime},
                                     {"updated_at", "t.updated_at", Type::kTime},
-                                    {"role", "m.role", Type::kText, true},
-                                    {"settings", "t.settings", Type::kText}}};
+                                    {"role", "m.role", Type::kText, true}}};
     return r;
 }
 
@@ -611,6 +610,18 @@ Task<Result<Page<Member>>> TenantService::ListMembers(const Caller& who,
     co_return co_await ListMembersIn(in.scope(), q, false);
 }
 
+// Serialises the membership changes of one tenant: the first statement of their transaction
+// takes the tenant row's lock (PostgreSQL; SQLite has one writer anyway), so that two owners
+// stepping down at once cannot both see the other one still there (invariant 2).
+namespace {
+Task<Status> LockTenant(Session& tx, const TenantScope& scope) {
+    auto r = co_await tx.Execute("UPDATE tenants SET member_count = member_count WHERE id = ?",
+                                 Bind(scope.id()));
+    if (!r.ok()) co_return std::move(r).error();
+    co_return Status{};
+}
+}  // namespace
+
 Task<Status> TenantService::CheckChange(Session& tx, const Caller& who, const TenantScope& scope,
                                         const Member& target, std::optional<Role> next) {
     auto current = ParseRole(target.role).value_or(Role::kViewer);
@@ -665,9 +676,14 @@ Task<Result<Member>> TenantService::AddMember(const Caller& who, const std::stri
 Task<Result<Member>> TenantService::SetRole(const Caller& who, const std::string& tenant_id,
                                             const std::string& user_id, Role role) {
     TB_CO_ASSIGN_OR_RETURN(Caller in, co_await Enter(who, tenant_id));
+    TB_CO_RETURN_IF_ERROR(in.CanRead());
+    // 404 for someone who is not a member, before the caller's own rights (API.md §13).
+    TB_CO_ASSIGN_OR_RETURN(auto visible, co_await FindMember(db_, in.scope(), user_id));
+    if (!visible) co_return Error::NotFound("Member not found");
     TB_CO_RETURN_IF_ERROR(in.CanManage());
     Member out;
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        TB_CO_RETURN_IF_ERROR(co_await LockTenant(tx, in.scope()));
         TB_CO_ASSIGN_OR_RETURN(auto target, co_await FindMember(tx, in.scope(), user_id));
         if (!target) co_return Error::NotFound("Member not found");
         TB_CO_RETURN_IF_ERROR(co_await CheckChange(tx, in, in.scope(), *target, role));
@@ -691,9 +707,12 @@ Task<Status> TenantService::RemoveMember(const Caller& who, const std::string& t
                                          const std::string& user_id) {
     TB_CO_ASSIGN_OR_RETURN(Caller in, co_await Enter(who, tenant_id));
     TB_CO_RETURN_IF_ERROR(in.CanRead());
+    TB_CO_ASSIGN_OR_RETURN(auto visible, co_await FindMember(db_, in.scope(), user_id));
+    if (!visible) co_return Error::NotFound("Member not found");
     bool self = user_id == in.user.id && !in.api_key;
     if (!self) TB_CO_RETURN_IF_ERROR(in.CanManage());
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        TB_CO_RETURN_IF_ERROR(co_await LockTenant(tx, in.scope()));
         TB_CO_ASSIGN_OR_RETURN(auto target, co_await FindMember(tx, in.scope(), user_id));
         if (!target) co_return Error::NotFound("Member not found");
         TB_CO_RETURN_IF_ERROR(co_await CheckChange(tx, in, in.scope(), *target, std::nullopt));
@@ -806,6 +825,10 @@ Task<Result<Member>> TenantService::UpdateUser(const Caller& who, const std::str
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         int64_t now = Now();
         if (role) {
+            TB_CO_RETURN_IF_ERROR(co_await LockTenant(tx, who.scope()));
+            TB_CO_ASSIGN_OR_RETURN(auto current, co_await FindMember(tx, who.scope(), user_id));
+            if (!current) co_return UserNotFound();
+            out.role = current->role;
             TB_CO_RETURN_IF_ERROR(co_await CheckChange(tx, who, who.scope(), out, role));
             auto r = co_await tx.Execute(
                 "UPDATE memberships SET role = ? WHERE tenant_id = ? AND user_id = ?",

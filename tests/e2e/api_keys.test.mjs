@@ -2,8 +2,12 @@
 // the management endpoints under /v1/api-keys, using a key (X-API-Key or Bearer tbk_…),
 // scopes, revocation, rotation, expiry, last_used_at and CORS keys.
 //
-// Tenancy is not built yet: keys belong to their owner user and tenant_id is null; tenant
-// roles (admin+ managing others' keys, viewer keys limited to `read`) wait for it.
+// Tenancy (docs/api.md §14 "API keys", "Tenant context"): a key is bound to the tenant it
+// was created in (`tenant_id`, the caller's current tenant: a registered user's personal
+// tenant, where they are the owner). Admin+ of a tenant see and manage every key of the
+// tenant, a plain member only their own; a platform admin names a tenant with X-Tenant-ID
+// (without one, key endpoints answer 404 "No tenant selected"). Cross-tenant isolation of
+// keys in depth: isolation.test.mjs.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -41,14 +45,19 @@ function describeRes(res) {
   return `status ${res.status}, body ${res.body?.slice(0, 500)}`;
 }
 
-/** A fresh user: {user, tokens, email, password, auth (Bearer headers)}. */
+/**
+ * A fresh user: {user, tokens, tenants, email, password, auth (Bearer headers), tid (the
+ * personal tenant's id: registration makes the user its owner)}.
+ */
 async function newUser(tag = 'keys') {
   const acct = await register(server, { email: uniqueEmail(tag) });
-  return { ...acct, auth: bearer(acct.tokens.access_token) };
+  assert.equal(acct.tenants?.length, 1, `registration makes one personal tenant: ${JSON.stringify(acct.tenants)}`);
+  assert.equal(acct.tenants[0].role, 'owner');
+  return { ...acct, auth: bearer(acct.tokens.access_token), tid: acct.tenants[0].id };
 }
 
 /** Checks a key object (API.md §4); `withKey` for the answers of create and rotate. */
-function expectKey(k, { withKey = false, owner } = {}) {
+function expectKey(k, { withKey = false, owner, tenant } = {}) {
   assert.ok(k && typeof k === 'object', `key object: ${JSON.stringify(k)}`);
   const members = withKey ? sorted([...KEY_MEMBERS, 'key']) : KEY_MEMBERS;
   assert.deepEqual(Object.keys(k).sort(), members, `key object members: ${JSON.stringify(k)}`);
@@ -61,7 +70,8 @@ function expectKey(k, { withKey = false, owner } = {}) {
   assert.ok(Array.isArray(k.allowed_origins), `allowed_origins: ${JSON.stringify(k.allowed_origins)}`);
   assert.match(k.owner_user_id, UUID_V7);
   if (owner !== undefined) assert.equal(k.owner_user_id, owner, 'owner_user_id');
-  assert.equal(k.tenant_id, null, 'tenant_id is null until tenancy exists');
+  assert.match(String(k.tenant_id), UUID_V7, `tenant_id is the tenant's id: ${JSON.stringify(k.tenant_id)}`);
+  if (tenant !== undefined) assert.equal(k.tenant_id, tenant, 'tenant_id is the tenant the key was created in');
   assert.equal(typeof k.is_active, 'boolean');
   expectRecentTimestamp(k.created_at, 'created_at');
   if (k.expires_at !== null) assert.match(k.expires_at, RFC3339_MS_Z, `expires_at ${k.expires_at}`);
@@ -166,7 +176,8 @@ describe('POST /v1/api-keys', () => {
   test('201 with defaults: read+write, no collections/origins, active, never used, full key once', async () => {
     const res = await server.post('/v1/api-keys', { headers: owner.auth, json: { name: 'CI deploy' } });
     const k = expectSuccess(res, 201);
-    expectKey(k, { withKey: true, owner: owner.user.id });
+    expectKey(k, { withKey: true, owner: owner.user.id, tenant: owner.tid });
+    assert.equal(k.tenant_id, owner.tid, 'bound to the caller\'s current tenant (the personal one)');
     assert.equal(k.name, 'CI deploy');
     assert.deepEqual(sorted(k.scopes), ['read', 'write']);
     assert.deepEqual(k.collections, []);
@@ -178,13 +189,14 @@ describe('POST /v1/api-keys', () => {
     assert.ok(!/hash/i.test(res.body), `the stored hash is exposed: ${res.body}`);
   });
 
-  test('the new key authenticates as its owner on GET /v1/auth/me ({user, tenants: []})', async () => {
+  test('the new key authenticates as its owner on GET /v1/auth/me ({user, tenants: [the personal tenant]})', async () => {
     const k = await createKey(owner.auth);
     const res = await meWithKey(k.key);
     const data = expectSuccess(res, 200);
     assert.deepEqual(Object.keys(data).sort(), ['tenants', 'user']);
     assert.deepEqual(data.user, owner.user);
-    assert.deepEqual(data.tenants, []);
+    assert.deepEqual(data.tenants, owner.tenants);
+    assert.equal(data.tenants[0].id, k.tenant_id);
     assert.ok(!res.body.includes(k.key), 'the key is echoed');
   });
 
@@ -429,6 +441,24 @@ describe('a key with the admin scope acts as its owner', () => {
     await expectKeyWorks(othersKey.key, other.user.id, 'the other user\'s key');
   });
 
+  test('hands out no more than it holds: an admin-only key asking for `read` -> 403', async () => {
+    const only = await createKey(owner.auth, { scopes: ['admin'] });
+    const res = await server.post('/v1/api-keys', { headers: xkey(only.key), json: { name: 'more', scopes: ['read'] } });
+    expectEnvelopeError(res, 403, 'FORBIDDEN');
+    assert.ok(!(await listAll(owner.auth)).some((x) => x.name === 'more'), 'the key was created anyway');
+  });
+
+  test('X-Tenant-ID naming another tenant, existing or not -> 403 with the same message (§13)', async () => {
+    const a = await listKeys({ ...xkey(adminKey.key), 'X-Tenant-ID': other.tid });
+    const b = await listKeys({ ...xkey(adminKey.key), 'X-Tenant-ID': RANDOM_ID });
+    const e1 = expectEnvelopeError(a, 403, 'FORBIDDEN');
+    const e2 = expectEnvelopeError(b, 403, 'FORBIDDEN');
+    assert.equal(e1.message, e2.message);
+    assert.ok(!a.body.includes(othersKey.id), 'the other tenant\'s key leaked');
+    // Its own tenant named explicitly is fine.
+    expectSuccess(await listKeys({ ...xkey(adminKey.key), 'X-Tenant-ID': owner.tid }), 200);
+  });
+
   test('deletes itself: 204, then it is refused', async () => {
     const k = await createKey(owner.auth, { scopes: ['admin'] });
     const res = await deleteKey(xkey(k.key), k.id);
@@ -438,7 +468,7 @@ describe('a key with the admin scope acts as its owner', () => {
 });
 
 describe('GET /v1/api-keys', () => {
-  test('the caller\'s own keys only, in creation order, without the full key', async () => {
+  test('the keys of the caller\'s tenant only (here: their own), in creation order, without the full key', async () => {
     const [a, b] = await Promise.all([newUser('list-a'), newUser('list-b')]);
     const ka1 = await createKey(a.auth, { name: 'a1' });
     const kb1 = await createKey(b.auth, { name: 'b1' });
@@ -449,7 +479,7 @@ describe('GET /v1/api-keys', () => {
     const data = expectSuccess(res, 200);
     assert.ok(Array.isArray(data));
     assert.deepEqual(data.map((k) => k.id), [ka1.id, ka2.id, ka3.id]);
-    for (const k of data) expectKey(k, { owner: a.user.id });
+    for (const k of data) expectKey(k, { owner: a.user.id, tenant: a.tid });
     assert.deepEqual(res.json.meta, { page: 1, per_page: 20, total: 3, total_pages: 1 });
     for (const k of [ka1, ka2, ka3, kb1]) assert.ok(!res.body.includes(k.key), 'a full key is in the list');
     const { key: _omit, ...ka2NoKey } = ka2;
@@ -493,25 +523,132 @@ describe('GET /v1/api-keys', () => {
     let u;
     before(async () => { u = await newUser('list-bad'); });
     for (const [query, field] of [['per_page=101', 'per_page'], ['per_page=0', 'per_page'], ['per_page=abc', 'per_page'],
-      ['per_page=-5', 'per_page'], ['page=0', 'page'], ['page=abc', 'page'], ['page=-1', 'page']]) {
+      ['per_page=-5', 'per_page'], ['page=0', 'page'], ['page=abc', 'page'], ['page=-1', 'page'],
+      // The list mechanism (docs/api.md §14 "Lists", "Declared list fields"): API keys declare
+      // id, name, owner_user_id, is_active, created_at, expires_at, last_used_at.
+      ['is_active=yes', 'is_active'], ['created_at[gt]=yesterday', 'created_at[gt]'],
+      ['expires_at[lt]=null', 'expires_at[lt]'], ['q=%7B%7D', 'q'], ['sort=scopes', 'sort'], ['fields=id,key', 'fields'],
+      ['count=maybe', 'count'], ['page=1&page=2', 'page'], ['after=x', 'after'],
+      ['nickname=x'], ['scopes=read'], ['tenant_id=x'], ['key_hash=x'], ['key=x'], ['preview=x'], ['name[regex]=x'],
+      ['is_active[contains]=t'], ['page=1&after=']]) {
       test(query, async () => {
         const error = expectEnvelopeError(await listKeys(u.auth, `?${query}`), 400, 'BAD_REQUEST');
-        assert.equal(error.details?.field, field, `details.field; got ${JSON.stringify(error)}`);
+        if (field !== undefined) assert.equal(error.details?.field, field, `details.field; got ${JSON.stringify(error)}`);
       });
     }
   });
 
-  test('the platform admin sees every user\'s keys', async () => {
-    const u = await newUser('list-admin');
-    const k = await createKey(u.auth, { name: 'seen by the admin' });
+  describe('filters, sort, fields, count and cursors on the declared fields', () => {
+    let u;
+    let ks;
+    before(async () => {
+      u = await newUser('list-mech');
+      ks = [];
+      for (const name of ['beta', 'alpha', 'gamma', 'alphabet']) ks.push(await createKey(u.auth, { name }));
+      expectSuccess(await putKey(u.auth, ks[2].id, { is_active: false }), 200);
+    });
+    const ids = async (query) => {
+      const res = await listKeys(u.auth, query);
+      return expectSuccess(res, 200).map((k) => k.id);
+    };
+
+    test('equality and bracket filters', async () => {
+      assert.deepEqual(await ids('?name=alpha'), [ks[1].id]);
+      assert.deepEqual(await ids('?is_active=false'), [ks[2].id]);
+      assert.deepEqual(await ids('?is_active=true'), [ks[0].id, ks[1].id, ks[3].id]);
+      assert.deepEqual(await ids('?name[startswith]=alpha'), [ks[1].id, ks[3].id]);
+      assert.deepEqual(await ids('?name%5Bcontains%5D=MM'), [ks[2].id], 'contains, percent-encoded brackets');
+      assert.deepEqual(await ids('?name[in]=beta,gamma'), [ks[0].id, ks[2].id]);
+      assert.deepEqual(await ids('?name[ne]=beta&is_active=true'), [ks[1].id, ks[3].id], 'filters are ANDed');
+      assert.deepEqual(await ids(`?owner_user_id=${u.user.id}`), ks.map((k) => k.id));
+      assert.deepEqual(await ids(`?owner_user_id=${RANDOM_ID}`), []);
+      assert.deepEqual(await ids('?expires_at=null'), ks.map((k) => k.id));
+      assert.deepEqual(await ids(`?created_at[gte]=${encodeURIComponent(ks[2].created_at)}`),
+        ks.filter((k) => k.created_at >= ks[2].created_at).map((k) => k.id));
+      const res = await listKeys(u.auth, '?name[startswith]=alpha');
+      assert.deepEqual(res.json.meta, { page: 1, per_page: 20, total: 2, total_pages: 1 }, 'total counts the filtered rows');
+    });
+
+    test('sort (ties broken by id) and fields', async () => {
+      assert.deepEqual(await ids('?sort=name'), [ks[1].id, ks[3].id, ks[0].id, ks[2].id]);
+      assert.deepEqual(await ids('?sort=-name'), [ks[2].id, ks[0].id, ks[3].id, ks[1].id]);
+      assert.deepEqual(await ids('?sort=is_active,name'), [ks[2].id, ks[1].id, ks[3].id, ks[0].id]);
+      const res = await listKeys(u.auth, '?fields=name,is_active&sort=-created_at');
+      const data = expectSuccess(res, 200);
+      assert.deepEqual(data, [...ks].reverse().map((k) => ({ name: k.name, is_active: k.id !== ks[2].id })));
+      for (const k of ks) assert.ok(!res.body.includes(k.key));
+    });
+
+    test('count=false drops total and total_pages', async () => {
+      const res = await listKeys(u.auth, '?count=false&per_page=2');
+      assert.equal(expectSuccess(res, 200).length, 2);
+      assert.equal(res.json.meta.total, undefined, JSON.stringify(res.json.meta));
+      assert.equal(res.json.meta.total_pages, undefined, JSON.stringify(res.json.meta));
+      assert.equal(res.json.meta.per_page, 2);
+    });
+
+    test('cursor pagination with after=: next_cursor walks every key once, null at the end', async () => {
+      const seen = [];
+      let cursor = '';
+      for (let i = 0; i < 5; i++) {
+        const res = await listKeys(u.auth, `?per_page=3&after=${encodeURIComponent(cursor)}`);
+        const data = expectSuccess(res, 200);
+        assert.equal(res.json.meta.page, undefined, `cursor mode has no page: ${JSON.stringify(res.json.meta)}`);
+        assert.equal(res.json.meta.per_page, 3);
+        seen.push(...data.map((k) => k.id));
+        cursor = res.json.meta.next_cursor;
+        if (cursor === null) break;
+        assert.equal(typeof cursor, 'string');
+      }
+      assert.equal(cursor, null);
+      assert.deepEqual(seen, ks.map((k) => k.id));
+    });
+
+    test('a filter cannot reach another user\'s or another tenant\'s keys', async () => {
+      const v = await newUser('list-mech-other');
+      const theirs = await createKey(v.auth, { name: 'alpha' });
+      assert.deepEqual(await ids(`?owner_user_id=${v.user.id}`), []);
+      assert.deepEqual(await ids(`?id=${theirs.id}`), []);
+      assert.deepEqual(await ids('?name=alpha'), [ks[1].id]);
+    });
+  });
+
+  test('the platform admin names a tenant with X-Tenant-ID and sees all of its keys (and only its keys)', async () => {
+    const [u, v] = await Promise.all([newUser('list-admin'), newUser('list-admin-other')]);
+    const k1 = await createKey(u.auth, { name: 'seen by the admin' });
+    const k2 = await createKey(u.auth, { name: 'seen by the admin too', scopes: ['admin'] });
+    const elsewhere = await createKey(v.auth, { name: 'in another tenant' });
     const admin = await login(server, TEST_ADMIN.email, TEST_ADMIN.password);
-    const all = await listAll(bearer(admin.tokens.access_token));
-    const found = all.find((x) => x.id === k.id);
-    assert.ok(found, 'the admin\'s list includes another user\'s key');
-    assert.equal(found.owner_user_id, u.user.id);
-    assert.equal(found.key, undefined);
-    const ids = all.map((x) => x.id);
-    assert.deepEqual(ids, [...ids].sort(), 'ordered by id');
+    assert.deepEqual(admin.tenants, [], 'the platform admin has no tenant of their own');
+    const all = await listAll({ ...bearer(admin.tokens.access_token), 'X-Tenant-ID': u.tid });
+    assert.deepEqual(all.map((x) => x.id), [k1.id, k2.id], 'every key of the tenant, ordered by id');
+    for (const x of all) {
+      expectKey(x, { owner: u.user.id, tenant: u.tid });
+      assert.equal(x.key, undefined);
+    }
+    assert.ok(!all.some((x) => x.id === elsewhere.id), 'a key of another tenant is listed');
+  });
+
+  test('the platform admin without a tenant: every key endpoint -> 404 "No tenant selected"', async () => {
+    const u = await newUser('list-admin-none');
+    const k = await createKey(u.auth);
+    const admin = await login(server, TEST_ADMIN.email, TEST_ADMIN.password);
+    const auth = bearer(admin.tokens.access_token);
+    const calls = [
+      ['GET', '/v1/api-keys', undefined],
+      ['POST', '/v1/api-keys', { name: 'no tenant' }],
+      ['GET', `/v1/api-keys/${k.id}`, undefined],
+      ['PUT', `/v1/api-keys/${k.id}`, { is_active: false }],
+      ['POST', `/v1/api-keys/${k.id}/rotate`, undefined],
+      ['DELETE', `/v1/api-keys/${k.id}`, undefined],
+    ];
+    for (const [method, p, json] of calls) {
+      const res = await server.request(method, p, { headers: auth, json });
+      const error = expectEnvelopeError(res, 404, 'NOT_FOUND');
+      assert.match(error.message, /No tenant selected/, `${method} ${p}: ${JSON.stringify(error)}`);
+    }
+    await expectKeyWorks(k.key, u.user.id, 'the key the admin could not reach');
+    assert.equal(expectSuccess(await getKey(u.auth, k.id), 200).is_active, true);
   });
 });
 
@@ -548,11 +685,190 @@ describe('GET /v1/api-keys/{id}', () => {
     });
   }
 
-  test('the platform admin may get any key (§13: a platform admin may always)', async () => {
+  test('the platform admin may get any key in the tenant named by X-Tenant-ID (§13: a platform admin may always)', async () => {
     const admin = await login(server, TEST_ADMIN.email, TEST_ADMIN.password);
-    const data = expectSuccess(await getKey(bearer(admin.tokens.access_token), k.id), 200);
+    const auth = bearer(admin.tokens.access_token);
+    const data = expectSuccess(await getKey({ ...auth, 'X-Tenant-ID': owner.tid }, k.id), 200);
     assert.equal(data.id, k.id);
     assert.equal(data.owner_user_id, owner.user.id);
+    assert.equal(data.tenant_id, owner.tid);
+    // Naming another tenant: the key is not there (404, like a missing key).
+    const wrong = await getKey({ ...auth, 'X-Tenant-ID': other.tid }, k.id);
+    const none = await getKey({ ...auth, 'X-Tenant-ID': other.tid }, RANDOM_ID);
+    assert.equal(expectEnvelopeError(wrong, 404, 'NOT_FOUND').message, expectEnvelopeError(none, 404, 'NOT_FOUND').message);
+    // No tenant at all: 404 "No tenant selected".
+    assert.match(expectEnvelopeError(await getKey(auth, k.id), 404, 'NOT_FOUND').message, /No tenant selected/);
+  });
+});
+
+// Roles inside a tenant (API.md §3, §4, §13 "Viewer keys"; docs/api.md §14 "API keys"):
+// admin+ of a tenant see and manage every key of the tenant, a member or viewer only their
+// own; a key created without scopes gets ["read","write"] narrowed to the caller's rights.
+describe('keys and tenant roles', () => {
+  let owner; // registered: owner of the personal tenant T
+  let admin; // role admin in T
+  let member; // role member in T
+  let viewer; // role viewer in T
+  let inT; // {owner, admin, member, viewer} -> headers acting in T
+  let ownerKey;
+  let memberKey;
+  let adminKey;
+  before(async () => {
+    [owner, admin, member, viewer] = await Promise.all(['role-owner', 'role-admin', 'role-member', 'role-viewer']
+      .map((t) => newUser(t)));
+    for (const [u, role] of [[admin, 'admin'], [member, 'member'], [viewer, 'viewer']]) {
+      const res = await server.post(`/v1/tenants/${owner.tid}/members`, { headers: owner.auth, json: { email: u.email, role } });
+      expectSuccess(res, 201);
+    }
+    const h = (u) => ({ ...u.auth, 'X-Tenant-ID': owner.tid });
+    inT = { owner: owner.auth, admin: h(admin), member: h(member), viewer: h(viewer) };
+    ownerKey = await createKey(inT.owner, { name: 'owner key' });
+    memberKey = await createKey(inT.member, { name: 'member key' });
+    adminKey = await createKey(inT.admin, { name: 'admin key' });
+  });
+
+  test('a key is bound to the tenant it is created in, and owned by its creator', () => {
+    expectKey(ownerKey, { withKey: true, owner: owner.user.id, tenant: owner.tid });
+    expectKey(memberKey, { withKey: true, owner: member.user.id, tenant: owner.tid });
+    expectKey(adminKey, { withKey: true, owner: admin.user.id, tenant: owner.tid });
+  });
+
+  test('without X-Tenant-ID a member\'s keys go to their own current tenant (the token\'s tid)', async () => {
+    const k = await createKey(member.auth, { name: 'personal' });
+    assert.equal(k.tenant_id, member.tid);
+    assert.notEqual(member.tid, owner.tid);
+    // Each tenant's list shows its own keys only.
+    assert.deepEqual((await listAll(member.auth)).map((x) => x.id), [k.id]);
+    assert.ok(!(await listAll(inT.member)).some((x) => x.id === k.id));
+    // ... and the owner of T does not see a key of the member's personal tenant.
+    expectEnvelopeError(await getKey(inT.owner, k.id), 404, 'NOT_FOUND');
+  });
+
+  test('login with tenant_id selects the tenant: keys are created and listed there', async () => {
+    const res = await server.post('/v1/auth/login', { json: { email: member.email, password: PASSWORD, tenant_id: owner.tid } });
+    const s = expectSuccess(res, 200);
+    const auth = bearer(s.tokens.access_token);
+    const k = await createKey(auth, { name: 'via login tenant' });
+    assert.equal(k.tenant_id, owner.tid);
+    const ids = (await listAll(auth)).map((x) => x.id);
+    assert.ok(ids.includes(memberKey.id) && ids.includes(k.id), 'the member sees their keys in T');
+  });
+
+  test('default scopes: owner/admin/member read+write, viewer read only', async () => {
+    assert.deepEqual(sorted(ownerKey.scopes), ['read', 'write']);
+    assert.deepEqual(sorted(adminKey.scopes), ['read', 'write']);
+    assert.deepEqual(sorted(memberKey.scopes), ['read', 'write']);
+    const v = await createKey(inT.viewer, { name: 'viewer key' });
+    assert.deepEqual(v.scopes, ['read']);
+    expectKey(v, { withKey: true, owner: viewer.user.id, tenant: owner.tid });
+  });
+
+  test('scopes above one\'s rights -> 403: viewer write/admin, member admin; owner and admin may ask admin', async () => {
+    for (const [who, scopes] of [['viewer', ['write']], ['viewer', ['read', 'admin']], ['member', ['admin']],
+      ['member', ['read', 'write', 'admin']]]) {
+      const res = await server.post('/v1/api-keys', { headers: inT[who], json: { name: 'too much', scopes } });
+      expectEnvelopeError(res, 403, 'FORBIDDEN');
+      assert.ok(!/tbk_[A-Za-z0-9_-]{43}/.test(res.body));
+    }
+    for (const who of ['viewer', 'member']) {
+      assert.ok(!(await listAll(inT[who])).some((x) => x.name === 'too much'), `${who}: a refused key was created`);
+    }
+    assert.deepEqual(sorted((await createKey(inT.owner, { scopes: ['read', 'write', 'admin'] })).scopes), ['admin', 'read', 'write']);
+    assert.deepEqual((await createKey(inT.admin, { scopes: ['admin'] })).scopes, ['admin']);
+  });
+
+  test('a member cannot raise their key\'s scopes above their rights (PUT -> 403)', async () => {
+    const k = await createKey(inT.member, { name: 'member raise', scopes: ['read'] });
+    expectEnvelopeError(await putKey(inT.member, k.id, { scopes: ['read', 'admin'] }), 403, 'FORBIDDEN');
+    assert.deepEqual(expectSuccess(await getKey(inT.member, k.id), 200).scopes, ['read']);
+    assert.deepEqual(expectSuccess(await putKey(inT.member, k.id, { scopes: ['read', 'write'] }), 200).scopes.sort(),
+      ['read', 'write']);
+  });
+
+  test('owner and admin see every key of the tenant; member and viewer only their own', async () => {
+    for (const who of ['owner', 'admin']) {
+      const ids = (await listAll(inT[who])).map((x) => x.id);
+      for (const k of [ownerKey, memberKey, adminKey]) assert.ok(ids.includes(k.id), `${who} does not see ${k.name}`);
+    }
+    const mine = await listAll(inT.member);
+    assert.ok(mine.length > 0);
+    for (const k of mine) assert.equal(k.owner_user_id, member.user.id, `the member sees ${k.name}`);
+    const seen = await listAll(inT.viewer);
+    for (const k of seen) assert.equal(k.owner_user_id, viewer.user.id, `the viewer sees ${k.name}`);
+  });
+
+  test('a member gets 404 for the owner\'s and the admin\'s keys, exactly like a missing key; they keep working', async () => {
+    const none = expectEnvelopeError(await getKey(inT.member, RANDOM_ID), 404, 'NOT_FOUND');
+    for (const k of [ownerKey, adminKey]) {
+      assert.equal(expectEnvelopeError(await getKey(inT.member, k.id), 404, 'NOT_FOUND').message, none.message);
+      expectEnvelopeError(await putKey(inT.member, k.id, { is_active: false }), 404, 'NOT_FOUND');
+      expectEnvelopeError(await rotateKey(inT.member, k.id), 404, 'NOT_FOUND');
+      expectEnvelopeError(await deleteKey(inT.member, k.id), 404, 'NOT_FOUND');
+      expectEnvelopeError(await getKey(inT.viewer, k.id), 404, 'NOT_FOUND');
+    }
+    await expectKeyWorks(ownerKey.key, owner.user.id, 'the owner\'s key');
+    await expectKeyWorks(adminKey.key, admin.user.id, 'the admin\'s key');
+  });
+
+  test('the owner and an admin manage a member\'s key: get, update, rotate, delete', async () => {
+    const k = await createKey(inT.member, { name: 'managed by admins' });
+    assert.equal(expectSuccess(await getKey(inT.owner, k.id), 200).owner_user_id, member.user.id);
+    const renamed = expectSuccess(await putKey(inT.admin, k.id, { name: 'renamed by the admin' }), 200);
+    assert.equal(renamed.name, 'renamed by the admin');
+    assert.equal(renamed.owner_user_id, member.user.id, 'an update does not change the owner');
+    const r = expectSuccess(await rotateKey(inT.owner, k.id), 200);
+    await expectKeyRefused(k.key);
+    await expectKeyWorks(r.key, member.user.id, 'the rotated member key (still the member\'s)');
+    assert.equal((await deleteKey(inT.admin, k.id)).status, 204);
+    await expectKeyRefused(r.key);
+    expectEnvelopeError(await getKey(inT.member, k.id), 404, 'NOT_FOUND');
+  });
+
+  test('the owner\'s admin-scope key also sees and manages the member\'s keys', async () => {
+    const ak = await createKey(inT.owner, { name: 'owner admin key', scopes: ['read', 'write', 'admin'] });
+    const ids = (await listAll(xkey(ak.key))).map((x) => x.id);
+    assert.ok(ids.includes(memberKey.id) && ids.includes(ownerKey.id));
+    assert.equal(expectSuccess(await getKey(xkey(ak.key), memberKey.id), 200).id, memberKey.id);
+  });
+
+  test('an admin cannot reach keys of another tenant (404)', async () => {
+    const stranger = await newUser('role-stranger');
+    const sk = await createKey(stranger.auth);
+    for (const who of ['owner', 'admin']) {
+      expectEnvelopeError(await getKey(inT[who], sk.id), 404, 'NOT_FOUND');
+      expectEnvelopeError(await putKey(inT[who], sk.id, { is_active: false }), 404, 'NOT_FOUND');
+      expectEnvelopeError(await rotateKey(inT[who], sk.id), 404, 'NOT_FOUND');
+      expectEnvelopeError(await deleteKey(inT[who], sk.id), 404, 'NOT_FOUND');
+    }
+    await expectKeyWorks(sk.key, stranger.user.id);
+    // X-Tenant-ID naming a tenant the caller is not a member of: 404, like a random id.
+    expectEnvelopeError(await listKeys({ ...owner.auth, 'X-Tenant-ID': stranger.tid }), 404, 'NOT_FOUND');
+    expectEnvelopeError(await listKeys({ ...owner.auth, 'X-Tenant-ID': RANDOM_ID }), 404, 'NOT_FOUND');
+  });
+
+  test('the platform admin acting in T sees and manages every key, and creates keys there', async () => {
+    const a = await login(server, TEST_ADMIN.email, TEST_ADMIN.password);
+    const auth = { ...bearer(a.tokens.access_token), 'X-Tenant-ID': owner.tid };
+    const ids = (await listAll(auth)).map((x) => x.id);
+    for (const k of [ownerKey, memberKey, adminKey]) assert.ok(ids.includes(k.id));
+    const k = await createKey(auth, { name: 'made by the platform admin', scopes: ['read', 'write', 'admin'] });
+    expectKey(k, { withKey: true, owner: a.user.id, tenant: owner.tid });
+    assert.ok((await listAll(inT.owner)).some((x) => x.id === k.id), 'the tenant\'s owner sees it');
+    assert.equal((await deleteKey(auth, k.id)).status, 204);
+  });
+
+  test('a member who leaves the tenant loses their keys in it (not those elsewhere)', async () => {
+    const leaver = await newUser('role-leaver');
+    expectSuccess(await server.post(`/v1/tenants/${owner.tid}/members`,
+      { headers: owner.auth, json: { email: leaver.email, role: 'member' } }), 201);
+    const inside = await createKey({ ...leaver.auth, 'X-Tenant-ID': owner.tid }, { name: 'leaves with me' });
+    const outside = await createKey(leaver.auth, { name: 'stays' });
+    await expectKeyWorks(inside.key, leaver.user.id, 'before leaving');
+    const res = await server.request('DELETE', `/v1/tenants/${owner.tid}/members/${leaver.user.id}`, { headers: leaver.auth });
+    assert.equal(res.status, 204, describeRes(res));
+    await expectKeyRefused(inside.key);
+    expectEnvelopeError(await getKey(inT.owner, inside.id), 404, 'NOT_FOUND');
+    await expectKeyWorks(outside.key, leaver.user.id, 'the key of the personal tenant');
   });
 });
 
@@ -760,7 +1076,7 @@ describe('using a key', () => {
       const res = await server.get('/v1/auth/me', { headers });
       const data = expectSuccess(res, 200);
       assert.equal(data.user.id, owner.user.id);
-      assert.deepEqual(data.tenants, []);
+      assert.deepEqual(data.tenants, owner.tenants);
     }
   });
 
@@ -919,7 +1235,8 @@ describe('CORS keys (allowed_origins)', () => {
   });
 
   test('a CORS key can be created with read/write but never admin (also via an admin key)', async () => {
-    const adminKey = await createKey(owner.auth, { scopes: ['admin'] });
+    // A key hands out no more than it holds: the creating key has read and write besides admin.
+    const adminKey = await createKey(owner.auth, { scopes: ['read', 'write', 'admin'] });
     const ok = await createKey(xkey(adminKey.key), { scopes: ['read', 'write'], allowed_origins: [uniqueOrigin()] });
     assert.deepEqual(sorted(ok.scopes), ['read', 'write']);
     const res = await server.post('/v1/api-keys', {

@@ -2,18 +2,42 @@
 // Sessions, refresh and logout: auth_sessions.test.mjs; JWTs: auth_tokens.test.mjs;
 // login throttling and the registration limit: auth_throttle.test.mjs.
 // Content types and malformed bodies of login/register: json_body.test.mjs.
+// Tenancy (API.md §2.2, docs/api.md §14 "Accounts", "Tenants", "Tenant context"):
+// registration makes a personal tenant with the user as owner; register/login/me answer the
+// memberships as `tenants: [{id, name, slug, role, plan}]`, oldest first; the access token's
+// `tid` is the chosen tenant. Tenants themselves: tenants.test.mjs.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { TEST_ADMIN, expectEnvelopeError, startServer } from './harness.mjs';
 import {
-  NO_THROTTLE_ENV, PASSWORD, bearer, decodeParts, expectAccessWorks, expectSuccess, expectTokens,
+  NO_THROTTLE_ENV, PASSWORD, UUID_V7, bearer, decodeParts, expectAccessWorks, expectSuccess, expectTokens,
   expectUnauthorized, expectUser, expectValidation, login, me, register, uniqueEmail,
 } from './auth_helpers.mjs';
 
 let server;
 before(async () => { server = await startServer({ env: NO_THROTTLE_ENV }); });
 after(async () => { await server?.stop(); });
+
+const RANDOM_ID = '018b6216-27a1-7e2b-aa83-67d7ba500982';
+const tidOf = (tokens) => decodeParts(tokens.access_token).payload.tid;
+
+/**
+ * `tenants` of a fresh registration: exactly the personal tenant, {id, name, slug, role:
+ * "owner", plan: "free"} (API.md §2.2; docs/api.md §14 "Tenants"). Returns it.
+ */
+function expectPersonalTenant(tenants, name) {
+  assert.ok(Array.isArray(tenants) && tenants.length === 1, `tenants: ${JSON.stringify(tenants)}`);
+  const [t] = tenants;
+  assert.deepEqual(Object.keys(t).sort(), ['id', 'name', 'plan', 'role', 'slug'], `tenant members: ${JSON.stringify(t)}`);
+  assert.match(t.id, UUID_V7);
+  if (name !== undefined) assert.equal(t.name, name);
+  assert.match(t.slug, /^[a-z0-9]+(-[a-z0-9]+)*$/, `slug ${t.slug}`);
+  assert.ok(t.slug.length <= 63);
+  assert.equal(t.role, 'owner');
+  assert.equal(t.plan, 'free');
+  return t;
+}
 
 describe('POST /v1/auth/register', () => {
   test('201 {user, tokens, tenants}: email trimmed and lower-cased, not an admin', async () => {
@@ -26,20 +50,36 @@ describe('POST /v1/auth/register', () => {
     assert.equal(data.user.email_verified, false);
     assert.equal(data.user.created_at, data.user.updated_at);
     expectTokens(data.tokens);
-    assert.deepEqual(data.tenants, []); // tenancy is not in this build yet
+    // The personal tenant "<name>'s workspace", with the user as owner; the token names it.
+    const personal = expectPersonalTenant(data.tenants, "Ada Lovelace's workspace");
+    assert.equal(tidOf(data.tokens), personal.id, 'the access token\'s tid is the personal tenant');
     assert.ok(!res.body.includes(PASSWORD), 'the password is echoed');
 
-    // The new session works at once and describes the same user.
-    const meUser = await expectAccessWorks(server, data.tokens.access_token);
-    assert.deepEqual(meUser, data.user);
+    // The new session works at once and describes the same user and tenants.
+    const meRes = await me(server, data.tokens.access_token);
+    const meData = expectSuccess(meRes, 200);
+    assert.deepEqual(meData.user, data.user);
+    assert.deepEqual(meData.tenants, data.tenants);
   });
 
-  test('name is optional; tenant_name is accepted', async () => {
+  test('name is optional; tenant_name is accepted and names the personal tenant', async () => {
     const a = await register(server, {});
     expectUser(a.user, { email: a.email });
+    // Without a name: the part of the email before "@".
+    expectPersonalTenant(a.tenants, `${a.email.split('@')[0]}'s workspace`);
     const b = await register(server, { name: 'Grace', tenant_name: 'Hopper Labs' });
     expectUser(b.user, { email: b.email, name: 'Grace' });
-    assert.deepEqual(b.tenants, []);
+    const t = expectPersonalTenant(b.tenants, 'Hopper Labs');
+    assert.equal(tidOf(b.tokens), t.id);
+  });
+
+  test('every registration gets its own personal tenant, even with the same tenant_name', async () => {
+    const a = await register(server, { tenant_name: 'Same Name' });
+    const b = await register(server, { tenant_name: 'Same Name' });
+    const ta = expectPersonalTenant(a.tenants, 'Same Name');
+    const tb = expectPersonalTenant(b.tenants, 'Same Name');
+    assert.notEqual(ta.id, tb.id);
+    assert.notEqual(ta.slug, tb.slug, 'slugs are unique');
   });
 
   test('user ids are distinct, time-ordered UUIDv7s', async () => {
@@ -72,6 +112,22 @@ describe('POST /v1/auth/register', () => {
         assert.ok(!res.body.includes('another fine passphrase'), 'the password is echoed');
       });
     }
+    test('a refused registration leaves no personal tenant behind', async () => {
+      const tenantName = `Orphan ${process.pid} ${Date.now()}`;
+      const res = await server.post('/v1/auth/register',
+        { json: { email, password: 'another fine passphrase', tenant_name: tenantName } });
+      expectEnvelopeError(res, 409, 'CONFLICT');
+      const admin = await login(server, TEST_ADMIN.email, TEST_ADMIN.password);
+      const found = await server.get(`/v1/tenants?name=${encodeURIComponent(tenantName)}`,
+        { headers: bearer(admin.tokens.access_token) });
+      assert.equal(found.status, 200, found.body);
+      assert.deepEqual(found.json.data, [], `a tenant was created for a refused registration: ${found.body}`);
+      // Control: the same query finds the tenant once a registration succeeds with that name.
+      const ok = await register(server, { tenant_name: tenantName });
+      const again = await server.get(`/v1/tenants?name=${encodeURIComponent(tenantName)}`,
+        { headers: bearer(admin.tokens.access_token) });
+      assert.deepEqual(again.json.data.map((t) => t.id), [ok.tenants[0].id]);
+    });
   });
 
   describe('422 details.field "email" for an invalid email', () => {
@@ -154,7 +210,9 @@ describe('POST /v1/auth/login', () => {
     assert.equal(data.user.created_at, account.user.created_at);
     assert.ok(data.user.last_login_at >= data.user.created_at);
     expectTokens(data.tokens);
-    assert.deepEqual(data.tenants, []);
+    assert.deepEqual(data.tenants, account.tenants, 'the memberships: the personal tenant');
+    expectPersonalTenant(data.tenants, "Login User's workspace");
+    assert.equal(tidOf(data.tokens), account.tenants[0].id, 'without tenant_id: the first (only) tenant');
     assert.ok(!res.body.includes(PASSWORD), 'the password is echoed');
 
     // The login is visible on /me.
@@ -214,10 +272,48 @@ describe('POST /v1/auth/login', () => {
     expectUnauthorized(res);
   });
 
-  test('tenant_id -> 404 NOT_FOUND (no tenants exist yet)', async () => {
+  test('tenant_id of a tenant that does not exist -> 404 NOT_FOUND', async () => {
     const res = await server.post('/v1/auth/login',
-      { json: { email: account.email, password: PASSWORD, tenant_id: '018b6216-27a1-7e2b-aa83-67d7ba500982' } });
+      { json: { email: account.email, password: PASSWORD, tenant_id: RANDOM_ID } });
     expectEnvelopeError(res, 404, 'NOT_FOUND');
+  });
+
+  test('tenant_id of an existing tenant the user is not a member of -> 404, like a missing one', async () => {
+    const stranger = await register(server, {});
+    const res = await server.post('/v1/auth/login',
+      { json: { email: account.email, password: PASSWORD, tenant_id: stranger.tenants[0].id } });
+    const e1 = expectEnvelopeError(res, 404, 'NOT_FOUND');
+    const e2 = expectEnvelopeError(await server.post('/v1/auth/login',
+      { json: { email: account.email, password: PASSWORD, tenant_id: RANDOM_ID } }), 404, 'NOT_FOUND');
+    assert.equal(e1.message, e2.message, 'the same answer as for a tenant that does not exist');
+    assert.ok(!res.body.includes(stranger.tenants[0].name));
+  });
+
+  test('a wrong password with a tenant_id is still 401 "Invalid credentials" (no hint about the tenant)', async () => {
+    const res = await server.post('/v1/auth/login',
+      { json: { email: account.email, password: 'not the password', tenant_id: RANDOM_ID } });
+    assert.equal(expectUnauthorized(res).message, 'Invalid credentials');
+  });
+
+  test('tenant_id of a tenant the user is a member of selects it (tid); tenants lists both, oldest first', async () => {
+    const host = await register(server, { name: 'Host', tenant_name: 'Host Co' });
+    const guest = await register(server, { name: 'Guest' });
+    const add = await server.post(`/v1/tenants/${host.tenants[0].id}/members`,
+      { headers: bearer(host.tokens.access_token), json: { email: guest.email, role: 'member' } });
+    expectSuccess(add, 201);
+    const res = await server.post('/v1/auth/login',
+      { json: { email: guest.email, password: PASSWORD, tenant_id: host.tenants[0].id } });
+    const data = expectSuccess(res, 200);
+    assert.equal(tidOf(data.tokens), host.tenants[0].id, 'the token names the chosen tenant');
+    const { id, name, slug, plan } = host.tenants[0];
+    assert.deepEqual(data.tenants, [guest.tenants[0], { id, name, slug, role: 'member', plan }],
+      'the memberships, oldest first, each with the caller\'s role');
+    // Without tenant_id: the first (oldest) membership, the personal tenant.
+    const plain = await login(server, guest.email);
+    assert.equal(tidOf(plain.tokens), guest.tenants[0].id);
+    assert.deepEqual(plain.tenants, data.tenants);
+    // /me lists the same memberships whichever tenant the session is in.
+    assert.deepEqual(expectSuccess(await me(server, data.tokens.access_token), 200).tenants, data.tenants);
   });
 
   test('an unknown field -> 422 details.field naming it', async () => {
@@ -225,9 +321,11 @@ describe('POST /v1/auth/login', () => {
     expectValidation(res, 'remember');
   });
 
-  test('the bootstrap platform admin signs in with is_admin true', async () => {
+  test('the bootstrap platform admin signs in with is_admin true, no tenant of their own and no tid', async () => {
     const data = await login(server, TEST_ADMIN.email, TEST_ADMIN.password);
     expectUser(data.user, { email: TEST_ADMIN.email, isAdmin: true, loggedIn: true });
+    assert.deepEqual(data.tenants, []);
+    assert.ok(!('tid' in decodeParts(data.tokens.access_token).payload), 'tid is absent without a tenant');
     const meUser = await expectAccessWorks(server, data.tokens.access_token);
     assert.equal(meUser.is_admin, true);
   });
@@ -242,7 +340,8 @@ describe('GET /v1/auth/me', () => {
     const data = expectSuccess(res, 200);
     assert.deepEqual(Object.keys(data).sort(), ['tenants', 'user']);
     assert.deepEqual(data.user, account.user);
-    assert.deepEqual(data.tenants, []);
+    assert.deepEqual(data.tenants, account.tenants);
+    expectPersonalTenant(data.tenants, "Me's workspace");
   });
 
   const badAuth = {

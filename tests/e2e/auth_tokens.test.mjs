@@ -1,12 +1,15 @@
 // Access tokens (API.md §2.1): the JWT's header and claims, the JWKS, independent
 // verification with jose, the configurable algorithms, forged and tampered tokens, expiry,
 // and signing key rotation with `tenantbase keys rotate`.
+// `tid` (API.md §2.1, docs/api.md §14 "Tenant context"): the tenant chosen at login/refresh —
+// after registration the personal tenant; absent for a user without any tenant (the platform
+// admin). Choosing and moving tenants: auth_accounts.test.mjs, tenants.test.mjs.
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import * as jose from 'jose';
-import { BACKEND, JSON_CONTENT_TYPE, UUID, sleep, startServer } from './harness.mjs';
+import { BACKEND, JSON_CONTENT_TYPE, TEST_ADMIN, UUID, sleep, startServer } from './harness.mjs';
 import {
   NO_THROTTLE_ENV, b64url, decodeParts, expectAccessRefused, expectAccessWorks, expectSuccess,
   expectUnauthorized, login, refresh, register, runCli,
@@ -73,9 +76,9 @@ describe('the access token (RS256 by default)', () => {
     assert.ok(header.kid.length > 0);
   });
 
-  test('claims iss, aud, sub, sid, email, iat, exp = iat + 900, jti; no tid', () => {
+  test('claims iss, aud, sub, sid, tid (the personal tenant), email, iat, exp = iat + 900, jti', () => {
     const { payload } = decodeParts(alice.tokens.access_token);
-    assert.deepEqual(Object.keys(payload).sort(), ['aud', 'email', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub']);
+    assert.deepEqual(Object.keys(payload).sort(), ['aud', 'email', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub', 'tid']);
     assert.equal(payload.iss, ISSUER);
     assert.equal(payload.aud, AUDIENCE);
     assert.equal(payload.sub, alice.user.id);
@@ -86,7 +89,25 @@ describe('the access token (RS256 by default)', () => {
     assert.ok(Number.isInteger(payload.iat) && Number.isInteger(payload.exp));
     assert.ok(Math.abs(payload.iat - nowS()) < 120, `iat ${payload.iat} vs now ${nowS()}`);
     assert.equal(payload.exp, payload.iat + 900);
-    assert.ok(!('tid' in payload));
+    assert.equal(alice.tenants.length, 1);
+    assert.equal(payload.tid, alice.tenants[0].id, 'tid is the personal tenant made at registration');
+    assert.match(payload.tid, UUID);
+    assert.notEqual(payload.tid, decodeParts(bob.tokens.access_token).payload.tid, 'each user their own tenant');
+  });
+
+  test('tid is kept by a login and a refresh', async () => {
+    const s = await login(main, alice.email);
+    assert.equal(decodeParts(s.tokens.access_token).payload.tid, alice.tenants[0].id);
+    const { tokens } = expectSuccess(await refresh(main, s.tokens.refresh_token), 200);
+    assert.equal(decodeParts(tokens.access_token).payload.tid, alice.tenants[0].id);
+  });
+
+  test('a user without a tenant (the platform admin) gets no tid', async () => {
+    const a = await login(main, TEST_ADMIN.email, TEST_ADMIN.password);
+    assert.deepEqual(a.tenants, []);
+    const { payload } = decodeParts(a.tokens.access_token);
+    assert.ok(!('tid' in payload), `tid: ${payload.tid}`);
+    assert.equal(payload.sub, a.user.id);
   });
 
   test('every token has its own jti; each login its own sid', async () => {
@@ -201,6 +222,16 @@ describe('forged and tampered access tokens get 401 on GET /v1/auth/me', () => {
       const bp = decodeParts(bob.tokens.access_token).payload;
       const p = b64url({ ...real.payload, sub: bp.sub, sid: bp.sid, email: bp.email });
       await expectAccessRefused(main, `${real.raw.h}.${p}.${real.raw.s}`);
+    });
+
+    test('payload with tid swapped to another user\'s tenant (signature kept)', async () => {
+      const p = b64url({ ...real.payload, tid: decodeParts(bob.tokens.access_token).payload.tid });
+      await expectAccessRefused(main, `${real.raw.h}.${p}.${real.raw.s}`);
+    });
+
+    test('payload with tid removed (signature kept)', async () => {
+      const { tid: _drop, ...rest } = real.payload;
+      await expectAccessRefused(main, `${real.raw.h}.${b64url(rest)}.${real.raw.s}`);
     });
 
     test('payload with exp extended (signature kept)', async () => {

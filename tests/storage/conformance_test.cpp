@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/encoding.h"
+#include "backend.h"
 #include "storage/migration.h"
 #include "storage/postgres/pg_connection.h"
 #include "storage/postgres/pg_database.h"
@@ -19,17 +20,8 @@ namespace {
 
 namespace asio = boost::asio;
 
-template <class T>
-T RunTask(asio::io_context& ioc, Task<T> task) {
-    std::optional<T> out;
-    auto wrapper = [&]() -> Task<void> { out.emplace(co_await std::move(task)); };
-    asio::co_spawn(ioc, wrapper(), [](std::exception_ptr e) {
-        if (e) std::rethrow_exception(e);
-    });
-    ioc.restart();
-    ioc.run();
-    return std::move(*out);
-}
+using testing::RunTask;
+using testing::ToLowerAlnum;
 
 const Migration kTestMigrations[] = {
     {1, "things",
@@ -40,21 +32,8 @@ const Migration kTestMigrations[] = {
 class Conformance : public ::testing::TestWithParam<std::string> {
 protected:
     void SetUp() override {
-        if (GetParam() == "sqlite") {
-            dir_ = std::filesystem::temp_directory_path() / ("tb-conf-" + RandomToken(8));
-            std::filesystem::create_directories(dir_);
-            db_ = std::move(SqliteDatabase::Open({.path = (dir_ / "t.db").string()})).value();
-        } else {
-            const char* admin = std::getenv("TB_TEST_PG_URL");
-            if (!admin || !*admin) GTEST_SKIP() << "TB_TEST_PG_URL not set";
-            std::string name = "tb_conf_" + ToLowerAlnum(RandomToken(8));
-            PgDatabase root(ioc_.get_executor(), {.url = admin, .pool_size = 1});
-            ASSERT_TRUE(RunTask(ioc_, root.ExecuteScript("CREATE DATABASE " + name)).ok());
-            root.Close();
-            std::string url = admin;
-            url = url.substr(0, url.rfind('/') + 1) + name;
-            db_ = std::make_unique<PgDatabase>(ioc_.get_executor(), PostgresOptions{.url = url, .pool_size = 8});
-        }
+        db_ = testing::OpenBackend(GetParam(), ioc_, dir_);
+        if (!db_) GTEST_SKIP() << "TB_TEST_PG_URL not set";
         auto applied = RunTask(ioc_, Migrate(*db_, kTestMigrations, clock_));
         ASSERT_TRUE(applied.ok()) << applied.error().internal;
         ASSERT_EQ(*applied, 2);
@@ -62,13 +41,6 @@ protected:
     void TearDown() override {
         if (db_) db_->Close();
         if (!dir_.empty()) std::filesystem::remove_all(dir_);
-    }
-    static std::string ToLowerAlnum(std::string s) {
-        std::string out;
-        for (char c : s) {
-            if (std::isalnum(static_cast<unsigned char>(c))) out += static_cast<char>(std::tolower(c));
-        }
-        return out;
     }
     Task<Status> Insert(std::string id, int64_t n, std::string note) {
         auto r = co_await db_->Execute("INSERT INTO things (id, n, x, note) VALUES (?, ?, ?, ?)",
