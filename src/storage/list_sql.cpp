@@ -160,14 +160,15 @@ class Builder {
 ListSource ListSource::ForTenant(const TenantScope& tenant, std::string tenant_column,
                                  std::string columns, std::string from, Params from_params) {
     ListSource s{std::move(columns), std::move(from), tenant_column + " = ?",
-                 std::move(from_params)};
+                 std::move(from_params), {}, {}};
     s.params.emplace_back(tenant.id());
     return s;
 }
 
 ListSource ListSource::Platform(std::string columns, std::string from, std::string scope,
                                 Params params) {
-    return ListSource{std::move(columns), std::move(from), std::move(scope), std::move(params)};
+    return ListSource{std::move(columns), std::move(from), std::move(scope), std::move(params), {},
+                      {}};
 }
 
 ListStatement CompileList(const Dialect& dialect, const query::Resource& resource,
@@ -181,7 +182,10 @@ ListStatement CompileList(const Dialect& dialect, const query::Resource& resourc
     std::string where = " WHERE " + source.scope;
     for (const auto& c : query.conditions) where += " AND " + filters.Condition(c);
 
-    if (query.count) {
+    if (query.count && query.conditions.empty() && !source.unfiltered_count.empty()) {
+        out.count_sql = source.unfiltered_count;
+        out.count_params = source.unfiltered_count_params;
+    } else if (query.count) {
         out.count_sql = "SELECT COUNT(*) FROM " + source.from + where;
         out.count_params = source.params;
         out.count_params.insert(out.count_params.end(), filter_params.begin(), filter_params.end());

@@ -37,6 +37,10 @@ struct ListSource {
     std::string from;     // tables and joins, e.g. "memberships m JOIN users u ON …"
     std::string scope;    // "m.tenant_id = ?" or "1 = 1" (platform-wide)
     Params params;        // the parameters of `from` and `scope`, in order
+    // A cheaper statement for the total when the query has no filters (e.g. a counter kept
+    // beside the rows, or the count without joins that cannot change it).
+    std::string unfiltered_count;
+    Params unfiltered_count_params;
 
     // `tenant_column` = the tenant. `from_params` bind placeholders inside `from`.
     static ListSource ForTenant(const TenantScope& tenant, std::string tenant_column,

@@ -420,6 +420,8 @@ Task<Result<Page<Tenant>>> TenantService::List(const Caller& who, const query::L
         source = ListSource::Platform(
             columns, "tenants t LEFT JOIN memberships m ON m.tenant_id = t.id AND m.user_id = ?",
             "1 = 1", Bind(who.user.id));
+        // The join adds the caller's role; it never adds or removes a tenant.
+        source.unfiltered_count = "SELECT COUNT(*) FROM tenants";
     } else {
         source = ListSource::Platform(columns, "memberships m JOIN tenants t ON t.id = m.tenant_id",
                                       "m.user_id = ?", Bind(who.user.id));
@@ -594,6 +596,9 @@ Task<Result<Page<Member>>> TenantService::ListMembersIn(const TenantScope& scope
                                                         const query::ListQuery& q,
                                                         bool users_view) {
     ListSource source = ListSource::ForTenant(scope, "m.tenant_id", kMemberColumns, kMemberFrom);
+    // Unfiltered, the total is the tenant's counter (invariant 4), not a count of 10,000 rows.
+    source.unfiltered_count = "SELECT member_count FROM tenants WHERE id = ?";
+    source.unfiltered_count_params = Bind(scope.id());
     const query::Resource& resource = users_view ? UsersResource() : MembersResource();
     auto result = co_await storage::RunList(db_, db_.dialect(), resource, q, source);
     if (!result.ok()) co_return std::move(result).error();
