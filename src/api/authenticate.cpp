@@ -48,9 +48,15 @@ Task<Result<tenancy::Caller>> RequireCaller(Services& s, const http::Request& re
                                             http::RouteContext& ctx, bool require_tenant) {
     auto who = co_await RequirePrincipal(s, request, ctx);
     if (!who.ok()) co_return std::move(who).error();
-    co_return co_await s.tenants.Resolve(*who, request.headers.Get("x-tenant-id"), require_tenant,
-                                         request.remote_ip,
-                                         std::string(request.headers.Get("user-agent")));
+    auto caller = co_await s.tenants.Resolve(*who, request.headers.Get("x-tenant-id"),
+                                             require_tenant, request.remote_ip,
+                                             std::string(request.headers.Get("user-agent")));
+    // The tenant's own allowed origins (settings.cors_origins) open its responses to them.
+    std::string_view origin = request.headers.Get("origin");
+    if (caller.ok() && caller->tenant && !origin.empty() &&
+        s.tenants.TenantAllowsOrigin(caller->tenant->id(), origin))
+        ctx.cors_allowed = true;
+    co_return caller;
 }
 
 Result<auth::KeyActor> KeyManager(const tenancy::Caller& who) {
@@ -64,7 +70,8 @@ Result<auth::KeyActor> KeyManager(const tenancy::Caller& who) {
     actor.sees_all = who.AtLeastRole(tenancy::Role::kAdmin);
     actor.rights = tenancy::ScopesOf(role.value_or(tenancy::Role::kViewer));
     if (who.api_key) {  // a key hands out no more than it holds
-        std::erase_if(actor.rights, [&](const std::string& sc) { return !who.api_key->HasScope(sc); });
+        std::erase_if(actor.rights,
+                      [&](const std::string& sc) { return !who.api_key->HasScope(sc); });
     }
     return actor;
 }

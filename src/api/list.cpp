@@ -23,8 +23,8 @@ http::Response ListResponse(const Services& s, const query::Resource& resource,
     json::object meta;
     if (q.cursor_mode) {
         meta["per_page"] = q.per_page;
-        meta["next_cursor"] =
-            next_keys ? json::value(s.cursors.Encode(resource, q, *next_keys)) : json::value(nullptr);
+        meta["next_cursor"] = next_keys ? json::value(s.cursors.Encode(resource, q, *next_keys))
+                                        : json::value(nullptr);
         if (total) meta["total"] = *total;
     } else {
         meta["page"] = q.page;

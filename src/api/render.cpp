@@ -41,8 +41,11 @@ json::object TokensJson(const auth::TokenPair& t) {
 json::array MembershipsJson(const std::vector<auth::TenantMembership>& tenants) {
     json::array out;
     for (const auto& t : tenants) {
-        out.push_back(json::object{
-            {"id", t.tenant_id}, {"name", t.name}, {"slug", t.slug}, {"role", t.role}, {"plan", t.plan}});
+        out.push_back(json::object{{"id", t.tenant_id},
+                                   {"name", t.name},
+                                   {"slug", t.slug},
+                                   {"role", t.role},
+                                   {"plan", t.plan}});
     }
     return out;
 }

@@ -2,11 +2,11 @@
 // The response envelope (API.md §1.1) and the JSON shapes of shared objects, in one place.
 
 #include "auth/auth_service.h"
-#include "tenancy/org_service.h"
-#include "tenancy/tenant_service.h"
 #include "common/json.h"
 #include "http/message.h"
 #include "http/router.h"
+#include "tenancy/org_service.h"
+#include "tenancy/tenant_service.h"
 
 namespace tb::api {
 

@@ -66,8 +66,7 @@ const std::vector<Entry>& Table() {
         {Method::kGet, "/v1/organizations/{id}/members", v1::ListOrganizationMembers},
         {Method::kPost, "/v1/organizations/{id}/members", v1::AddOrganizationMember,
          BodyKind::kJson},
-        {Method::kDelete, "/v1/organizations/{id}/members/{user_id}",
-         v1::RemoveOrganizationMember},
+        {Method::kDelete, "/v1/organizations/{id}/members/{user_id}", v1::RemoveOrganizationMember},
     };
     return kTable;
 }

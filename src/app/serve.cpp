@@ -133,6 +133,7 @@ int Serve(const Config& config) {
     tenancy::TenantService tenants(db, ids, clock, audit, bus, tenancy_settings);
     tenancy::OrgService orgs(db, ids, clock, audit);
     auth_service.Attach(tenants, bus);
+    (void)RunSync(ioc, tenants.RefreshCorsOrigins());
     api_keys.Attach(bus);
     auto cursor_secret = RunSync(ioc, storage::InstanceSecret(db, "list_cursor"));
     if (!cursor_secret.ok()) {
@@ -166,8 +167,8 @@ int Serve(const Config& config) {
     api::RegisterRoutes(router, services);
     http::CorsPolicy cors(config.cors.origins);
     // A preflight may come from any origin an active CORS key lists (API.md §13).
-    cors.set_preflight_check([&api_keys](std::string_view origin, const http::Request&) {
-        return api_keys.AnyKeyAllowsOrigin(origin);
+    cors.set_preflight_check([&api_keys, &tenants](std::string_view origin, const http::Request&) {
+        return api_keys.AnyKeyAllowsOrigin(origin) || tenants.AnyTenantAllowsOrigin(origin);
     });
     std::optional<http::AccessLog> access_log;
     if (config.log.access) access_log.emplace();
@@ -206,6 +207,9 @@ int Serve(const Config& config) {
                 if (ec || stopping) co_return;
                 if (Status s = co_await api_keys.Flush(); !s.ok()) {
                     log::Warn("api key upkeep failed", {{"error", s.error().internal}});
+                }
+                if (Status s = co_await tenants.RefreshCorsOrigins(); !s.ok()) {
+                    log::Warn("tenant CORS upkeep failed", {{"error", s.error().internal}});
                 }
             }
         },

@@ -40,7 +40,8 @@ const query::Resource& AuditLog::Resource() {
     return r;
 }
 
-Task<Result<AuditLog::Page>> AuditLog::List(storage::Database& db, const storage::ListSource& source,
+Task<Result<AuditLog::Page>> AuditLog::List(storage::Database& db,
+                                            const storage::ListSource& source,
                                             const query::ListQuery& q) {
     auto result = co_await storage::RunList(db, db.dialect(), Resource(), q, source);
     if (!result.ok()) co_return std::move(result).error();

@@ -97,8 +97,8 @@ bool IsOrigin(std::string_view o) {
     std::string_view host = hostport.substr(0, colon);
     if (host.empty() || host.size() > 253) return false;
     bool host_ok = std::all_of(host.begin(), host.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-               c == '-';
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '.' || c == '-';
     });
     if (!host_ok) return false;
     if (colon == std::string_view::npos) return true;
@@ -297,6 +297,8 @@ Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::Create(const KeyActo
         // The default, narrowed to the caller's rights (API.md §13 "Viewer keys").
         for (const char* s : {"read", "write"})
             if (allowed(s)) scopes.emplace_back(s);
+        if (scopes.empty())
+            co_return Error::Forbidden("The caller holds neither read nor write: name the scopes");
     }
     in.allowed_origins = Dedup(std::move(in.allowed_origins));
     TB_CO_RETURN_IF_ERROR(ValidateOrigins(in.allowed_origins));
@@ -325,8 +327,8 @@ Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::Create(const KeyActo
             "INSERT INTO api_keys (id, tenant_id, owner_user_id, name, key_hash, preview, scopes, "
             "collections, allowed_origins, is_active, created_at, updated_at, expires_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
-            Bind(key.id, *key.tenant_id, key.owner_user_id, key.name, Sha256Hex(secret), key.preview,
-                 ToJsonArray(key.scopes), ToJsonArray(key.collections),
+            Bind(key.id, *key.tenant_id, key.owner_user_id, key.name, Sha256Hex(secret),
+                 key.preview, ToJsonArray(key.scopes), ToJsonArray(key.collections),
                  ToJsonArray(key.allowed_origins), now, now,
                  key.expires_at ? Value(*key.expires_at) : Value()));
         if (!r.ok()) co_return std::move(r).error();
@@ -398,10 +400,11 @@ Task<Result<ApiKey>> ApiKeyService::Update(const KeyActor& who, const std::strin
     key.updated_at = Now();
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         auto r = co_await tx.Execute(
-            "UPDATE api_keys SET name = ?, scopes = ?, is_active = ?, updated_at = ? WHERE tenant_id = "
+            "UPDATE api_keys SET name = ?, scopes = ?, is_active = ?, updated_at = ? WHERE "
+            "tenant_id = "
             "? AND id = ?",
-            Bind(key.name, ToJsonArray(key.scopes), key.is_active, key.updated_at,
-                 who.tenant->id(), key.id));
+            Bind(key.name, ToJsonArray(key.scopes), key.is_active, key.updated_at, who.tenant->id(),
+                 key.id));
         if (!r.ok()) co_return std::move(r).error();
         audit::Event e{key.tenant_id,  who.user.id, "api_key.updated", key.id, who.ip,
                        who.user_agent, {}};
@@ -421,7 +424,7 @@ Task<Status> ApiKeyService::Delete(const KeyActor& who, const std::string& id) {
                                      Bind(who.tenant->id(), id));
         if (!r.ok()) co_return std::move(r).error();
         audit::Event e{found->tenant_id, who.user.id, "api_key.revoked", id, who.ip,
-                       who.user_agent, {}};
+                       who.user_agent,   {}};
         co_return co_await audit_.Record(tx, e);
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));

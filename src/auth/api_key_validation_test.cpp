@@ -15,10 +15,12 @@ TEST(ApiKeyValidation, Scopes) {
 }
 
 TEST(ApiKeyValidation, Origins) {
-    EXPECT_TRUE(ValidateOrigins({"https://app.example", "http://localhost:3000", "https://a-b.c.d:443"}).ok());
-    for (const char* bad : {"app.example", "https://", "https://app.example/", "https://app.example/x",
-                            "ftp://a.b", "https://a b", "https://a.b:", "https://a.b:123456",
-                            "https://a.b:80x", "null", "*"}) {
+    EXPECT_TRUE(
+        ValidateOrigins({"https://app.example", "http://localhost:3000", "https://a-b.c.d:443"})
+            .ok());
+    for (const char* bad :
+         {"app.example", "https://", "https://app.example/", "https://app.example/x", "ftp://a.b",
+          "https://a b", "https://a.b:", "https://a.b:123456", "https://a.b:80x", "null", "*"}) {
         auto st = ValidateOrigins({bad});
         ASSERT_FALSE(st.ok()) << bad;
         EXPECT_EQ(st.error().details.at("field"), "allowed_origins");

@@ -52,7 +52,7 @@ class AuthCache {
         size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
     };
     std::unordered_map<std::string, Token, Hash, std::equal_to<>> tokens_;  // guarded by mu_
-    std::unordered_map<std::string, SessionState> sessions_;  // guarded by mu_
+    std::unordered_map<std::string, SessionState> sessions_;                // guarded by mu_
 };
 
 }  // namespace tb::auth

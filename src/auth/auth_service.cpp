@@ -190,8 +190,8 @@ Task<Result<TokenPair>> AuthService::SignTokens(const User& user, const NewSessi
 Task<Result<AuthService::NewSession>> AuthService::StartSession(
     Session& tx, const User& user, const ClientInfo& client, std::optional<std::string> tenant_id) {
     int64_t now = Now();
-    SessionRow session{ids_.Next(), user.id, std::move(tenant_id),
-                       now + settings_.refresh_ttl_seconds * 1000, {}};
+    SessionRow session{
+        ids_.Next(), user.id, std::move(tenant_id), now + settings_.refresh_ttl_seconds * 1000, {}};
     TB_CO_RETURN_IF_ERROR(co_await session_store::InsertSession(tx, session, now, client.ip,
                                                                 client.user_agent.substr(0, 512)));
     std::string refresh = RandomToken(32);
@@ -227,7 +227,8 @@ Task<Result<SignedIn>> AuthService::Register(RegisterInput in, ClientInfo client
         std::optional<std::string> tid;
         if (tenants_) {
             // The personal tenant (API.md §2.2), in the same transaction as the account.
-            auto personal = co_await tenants_->CreatePersonalTenant(tx, user, in.tenant_name);
+            auto personal =
+                co_await tenants_->CreatePersonalTenant(tx, user, in.tenant_name, client);
             if (!personal.ok()) co_return std::move(personal).error();
             if (*personal) {
                 tid = (*personal)->tenant_id;
@@ -291,8 +292,9 @@ Task<Result<SignedIn>> AuthService::Login(std::string raw_email, std::string pas
     }
     std::optional<std::string> tid;
     if (tenant_id) {
-        auto it = std::find_if(memberships.begin(), memberships.end(),
-                               [&](const TenantMembership& m) { return m.tenant_id == *tenant_id; });
+        auto it =
+            std::find_if(memberships.begin(), memberships.end(),
+                         [&](const TenantMembership& m) { return m.tenant_id == *tenant_id; });
         if (it == memberships.end()) co_return Error::NotFound("Tenant not found");
         tid = *tenant_id;
     } else if (!memberships.empty()) {
@@ -372,6 +374,7 @@ Task<Result<TokenPair>> AuthService::Refresh(std::string token,
                 TB_CO_RETURN_IF_ERROR(
                     co_await session_store::RevokeSession(tx, row.session_id, now));
                 audit::Event e = Event("refresh.reuse_detected", client);
+                e.tenant_id = (*session)->tenant_id;
                 e.actor = e.target = (*user)->id;
                 e.details["session_id"] = row.session_id;
                 TB_CO_RETURN_IF_ERROR(co_await audit_.Record(tx, e));
@@ -400,7 +403,8 @@ Task<Result<TokenPair>> AuthService::Refresh(std::string token,
                 member = *is;
             }
             if (!member) co_return Error::NotFound("Tenant not found");
-            TB_CO_RETURN_IF_ERROR(co_await session_store::SetTenant(tx, row.session_id, *tenant_id));
+            TB_CO_RETURN_IF_ERROR(
+                co_await session_store::SetTenant(tx, row.session_id, *tenant_id));
             tid = tenant_id;
         }
         std::string next = RandomToken(32);
@@ -439,6 +443,7 @@ Task<Status> AuthService::Logout(const Principal& who, std::optional<std::string
             }
         }
         audit::Event e = Event(all ? "logout.all" : "logout", client);
+        e.tenant_id = who.tenant_id;
         e.actor = e.target = who.user.id;
         co_return co_await audit_.Record(tx, e);
     };
@@ -528,6 +533,7 @@ Task<Status> AuthService::ChangePassword(const Principal& who, std::string curre
         TB_CO_RETURN_IF_ERROR(
             co_await session_store::RevokeUserSessions(tx, who.user.id, who.session_id, now));
         audit::Event e = Event("password.changed", client);
+        e.tenant_id = who.tenant_id;
         e.actor = e.target = who.user.id;
         co_return co_await audit_.Record(tx, e);
     };

@@ -29,8 +29,8 @@
 #include "auth/login_throttle.h"
 #include "auth/password.h"
 #include "auth/tenant_directory.h"
-#include "common/invalidation.h"
 #include "auth/user_store.h"
+#include "common/invalidation.h"
 #include "common/worker_pool.h"
 
 namespace tb::auth {
@@ -46,11 +46,6 @@ struct AuthSettings {
     int64_t login_window_seconds = 900;
     int register_per_hour = 60;
     int64_t session_cache_ms = 1000;  // bound on another node's revoke going unseen
-};
-
-struct ClientInfo {
-    std::string ip;
-    std::string user_agent;
 };
 
 struct TokenPair {
@@ -123,8 +118,8 @@ class AuthService {
         std::string refresh_token;
     };
     Task<Result<NewSession>> StartSession(storage::Session& tx, const User& user,
-                                         const ClientInfo& client,
-                                         std::optional<std::string> tenant_id);
+                                          const ClientInfo& client,
+                                          std::optional<std::string> tenant_id);
     Task<Result<TokenPair>> SignTokens(const User& user, const NewSession& session);
     Result<TokenPair> IssueTokens(const User& user, const std::string& session_id,
                                   const std::optional<std::string>& tenant_id,

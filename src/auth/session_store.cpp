@@ -36,8 +36,8 @@ Task<Status> InsertSession(storage::Session& tx, const SessionRow& s, int64_t no
 }
 
 Task<Status> SetTenant(storage::Session& tx, const std::string& id, const std::string& tenant_id) {
-    auto r = co_await tx.Execute("UPDATE sessions SET tenant_id = ? WHERE id = ?",
-                                 Bind(tenant_id, id));
+    auto r =
+        co_await tx.Execute("UPDATE sessions SET tenant_id = ? WHERE id = ?", Bind(tenant_id, id));
     if (!r.ok()) co_return std::move(r).error();
     co_return Status{};
 }

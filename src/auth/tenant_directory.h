@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/client_info.h"
 #include "auth/user_store.h"
 
 namespace tb::auth {
@@ -23,7 +24,8 @@ class TenantDirectory {
     // Inside the registration transaction: the user's personal tenant, with the user as its
     // owner; nullopt when the instance makes none.
     virtual Task<Result<std::optional<TenantMembership>>> CreatePersonalTenant(
-        storage::Session& tx, const User& user, const std::string& tenant_name) = 0;
+        storage::Session& tx, const User& user, const std::string& tenant_name,
+        const ClientInfo& client) = 0;
     // Whether the user is a member of the tenant, read in the caller's transaction.
     virtual Task<Result<bool>> IsMember(storage::Session& s, const std::string& user_id,
                                         const std::string& tenant_id) = 0;

@@ -20,10 +20,17 @@ struct OpName {
     Op op;
 };
 constexpr OpName kOps[] = {
-    {"eq", Op::kEq},        {"ne", Op::kNe},   {"gt", Op::kGt},
-    {"gte", Op::kGte},      {"lt", Op::kLt},   {"lte", Op::kLte},
-    {"in", Op::kIn},        {"nin", Op::kNin}, {"contains", Op::kContains},
-    {"startswith", Op::kStartsWith}, {"exists", Op::kExists},
+    {"eq", Op::kEq},
+    {"ne", Op::kNe},
+    {"gt", Op::kGt},
+    {"gte", Op::kGte},
+    {"lt", Op::kLt},
+    {"lte", Op::kLte},
+    {"in", Op::kIn},
+    {"nin", Op::kNin},
+    {"contains", Op::kContains},
+    {"startswith", Op::kStartsWith},
+    {"exists", Op::kExists},
 };
 
 std::string_view NameOf(Op op) {
@@ -139,8 +146,7 @@ Result<Condition> ParseCondition(std::string_view key, std::string_view value,
         case Op::kStartsWith:
             if (field->type != Type::kText && field->type != Type::kId)
                 return Bad(key, std::string(NameOf(c.op)) + " applies to text fields only");
-            if (value.size() > limits.max_value_bytes)
-                return Bad(key, "Filter value too long");
+            if (value.size() > limits.max_value_bytes) return Bad(key, "Filter value too long");
             if (value.find('\0') != std::string_view::npos || !IsValidUtf8(value))
                 return Bad(key, "Filter values must be UTF-8 text without NUL characters");
             c.values.push_back(std::string(value));  // "null" here is the text "null"
@@ -206,8 +212,8 @@ std::string Lenient(std::string_view raw) {
     out.reserve(raw.size());
     for (size_t i = 0; i < raw.size(); ++i) {
         unsigned char c = static_cast<unsigned char>(raw[i]);
-        bool allowed = std::isalnum(c) || std::string_view("-._~!$&'()*+,;=:@/?").find(c) !=
-                                               std::string_view::npos;
+        bool allowed = std::isalnum(c) ||
+                       std::string_view("-._~!$&'()*+,;=:@/?").find(c) != std::string_view::npos;
         if (c == '%' && i + 2 < raw.size() && is_hex(raw[i + 1]) && is_hex(raw[i + 2]))
             allowed = true;
         if (allowed) {

@@ -74,9 +74,9 @@ struct Limits {
 struct ListQuery {
     int64_t page = 1;
     int64_t per_page = 20;
-    bool cursor_mode = false;   // `after` was given (empty: the first page)
+    bool cursor_mode = false;    // `after` was given (empty: the first page)
     std::vector<Literal> after;  // decoded cursor: the sort-key values, then the id
-    bool count = true;          // compute meta.total (default: on in page mode, off with after)
+    bool count = true;           // compute meta.total (default: on in page mode, off with after)
     std::vector<Condition> conditions;
     std::vector<SortKey> sort;        // without the id tie-break, which is implied
     std::vector<std::string> fields;  // projection; empty: every field

@@ -61,7 +61,8 @@ class Builder {
             case Op::kNe:
                 if (IsNullLiteral(v)) return f.column + " IS NOT NULL";
                 // A null (missing) value is "not equal" (API.md §13 "Missing fields").
-                if (f.nullable) return "(" + f.column + " IS NULL OR " + f.column + " <> " + Bind(v) + ")";
+                if (f.nullable)
+                    return "(" + f.column + " IS NULL OR " + f.column + " <> " + Bind(v) + ")";
                 return f.column + " <> " + Bind(v);
             case Op::kGt:
                 return Ordered(f) + " > " + Bind(v);
@@ -115,7 +116,8 @@ class Builder {
             std::string term;
             for (size_t j = 0; j < i; ++j) {
                 const Field& f = *sort[j].field;
-                term += IsNullLiteral(keys[j]) ? f.column + " IS NULL" : f.column + " = " + Bind(keys[j]);
+                term += IsNullLiteral(keys[j]) ? f.column + " IS NULL"
+                                               : f.column + " = " + Bind(keys[j]);
                 term += " AND ";
             }
             if (i == sort.size()) {
@@ -124,7 +126,8 @@ class Builder {
                 const Field& f = *sort[i].field;
                 const Literal& v = keys[i];
                 if (!sort[i].descending) {  // nulls first
-                    term += IsNullLiteral(v) ? f.column + " IS NOT NULL" : Ordered(f) + " > " + Bind(v);
+                    term +=
+                        IsNullLiteral(v) ? f.column + " IS NOT NULL" : Ordered(f) + " > " + Bind(v);
                 } else if (IsNullLiteral(v)) {  // nulls last: nothing after a null
                     term += "1 = 0";
                 } else if (f.nullable) {
@@ -159,16 +162,20 @@ class Builder {
 
 ListSource ListSource::ForTenant(const TenantScope& tenant, std::string tenant_column,
                                  std::string columns, std::string from, Params from_params) {
-    ListSource s{std::move(columns), std::move(from), tenant_column + " = ?",
-                 std::move(from_params), {}, {}};
+    ListSource s{std::move(columns),
+                 std::move(from),
+                 tenant_column + " = ?",
+                 std::move(from_params),
+                 {},
+                 {}};
     s.params.emplace_back(tenant.id());
     return s;
 }
 
 ListSource ListSource::Platform(std::string columns, std::string from, std::string scope,
                                 Params params) {
-    return ListSource{std::move(columns), std::move(from), std::move(scope), std::move(params), {},
-                      {}};
+    return ListSource{
+        std::move(columns), std::move(from), std::move(scope), std::move(params), {}, {}};
 }
 
 ListStatement CompileList(const Dialect& dialect, const query::Resource& resource,

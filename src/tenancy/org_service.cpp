@@ -23,8 +23,8 @@ constexpr const char* kOrgMemberColumns = "u.id, u.email, u.name, om.role, om.jo
 constexpr const char* kOrgMemberFrom = "organization_members om JOIN users u ON u.id = om.user_id";
 
 Organization FromRow(const std::vector<storage::Value>& r) {
-    return Organization{AsText(r[0]), AsText(r[1]), AsText(r[2]),  AsText(r[3]),
-                        AsText(r[4]), AsInt(r[5]),  AsInt(r[6]),   AsInt(r[7])};
+    return Organization{AsText(r[0]), AsText(r[1]), AsText(r[2]), AsText(r[3]),
+                        AsText(r[4]), AsInt(r[5]),  AsInt(r[6]),  AsInt(r[7])};
 }
 
 Member MemberFromRow(const std::vector<storage::Value>& r) {
@@ -152,11 +152,12 @@ Task<Result<Organization>> OrgService::Create(const Caller& who, NewOrganization
             o.slug = *in.slug;
         } else {
             o.slug = SlugFrom(o.name);
-            auto taken = co_await tx.Query(
-                "SELECT 1 FROM organizations WHERE tenant_id = ? AND slug = ?",
-                Bind(o.tenant_id, o.slug));
+            auto taken =
+                co_await tx.Query("SELECT 1 FROM organizations WHERE tenant_id = ? AND slug = ?",
+                                  Bind(o.tenant_id, o.slug));
             if (!taken.ok()) co_return std::move(taken).error();
-            if (!taken->empty()) o.slug = o.slug.substr(0, 48) + "-" + ToLower(ids_.Next().substr(30, 6));
+            if (!taken->empty())
+                o.slug = o.slug.substr(0, 48) + "-" + ToLower(ids_.Next().substr(30, 6));
         }
         auto r = co_await tx.Execute(
             "INSERT INTO organizations (id, tenant_id, name, slug, description, member_count, "
@@ -233,8 +234,8 @@ Task<Result<Page<Member>>> OrgService::ListMembers(const Caller& who, const std:
     TB_CO_RETURN_IF_ERROR(who.CanRead());
     TB_CO_ASSIGN_OR_RETURN(auto found, co_await Find(db_, who.scope(), org_id));
     if (!found) co_return OrgNotFound();
-    ListSource source = ListSource::ForTenant(who.scope(), "om.tenant_id", kOrgMemberColumns,
-                                              kOrgMemberFrom);
+    ListSource source =
+        ListSource::ForTenant(who.scope(), "om.tenant_id", kOrgMemberColumns, kOrgMemberFrom);
     source.scope += " AND om.organization_id = ?";
     source.params.emplace_back(org_id);
     auto result =

@@ -39,8 +39,7 @@ const query::Resource& OrganizationMembersResource();
 
 class OrgService {
   public:
-    OrgService(storage::Database& db, IdGenerator& ids, const Clock& clock,
-               audit::AuditLog& audit);
+    OrgService(storage::Database& db, IdGenerator& ids, const Clock& clock, audit::AuditLog& audit);
 
     Task<Result<Page<Organization>>> List(const Caller& who, const query::ListQuery& q);
     Task<Result<Organization>> Create(const Caller& who, NewOrganization in);

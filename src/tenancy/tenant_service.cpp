@@ -5,10 +5,16 @@
 #include "auth/email.h"
 #include "common/encoding.h"
 #include "common/strings.h"
+#include "tenancy/member_rows.h"
 
 namespace tb::tenancy {
 
 using auth::TenantMembership;
+using detail::kMemberColumns;
+using detail::kMemberFrom;
+using detail::MemberFromRow;
+using detail::TenantNotFound;
+using detail::UserNotFound;
 using storage::AsInt;
 using storage::AsText;
 using storage::Bind;
@@ -23,10 +29,6 @@ namespace {
 constexpr const char* kTenantColumns =
     "t.id, t.name, t.slug, t.plan, t.status, t.settings, t.member_count, t.created_at, "
     "t.updated_at";
-constexpr const char* kMemberColumns =
-    "u.id, u.email, u.name, u.email_verified, u.is_active, u.is_admin, u.created_at, "
-    "u.updated_at, u.last_login_at, m.role, m.joined_at";
-constexpr const char* kMemberFrom = "memberships m JOIN users u ON u.id = m.user_id";
 
 Tenant TenantFromRow(const std::vector<storage::Value>& r) {
     Tenant t;
@@ -44,29 +46,11 @@ Tenant TenantFromRow(const std::vector<storage::Value>& r) {
     return t;
 }
 
-Member MemberFromRow(const std::vector<storage::Value>& r) {
-    Member m;
-    m.user.id = AsText(r[0]);
-    m.user.email = AsText(r[1]);
-    m.user.name = AsText(r[2]);
-    m.user.email_verified = AsInt(r[3]) != 0;
-    m.user.is_active = AsInt(r[4]) != 0;
-    m.user.is_admin = AsInt(r[5]) != 0;
-    m.user.created_at = AsInt(r[6]);
-    m.user.updated_at = AsInt(r[7]);
-    if (!IsNull(r[8])) m.user.last_login_at = AsInt(r[8]);
-    m.role = AsText(r[9]);
-    m.joined_at = AsInt(r[10]);
-    return m;
-}
-
-Error TenantNotFound() { return Error::NotFound("Tenant not found"); }
-Error UserNotFound() { return Error::NotFound("User not found"); }
-
 Status ValidateName(const std::string& name, std::string_view field = "name") {
     size_t n = Utf8Length(name);
     if (n == 0 || n > 100)
-        return Error::Validation(std::string(field), std::string(field) + " must be 1 to 100 characters");
+        return Error::Validation(std::string(field),
+                                 std::string(field) + " must be 1 to 100 characters");
     return {};
 }
 
@@ -162,8 +146,7 @@ const query::Resource& UsersResource() {
 }
 
 TenantService::TenantService(storage::Database& db, IdGenerator& ids, const Clock& clock,
-                             audit::AuditLog& audit, InvalidationBus& bus,
-                             TenancySettings settings)
+                             audit::AuditLog& audit, InvalidationBus& bus, TenancySettings settings)
     : db_(db), ids_(ids), clock_(clock), audit_(audit), bus_(bus), settings_(std::move(settings)) {
     bus_.Subscribe("membership", [this](const std::string& user_id) { ForgetUser(user_id); });
     bus_.Subscribe("user", [this](const std::string& user_id) { ForgetUser(user_id); });
@@ -261,8 +244,7 @@ Task<Result<bool>> TenantService::IsMember(Session& s, const std::string& user_i
 }
 
 Task<Result<Caller>> TenantService::Resolve(const auth::Principal& p, std::string_view header,
-                                            bool require, std::string ip,
-                                            std::string user_agent) {
+                                            bool require, std::string ip, std::string user_agent) {
     Caller c{p.user, p.api_key, std::nullopt, std::nullopt, std::move(ip), std::move(user_agent)};
     header = Trim(header);
     std::optional<TenantMembership> membership;
@@ -340,6 +322,45 @@ Task<Status> TenantService::Authorize(const Caller& who, const std::string& tena
     co_return Status{};
 }
 
+// ---- CORS origins of tenants -------------------------------------------------------------------
+
+bool TenantService::AnyTenantAllowsOrigin(std::string_view origin) const {
+    std::lock_guard lock(cors_mu_);
+    return cors_ && cors_->all.count(origin) > 0;
+}
+
+bool TenantService::TenantAllowsOrigin(const std::string& tenant_id,
+                                       std::string_view origin) const {
+    std::lock_guard lock(cors_mu_);
+    if (!cors_) return false;
+    auto it = cors_->by_tenant.find(tenant_id);
+    if (it == cors_->by_tenant.end()) return false;
+    return std::find(it->second.begin(), it->second.end(), origin) != it->second.end();
+}
+
+Task<Status> TenantService::RefreshCorsOrigins() {
+    // Only tenants whose settings name cors_origins at all (a cheap text filter first).
+    auto rows = co_await db_.Query(
+        "SELECT id, settings FROM tenants WHERE settings LIKE '%cors_origins%'", {});
+    if (!rows.ok()) co_return std::move(rows).error();
+    auto index = std::make_shared<CorsIndex>();
+    for (const auto& r : rows->rows) {
+        auto settings = ParseJson(AsText(r[1]));
+        if (!settings.ok() || !settings->is_object()) continue;
+        auto* origins = settings->as_object().if_contains("cors_origins");
+        if (!origins || !origins->is_array()) continue;
+        auto& list = index->by_tenant[AsText(r[0])];
+        for (const auto& o : origins->as_array()) {
+            if (!o.is_string()) continue;
+            list.emplace_back(o.as_string());
+            index->all.emplace(o.as_string());
+        }
+    }
+    std::lock_guard lock(cors_mu_);
+    cors_ = std::move(index);
+    co_return Status{};
+}
+
 // ---- Tenants --------------------------------------------------------------------------------
 
 Task<Result<std::optional<Tenant>>> TenantService::FindTenant(Session& s, const std::string& id) {
@@ -363,29 +384,14 @@ Task<Result<std::string>> TenantService::UniqueSlug(Session& tx, const std::stri
     co_return Error::Conflict("Could not find a free slug", "slug");
 }
 
-Task<Status> TenantService::InsertMembership(Session& tx, const TenantScope& scope,
-                                             const auth::User& user, Role role, int64_t now) {
-    auto r = co_await tx.Execute(
-        "INSERT INTO memberships (tenant_id, user_id, role, joined_at, user_created_at) VALUES "
-        "(?, ?, ?, ?, ?)",
-        Bind(scope.id(), user.id, RoleName(role), now, user.created_at));
-    if (!r.ok()) {
-        if (r.error().code == ErrorCode::kConflict)
-            co_return Error::Conflict("Already a member of this tenant", "email");
-        co_return std::move(r).error();
-    }
-    auto n = co_await tx.Execute(
-        "UPDATE tenants SET member_count = member_count + 1 WHERE id = ?", Bind(scope.id()));
-    if (!n.ok()) co_return std::move(n).error();
-    co_return Status{};
-}
-
 Task<Result<std::optional<TenantMembership>>> TenantService::CreatePersonalTenant(
-    Session& tx, const auth::User& user, const std::string& tenant_name) {
+    Session& tx, const auth::User& user, const std::string& tenant_name,
+    const auth::ClientInfo& client) {
     if (!settings_.personal_on_register) co_return std::optional<TenantMembership>{};
     std::string name = tenant_name;
     if (name.empty()) {
-        std::string who = user.name.empty() ? user.email.substr(0, user.email.find('@')) : user.name;
+        std::string who =
+            user.name.empty() ? user.email.substr(0, user.email.find('@')) : user.name;
         name = who + "'s workspace";
     }
     TB_CO_RETURN_IF_ERROR(ValidateName(name, "tenant_name"));
@@ -401,9 +407,11 @@ Task<Result<std::optional<TenantMembership>>> TenantService::CreatePersonalTenan
         co_await InsertMembership(tx, TenantScope::Of(id), user, Role::kOwner, now));
     audit::Event e;
     e.tenant_id = id;
-    e.actor = e.target = user.id;
+    e.actor = user.id;
+    e.target = id;
     e.action = "tenant.created";
-    e.details["tenant_id"] = id;
+    e.ip = client.ip;
+    e.user_agent = client.user_agent.substr(0, 512);
     TB_CO_RETURN_IF_ERROR(co_await audit_.Record(tx, e));
     co_return std::optional<TenantMembership>(
         TenantMembership{id, name, slug, settings_.default_plan, "active", "owner", now});
@@ -439,8 +447,8 @@ Task<Result<Tenant>> TenantService::Create(const Caller& who, NewTenant in) {
         co_return Error::Forbidden("Only platform admins create tenants on this instance");
     TB_CO_RETURN_IF_ERROR(ValidateName(in.name));
     if (in.slug && !IsSlug(*in.slug))
-        co_return Error::Validation("slug",
-                                    "slug must be 1-63 lower-case letters, digits and inner hyphens");
+        co_return Error::Validation(
+            "slug", "slug must be 1-63 lower-case letters, digits and inner hyphens");
     if (in.plan) {
         if (!who.platform_admin()) co_return Error::Forbidden("Only platform admins set the plan");
         if (std::find(settings_.plans.begin(), settings_.plans.end(), *in.plan) ==
@@ -505,8 +513,8 @@ Task<Result<Tenant>> TenantService::Update(const Caller& who, const std::string&
         TB_CO_RETURN_IF_ERROR(ValidateName(*patch.name));
     }
     if (patch.slug && !IsSlug(*patch.slug))
-        co_return Error::Validation("slug",
-                                    "slug must be 1-63 lower-case letters, digits and inner hyphens");
+        co_return Error::Validation(
+            "slug", "slug must be 1-63 lower-case letters, digits and inner hyphens");
     if (patch.plan && std::find(settings_.plans.begin(), settings_.plans.end(), *patch.plan) ==
                           settings_.plans.end())
         co_return Error::Validation("plan", "Unknown plan");
@@ -540,6 +548,7 @@ Task<Result<Tenant>> TenantService::Update(const Caller& who, const std::string&
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
     bus_.Publish("tenant", id);
+    if (patch.settings) (void)co_await RefreshCorsOrigins();
     if (in.role) t.role = std::string(RoleName(*in.role));
     co_return t;
 }
@@ -552,8 +561,8 @@ Task<Status> TenantService::Delete(const Caller& who, const std::string& id) {
     if (!in.AtLeastRole(Role::kOwner)) co_return Error::Forbidden("Needs the owner role");
     std::vector<std::string> members;
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
-        auto rows = co_await tx.Query("SELECT user_id FROM memberships WHERE tenant_id = ?",
-                                      Bind(id));
+        auto rows =
+            co_await tx.Query("SELECT user_id FROM memberships WHERE tenant_id = ?", Bind(id));
         if (!rows.ok()) co_return std::move(rows).error();
         for (const auto& r : rows->rows) members.push_back(AsText(r[0]));
         // Everything the tenant owns, children first; one transaction leaves no orphans.
@@ -577,342 +586,7 @@ Task<Status> TenantService::Delete(const Caller& who, const std::string& id) {
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
     bus_.Publish("tenant", id);
     for (const auto& m : members) bus_.Publish("membership", m);
-    co_return Status{};
-}
-
-// ---- Members --------------------------------------------------------------------------------
-
-Task<Result<std::optional<Member>>> TenantService::FindMember(Session& s, const TenantScope& scope,
-                                                              const std::string& user_id) {
-    std::string sql = std::string("SELECT ") + kMemberColumns + " FROM " + kMemberFrom +
-                      " WHERE m.tenant_id = ? AND m.user_id = ?";
-    auto rows = co_await s.Query(sql, Bind(scope.id(), user_id));
-    if (!rows.ok()) co_return std::move(rows).error();
-    if (rows->empty()) co_return std::optional<Member>{};
-    co_return std::optional<Member>(MemberFromRow(rows->rows[0]));
-}
-
-Task<Result<Page<Member>>> TenantService::ListMembersIn(const TenantScope& scope,
-                                                        const query::ListQuery& q,
-                                                        bool users_view) {
-    ListSource source = ListSource::ForTenant(scope, "m.tenant_id", kMemberColumns, kMemberFrom);
-    // Unfiltered, the total is the tenant's counter (invariant 4), not a count of 10,000 rows.
-    source.unfiltered_count = "SELECT member_count FROM tenants WHERE id = ?";
-    source.unfiltered_count_params = Bind(scope.id());
-    const query::Resource& resource = users_view ? UsersResource() : MembersResource();
-    auto result = co_await storage::RunList(db_, db_.dialect(), resource, q, source);
-    if (!result.ok()) co_return std::move(result).error();
-    Page<Member> page{{}, result->total, std::move(result->next_keys)};
-    for (const auto& r : result->rows.rows) page.items.push_back(MemberFromRow(r));
-    co_return page;
-}
-
-Task<Result<Page<Member>>> TenantService::ListMembers(const Caller& who,
-                                                      const std::string& tenant_id,
-                                                      const query::ListQuery& q) {
-    TB_CO_ASSIGN_OR_RETURN(Caller in, co_await Enter(who, tenant_id));
-    TB_CO_RETURN_IF_ERROR(in.CanRead());
-    co_return co_await ListMembersIn(in.scope(), q, false);
-}
-
-// Serialises the membership changes of one tenant: the first statement of their transaction
-// takes the tenant row's lock (PostgreSQL; SQLite has one writer anyway), so that two owners
-// stepping down at once cannot both see the other one still there (invariant 2).
-namespace {
-Task<Status> LockTenant(Session& tx, const TenantScope& scope) {
-    auto r = co_await tx.Execute("UPDATE tenants SET member_count = member_count WHERE id = ?",
-                                 Bind(scope.id()));
-    if (!r.ok()) co_return std::move(r).error();
-    co_return Status{};
-}
-}  // namespace
-
-Task<Status> TenantService::CheckChange(Session& tx, const Caller& who, const TenantScope& scope,
-                                        const Member& target, std::optional<Role> next) {
-    auto current = ParseRole(target.role).value_or(Role::kViewer);
-    if (!who.platform_admin()) {
-        Role mine = who.role.value_or(Role::kViewer);
-        bool self = target.user.id == who.user.id;
-        // Invariant 3: an admin neither touches an owner nor makes one.
-        if (current == Role::kOwner && mine != Role::kOwner && !self)
-            co_return Error::Forbidden("Only an owner can change or remove an owner");
-        if (next && static_cast<int>(*next) > static_cast<int>(mine))
-            co_return Error::Forbidden("Cannot grant a role above your own");
-    }
-    if (current == Role::kOwner && (!next || *next != Role::kOwner)) {
-        // Invariant 2.
-        auto rows = co_await tx.Query(
-            "SELECT COUNT(*) FROM memberships WHERE tenant_id = ? AND role = 'owner'",
-            Bind(scope.id()));
-        if (!rows.ok()) co_return std::move(rows).error();
-        if (AsInt(rows->rows.at(0).at(0)) <= 1)
-            co_return Error::Conflict("The last owner cannot be demoted or removed", "role");
-    }
-    co_return Status{};
-}
-
-Task<Result<Member>> TenantService::AddMember(const Caller& who, const std::string& tenant_id,
-                                              const std::string& raw_email, Role role) {
-    TB_CO_ASSIGN_OR_RETURN(Caller in, co_await Enter(who, tenant_id));
-    TB_CO_RETURN_IF_ERROR(in.CanManage());
-    TB_CO_ASSIGN_OR_RETURN(std::string email, auth::NormalizeEmail(raw_email));
-    if (!in.platform_admin() && static_cast<int>(role) > static_cast<int>(*in.role))
-        co_return Error::Forbidden("Cannot grant a role above your own");
-    Member out;
-    const TransactionFn fn = [&](Session& tx) -> Task<Status> {
-        auto users = co_await tx.Query("SELECT id FROM users WHERE email = ?", Bind(email));
-        if (!users.ok()) co_return std::move(users).error();
-        if (users->empty()) co_return Error::NotFound("No account with this email");
-        TB_CO_ASSIGN_OR_RETURN(auto user,
-                               co_await auth::UserStore::FindById(tx, AsText(users->rows[0][0])));
-        if (!user) co_return UserNotFound();
-        int64_t now = Now();
-        TB_CO_RETURN_IF_ERROR(co_await InsertMembership(tx, in.scope(), *user, role, now));
-        out = Member{std::move(*user), std::string(RoleName(role)), now};
-        audit::Event e = Event(in, "member.added", out.user.id);
-        e.details["role"] = RoleName(role);
-        co_return co_await audit_.Record(tx, e);
-    };
-    TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
-    bus_.Publish("membership", out.user.id);
-    co_return out;
-}
-
-Task<Result<Member>> TenantService::SetRole(const Caller& who, const std::string& tenant_id,
-                                            const std::string& user_id, Role role) {
-    TB_CO_ASSIGN_OR_RETURN(Caller in, co_await Enter(who, tenant_id));
-    TB_CO_RETURN_IF_ERROR(in.CanRead());
-    // 404 for someone who is not a member, before the caller's own rights (API.md §13).
-    TB_CO_ASSIGN_OR_RETURN(auto visible, co_await FindMember(db_, in.scope(), user_id));
-    if (!visible) co_return Error::NotFound("Member not found");
-    TB_CO_RETURN_IF_ERROR(in.CanManage());
-    Member out;
-    const TransactionFn fn = [&](Session& tx) -> Task<Status> {
-        TB_CO_RETURN_IF_ERROR(co_await LockTenant(tx, in.scope()));
-        TB_CO_ASSIGN_OR_RETURN(auto target, co_await FindMember(tx, in.scope(), user_id));
-        if (!target) co_return Error::NotFound("Member not found");
-        TB_CO_RETURN_IF_ERROR(co_await CheckChange(tx, in, in.scope(), *target, role));
-        auto r = co_await tx.Execute(
-            "UPDATE memberships SET role = ? WHERE tenant_id = ? AND user_id = ?",
-            Bind(RoleName(role), in.scope().id(), user_id));
-        if (!r.ok()) co_return std::move(r).error();
-        audit::Event e = Event(in, "member.role_changed", user_id);
-        e.details["from"] = target->role;
-        e.details["to"] = RoleName(role);
-        out = std::move(*target);
-        out.role = RoleName(role);
-        co_return co_await audit_.Record(tx, e);
-    };
-    TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
-    bus_.Publish("membership", user_id);
-    co_return out;
-}
-
-Task<Status> TenantService::RemoveMember(const Caller& who, const std::string& tenant_id,
-                                         const std::string& user_id) {
-    TB_CO_ASSIGN_OR_RETURN(Caller in, co_await Enter(who, tenant_id));
-    TB_CO_RETURN_IF_ERROR(in.CanRead());
-    TB_CO_ASSIGN_OR_RETURN(auto visible, co_await FindMember(db_, in.scope(), user_id));
-    if (!visible) co_return Error::NotFound("Member not found");
-    bool self = user_id == in.user.id && !in.api_key;
-    if (!self) TB_CO_RETURN_IF_ERROR(in.CanManage());
-    const TransactionFn fn = [&](Session& tx) -> Task<Status> {
-        TB_CO_RETURN_IF_ERROR(co_await LockTenant(tx, in.scope()));
-        TB_CO_ASSIGN_OR_RETURN(auto target, co_await FindMember(tx, in.scope(), user_id));
-        if (!target) co_return Error::NotFound("Member not found");
-        TB_CO_RETURN_IF_ERROR(co_await CheckChange(tx, in, in.scope(), *target, std::nullopt));
-        static constexpr const char* kLeave[] = {
-            "DELETE FROM organization_members WHERE tenant_id = ? AND user_id = ?",
-            "DELETE FROM api_keys WHERE tenant_id = ? AND owner_user_id = ?",
-            "DELETE FROM memberships WHERE tenant_id = ? AND user_id = ?",
-        };
-        // Organization counts first, while the rows still say which organizations.
-        auto orgs = co_await tx.Execute(
-            "UPDATE organizations SET member_count = member_count - 1 WHERE tenant_id = ? AND id "
-            "IN (SELECT organization_id FROM organization_members WHERE tenant_id = ? AND "
-            "user_id = ?)",
-            Bind(in.scope().id(), in.scope().id(), user_id));
-        if (!orgs.ok()) co_return std::move(orgs).error();
-        for (const char* sql : kLeave) {
-            auto r = co_await tx.Execute(sql, Bind(in.scope().id(), user_id));
-            if (!r.ok()) co_return std::move(r).error();
-        }
-        auto n = co_await tx.Execute(
-            "UPDATE tenants SET member_count = member_count - 1 WHERE id = ?",
-            Bind(in.scope().id()));
-        if (!n.ok()) co_return std::move(n).error();
-        co_return co_await audit_.Record(tx, Event(in, "member.removed", user_id));
-    };
-    TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
-    bus_.Publish("membership", user_id);
-    co_return Status{};
-}
-
-// ---- Users of the current tenant --------------------------------------------------------------
-
-Task<Result<Page<Member>>> TenantService::ListUsers(const Caller& who, const query::ListQuery& q) {
-    TB_CO_RETURN_IF_ERROR(who.CanRead());
-    co_return co_await ListMembersIn(who.scope(), q, true);
-}
-
-Task<Result<Member>> TenantService::GetUser(const Caller& who, const std::string& user_id) {
-    TB_CO_RETURN_IF_ERROR(who.CanRead());
-    TB_CO_ASSIGN_OR_RETURN(auto m, co_await FindMember(db_, who.scope(), user_id));
-    if (!m) co_return UserNotFound();
-    co_return std::move(*m);
-}
-
-Task<Result<Member>> TenantService::CreateUser(const Caller& who, NewUser in) {
-    TB_CO_RETURN_IF_ERROR(who.CanManage());
-    TB_CO_ASSIGN_OR_RETURN(std::string email, auth::NormalizeEmail(in.email));
-    if (Utf8Length(in.name) > 200)
-        co_return Error::Validation("name", "Name must be at most 200 characters");
-    if (!who.platform_admin() && static_cast<int>(in.role) > static_cast<int>(*who.role))
-        co_return Error::Forbidden("Cannot grant a role above your own");
-    Member out;
-    bool created = false;
-    const TransactionFn fn = [&](Session& tx) -> Task<Status> {
-        int64_t now = Now();
-        auto users = co_await tx.Query("SELECT id FROM users WHERE email = ?", Bind(email));
-        if (!users.ok()) co_return std::move(users).error();
-        auth::User user;
-        if (users->empty()) {
-            // A new account; an existing one keeps its own name and password.
-            user.id = ids_.Next();
-            user.email = email;
-            user.name = in.name;
-            user.password_hash = in.password_hash;
-            user.created_at = user.updated_at = now;
-            TB_CO_RETURN_IF_ERROR(co_await auth::UserStore::Insert(tx, user));
-            created = true;
-        } else {
-            TB_CO_ASSIGN_OR_RETURN(auto found,
-                                   co_await auth::UserStore::FindById(tx, AsText(users->rows[0][0])));
-            if (!found) co_return UserNotFound();
-            user = std::move(*found);
-        }
-        TB_CO_RETURN_IF_ERROR(co_await InsertMembership(tx, who.scope(), user, in.role, now));
-        audit::Event e = Event(who, created ? "user.created" : "member.added", user.id);
-        e.details["role"] = RoleName(in.role);
-        out = Member{std::move(user), std::string(RoleName(in.role)), now};
-        co_return co_await audit_.Record(tx, e);
-    };
-    TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
-    bus_.Publish("membership", out.user.id);
-    out.user.password_hash.clear();
-    co_return out;
-}
-
-Task<Result<Member>> TenantService::UpdateUser(const Caller& who, const std::string& user_id,
-                                               UserPatch patch) {
-    TB_CO_RETURN_IF_ERROR(who.CanRead());
-    TB_CO_ASSIGN_OR_RETURN(auto existing, co_await FindMember(db_, who.scope(), user_id));
-    if (!existing) co_return UserNotFound();
-    bool self = user_id == who.user.id && !who.api_key;
-    // API.md §3.1: self (name) · admin+ (role) · platform admin (is_active, email).
-    if (patch.name && !self && !who.platform_admin())
-        co_return Error::Forbidden("Only the user changes their own name");
-    if ((patch.is_active || patch.email) && !who.platform_admin())
-        co_return Error::Forbidden("Only platform admins change is_active or email");
-    std::optional<Role> role;
-    if (patch.role) {
-        TB_CO_RETURN_IF_ERROR(who.CanManage());
-        role = ParseRole(*patch.role);
-        if (!role) co_return Error::Validation("role", "role must be owner, admin, member or viewer");
-    }
-    if (patch.name && Utf8Length(*patch.name) > 200)
-        co_return Error::Validation("name", "Name must be at most 200 characters");
-    if (patch.email) {
-        TB_CO_ASSIGN_OR_RETURN(*patch.email, auth::NormalizeEmail(*patch.email));
-    }
-
-    Member out = std::move(*existing);
-    const TransactionFn fn = [&](Session& tx) -> Task<Status> {
-        int64_t now = Now();
-        if (role) {
-            TB_CO_RETURN_IF_ERROR(co_await LockTenant(tx, who.scope()));
-            TB_CO_ASSIGN_OR_RETURN(auto current, co_await FindMember(tx, who.scope(), user_id));
-            if (!current) co_return UserNotFound();
-            out.role = current->role;
-            TB_CO_RETURN_IF_ERROR(co_await CheckChange(tx, who, who.scope(), out, role));
-            auto r = co_await tx.Execute(
-                "UPDATE memberships SET role = ? WHERE tenant_id = ? AND user_id = ?",
-                Bind(RoleName(*role), who.scope().id(), user_id));
-            if (!r.ok()) co_return std::move(r).error();
-            audit::Event e = Event(who, "member.role_changed", user_id);
-            e.details["from"] = out.role;
-            e.details["to"] = RoleName(*role);
-            TB_CO_RETURN_IF_ERROR(co_await audit_.Record(tx, e));
-            out.role = RoleName(*role);
-        }
-        if (patch.name || patch.email || patch.is_active) {
-            if (patch.name) out.user.name = *patch.name;
-            if (patch.email) out.user.email = *patch.email;
-            if (patch.is_active) out.user.is_active = *patch.is_active;
-            out.user.updated_at = now;
-            auto r = co_await tx.Execute(
-                "UPDATE users SET name = ?, email = ?, is_active = ?, updated_at = ? WHERE id = ?",
-                Bind(out.user.name, out.user.email, out.user.is_active, now, user_id));
-            if (!r.ok()) {
-                if (r.error().code == ErrorCode::kConflict)
-                    co_return Error::Conflict("Email already registered", "email");
-                co_return std::move(r).error();
-            }
-            audit::Event e = Event(who, "user.updated", user_id);
-            if (patch.is_active) e.details["is_active"] = *patch.is_active;
-            if (patch.email) e.details["email_changed"] = true;
-            TB_CO_RETURN_IF_ERROR(co_await audit_.Record(tx, e));
-        }
-        co_return Status{};
-    };
-    TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
-    if (role) bus_.Publish("membership", user_id);
-    if (patch.name || patch.email || patch.is_active) bus_.Publish("user", user_id);
-    co_return out;
-}
-
-Task<Status> TenantService::DeleteUser(const Caller& who, const std::string& user_id, bool purge) {
-    if (!purge) co_return co_await RemoveMember(who, who.scope().id(), user_id);
-    TB_CO_RETURN_IF_ERROR(who.CanRead());
-    TB_CO_ASSIGN_OR_RETURN(auto existing, co_await FindMember(db_, who.scope(), user_id));
-    if (!existing) co_return UserNotFound();
-    if (!who.platform_admin()) co_return Error::Forbidden("Only platform admins purge accounts");
-    if (user_id == who.user.id) co_return Error::Conflict("You cannot purge your own account");
-    std::vector<std::string> tenants;
-    const TransactionFn fn = [&](Session& tx) -> Task<Status> {
-        // The last owner of any tenant with other members cannot vanish (invariant 2).
-        auto owned = co_await tx.Query(
-            "SELECT m.tenant_id, t.member_count FROM memberships m JOIN tenants t ON t.id = "
-            "m.tenant_id WHERE m.user_id = ? AND m.role = 'owner' AND (SELECT COUNT(*) FROM "
-            "memberships o WHERE o.tenant_id = m.tenant_id AND o.role = 'owner') = 1",
-            Bind(user_id));
-        if (!owned.ok()) co_return std::move(owned).error();
-        for (const auto& r : owned->rows) {
-            if (AsInt(r[1]) > 1)
-                co_return Error::Conflict("The user is the last owner of a tenant with members");
-        }
-        auto all = co_await tx.Query("SELECT tenant_id FROM memberships WHERE user_id = ?",
-                                     Bind(user_id));
-        if (!all.ok()) co_return std::move(all).error();
-        for (const auto& r : all->rows) tenants.push_back(AsText(r[0]));
-        auto counts = co_await tx.Execute(
-            "UPDATE tenants SET member_count = member_count - 1 WHERE id IN (SELECT tenant_id "
-            "FROM memberships WHERE user_id = ?)",
-            Bind(user_id));
-        if (!counts.ok()) co_return std::move(counts).error();
-        auto orgs = co_await tx.Execute(
-            "UPDATE organizations SET member_count = member_count - 1 WHERE id IN (SELECT "
-            "organization_id FROM organization_members WHERE user_id = ?)",
-            Bind(user_id));
-        if (!orgs.ok()) co_return std::move(orgs).error();
-        // Sessions, tokens, memberships and keys go with the account (foreign keys cascade).
-        auto r = co_await tx.Execute("DELETE FROM users WHERE id = ?", Bind(user_id));
-        if (!r.ok()) co_return std::move(r).error();
-        co_return co_await audit_.Record(tx, Event(who, "user.deleted", user_id));
-    };
-    TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
-    bus_.Publish("user", user_id);
-    bus_.Publish("membership", user_id);
+    (void)co_await RefreshCorsOrigins();
     co_return Status{};
 }
 

@@ -15,8 +15,10 @@
 //
 // Thread safety: all methods may run concurrently; the cache locks mu_.
 
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -32,7 +34,7 @@
 namespace tb::tenancy {
 
 struct TenancySettings {
-    bool self_service = true;         // any user may create tenants (else admins only)
+    bool self_service = true;          // any user may create tenants (else admins only)
     bool personal_on_register = true;  // registration makes a personal tenant
     std::string default_plan = "free";
     std::vector<std::string> plans = {"free", "pro", "enterprise"};
@@ -100,7 +102,8 @@ class TenantService : public auth::TenantDirectory {
 
     // auth::TenantDirectory
     Task<Result<std::optional<auth::TenantMembership>>> CreatePersonalTenant(
-        storage::Session& tx, const auth::User& user, const std::string& tenant_name) override;
+        storage::Session& tx, const auth::User& user, const std::string& tenant_name,
+        const auth::ClientInfo& client) override;
     Task<Result<std::vector<auth::TenantMembership>>> MembershipsOf(
         const std::string& user_id) override;
     Task<Result<bool>> IsMember(storage::Session& s, const std::string& user_id,
@@ -127,8 +130,7 @@ class TenantService : public auth::TenantDirectory {
     Task<Result<Page<Member>>> ListUsers(const Caller& who, const query::ListQuery& q);
     Task<Result<Member>> CreateUser(const Caller& who, NewUser in);
     Task<Result<Member>> GetUser(const Caller& who, const std::string& user_id);
-    Task<Result<Member>> UpdateUser(const Caller& who, const std::string& user_id,
-                                    UserPatch patch);
+    Task<Result<Member>> UpdateUser(const Caller& who, const std::string& user_id, UserPatch patch);
     Task<Status> DeleteUser(const Caller& who, const std::string& user_id, bool purge);
 
     // What an operation on the tenant named in a path needs (the access checks alone, so that
@@ -136,9 +138,17 @@ class TenantService : public auth::TenantDirectory {
     enum class Access { kRead, kManage, kOwner };
     Task<Status> Authorize(const Caller& who, const std::string& tenant_id, Access access);
 
+    // CORS (API.md §13): whether any tenant's settings.cors_origins lists the origin (for
+    // preflights), and whether the given tenant's does (for actual requests). Both read an
+    // index rebuilt on every change on this node and by RefreshCorsOrigins (upkeep, for the
+    // changes of other nodes).
+    bool AnyTenantAllowsOrigin(std::string_view origin) const;
+    bool TenantAllowsOrigin(const std::string& tenant_id, std::string_view origin) const;
+    Task<Status> RefreshCorsOrigins();
+
     // The caller's role in a tenant, through the cache (nullopt: not a member).
-    Task<Result<std::optional<auth::TenantMembership>>> MembershipIn(
-        const std::string& user_id, const std::string& tenant_id);
+    Task<Result<std::optional<auth::TenantMembership>>> MembershipIn(const std::string& user_id,
+                                                                     const std::string& tenant_id);
 
   private:
     struct CachedUser {
@@ -177,6 +187,13 @@ class TenantService : public auth::TenantDirectory {
 
     std::mutex mu_;
     std::unordered_map<std::string, CachedUser> cache_;  // guarded by mu_: by user id
+
+    struct CorsIndex {
+        std::set<std::string, std::less<>> all;
+        std::unordered_map<std::string, std::vector<std::string>> by_tenant;
+    };
+    mutable std::mutex cors_mu_;
+    std::shared_ptr<const CorsIndex> cors_;  // guarded by cors_mu_
 };
 
 // Tenant slugs: [a-z0-9] with inner hyphens, 1..63 characters.

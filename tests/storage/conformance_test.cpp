@@ -8,8 +8,8 @@
 #include <optional>
 #include <thread>
 
-#include "common/encoding.h"
 #include "backend.h"
+#include "common/encoding.h"
 #include "storage/migration.h"
 #include "storage/postgres/pg_connection.h"
 #include "storage/postgres/pg_database.h"
@@ -30,7 +30,7 @@ const Migration kTestMigrations[] = {
 };
 
 class Conformance : public ::testing::TestWithParam<std::string> {
-protected:
+  protected:
     void SetUp() override {
         db_ = testing::OpenBackend(GetParam(), ioc_, dir_);
         if (!db_) GTEST_SKIP() << "TB_TEST_PG_URL not set";
@@ -59,7 +59,8 @@ TEST_P(Conformance, MigrationsAreIdempotent) {
     auto again = RunTask(ioc_, Migrate(*db_, kTestMigrations, clock_));
     ASSERT_TRUE(again.ok());
     EXPECT_EQ(*again, 0);
-    auto rows = RunTask(ioc_, db_->Query("SELECT version, name FROM schema_migrations ORDER BY version", {}));
+    auto rows = RunTask(
+        ioc_, db_->Query("SELECT version, name FROM schema_migrations ORDER BY version", {}));
     ASSERT_TRUE(rows.ok());
     ASSERT_EQ(rows->size(), 2u);
     EXPECT_EQ(AsText(rows->rows[1][1]), "things_note");
@@ -68,9 +69,10 @@ TEST_P(Conformance, MigrationsAreIdempotent) {
 TEST_P(Conformance, RoundTripsTypesAndHostileText) {
     std::string hostile = "'); DROP TABLE things; -- \"quoted\" ? $1 \xE2\x9C\x93";
     ASSERT_TRUE(RunTask(ioc_, Insert("a", int64_t{1} << 53, hostile)).ok());
-    ASSERT_TRUE(RunTask(ioc_, db_->Execute("INSERT INTO things (id, n, x, note) VALUES (?, ?, ?, ?)",
-                                       Bind("b", kNull, kNull, kNull)))
-                    .ok());
+    ASSERT_TRUE(
+        RunTask(ioc_, db_->Execute("INSERT INTO things (id, n, x, note) VALUES (?, ?, ?, ?)",
+                                   Bind("b", kNull, kNull, kNull)))
+            .ok());
     auto rows = RunTask(ioc_, db_->Query("SELECT id, n, x, note FROM things ORDER BY id", {}));
     ASSERT_TRUE(rows.ok()) << rows.error().internal;
     ASSERT_EQ(rows->size(), 2u);
@@ -90,7 +92,8 @@ TEST_P(Conformance, UniqueViolationIsConflict) {
 
 TEST_P(Conformance, FailedTransactionLeavesNothing) {
     const TransactionFn fn = [](Session& tx) -> Task<Status> {
-        auto a = co_await tx.Execute("INSERT INTO things (id, n, note) VALUES (?, ?, ?)", Bind("a", 1, "x"));
+        auto a = co_await tx.Execute("INSERT INTO things (id, n, note) VALUES (?, ?, ?)",
+                                     Bind("a", 1, "x"));
         if (!a.ok()) co_return std::move(a).error();
         co_return Error::Validation("n", "rejected after the first write");
     };
@@ -103,7 +106,8 @@ TEST_P(Conformance, FailedTransactionLeavesNothing) {
 
 TEST_P(Conformance, TransactionSeesItsOwnWritesAndCommits) {
     const TransactionFn fn = [](Session& tx) -> Task<Status> {
-        auto a = co_await tx.Execute("INSERT INTO things (id, n, note) VALUES (?, ?, ?)", Bind("a", 7, "x"));
+        auto a = co_await tx.Execute("INSERT INTO things (id, n, note) VALUES (?, ?, ?)",
+                                     Bind("a", 7, "x"));
         if (!a.ok()) co_return std::move(a).error();
         auto r = co_await tx.Query("SELECT n FROM things WHERE id = ?", Bind("a"));
         if (!r.ok()) co_return std::move(r).error();
@@ -126,14 +130,19 @@ TEST_P(Conformance, ConcurrentWritersAllCommit) {
     std::atomic<int> ok{0}, conflicts{0};
     for (int i = 0; i < kWriters; ++i) {
         std::string note = i == 150 ? "dup" : "n" + std::to_string(i);
-        asio::co_spawn(ioc_, Insert("id" + std::to_string(i), i, note), [&](std::exception_ptr, Status s) {
-            if (s.ok()) ++ok;
-            else if (s.error().code == ErrorCode::kConflict) ++conflicts;
-        });
+        asio::co_spawn(ioc_, Insert("id" + std::to_string(i), i, note),
+                       [&](std::exception_ptr, Status s) {
+                           if (s.ok())
+                               ++ok;
+                           else if (s.error().code == ErrorCode::kConflict)
+                               ++conflicts;
+                       });
     }
     asio::co_spawn(ioc_, Insert("extra", 1, "dup"), [&](std::exception_ptr, Status s) {
-        if (s.ok()) ++ok;
-        else if (s.error().code == ErrorCode::kConflict) ++conflicts;
+        if (s.ok())
+            ++ok;
+        else if (s.error().code == ErrorCode::kConflict)
+            ++conflicts;
     });
     ioc_.restart();
     std::thread t1([&] { ioc_.run(); });
@@ -162,7 +171,8 @@ TEST(SqliteBackup, CopiesALiveDatabase) {
     SystemClock clock;
     auto db = std::move(SqliteDatabase::Open({.path = (dir / "live.db").string()})).value();
     ASSERT_TRUE(RunTask(ioc, Migrate(*db, kTestMigrations, clock)).ok());
-    ASSERT_TRUE(RunTask(ioc, db->Execute("INSERT INTO things (id, n) VALUES (?, ?)", Bind("a", 1))).ok());
+    ASSERT_TRUE(
+        RunTask(ioc, db->Execute("INSERT INTO things (id, n) VALUES (?, ?)", Bind("a", 1))).ok());
     ASSERT_TRUE(db->Backup((dir / "copy.db").string()).ok());
     auto copy = std::move(SqliteDatabase::Open({.path = (dir / "copy.db").string()})).value();
     auto rows = RunTask(ioc, copy->Query("SELECT n FROM things WHERE id = ?", Bind("a")));

@@ -33,11 +33,10 @@ struct Item {
 
 const query::Resource& Items() {
     using query::Type;
-    static const query::Resource r{"items",
-                                   "id",
-                                   {{"id", "id", Type::kId},
-                                    {"name", "name", Type::kText},
-                                    {"n", "n", Type::kInt, true}}};
+    static const query::Resource r{
+        "items",
+        "id",
+        {{"id", "id", Type::kId}, {"name", "name", Type::kText}, {"n", "n", Type::kInt, true}}};
     return r;
 }
 
@@ -58,8 +57,9 @@ class ListSql : public ::testing::TestWithParam<std::string> {
         ASSERT_TRUE(RunTask(ioc_, Migrate(*db_, kItems, clock_)).ok());
         // Names with shared prefixes, case differences, non-ASCII and characters LIKE treats
         // specially; n with nulls and ties.
-        const std::vector<std::string> names = {"alpha", "Alpha", "alp%ha", "b_eta", "beta",
-                                                "\xC3\xA9t\xC3\xA9", "zeta", "Zeta", "\xE2\x9C\x93"};
+        const std::vector<std::string> names = {"alpha", "Alpha", "alp%ha",
+                                                "b_eta", "beta",  "\xC3\xA9t\xC3\xA9",
+                                                "zeta",  "Zeta",  "\xE2\x9C\x93"};
         std::mt19937 rng(42);
         for (int i = 0; i < 120; ++i) {
             Item it;
@@ -160,22 +160,34 @@ TEST_P(ListSql, PageAndCursorWalksMatchTheReference) {
         {"sort=name,-n", {{"name", false}, {"n", true}}, all},
         {"sort=-name&n[gte]=3", {{"name", true}}, [](const Item& i) { return i.n && *i.n >= 3; }},
         {"sort=n&n[ne]=2", {{"n", false}}, [](const Item& i) { return !i.n || *i.n != 2; }},
-        {"sort=n&n[nin]=1,2", {{"n", false}}, [](const Item& i) { return !i.n || (*i.n != 1 && *i.n != 2); }},
-        {"sort=name&n[in]=null,4", {{"name", false}}, [](const Item& i) { return !i.n || *i.n == 4; }},
+        {"sort=n&n[nin]=1,2",
+         {{"n", false}},
+         [](const Item& i) { return !i.n || (*i.n != 1 && *i.n != 2); }},
+        {"sort=name&n[in]=null,4",
+         {{"name", false}},
+         [](const Item& i) { return !i.n || *i.n == 4; }},
         {"sort=name&n[exists]=false", {{"name", false}}, [](const Item& i) { return !i.n; }},
-        {"sort=name&name[contains]=LP", {{"name", false}}, [](const Item& i) {
+        {"sort=name&name[contains]=LP",
+         {{"name", false}},
+         [](const Item& i) {
              std::string l = i.name;
              for (auto& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
              return l.find("lp") != std::string::npos;
          }},
-        {"sort=name&name[contains]=p%25h", {{"name", false}},
+        {"sort=name&name[contains]=p%25h",
+         {{"name", false}},
          [](const Item& i) { return i.name == "alp%ha"; }},
-        {"sort=name&name[startswith]=Z", {{"name", false}},
+        {"sort=name&name[startswith]=Z",
+         {{"name", false}},
          [](const Item& i) { return i.name.starts_with("Z"); }},
-        {"sort=name&name[startswith]=b_", {{"name", false}},
+        {"sort=name&name[startswith]=b_",
+         {{"name", false}},
          [](const Item& i) { return i.name.starts_with("b_"); }},
-        {"sort=name&name[gt]=beta", {{"name", false}}, [](const Item& i) { return i.name > "beta"; }},
-        {"sort=-n&name=%C3%A9t%C3%A9", {{"n", true}},
+        {"sort=name&name[gt]=beta",
+         {{"name", false}},
+         [](const Item& i) { return i.name > "beta"; }},
+        {"sort=-n&name=%C3%A9t%C3%A9",
+         {{"n", true}},
          [](const Item& i) { return i.name == "\xC3\xA9t\xC3\xA9"; }},
     };
     for (const auto& c : cases) {
@@ -267,8 +279,8 @@ TEST_P(ListSql, BenchmarkedListsUseAnIndex) {
     };
 
     auto users = plan(tenancy::UsersResource(), "per_page=20&sort=-created_at",
-                      ListSource::ForTenant(TenantScope::Of("t3"), "m.tenant_id",
-                                            "u.id, m.role", "memberships m JOIN users u ON u.id = m.user_id"));
+                      ListSource::ForTenant(TenantScope::Of("t3"), "m.tenant_id", "u.id, m.role",
+                                            "memberships m JOIN users u ON u.id = m.user_id"));
     EXPECT_NE(users.find("memberships_tenant_user_created"), std::string::npos) << users;
     if (sqlite) {
         EXPECT_EQ(users.find("SCAN m"), std::string::npos) << users;

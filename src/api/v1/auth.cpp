@@ -12,8 +12,9 @@ using http::RouteContext;
 namespace {
 
 json::object SignedInJson(const auth::SignedIn& s) {
-    return {
-        {"user", UserJson(s.user)}, {"tokens", TokensJson(s.tokens)}, {"tenants", MembershipsJson(s.tenants)}};
+    return {{"user", UserJson(s.user)},
+            {"tokens", TokensJson(s.tokens)},
+            {"tenants", MembershipsJson(s.tenants)}};
 }
 
 // The JSON body as an object; an absent body counts as {} when `optional`.
@@ -154,7 +155,8 @@ http::Handler Me(Services& s) {
         if (!who.ok()) co_return Fail(who.error(), ctx);
         auto tenants = co_await s.tenants.MembershipsOf(who->user.id);
         if (!tenants.ok()) co_return Fail(tenants.error(), ctx);
-        co_return Ok(json::object{{"user", UserJson(who->user)}, {"tenants", MembershipsJson(*tenants)}});
+        co_return Ok(
+            json::object{{"user", UserJson(who->user)}, {"tenants", MembershipsJson(*tenants)}});
     };
 }
 

@@ -121,9 +121,9 @@ http::Handler UpdateTenant(Services& s) {
         std::string id(ctx.Param("id"));
         auto patch = ParseTenantPatch(ctx);
         if (!patch.ok()) {
-            co_return Fail(co_await AccessFirst(s, *who, id, TenantService::Access::kOwner,
-                                                patch.error()),
-                           ctx);
+            co_return Fail(
+                co_await AccessFirst(s, *who, id, TenantService::Access::kOwner, patch.error()),
+                ctx);
         }
         auto t = co_await s.tenants.Update(*who, id, std::move(*patch));
         if (!t.ok()) co_return Fail(t.error(), ctx);

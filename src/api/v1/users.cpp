@@ -28,7 +28,8 @@ Result<NewUserInput> ParseNewUser(RouteContext& ctx) {
     TB_ASSIGN_OR_RETURN(auto role, MaybeString(*o, "role"));
     if (role) {
         auto parsed = tenancy::ParseRole(*role);
-        if (!parsed) return Error::Validation("role", "role must be owner, admin, member or viewer");
+        if (!parsed)
+            return Error::Validation("role", "role must be owner, admin, member or viewer");
         in.role = *parsed;
     }
     return in;
@@ -55,7 +56,8 @@ http::Handler ListUsers(Services& s) {
         if (!access.ok()) co_return Fail(access.error(), ctx);
         auto q = ParseListQuery(s, req, tenancy::UsersResource());
         if (!q.ok()) co_return Fail(q.error(), ctx);
-        if (!q->extra.empty()) co_return Fail(Error::BadRequest("Unknown query parameter: purge", "purge"), ctx);
+        if (!q->extra.empty())
+            co_return Fail(Error::BadRequest("Unknown query parameter: purge", "purge"), ctx);
         auto page = co_await s.tenants.ListUsers(*who, *q);
         if (!page.ok()) co_return Fail(page.error(), ctx);
         co_return RenderList(s, tenancy::UsersResource(), *q, *page, TenantUserJson);
