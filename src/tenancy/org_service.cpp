@@ -1,5 +1,7 @@
 #include "tenancy/org_service.h"
 
+#include "tenancy/names.h"
+
 #include "common/encoding.h"
 #include "common/strings.h"
 
@@ -41,11 +43,8 @@ Error OrgNotFound() { return Error::NotFound("Organization not found"); }
 
 Status Validate(const std::optional<std::string>& name, const std::optional<std::string>& slug,
                 const std::optional<std::string>& description) {
-    if (name && (Utf8Length(*name) == 0 || Utf8Length(*name) > 100))
-        return Error::Validation("name", "name must be 1 to 100 characters");
-    if (slug && !IsSlug(*slug))
-        return Error::Validation("slug",
-                                 "slug must be 1-63 lower-case letters, digits and inner hyphens");
+    if (name) TB_RETURN_IF_ERROR(CheckName(*name));
+    TB_RETURN_IF_ERROR(CheckSlug(slug));
     if (description && Utf8Length(*description) > 1000)
         return Error::Validation("description", "description must be at most 1000 characters");
     return {};
@@ -151,13 +150,12 @@ Task<Result<Organization>> OrgService::Create(const Caller& who, NewOrganization
         if (in.slug) {
             o.slug = *in.slug;
         } else {
-            o.slug = SlugFrom(o.name);
+            o.slug = SlugFrom(o.name, "org");
             auto taken =
                 co_await tx.Query("SELECT 1 FROM organizations WHERE tenant_id = ? AND slug = ?",
                                   Bind(o.tenant_id, o.slug));
             if (!taken.ok()) co_return std::move(taken).error();
-            if (!taken->empty())
-                o.slug = o.slug.substr(0, 48) + "-" + ToLower(ids_.Next().substr(30, 6));
+            if (!taken->empty()) o.slug = SlugWithSuffix(o.slug);
         }
         auto r = co_await tx.Execute(
             "INSERT INTO organizations (id, tenant_id, name, slug, description, member_count, "

@@ -6,6 +6,7 @@
 #include "common/encoding.h"
 #include "common/strings.h"
 #include "tenancy/member_rows.h"
+#include "tenancy/names.h"
 
 namespace tb::tenancy {
 
@@ -46,14 +47,6 @@ Tenant TenantFromRow(const std::vector<storage::Value>& r) {
     return t;
 }
 
-Status ValidateName(const std::string& name, std::string_view field = "name") {
-    size_t n = Utf8Length(name);
-    if (n == 0 || n > 100)
-        return Error::Validation(std::string(field),
-                                 std::string(field) + " must be 1 to 100 characters");
-    return {};
-}
-
 Status ValidateSettings(const json::object& settings) {
     if (json::serialize(settings).size() > 16 * 1024)
         return Error::Validation("settings", "settings must be at most 16 KiB");
@@ -73,29 +66,6 @@ Status ValidateSettings(const json::object& settings) {
 }
 
 }  // namespace
-
-bool IsSlug(std::string_view s) {
-    if (s.empty() || s.size() > 63 || s.front() == '-' || s.back() == '-') return false;
-    return std::all_of(s.begin(), s.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-    });
-}
-
-std::string SlugFrom(std::string_view name) {
-    std::string out;
-    for (char c : name) {
-        char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        bool ok = (l >= 'a' && l <= 'z') || (l >= '0' && l <= '9');
-        if (ok) {
-            out += l;
-        } else if (!out.empty() && out.back() != '-') {
-            out += '-';
-        }
-        if (out.size() >= 48) break;
-    }
-    while (!out.empty() && out.back() == '-') out.pop_back();
-    return out.empty() ? "tenant" : out;
-}
 
 const query::Resource& TenantsResource() {
     using query::Type;
@@ -377,9 +347,7 @@ Task<Result<std::string>> TenantService::UniqueSlug(Session& tx, const std::stri
         auto rows = co_await tx.Query("SELECT 1 FROM tenants WHERE slug = ?", Bind(slug));
         if (!rows.ok()) co_return std::move(rows).error();
         if (rows->empty()) co_return slug;
-        std::string suffix = ToLower(RandomToken(6));
-        std::erase_if(suffix, [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); });
-        slug = SlugFrom(name).substr(0, 48) + "-" + suffix.substr(0, 6);
+        slug = SlugWithSuffix(SlugFrom(name));
     }
     co_return Error::Conflict("Could not find a free slug", "slug");
 }
@@ -394,7 +362,7 @@ Task<Result<std::optional<TenantMembership>>> TenantService::CreatePersonalTenan
             user.name.empty() ? user.email.substr(0, user.email.find('@')) : user.name;
         name = who + "'s workspace";
     }
-    TB_CO_RETURN_IF_ERROR(ValidateName(name, "tenant_name"));
+    TB_CO_RETURN_IF_ERROR(CheckName(name, "tenant_name"));
     TB_CO_ASSIGN_OR_RETURN(std::string slug, co_await UniqueSlug(tx, name));
     int64_t now = Now();
     std::string id = ids_.Next();
@@ -445,10 +413,8 @@ Task<Result<Tenant>> TenantService::Create(const Caller& who, NewTenant in) {
     if (who.api_key) co_return Error::Forbidden("API keys cannot create tenants");
     if (!settings_.self_service && !who.platform_admin())
         co_return Error::Forbidden("Only platform admins create tenants on this instance");
-    TB_CO_RETURN_IF_ERROR(ValidateName(in.name));
-    if (in.slug && !IsSlug(*in.slug))
-        co_return Error::Validation(
-            "slug", "slug must be 1-63 lower-case letters, digits and inner hyphens");
+    TB_CO_RETURN_IF_ERROR(CheckName(in.name));
+    TB_CO_RETURN_IF_ERROR(CheckSlug(in.slug));
     if (in.plan) {
         if (!who.platform_admin()) co_return Error::Forbidden("Only platform admins set the plan");
         if (std::find(settings_.plans.begin(), settings_.plans.end(), *in.plan) ==
@@ -510,11 +476,9 @@ Task<Result<Tenant>> TenantService::Update(const Caller& who, const std::string&
     if ((patch.plan || patch.status) && !in.platform_admin())
         co_return Error::Forbidden("Only platform admins change plan or status");
     if (patch.name) {
-        TB_CO_RETURN_IF_ERROR(ValidateName(*patch.name));
+        TB_CO_RETURN_IF_ERROR(CheckName(*patch.name));
     }
-    if (patch.slug && !IsSlug(*patch.slug))
-        co_return Error::Validation(
-            "slug", "slug must be 1-63 lower-case letters, digits and inner hyphens");
+    TB_CO_RETURN_IF_ERROR(CheckSlug(patch.slug));
     if (patch.plan && std::find(settings_.plans.begin(), settings_.plans.end(), *patch.plan) ==
                           settings_.plans.end())
         co_return Error::Validation("plan", "Unknown plan");

@@ -196,10 +196,4 @@ class TenantService : public auth::TenantDirectory {
     std::shared_ptr<const CorsIndex> cors_;  // guarded by cors_mu_
 };
 
-// Tenant slugs: [a-z0-9] with inner hyphens, 1..63 characters.
-bool IsSlug(std::string_view slug);
-// A slug made from a name ("Ann's Workspace" -> "ann-s-workspace"); "tenant" when nothing
-// usable is left.
-std::string SlugFrom(std::string_view name);
-
 }  // namespace tb::tenancy
