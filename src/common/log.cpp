@@ -31,7 +31,9 @@ void Error(std::string_view msg, std::initializer_list<Field> fields) {
 }
 
 void Configure(std::string_view level) {
-    spdlog::init_thread_pool(8192, 1);
+    // Application logs are few (the access log has its own batched writer). spdlog builds
+    // every slot of the queue up front, ~400 bytes each: 8192 slots were 3.2 MB of idle RSS.
+    spdlog::init_thread_pool(512, 1);
     auto logger = spdlog::create_async<spdlog::sinks::stdout_sink_mt>("tenantbase");
     spdlog::set_default_logger(logger);
     spdlog::set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})",
