@@ -203,6 +203,7 @@ bool ApiKeyService::AnyKeyAllowsOrigin(std::string_view origin) const {
 }
 
 Task<Status> ApiKeyService::RefreshCorsOrigins() {
+    // tenant-scope: preflights carry no credentials; any tenant's CORS key may allow an origin.
     auto rows = co_await db_.Query(
         "SELECT allowed_origins FROM api_keys WHERE is_active = 1 AND allowed_origins <> '[]'", {});
     if (!rows.ok()) co_return std::move(rows).error();
@@ -225,6 +226,7 @@ Task<Status> ApiKeyService::Flush() {
         // Off the hot path: one transaction for every key used since the last flush.
         const TransactionFn fn = [&](Session& tx) -> Task<Status> {
             for (const auto& [id, ms] : pending) {
+                // tenant-scope: ids recorded by Authenticate for keys it had just found.
                 auto r = co_await tx.Execute(
                     "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL "
                     "OR last_used_at < ?)",
@@ -254,6 +256,7 @@ Task<Result<KeyCredential>> ApiKeyService::Authenticate(std::string_view secret,
         }
     }
     if (!cached) {
+        // tenant-scope: the key is what names its tenant; nothing else is known yet.
         std::string sql = std::string("SELECT ") + kColumns + " FROM api_keys WHERE key_hash = ?";
         auto rows = co_await db_.Query(sql, Bind(hash));
         if (!rows.ok()) co_return std::move(rows).error();

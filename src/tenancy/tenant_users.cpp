@@ -177,6 +177,7 @@ Task<Status> TenantService::DeleteUser(const Caller& who, const std::string& use
             "FROM memberships WHERE user_id = ?)",
             Bind(user_id));
         if (!counts.ok()) co_return std::move(counts).error();
+        // tenant-scope: purging an account leaves every tenant it was in (platform admins).
         auto orgs = co_await tx.Execute(
             "UPDATE organizations SET member_count = member_count - 1 WHERE id IN (SELECT "
             "organization_id FROM organization_members WHERE user_id = ?)",

@@ -84,17 +84,26 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Ports this process has handed out: the kernel may offer a just-released port again. */
+const handedOut = new Set();
+
 /** A free TCP port on 127.0.0.1 (bound and released; startServer retries on a lost race). */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
+export async function freePort() {
+  for (;;) {
+    const port = await new Promise((resolve, reject) => {
+      const srv = net.createServer();
+      srv.unref();
+      srv.on('error', reject);
+      srv.listen(0, '127.0.0.1', () => {
+        const { port: p } = srv.address();
+        srv.close(() => resolve(p));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 let uniq = 0;
@@ -268,6 +277,13 @@ export class Server {
       }
       if (Date.now() > deadline) {
         throw new Error(`server not ready after ${timeoutMs} ms (last /readyz: ${last})\n--- output ---\n${this._all}`);
+      }
+      // Only this process's own "listening" line proves that the port is ours: another
+      // server that won a race for it would answer /readyz just as well.
+      if (!new RegExp(`listening on https?://127\\.0\\.0\\.1:${this.port}\\b`).test(this._all)) {
+        last = 'not listening yet';
+        await sleep(50);
+        continue;
       }
       try {
         const res = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(1_000) });
