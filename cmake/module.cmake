@@ -59,3 +59,16 @@ function(tb_embed_sql out_var dir symbol)
     VERBATIM)
   set(${out_var} ${out} PARENT_SCOPE)
 endfunction()
+
+# tb_embed_text(OUT_VAR FILE SYMBOL): a generated .cpp defining `std::string_view SYMBOL()`
+# that returns the text of FILE, rebuilt when FILE changes.
+function(tb_embed_text out_var file symbol)
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/${symbol}.cpp)
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DSYMBOL=${symbol} -DFILE=${file}
+            -P ${CMAKE_SOURCE_DIR}/cmake/embed_text.cmake
+    DEPENDS ${file} ${CMAKE_SOURCE_DIR}/cmake/embed_text.cmake
+    COMMENT "Embedding ${file}"
+    VERBATIM)
+  set(${out_var} ${out} PARENT_SCOPE)
+endfunction()

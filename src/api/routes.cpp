@@ -25,6 +25,7 @@ const std::vector<Entry>& Table() {
         {Method::kGet, "/readyz", v1::Readiness},
         {Method::kGet, "/metrics", v1::MetricsText},
         {Method::kGet, "/.well-known/jwks.json", v1::Jwks},
+        {Method::kGet, "/v1/openapi.json", v1::OpenApi},
         {Method::kPost, "/v1/auth/register", v1::Register, BodyKind::kJson},
         {Method::kPost, "/v1/auth/login", v1::Login, BodyKind::kJson},
         {Method::kPost, "/v1/auth/refresh", v1::Refresh, BodyKind::kJson},
@@ -77,6 +78,13 @@ std::vector<std::string> RouteNames() {
     std::vector<std::string> names;
     for (const Entry& e : Table()) names.emplace_back(e.path);
     return names;
+}
+
+std::vector<std::string> Operations() {
+    std::vector<std::string> out;
+    for (const Entry& e : Table())
+        out.push_back(std::string(http::MethodName(e.method)) + " " + e.path);
+    return out;
 }
 
 void RegisterRoutes(http::Router& router, Services& services) {

@@ -11,6 +11,9 @@ namespace tb::api {
 
 // The route templates, in table order (for metrics labels), without registering handlers.
 std::vector<std::string> RouteNames();
+// Every operation as "METHOD /path/{template}" (e.g. "GET /v1/users/{id}"), in table order:
+// what the OpenAPI document must describe, no more and no less.
+std::vector<std::string> Operations();
 // Registers every route on the router; handlers keep a reference to services.
 void RegisterRoutes(http::Router& router, Services& services);
 

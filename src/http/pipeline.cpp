@@ -88,23 +88,18 @@ Task<Response> Pipeline::Handle(Request& request, Exchange& ex) {
             ctx.request_id = request_id;
             ctx.route = route.path;
             ctx.params = std::move(ex.match.params);
-            std::optional<Error> body_error;
             if (route.body == BodyKind::kJson && !request.body.empty()) {
                 if (!IsJsonContentType(request.headers.Get("content-type"))) {
-                    body_error =
+                    ctx.body_error =
                         Error::UnsupportedMediaType("Content-Type must be application/json");
                 } else if (auto parsed = ParseJson(request.body); !parsed.ok()) {
-                    body_error = std::move(parsed).error();
+                    ctx.body_error = std::move(parsed).error();
                 } else {
                     ctx.body = std::move(parsed).value();
                 }
             }
-            if (body_error) {
-                response = ErrorResponse(*body_error, request_id);
-            } else {
-                response = co_await route.handler(request, ctx);
-                cors_allowed = ctx.cors_allowed;
-            }
+            response = co_await route.handler(request, ctx);
+            cors_allowed = ctx.cors_allowed;
         }
     } catch (const std::exception& e) {
         log::Error("unhandled exception", {{"request_id", request_id}, {"what", e.what()}});

@@ -4,6 +4,11 @@
 
 namespace tb::http {
 
+Result<json::object*> RouteContext::JsonObject() {
+    if (body_error) return *body_error;
+    return RequireObject(body);
+}
+
 std::string_view RouteContext::Param(std::string_view name) const {
     for (const auto& [k, v] : params) {
         if (k == name) return v;

@@ -29,10 +29,16 @@ struct RouteContext {
     std::string_view route;  // the template, e.g. /v1/collections/{name}
     std::vector<std::pair<std::string_view, std::string>> params;
     json::value body;  // parsed JSON body for kJson routes (null when the body was empty)
+    // Why the body of a kJson route could not be read (415, 400). Kept for the handler, which
+    // answers it only after credentials and visibility (API.md §13 "Precedence of errors").
+    std::optional<Error> body_error;
     // Set by the api layer when the request's credentials allow its Origin (a CORS key): the
     // response then carries Access-Control-Allow-Origin.
     bool cors_allowed = false;
 
+    // The JSON body as an object: the body error if there was one, else VALIDATION_ERROR when
+    // the body is not an object.
+    Result<json::object*> JsonObject();
     // A path parameter by name ("" when absent).
     std::string_view Param(std::string_view name) const;
 };

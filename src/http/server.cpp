@@ -1,5 +1,7 @@
 #include "http/server.h"
 
+#include <limits>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -348,6 +350,9 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
         }
         bhttp::request_parser<bhttp::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+        // The route's own limit is applied once the header is read (below); until then Beast's
+        // default (1 MiB) must not refuse a Content-Length as "malformed".
+        parser.body_limit(std::numeric_limits<std::uint64_t>::max());
         parser.eager(false);
         size_t used = parser.put(asio::buffer(block.data(), block.size()), ec);
         if (ec || !parser.is_header_done()) {

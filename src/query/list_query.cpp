@@ -212,8 +212,9 @@ std::string Lenient(std::string_view raw) {
     out.reserve(raw.size());
     for (size_t i = 0; i < raw.size(); ++i) {
         unsigned char c = static_cast<unsigned char>(raw[i]);
-        bool allowed = std::isalnum(c) ||
-                       std::string_view("-._~!$&'()*+,;=:@/?").find(c) != std::string_view::npos;
+        bool allowed =
+            std::isalnum(c) || std::string_view("-._~!$&'()*+,;=:@/?").find(static_cast<char>(c)) !=
+                                   std::string_view::npos;
         if (c == '%' && i + 2 < raw.size() && is_hex(raw[i + 1]) && is_hex(raw[i + 2]))
             allowed = true;
         if (allowed) {

@@ -160,7 +160,7 @@ class Builder {
 
 }  // namespace
 
-ListSource ListSource::ForTenant(const TenantScope& tenant, std::string tenant_column,
+ListSource ListSource::ForTenant(const TenantScope& tenant, const std::string& tenant_column,
                                  std::string columns, std::string from, Params from_params) {
     ListSource s{std::move(columns),
                  std::move(from),

@@ -43,7 +43,7 @@ struct ListSource {
     Params unfiltered_count_params;
 
     // `tenant_column` = the tenant. `from_params` bind placeholders inside `from`.
-    static ListSource ForTenant(const TenantScope& tenant, std::string tenant_column,
+    static ListSource ForTenant(const TenantScope& tenant, const std::string& tenant_column,
                                 std::string columns, std::string from, Params from_params = {});
     // Every tenant's rows, or rows that belong to no tenant (platform admins, accounts).
     // `scope` may further narrow it, with its parameters after from_params.

@@ -48,7 +48,7 @@ Tenant TenantFromRow(const std::vector<storage::Value>& r) {
 }
 
 Status ValidateSettings(const json::object& settings) {
-    if (json::serialize(settings).size() > 16 * 1024)
+    if (json::serialize(settings).size() > size_t{16} * 1024)
         return Error::Validation("settings", "settings must be at most 16 KiB");
     if (auto it = settings.find("cors_origins"); it != settings.end()) {
         if (!it->value().is_array())

@@ -100,3 +100,46 @@ describe('accepted JSON content types on POST /v1/auth/login', () => {
     });
   }
 });
+
+// API.md §13 "Precedence of errors": credentials first, then visibility, then the body.
+describe('credentials before the body on authenticated endpoints', () => {
+  const cases = [
+    ['malformed JSON', { 'Content-Type': 'application/json' }, '{"name":'],
+    ['a non-JSON Content-Type', { 'Content-Type': 'text/plain' }, 'name=x'],
+  ];
+  for (const [label, headers, body] of cases) {
+    test(`${label} without credentials -> 401, not 400/415`, async () => {
+      for (const [method, path] of [['POST', '/v1/api-keys'], ['POST', '/v1/tenants'],
+        ['PATCH', '/v1/auth/me'], ['POST', '/v1/users']]) {
+        const res = await server.request(method, path, { headers, body });
+        expectEnvelopeError(res, 401, 'UNAUTHORIZED');
+      }
+    });
+  }
+
+  test('with credentials, the body error is answered (400, 415)', async () => {
+    const reg = await server.post('/v1/auth/register', {
+      json: { email: 'precedence@example.com', password: 'correct horse battery' },
+    });
+    assert.equal(reg.status, 201, reg.body);
+    const auth = { Authorization: `Bearer ${JSON.parse(reg.body).data.tokens.access_token}` };
+    const bad = await server.post('/v1/api-keys', {
+      headers: { ...auth, 'Content-Type': 'application/json' }, body: '{"name":',
+    });
+    expectEnvelopeError(bad, 400, 'BAD_REQUEST');
+    const type = await server.post('/v1/api-keys', {
+      headers: { ...auth, 'Content-Type': 'text/plain' }, body: 'name=x',
+    });
+    expectEnvelopeError(type, 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+});
+
+describe('bodies between 1 MiB and the 10 MiB limit are read', () => {
+  test('a 2 MiB JSON body reaches the handler (422 for the long name, not 400 or 413)', async () => {
+    const body = JSON.stringify({ email: 'big@example.com', password: 'correct horse battery',
+      name: 'x'.repeat(2 * 1024 * 1024) });
+    const res = await server.post('/v1/auth/register', { headers: { 'Content-Type': 'application/json' }, body });
+    expectEnvelopeError(res, 422, 'VALIDATION_ERROR');
+    assert.equal(JSON.parse(res.body).error.details.field, 'name');
+  });
+});

@@ -59,7 +59,7 @@ Task<Result<auth::KeyActor>> Manager(Services& s, Request& req, RouteContext& ct
 }
 
 Result<auth::NewApiKey> ParseNewKey(RouteContext& ctx) {
-    TB_ASSIGN_OR_RETURN(json::object * o, RequireObject(ctx.body));
+    TB_ASSIGN_OR_RETURN(json::object * o, ctx.JsonObject());
     TB_RETURN_IF_ERROR(RejectUnknownFields(
         *o, {"name", "scopes", "collections", "allowed_origins", "expires_at"}));
     auth::NewApiKey in;
@@ -79,7 +79,7 @@ Result<auth::NewApiKey> ParseNewKey(RouteContext& ctx) {
 }
 
 Result<auth::ApiKeyPatch> ParsePatch(RouteContext& ctx, const auth::ApiKey& existing) {
-    TB_ASSIGN_OR_RETURN(json::object * o, RequireObject(ctx.body));
+    TB_ASSIGN_OR_RETURN(json::object * o, ctx.JsonObject());
     TB_RETURN_IF_ERROR(RejectUnknownFields(*o, {"name", "scopes", "is_active"}));
     auth::ApiKeyPatch patch;
     if (o->contains("name")) {

@@ -19,8 +19,8 @@ json::object SignedInJson(const auth::SignedIn& s) {
 
 // The JSON body as an object; an absent body counts as {} when `optional`.
 Result<json::object*> BodyObject(RouteContext& ctx, bool optional = false) {
-    if (optional && ctx.body.is_null()) ctx.body = json::object{};
-    return RequireObject(ctx.body);
+    if (optional && ctx.body.is_null() && !ctx.body_error) ctx.body = json::object{};
+    return ctx.JsonObject();
 }
 
 Result<std::optional<std::string>> OptionalId(const json::object& o, std::string_view field) {

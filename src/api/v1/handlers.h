@@ -11,6 +11,8 @@ http::Handler Health(Services& s);
 http::Handler Liveness(Services& s);
 http::Handler Readiness(Services& s);
 http::Handler MetricsText(Services& s);
+// The OpenAPI document (API.md §10).
+http::Handler OpenApi(Services& s);
 
 // auth.cpp: accounts and sessions (API.md §2).
 http::Handler Register(Services& s);

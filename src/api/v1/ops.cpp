@@ -1,3 +1,4 @@
+#include "api/openapi.h"
 #include "api/v1/handlers.h"
 #include "common/json.h"
 
@@ -52,6 +53,15 @@ http::Handler MetricsText(Services& s) {
         Response r = Response::Empty(200);
         r.headers.Add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
         r.body = s.metrics.Render();
+        co_return r;
+    };
+}
+
+http::Handler OpenApi(Services&) {
+    return [](Request&, RouteContext&) -> Task<Response> {
+        // The bare document, not the envelope: OpenAPI tools read it as is.
+        Response r = Response::Json(200, OpenApiJson());
+        r.headers.Add("Cache-Control", "public, max-age=300");
         co_return r;
     };
 }

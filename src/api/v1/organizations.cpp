@@ -13,7 +13,7 @@ using http::RouteContext;
 namespace {
 
 Result<tenancy::NewOrganization> ParseNewOrg(RouteContext& ctx) {
-    TB_ASSIGN_OR_RETURN(json::object * o, RequireObject(ctx.body));
+    TB_ASSIGN_OR_RETURN(json::object * o, ctx.JsonObject());
     TB_RETURN_IF_ERROR(RejectUnknownFields(*o, {"name", "slug", "description"}));
     tenancy::NewOrganization in;
     TB_ASSIGN_OR_RETURN(in.name, RequiredString(*o, "name"));
@@ -23,7 +23,7 @@ Result<tenancy::NewOrganization> ParseNewOrg(RouteContext& ctx) {
 }
 
 Result<tenancy::OrganizationPatch> ParseOrgPatch(RouteContext& ctx) {
-    TB_ASSIGN_OR_RETURN(json::object * o, RequireObject(ctx.body));
+    TB_ASSIGN_OR_RETURN(json::object * o, ctx.JsonObject());
     TB_RETURN_IF_ERROR(RejectUnknownFields(*o, {"name", "slug", "description"}));
     tenancy::OrganizationPatch p;
     TB_ASSIGN_OR_RETURN(p.name, MaybeString(*o, "name"));
@@ -37,7 +37,7 @@ struct NewOrgMember {
 };
 
 Result<NewOrgMember> ParseNewOrgMember(RouteContext& ctx) {
-    TB_ASSIGN_OR_RETURN(json::object * o, RequireObject(ctx.body));
+    TB_ASSIGN_OR_RETURN(json::object * o, ctx.JsonObject());
     TB_RETURN_IF_ERROR(RejectUnknownFields(*o, {"user_id", "role"}));
     NewOrgMember in;
     TB_ASSIGN_OR_RETURN(in.user_id, RequiredString(*o, "user_id"));

@@ -25,7 +25,7 @@ Result<tenancy::Role> ParseRoleField(const json::object& o, bool required) {
 }
 
 Result<tenancy::NewTenant> ParseNewTenant(RouteContext& ctx) {
-    TB_ASSIGN_OR_RETURN(json::object * o, RequireObject(ctx.body));
+    TB_ASSIGN_OR_RETURN(json::object * o, ctx.JsonObject());
     TB_RETURN_IF_ERROR(RejectUnknownFields(*o, {"name", "slug", "plan"}));
     tenancy::NewTenant in;
     TB_ASSIGN_OR_RETURN(in.name, RequiredString(*o, "name"));
@@ -35,7 +35,7 @@ Result<tenancy::NewTenant> ParseNewTenant(RouteContext& ctx) {
 }
 
 Result<tenancy::TenantPatch> ParseTenantPatch(RouteContext& ctx) {
-    TB_ASSIGN_OR_RETURN(json::object * o, RequireObject(ctx.body));
+    TB_ASSIGN_OR_RETURN(json::object * o, ctx.JsonObject());
     TB_RETURN_IF_ERROR(RejectUnknownFields(*o, {"name", "slug", "settings", "plan", "status"}));
     tenancy::TenantPatch p;
     TB_ASSIGN_OR_RETURN(p.name, MaybeString(*o, "name"));
@@ -56,7 +56,7 @@ struct NewMember {
 };
 
 Result<NewMember> ParseNewMember(RouteContext& ctx) {
-    TB_ASSIGN_OR_RETURN(json::object * o, RequireObject(ctx.body));
+    TB_ASSIGN_OR_RETURN(json::object * o, ctx.JsonObject());
     TB_RETURN_IF_ERROR(RejectUnknownFields(*o, {"email", "role"}));
     NewMember in;
     TB_ASSIGN_OR_RETURN(in.email, RequiredString(*o, "email"));
@@ -65,7 +65,7 @@ Result<NewMember> ParseNewMember(RouteContext& ctx) {
 }
 
 Result<tenancy::Role> ParseMemberPatch(RouteContext& ctx) {
-    TB_ASSIGN_OR_RETURN(json::object * o, RequireObject(ctx.body));
+    TB_ASSIGN_OR_RETURN(json::object * o, ctx.JsonObject());
     TB_RETURN_IF_ERROR(RejectUnknownFields(*o, {"role"}));
     return ParseRoleField(*o, true);
 }

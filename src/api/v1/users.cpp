@@ -19,7 +19,7 @@ struct NewUserInput {
 };
 
 Result<NewUserInput> ParseNewUser(RouteContext& ctx) {
-    TB_ASSIGN_OR_RETURN(json::object * o, RequireObject(ctx.body));
+    TB_ASSIGN_OR_RETURN(json::object * o, ctx.JsonObject());
     TB_RETURN_IF_ERROR(RejectUnknownFields(*o, {"email", "name", "password", "role"}));
     NewUserInput in;
     TB_ASSIGN_OR_RETURN(in.email, RequiredString(*o, "email"));
@@ -36,7 +36,7 @@ Result<NewUserInput> ParseNewUser(RouteContext& ctx) {
 }
 
 Result<tenancy::UserPatch> ParseUserPatch(RouteContext& ctx) {
-    TB_ASSIGN_OR_RETURN(json::object * o, RequireObject(ctx.body));
+    TB_ASSIGN_OR_RETURN(json::object * o, ctx.JsonObject());
     TB_RETURN_IF_ERROR(RejectUnknownFields(*o, {"name", "email", "role", "is_active"}));
     tenancy::UserPatch p;
     TB_ASSIGN_OR_RETURN(p.name, MaybeString(*o, "name"));
