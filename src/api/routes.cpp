@@ -15,6 +15,7 @@ struct Entry {
     http::Handler (*make)(Services&);
     BodyKind body = BodyKind::kNone;
     size_t max_body = 0;  // 0: the server's limit
+    bool asset = false;   // a static file of a page (not an API operation: not in the document)
 };
 
 // One line per route: method, path template, handler, body kind, body limit.
@@ -26,6 +27,9 @@ const std::vector<Entry>& Table() {
         {Method::kGet, "/metrics", v1::MetricsText},
         {Method::kGet, "/.well-known/jwks.json", v1::Jwks},
         {Method::kGet, "/v1/openapi.json", v1::OpenApi},
+        {Method::kGet, "/docs", v1::DocsPage},
+        {Method::kGet, "/docs/swagger-ui-bundle.js", v1::SwaggerUiScript, BodyKind::kNone, 0, true},
+        {Method::kGet, "/docs/swagger-ui.css", v1::SwaggerUiStyles, BodyKind::kNone, 0, true},
         {Method::kPost, "/v1/auth/register", v1::Register, BodyKind::kJson},
         {Method::kPost, "/v1/auth/login", v1::Login, BodyKind::kJson},
         {Method::kPost, "/v1/auth/refresh", v1::Refresh, BodyKind::kJson},
@@ -82,8 +86,9 @@ std::vector<std::string> RouteNames() {
 
 std::vector<std::string> Operations() {
     std::vector<std::string> out;
-    for (const Entry& e : Table())
-        out.push_back(std::string(http::MethodName(e.method)) + " " + e.path);
+    for (const Entry& e : Table()) {
+        if (!e.asset) out.push_back(std::string(http::MethodName(e.method)) + " " + e.path);
+    }
     return out;
 }
 

@@ -14,6 +14,11 @@ http::Handler MetricsText(Services& s);
 // The OpenAPI document (API.md §10).
 http::Handler OpenApi(Services& s);
 
+// docs.cpp: interactive documentation at /docs and its assets.
+http::Handler DocsPage(Services& s);
+http::Handler SwaggerUiScript(Services& s);
+http::Handler SwaggerUiStyles(Services& s);
+
 // auth.cpp: accounts and sessions (API.md §2).
 http::Handler Register(Services& s);
 http::Handler Login(Services& s);
