@@ -188,7 +188,8 @@ Task<Result<TokenPair>> AuthService::SignTokens(const User& user, const NewSessi
 }
 
 Task<Result<AuthService::NewSession>> AuthService::StartSession(
-    Session& tx, const User& user, const ClientInfo& client, std::optional<std::string> tenant_id) {
+    Session& tx, const User& user, const ClientInfo& client, std::optional<std::string> tenant_id,
+    std::string_view action) {
     int64_t now = Now();
     SessionRow session{
         ids_.Next(), user.id, std::move(tenant_id), now + settings_.refresh_ttl_seconds * 1000, {}};
@@ -197,6 +198,10 @@ Task<Result<AuthService::NewSession>> AuthService::StartSession(
     std::string refresh = RandomToken(32);
     RefreshRow row{Sha256Hex(refresh), session.id, std::nullopt, now, session.expires_at, {}};
     TB_CO_RETURN_IF_ERROR(co_await session_store::InsertRefresh(tx, row));
+    audit::Event e = Event(std::string(action), client);
+    e.tenant_id = session.tenant_id;
+    e.actor = e.target = user.id;
+    TB_CO_RETURN_IF_ERROR(co_await audit_.Record(tx, e));
     co_return NewSession{session.id, session.tenant_id, std::move(refresh)};
 }
 
@@ -235,13 +240,9 @@ Task<Result<SignedIn>> AuthService::Register(RegisterInput in, ClientInfo client
                 out.tenants.push_back(std::move(**personal));
             }
         }
-        auto session = co_await StartSession(tx, user, client, tid);
-        if (!session.ok()) co_return std::move(session).error();
-        started = std::move(*session);
-        audit::Event e = Event("user.registered", client);
-        e.tenant_id = tid;
-        e.actor = e.target = user.id;
-        co_return co_await audit_.Record(tx, e);
+        TB_CO_ASSIGN_OR_RETURN(started,
+                               co_await StartSession(tx, user, client, tid, "user.registered"));
+        co_return Status{};
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
     TB_CO_ASSIGN_OR_RETURN(out.tokens, co_await SignTokens(user, started));
@@ -315,13 +316,9 @@ Task<Result<SignedIn>> AuthService::Login(std::string raw_email, std::string pas
         TB_CO_RETURN_IF_ERROR(co_await UserStore::SetLastLogin(tx, user.id, now));
         if (rehashed)
             TB_CO_RETURN_IF_ERROR(co_await UserStore::SetPasswordHash(tx, user.id, *rehashed, now));
-        auto session = co_await StartSession(tx, user, client, tid);
-        if (!session.ok()) co_return std::move(session).error();
-        started = std::move(*session);
-        audit::Event e = Event("login.succeeded", client);
-        e.tenant_id = tid;
-        e.actor = e.target = user.id;
-        co_return co_await audit_.Record(tx, e);
+        TB_CO_ASSIGN_OR_RETURN(started,
+                               co_await StartSession(tx, user, client, tid, "login.succeeded"));
+        co_return Status{};
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
     TB_CO_ASSIGN_OR_RETURN(out.tokens, co_await SignTokens(user, started));

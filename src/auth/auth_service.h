@@ -117,9 +117,11 @@ class AuthService {
         std::optional<std::string> tenant_id;
         std::string refresh_token;
     };
+    // The session's rows, and `action` (user.registered, login.succeeded) in the audit log.
     Task<Result<NewSession>> StartSession(storage::Session& tx, const User& user,
                                           const ClientInfo& client,
-                                          std::optional<std::string> tenant_id);
+                                          std::optional<std::string> tenant_id,
+                                          std::string_view action);
     Task<Result<TokenPair>> SignTokens(const User& user, const NewSession& session);
     Result<TokenPair> IssueTokens(const User& user, const std::string& session_id,
                                   const std::optional<std::string>& tenant_id,
