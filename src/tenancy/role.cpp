@@ -10,6 +10,12 @@ std::optional<Role> ParseRole(std::string_view name) {
     return std::nullopt;
 }
 
+Result<Role> RoleField(std::string_view name) {
+    auto role = ParseRole(name);
+    if (!role) return Error::Validation("role", "role must be owner, admin, member or viewer");
+    return *role;
+}
+
 std::string_view RoleName(Role role) {
     switch (role) {
         case Role::kOwner:

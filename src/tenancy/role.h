@@ -7,11 +7,15 @@
 #include <string_view>
 #include <vector>
 
+#include "common/result.h"
+
 namespace tb::tenancy {
 
 enum class Role { kViewer = 0, kMember = 1, kAdmin = 2, kOwner = 3 };
 
 std::optional<Role> ParseRole(std::string_view name);
+// As ParseRole, for a request's `role` field: VALIDATION_ERROR on "role" when unknown.
+Result<Role> RoleField(std::string_view name);
 std::string_view RoleName(Role role);
 inline bool AtLeast(Role role, Role minimum) {
     return static_cast<int>(role) >= static_cast<int>(minimum);

@@ -93,9 +93,7 @@ Task<Result<Member>> TenantService::UpdateUser(const Caller& who, const std::str
     std::optional<Role> role;
     if (patch.role) {
         TB_CO_RETURN_IF_ERROR(who.CanManage());
-        role = ParseRole(*patch.role);
-        if (!role)
-            co_return Error::Validation("role", "role must be owner, admin, member or viewer");
+        TB_CO_ASSIGN_OR_RETURN(role, RoleField(*patch.role));
     }
     if (patch.name && Utf8Length(*patch.name) > 200)
         co_return Error::Validation("name", "Name must be at most 200 characters");

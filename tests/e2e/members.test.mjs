@@ -10,6 +10,7 @@ import {
   MEMBER_MEMBERS, NO_THROTTLE_ENV, PASSWORD, RANDOM_ID, addMember, adminLogin, as, bearer, createKey, describeRes,
   expectConflict, expectForbidden, expectNotFound, expectSuccess, expectValidation, getTenant, list, newUser,
   uniqueEmail,
+  makeTeam,
 } from './tenancy_helpers.mjs';
 
 let server;
@@ -34,18 +35,7 @@ function expectMember(m, { userId, email, role } = {}) {
   assert.match(m.joined_at, RFC3339_MS_Z);
 }
 
-/** A tenant (the owner's personal one) with an admin, a member and a viewer. */
-async function team(tag) {
-  const owner = await newUser(server, `${tag}-own`);
-  const adm = await newUser(server, `${tag}-adm`);
-  const mem = await newUser(server, `${tag}-mem`);
-  const vie = await newUser(server, `${tag}-vie`);
-  const tid = owner.tid;
-  await addMember(server, owner.auth, tid, adm.email, 'admin');
-  await addMember(server, owner.auth, tid, mem.email, 'member');
-  await addMember(server, owner.auth, tid, vie.email, 'viewer');
-  return { owner, adm, mem, vie, tid };
-}
+const team = (tag) => makeTeam(server, tag);
 
 // ---------------------------------------------------------------------------------------
 

@@ -116,3 +116,14 @@ export function cmpCodePoints(a, b) {
   }
   return A.length - B.length === 0 ? 0 : (A.length < B.length ? -1 : 1);
 }
+
+/** A tenant (the owner's personal one) with an admin, a member and a viewer, who can all sign in. */
+export async function makeTeam(server, tag) {
+  const [owner, adm, mem, vie] = await Promise.all(
+    ['own', 'adm', 'mem', 'vie'].map((r) => newUser(server, `${tag}-${r}`)));
+  const tid = owner.tid;
+  await addMember(server, owner.auth, tid, adm.email, 'admin');
+  await addMember(server, owner.auth, tid, mem.email, 'member');
+  await addMember(server, owner.auth, tid, vie.email, 'viewer');
+  return { owner, adm, mem, vie, tid };
+}

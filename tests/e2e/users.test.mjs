@@ -10,6 +10,7 @@ import {
   NO_THROTTLE_ENV, PASSWORD, RANDOM_ID, TENANT_USER_MEMBERS, addMember, adminLogin, as, createKey, createTenant,
   describeRes, expectConflict, expectForbidden, expectNotFound, expectSuccess, expectValidation, list, login,
   newUser, uniqueEmail,
+  makeTeam,
 } from './tenancy_helpers.mjs';
 
 let server;
@@ -37,18 +38,7 @@ function expectTenantUser(u, { id, email, role } = {}) {
 const putUser = (headers, id, json, method = 'PUT') => server.request(method, `/v1/users/${id}`, { headers, json });
 const createUser = (headers, json) => server.post('/v1/users', { headers, json });
 
-/** A tenant (the owner's personal one) with an admin, a member and a viewer (all can sign in). */
-async function team(tag) {
-  const owner = await newUser(server, `${tag}-own`);
-  const adm = await newUser(server, `${tag}-adm`);
-  const mem = await newUser(server, `${tag}-mem`);
-  const vie = await newUser(server, `${tag}-vie`);
-  const tid = owner.tid;
-  await addMember(server, owner.auth, tid, adm.email, 'admin');
-  await addMember(server, owner.auth, tid, mem.email, 'member');
-  await addMember(server, owner.auth, tid, vie.email, 'viewer');
-  return { owner, adm, mem, vie, tid };
-}
+const team = (tag) => makeTeam(server, tag);
 
 // ---------------------------------------------------------------------------------------
 

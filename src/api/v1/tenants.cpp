@@ -19,9 +19,7 @@ Result<tenancy::Role> ParseRoleField(const json::object& o, bool required) {
         if (required) return Error::Validation("role", "role is required");
         return tenancy::Role::kMember;
     }
-    auto parsed = tenancy::ParseRole(*role);
-    if (!parsed) return Error::Validation("role", "role must be owner, admin, member or viewer");
-    return *parsed;
+    return tenancy::RoleField(*role);
 }
 
 Result<tenancy::NewTenant> ParseNewTenant(RouteContext& ctx) {

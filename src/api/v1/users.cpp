@@ -27,10 +27,7 @@ Result<NewUserInput> ParseNewUser(RouteContext& ctx) {
     TB_ASSIGN_OR_RETURN(in.password, OptionalString(*o, "password"));
     TB_ASSIGN_OR_RETURN(auto role, MaybeString(*o, "role"));
     if (role) {
-        auto parsed = tenancy::ParseRole(*role);
-        if (!parsed)
-            return Error::Validation("role", "role must be owner, admin, member or viewer");
-        in.role = *parsed;
+        TB_ASSIGN_OR_RETURN(in.role, tenancy::RoleField(*role));
     }
     return in;
 }
