@@ -119,8 +119,11 @@ export function cmpCodePoints(a, b) {
 
 /** A tenant (the owner's personal one) with an admin, a member and a viewer, who can all sign in. */
 export async function makeTeam(server, tag) {
-  const [owner, adm, mem, vie] = await Promise.all(
-    ['own', 'adm', 'mem', 'vie'].map((r) => newUser(server, `${tag}-${r}`)));
+  // One after another: tests rely on ids (creation order) following owner, adm, mem, vie.
+  const owner = await newUser(server, `${tag}-own`);
+  const adm = await newUser(server, `${tag}-adm`);
+  const mem = await newUser(server, `${tag}-mem`);
+  const vie = await newUser(server, `${tag}-vie`);
   const tid = owner.tid;
   await addMember(server, owner.auth, tid, adm.email, 'admin');
   await addMember(server, owner.auth, tid, mem.email, 'member');
