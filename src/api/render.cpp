@@ -89,4 +89,22 @@ json::object OrganizationJson(const tenancy::Organization& o) {
             {"updated_at", TimeJson(o.updated_at)}};
 }
 
+json::object InvitationJson(const tenancy::PendingInvitation& i) {
+    return {{"id", i.id}, {"email", i.email}, {"role", i.role}, {"expires_at", TimeJson(i.expires_at)}};
+}
+
+json::object MailJson(const mail::Entry& m) {
+    json::value error = nullptr;
+    if (m.last_error) error = *m.last_error;
+    return {{"id", m.id},
+            {"to", m.to},
+            {"subject", m.subject},
+            {"status", m.status},
+            {"attempts", m.attempts},
+            {"last_error", error},
+            {"created_at", TimeJson(m.created_at)},
+            {"updated_at", TimeJson(m.updated_at)},
+            {"sent_at", TimeJson(m.sent_at)}};
+}
+
 }  // namespace tb::api

@@ -27,5 +27,9 @@ json::object MemberJson(const tenancy::Member& m);
 // The user object with the role and joined_at of the current tenant (/v1/users).
 json::object TenantUserJson(const tenancy::Member& m);
 json::object OrganizationJson(const tenancy::Organization& o);
+// {id, email, role, expires_at}
+json::object InvitationJson(const tenancy::PendingInvitation& i);
+// {id, to, subject, status, attempts, last_error, created_at, updated_at, sent_at}
+json::object MailJson(const mail::Entry& m);
 
 }  // namespace tb::api

@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "http/metrics.h"
+#include "mail/outbox.h"
 #include "query/list_query.h"
 #include "storage/database.h"
 #include "tenancy/org_service.h"
@@ -34,6 +35,7 @@ struct Services {
     tenancy::TenantService& tenants;
     tenancy::OrgService& orgs;
     const query::CursorCodec& cursors;
+    mail::Outbox& outbox;
 };
 
 }  // namespace tb::api

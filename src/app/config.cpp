@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/strings.h"
+#include "mail/message.h"
 
 extern char** environ;
 
@@ -145,6 +146,17 @@ const std::vector<Setting>& Settings() {
         Bool("tenants.personal_on_register", &C::tenants, &C::Tenants::personal_on_register),
         OneOf("tenants.default_plan", &C::tenants, &C::Tenants::default_plan,
               {"free", "pro", "enterprise"}),
+        Text("mail.from", &C::mail, &C::Mail::from),
+        Text("mail.link_base", &C::mail, &C::Mail::link_base),
+        Int("mail.max_attempts", &C::mail, &C::Mail::max_attempts, 1, 100),
+        Seconds("mail.retry_base_seconds", &C::mail, &C::Mail::retry_base_seconds),
+        Seconds("mail.poll_seconds", &C::mail, &C::Mail::poll_seconds),
+        Int("mail.invitation_ttl_hours", &C::mail, &C::Mail::invitation_ttl_hours, 1, 24 * 365),
+        Text("smtp.url", &C::smtp, &C::Smtp::url),
+        Text("smtp.username", &C::smtp, &C::Smtp::username),
+        Text("smtp.password", &C::smtp, &C::Smtp::password),
+        Bool("smtp.require_tls", &C::smtp, &C::Smtp::require_tls),
+        Int("smtp.timeout_seconds", &C::smtp, &C::Smtp::timeout_seconds, 1, 600),
         OneOf("auth.jwt_algorithm", &C::auth, &C::Auth::jwt_algorithm,
               {"RS256", "ES256", "EdDSA", "HS256"}),
         Text("auth.issuer", &C::auth, &C::Auth::issuer),
@@ -273,6 +285,18 @@ Result<Config> LoadConfig(const ConfigSources& src) {
     if (c.data.empty()) return BadValue("data", "a directory", "");
     if (c.tls.cert.empty() != c.tls.key.empty()) {
         return Error::BadRequest("invalid value for setting tls.cert/tls.key: set both or neither");
+    }
+    if (!mail::ParseSender(c.mail.from).ok()) {
+        return BadValue("mail.from", "an address, optionally as Name <address>", c.mail.from);
+    }
+    if (!c.smtp.url.empty() && !c.smtp.url.starts_with("smtp://") &&
+        !c.smtp.url.starts_with("smtps://")) {
+        // The URL is not echoed: it may hold credentials.
+        return Error::BadRequest(
+            "invalid value for setting smtp.url: expected smtp://HOST:PORT or smtps://HOST:PORT");
+    }
+    if (!c.mail.link_base.starts_with("http://") && !c.mail.link_base.starts_with("https://")) {
+        return BadValue("mail.link_base", "an http:// or https:// URL", c.mail.link_base);
     }
     std::string url = c.DatabaseUrl();
     if (!url.starts_with("sqlite://") && !url.starts_with("postgres://") &&

@@ -64,6 +64,22 @@ struct Config {
         bool personal_on_register = true;  // registration makes a personal tenant
         std::string default_plan = "free";
     } tenants;
+    struct Mail {
+        std::string from = "Tenantbase <no-reply@localhost>";
+        // Where the links in account mails point: <link_base>/reset-password?token=…,
+        // /verify-email?token=…, /accept-invitation?token=… (the application's pages).
+        std::string link_base = "http://localhost:8080";
+        int64_t max_attempts = 8;
+        double retry_base_seconds = 30;
+        double poll_seconds = 1;
+        int64_t invitation_ttl_hours = 7 * 24;
+    } mail;
+    struct Smtp {
+        std::string url;  // empty: mails become files under <data>/mail/
+        std::string username, password;
+        bool require_tls = false;
+        int64_t timeout_seconds = 30;
+    } smtp;
     struct Auth {
         std::string jwt_algorithm = "RS256";
         std::string issuer = "tenantbase";

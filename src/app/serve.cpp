@@ -21,6 +21,8 @@
 #include "common/log.h"
 #include "common/worker_pool.h"
 #include "http/server.h"
+#include "mail/outbox.h"
+#include "mail/transport.h"
 #include "storage/instance_secrets.h"
 
 namespace tb::app {
@@ -130,9 +132,31 @@ int Serve(const Config& config) {
     tenancy_settings.self_service = config.tenants.self_service;
     tenancy_settings.personal_on_register = config.tenants.personal_on_register;
     tenancy_settings.default_plan = config.tenants.default_plan;
+    tenancy_settings.link_base = config.mail.link_base;
+    tenancy_settings.invitation_ttl_ms = config.mail.invitation_ttl_hours * 3600 * 1000;
     tenancy::TenantService tenants(db, ids, clock, audit, bus, tenancy_settings);
     tenancy::OrgService orgs(db, ids, clock, audit);
     auth_service.Attach(tenants, bus);
+
+    // Mail: the outbox, and where it delivers (SMTP, or .eml files under <data>/mail/).
+    mail::OutboxSettings outbox_settings;
+    outbox_settings.from = mail::ParseSender(config.mail.from).value();  // checked by LoadConfig
+    outbox_settings.max_attempts = static_cast<int>(config.mail.max_attempts);
+    outbox_settings.retry_base_seconds = config.mail.retry_base_seconds;
+    outbox_settings.poll_seconds = config.mail.poll_seconds;
+    outbox_settings.lease_ms = std::max<int64_t>(120'000, config.smtp.timeout_seconds * 2000);
+    mail::Outbox outbox(db, ids, clock, outbox_settings);
+    std::unique_ptr<mail::Transport> transport;
+    if (config.smtp.url.empty()) {
+        transport = std::make_unique<mail::FileTransport>(config.data + "/mail");
+    } else {
+        transport = std::make_unique<mail::SmtpTransport>(
+            mail::SmtpSettings{config.smtp.url, config.smtp.username, config.smtp.password,
+                               config.smtp.require_tls, config.smtp.timeout_seconds});
+    }
+    WorkerPool mail_workers(1, 1024);
+    auth_service.AttachMail(outbox, config.mail.link_base);
+    tenants.AttachMail(outbox);
     (void)RunSync(ioc, tenants.RefreshCorsOrigins());
     api_keys.Attach(bus);
     auto cursor_secret = RunSync(ioc, storage::InstanceSecret(db, "list_cursor"));
@@ -162,7 +186,8 @@ int Serve(const Config& config) {
                            api_keys,
                            tenants,
                            orgs,
-                           cursors};
+                           cursors,
+                           outbox};
     http::Router router;
     api::RegisterRoutes(router, services);
     http::CorsPolicy cors(config.cors.origins);
@@ -223,6 +248,7 @@ int Serve(const Config& config) {
         ready = false;
         stopping = true;
         upkeep_timer.cancel();
+        outbox.Stop();
         log::Info("shutting down", {{"signal", signal}});
         server.Shutdown();
         asio::co_spawn(
@@ -231,7 +257,7 @@ int Serve(const Config& config) {
                 auto deadline =
                     std::chrono::steady_clock::now() + Ms(config.server.shutdown_timeout_seconds);
                 asio::steady_timer timer(ioc);
-                while (server.open_connections() > 0 &&
+                while ((server.open_connections() > 0 || outbox.busy()) &&
                        std::chrono::steady_clock::now() < deadline) {
                     timer.expires_after(std::chrono::milliseconds(10));
                     co_await timer.async_wait(asio::use_awaitable);
@@ -245,6 +271,7 @@ int Serve(const Config& config) {
     });
 
     server.Start();
+    asio::co_spawn(ioc, outbox.Run(*transport, mail_workers), asio::detached);
     ready = true;
     std::string scheme = config.tls.cert.empty() ? "http" : "https";
     log::Info("listening on " + scheme + "://" + host + ":" + std::to_string(server.port()),

@@ -1,6 +1,6 @@
 #include "auth/admin_bootstrap.h"
 
-#include "auth/email.h"
+#include "common/email.h"
 #include "common/encoding.h"
 
 namespace tb::auth {

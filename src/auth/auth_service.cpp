@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "auth/email.h"
+#include "common/email.h"
 #include "auth/password_policy.h"
 #include "auth/session_store.h"
 #include "common/encoding.h"
@@ -60,10 +60,12 @@ AuthService::AuthService(storage::Database& db, const PasswordHasher& hasher, Wo
       ip_failures_(clock, settings_.login_failures,
                    std::chrono::seconds(settings_.login_window_seconds)),
       registrations_(clock, settings_.register_per_hour, std::chrono::hours(1)),
-      cache_(settings_.session_cache_ms) {}
+      cache_(settings_.session_cache_ms),
+      mail_requests_(clock, settings_.mails_per_hour, std::chrono::hours(1)) {}
 
 void AuthService::Attach(TenantDirectory& tenants, InvalidationBus& bus) {
     tenants_ = &tenants;
+    bus_ = &bus;
     bus.Subscribe("user", [this](const std::string& user_id) { cache_.InvalidateUser(user_id); });
 }
 

@@ -32,6 +32,7 @@
 #include "auth/user_store.h"
 #include "common/invalidation.h"
 #include "common/worker_pool.h"
+#include "mail/outbox.h"
 
 namespace tb::auth {
 
@@ -45,6 +46,9 @@ struct AuthSettings {
     int login_failures = 10;
     int64_t login_window_seconds = 900;
     int register_per_hour = 60;
+    int mails_per_hour = 5;  // reset / verification mails per email, an hour (quietly capped)
+    int64_t reset_ttl_seconds = 3600;
+    int64_t verify_ttl_seconds = 24 * 3600;
     int64_t session_cache_ms = 1000;  // bound on another node's revoke going unseen
 };
 
@@ -74,6 +78,11 @@ struct RegisterInput {
     std::string email, password, name, tenant_name;
 };
 
+// POST /v1/invitations/accept: password and name are used only when the account is new.
+struct AcceptInput {
+    std::string token, password, name;
+};
+
 class AuthService {
   public:
     AuthService(storage::Database& db, const PasswordHasher& hasher, WorkerPool& workers,
@@ -83,6 +92,8 @@ class AuthService {
     // Wiring: the tenant directory (registration, login, refresh) and the invalidation bus
     // ("user" changes drop cached sessions). Call once before serving.
     void Attach(TenantDirectory& tenants, InvalidationBus& bus);
+    // Wiring: the outbox for reset and verification mails, whose links start with link_base.
+    void AttachMail(mail::Outbox& outbox, std::string link_base);
     // Argon2id on the worker pool (never on an I/O thread).
     Task<Result<std::string>> HashPassword(std::string password);
     // Checks a new password against the policy; VALIDATION_ERROR on `field`.
@@ -106,6 +117,20 @@ class AuthService {
     Task<Result<User>> UpdateName(const Principal& who, std::string name);
     Task<Status> ChangePassword(const Principal& who, std::string current, std::string next,
                                 ClientInfo client);
+
+    // Account mail (auth_mail.cpp). A reset request answers the same whether or not the email
+    // has an account (and does the same work: one transaction); a few requests per email an
+    // hour are mailed, the rest are dropped silently.
+    Task<Status> RequestPasswordReset(std::string email, ClientInfo client);
+    // Sets the password, marks the email verified (the mailbox is proven) and signs out every
+    // session.
+    Task<Status> ConfirmPasswordReset(std::string token, std::string new_password,
+                                      ClientInfo client);
+    Task<Status> RequestEmailVerification(const Principal& who, ClientInfo client);
+    Task<Result<User>> ConfirmEmail(std::string token, ClientInfo client);
+    // Joins the invited tenant, creating the account (verified email, no personal tenant)
+    // when the invited email has none, and signs in with the token's tid set to that tenant.
+    Task<Result<SignedIn>> AcceptInvitation(AcceptInput in, ClientInfo client);
 
   private:
     // A new session with its first refresh token, and an access token for it.
@@ -149,6 +174,10 @@ class AuthService {
     LoginThrottle registrations_;
     AuthCache cache_;
     TenantDirectory* tenants_ = nullptr;
+    InvalidationBus* bus_ = nullptr;
+    mail::Outbox* outbox_ = nullptr;
+    std::string link_base_;
+    LoginThrottle mail_requests_;  // reset / verification mails per email or user, an hour
 
     mutable std::mutex ring_mu_;
     std::shared_ptr<const KeyRing> ring_;  // guarded by ring_mu_

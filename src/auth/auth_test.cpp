@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "auth/email.h"
+#include "common/email.h"
 #include "auth/password.h"
 
 namespace tb::auth {

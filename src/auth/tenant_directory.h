@@ -18,6 +18,11 @@ struct TenantMembership {
     int64_t joined_at = 0;
 };
 
+// A pending invitation to a tenant (API.md §7), found by its token.
+struct Invitation {
+    std::string id, tenant_id, email, role;
+};
+
 class TenantDirectory {
   public:
     virtual ~TenantDirectory() = default;
@@ -29,6 +34,16 @@ class TenantDirectory {
     // Whether the user is a member of the tenant, read in the caller's transaction.
     virtual Task<Result<bool>> IsMember(storage::Session& s, const std::string& user_id,
                                         const std::string& tenant_id) = 0;
+    // The live invitation with this token hash; nullopt when unknown, accepted or expired.
+    virtual Task<Result<std::optional<Invitation>>> FindInvitation(storage::Session& s,
+                                                                   const std::string& token_hash,
+                                                                   int64_t now) = 0;
+    // Inside the acceptance transaction: marks the invitation accepted (BAD_REQUEST when another
+    // request accepted it first) and makes the user a member with its role, unless they are
+    // one already. The caller publishes the membership change after the commit.
+    virtual Task<Status> AcceptInvitation(storage::Session& tx, const Invitation& invitation,
+                                          const User& user, const ClientInfo& client,
+                                          int64_t now) = 0;
     // The user's memberships, oldest first (cached; invalidated on change).
     virtual Task<Result<std::vector<TenantMembership>>> MembershipsOf(
         const std::string& user_id) = 0;

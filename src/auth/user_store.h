@@ -39,6 +39,7 @@ class UserStore {
                                 const std::string& name, int64_t now);
     static Task<Status> SetPasswordHash(storage::Session& tx, const std::string& id,
                                         const std::string& hash, int64_t now);
+    static Task<Status> SetEmailVerified(storage::Session& tx, const std::string& id, int64_t now);
     static Task<Status> SetLastLogin(storage::Session& tx, const std::string& id, int64_t now);
 
   private:

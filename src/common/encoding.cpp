@@ -15,6 +15,15 @@ namespace {
 constexpr char kB64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 }
 
+std::string Base64Encode(std::string_view in) {
+    std::string out(4 * ((in.size() + 2) / 3), '\0');
+    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                            reinterpret_cast<const unsigned char*>(in.data()),
+                            static_cast<int>(in.size()));
+    out.resize(static_cast<size_t>(n));
+    return out;
+}
+
 std::string Base64UrlEncode(std::span<const uint8_t> in) {
     std::string out;
     out.reserve((in.size() * 4 + 2) / 3);

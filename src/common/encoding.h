@@ -10,6 +10,8 @@
 namespace tb {
 
 std::string Base64UrlEncode(std::span<const uint8_t> bytes);  // no padding
+// Standard Base64 with padding (RFC 4648 §4), as MIME bodies and RFC 2047 words need.
+std::string Base64Encode(std::string_view bytes);
 std::optional<std::string> Base64UrlDecode(std::string_view text);
 std::string HexEncode(std::span<const uint8_t> bytes);
 

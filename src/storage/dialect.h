@@ -18,6 +18,10 @@ class Dialect {
     virtual std::string_view MigrationLockStatement() const = 0;
     // Collation that orders strings by code point (API.md §13 "Order").
     virtual std::string_view BinaryCollation() const = 0;
+    // Appended to a SELECT that claims work-queue rows, so that concurrent claimers on several
+    // nodes skip rows another has locked ("FOR UPDATE SKIP LOCKED"); empty where one writer
+    // serialises everything anyway.
+    virtual std::string_view SkipLocked() const = 0;
 };
 
 }  // namespace tb::storage

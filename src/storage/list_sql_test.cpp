@@ -13,6 +13,7 @@ class TestDialect : public Dialect {
     std::string_view Name() const override { return "test"; }
     std::string_view MigrationLockStatement() const override { return ""; }
     std::string_view BinaryCollation() const override { return "COLLATE BIN"; }
+    std::string_view SkipLocked() const override { return ""; }
 };
 
 const query::Resource& People() {

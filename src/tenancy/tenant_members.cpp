@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "auth/email.h"
+#include "common/email.h"
 #include "common/encoding.h"
 #include "common/strings.h"
 #include "tenancy/member_rows.h"
@@ -109,31 +109,33 @@ Task<Status> TenantService::CheckChange(Session& tx, const Caller& who, const Te
     co_return Status{};
 }
 
-Task<Result<Member>> TenantService::AddMember(const Caller& who, const std::string& tenant_id,
-                                              const std::string& raw_email, Role role) {
+Task<Result<AddedMember>> TenantService::AddMember(const Caller& who,
+                                                   const std::string& tenant_id,
+                                                   const std::string& raw_email, Role role) {
     TB_CO_ASSIGN_OR_RETURN(Caller in, co_await Enter(who, tenant_id));
     TB_CO_RETURN_IF_ERROR(in.CanManage());
-    TB_CO_ASSIGN_OR_RETURN(std::string email, auth::NormalizeEmail(raw_email));
+    TB_CO_ASSIGN_OR_RETURN(std::string email, NormalizeEmail(raw_email));
     if (!in.platform_admin() && static_cast<int>(role) > static_cast<int>(*in.role))
         co_return Error::Forbidden("Cannot grant a role above your own");
+    auth::UserStore users(db_);
+    TB_CO_ASSIGN_OR_RETURN(auto existing, co_await users.FindByEmail(email));
+    if (!existing) {
+        if (!outbox_) co_return Error::NotFound("No account with this email");
+        TB_CO_ASSIGN_OR_RETURN(auto invitation, co_await Invite(in, email, role));
+        co_return AddedMember{std::nullopt, std::move(invitation)};
+    }
     Member out;
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
-        auto users = co_await tx.Query("SELECT id FROM users WHERE email = ?", Bind(email));
-        if (!users.ok()) co_return std::move(users).error();
-        if (users->empty()) co_return Error::NotFound("No account with this email");
-        TB_CO_ASSIGN_OR_RETURN(auto user,
-                               co_await auth::UserStore::FindById(tx, AsText(users->rows[0][0])));
-        if (!user) co_return UserNotFound();
         int64_t now = Now();
-        TB_CO_RETURN_IF_ERROR(co_await InsertMembership(tx, in.scope(), *user, role, now));
-        out = Member{std::move(*user), std::string(RoleName(role)), now};
+        TB_CO_RETURN_IF_ERROR(co_await InsertMembership(tx, in.scope(), *existing, role, now));
+        out = Member{*existing, std::string(RoleName(role)), now};
         audit::Event e = Event(in, "member.added", out.user.id);
         e.details["role"] = RoleName(role);
         co_return co_await audit_.Record(tx, e);
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
     bus_.Publish("membership", out.user.id);
-    co_return out;
+    co_return AddedMember{std::move(out), std::nullopt};
 }
 
 Task<Result<Member>> TenantService::SetRole(const Caller& who, const std::string& tenant_id,

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "auth/email.h"
+#include "common/email.h"
 #include "common/encoding.h"
 #include "common/strings.h"
 #include "tenancy/member_rows.h"

@@ -28,6 +28,7 @@
 #include "auth/tenant_directory.h"
 #include "common/invalidation.h"
 #include "common/json.h"
+#include "mail/outbox.h"
 #include "storage/list_sql.h"
 #include "tenancy/caller.h"
 
@@ -39,6 +40,8 @@ struct TenancySettings {
     std::string default_plan = "free";
     std::vector<std::string> plans = {"free", "pro", "enterprise"};
     int64_t cache_ms = 1000;
+    int64_t invitation_ttl_ms = int64_t{7} * 24 * 3600 * 1000;
+    std::string link_base = "http://localhost:8080";  // invitation links (mail.link_base)
 };
 
 struct Tenant {
@@ -63,6 +66,18 @@ struct Member {
     auth::User user;
     std::string role;
     int64_t joined_at = 0;
+};
+
+// An invitation by mail (API.md §7): an email with no account, asked to join.
+struct PendingInvitation {
+    std::string id, email, role;
+    int64_t expires_at = 0;
+};
+
+// What POST /v1/tenants/{id}/members did: added an existing account, or invited an email.
+struct AddedMember {
+    std::optional<Member> member;
+    std::optional<PendingInvitation> invitation;
 };
 
 struct NewUser {
@@ -108,6 +123,14 @@ class TenantService : public auth::TenantDirectory {
         const std::string& user_id) override;
     Task<Result<bool>> IsMember(storage::Session& s, const std::string& user_id,
                                 const std::string& tenant_id) override;
+    Task<Result<std::optional<auth::Invitation>>> FindInvitation(storage::Session& s,
+                                                                 const std::string& token_hash,
+                                                                 int64_t now) override;
+    Task<Status> AcceptInvitation(storage::Session& tx, const auth::Invitation& invitation,
+                                  const auth::User& user, const auth::ClientInfo& client,
+                                  int64_t now) override;
+    // Wiring: the outbox that carries invitations. Without it, inviting an unknown email is 404.
+    void AttachMail(mail::Outbox& outbox) { outbox_ = &outbox; }
 
     // Tenants.
     Task<Result<Page<Tenant>>> List(const Caller& who, const query::ListQuery& q);
@@ -119,8 +142,10 @@ class TenantService : public auth::TenantDirectory {
     // Members of a tenant named by id (API.md §3 /v1/tenants/{id}/members).
     Task<Result<Page<Member>>> ListMembers(const Caller& who, const std::string& tenant_id,
                                            const query::ListQuery& q);
-    Task<Result<Member>> AddMember(const Caller& who, const std::string& tenant_id,
-                                   const std::string& email, Role role);
+    // An existing account becomes a member; an email without one is invited by mail (a new
+    // invitation replaces a pending one for the same email).
+    Task<Result<AddedMember>> AddMember(const Caller& who, const std::string& tenant_id,
+                                        const std::string& email, Role role);
     Task<Result<Member>> SetRole(const Caller& who, const std::string& tenant_id,
                                  const std::string& user_id, Role role);
     Task<Status> RemoveMember(const Caller& who, const std::string& tenant_id,
@@ -169,6 +194,7 @@ class TenantService : public auth::TenantDirectory {
                                              const query::ListQuery& q, bool users_view);
     Task<Status> InsertMembership(storage::Session& tx, const storage::TenantScope& scope,
                                   const auth::User& user, Role role, int64_t now);
+    Task<Result<PendingInvitation>> Invite(const Caller& in, const std::string& email, Role role);
     Task<Result<std::string>> UniqueSlug(storage::Session& tx, const std::string& name);
     // Role change and removal share the rules of invariants 2 and 3.
     Task<Status> CheckChange(storage::Session& tx, const Caller& who,
@@ -184,6 +210,7 @@ class TenantService : public auth::TenantDirectory {
     audit::AuditLog& audit_;
     InvalidationBus& bus_;
     TenancySettings settings_;
+    mail::Outbox* outbox_ = nullptr;
 
     std::mutex mu_;
     std::unordered_map<std::string, CachedUser> cache_;  // guarded by mu_: by user id

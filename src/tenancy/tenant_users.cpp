@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "auth/email.h"
+#include "common/email.h"
 #include "common/encoding.h"
 #include "common/strings.h"
 #include "tenancy/member_rows.h"
@@ -40,7 +40,7 @@ Task<Result<Member>> TenantService::GetUser(const Caller& who, const std::string
 
 Task<Result<Member>> TenantService::CreateUser(const Caller& who, NewUser in) {
     TB_CO_RETURN_IF_ERROR(who.CanManage());
-    TB_CO_ASSIGN_OR_RETURN(std::string email, auth::NormalizeEmail(in.email));
+    TB_CO_ASSIGN_OR_RETURN(std::string email, NormalizeEmail(in.email));
     if (Utf8Length(in.name) > 200)
         co_return Error::Validation("name", "Name must be at most 200 characters");
     if (!who.platform_admin() && static_cast<int>(in.role) > static_cast<int>(*who.role))
@@ -98,7 +98,7 @@ Task<Result<Member>> TenantService::UpdateUser(const Caller& who, const std::str
     if (patch.name && Utf8Length(*patch.name) > 200)
         co_return Error::Validation("name", "Name must be at most 200 characters");
     if (patch.email) {
-        TB_CO_ASSIGN_OR_RETURN(*patch.email, auth::NormalizeEmail(*patch.email));
+        TB_CO_ASSIGN_OR_RETURN(*patch.email, NormalizeEmail(*patch.email));
     }
 
     Member out = std::move(*existing);

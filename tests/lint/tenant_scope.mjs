@@ -10,7 +10,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TABLES = ['memberships', 'organizations', 'organization_members', 'api_keys', 'audit_log'];
+const TABLES = [
+  'memberships', 'organizations', 'organization_members', 'api_keys', 'audit_log', 'mail_outbox',
+  'invitations',
+];
 const TOUCH = new RegExp(`\\b(FROM|UPDATE|INTO|JOIN)\\s+(${TABLES.join('|')})\\b`, 'i');
 
 function* sources(dir) {

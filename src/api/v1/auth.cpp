@@ -104,6 +104,41 @@ Result<PasswordInput> ParsePassword(RouteContext& ctx) {
     return in;
 }
 
+struct TokenPasswordInput {
+    std::string token, password, name;
+};
+
+Result<TokenPasswordInput> ParseResetConfirm(RouteContext& ctx) {
+    TB_ASSIGN_OR_RETURN(json::object * o, BodyObject(ctx));
+    TB_RETURN_IF_ERROR(RejectUnknownFields(*o, {"token", "new_password"}));
+    TokenPasswordInput in;
+    TB_ASSIGN_OR_RETURN(in.token, RequiredString(*o, "token"));
+    TB_ASSIGN_OR_RETURN(in.password, RequiredString(*o, "new_password"));
+    return in;
+}
+
+Result<std::string> ParseTokenOnly(RouteContext& ctx) {
+    TB_ASSIGN_OR_RETURN(json::object * o, BodyObject(ctx));
+    TB_RETURN_IF_ERROR(RejectUnknownFields(*o, {"token"}));
+    return RequiredString(*o, "token");
+}
+
+Result<TokenPasswordInput> ParseAccept(RouteContext& ctx) {
+    TB_ASSIGN_OR_RETURN(json::object * o, BodyObject(ctx));
+    TB_RETURN_IF_ERROR(RejectUnknownFields(*o, {"token", "password", "name"}));
+    TokenPasswordInput in;
+    TB_ASSIGN_OR_RETURN(in.token, RequiredString(*o, "token"));
+    TB_ASSIGN_OR_RETURN(in.password, OptionalString(*o, "password"));
+    TB_ASSIGN_OR_RETURN(in.name, OptionalString(*o, "name"));
+    return in;
+}
+
+Result<std::string> ParseResetRequest(RouteContext& ctx) {
+    TB_ASSIGN_OR_RETURN(json::object * o, BodyObject(ctx));
+    TB_RETURN_IF_ERROR(RejectUnknownFields(*o, {"email"}));
+    return RequiredString(*o, "email");
+}
+
 }  // namespace
 
 http::Handler Register(Services& s) {
@@ -190,6 +225,65 @@ http::Handler Jwks(Services& s) {
         Response r = Response::Json(200, json::serialize(s.auth.Jwks()));
         r.headers.Add("Cache-Control", "public, max-age=300");
         co_return r;
+    };
+}
+
+http::Handler RequestPasswordReset(Services& s) {
+    return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
+        auto email = ParseResetRequest(ctx);
+        if (!email.ok()) co_return Fail(email.error(), ctx);
+        Status st = co_await s.auth.RequestPasswordReset(*email, Client(req));
+        if (!st.ok()) co_return Fail(st.error(), ctx);
+        // The same answer whether or not the email has an account (API.md §2.2).
+        co_return Ok(json::object{{"message", "If the account exists, a reset mail is on its way"}},
+                     202);
+    };
+}
+
+http::Handler ConfirmPasswordReset(Services& s) {
+    return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
+        auto in = ParseResetConfirm(ctx);
+        if (!in.ok()) co_return Fail(in.error(), ctx);
+        Status st = co_await s.auth.ConfirmPasswordReset(in->token, in->password, Client(req));
+        if (!st.ok()) co_return Fail(st.error(), ctx);
+        co_return Ok(json::object{{"message", "Password reset; every session was signed out"}});
+    };
+}
+
+http::Handler RequestEmailVerification(Services& s) {
+    return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
+        auto who = co_await RequireSession(s, req, ctx);
+        if (!who.ok()) co_return Fail(who.error(), ctx);
+        auto body = BodyObject(ctx, /*optional=*/true);
+        if (!body.ok()) co_return Fail(body.error(), ctx);
+        if (Status st = RejectUnknownFields(**body, {}); !st.ok()) co_return Fail(st.error(), ctx);
+        Status st = co_await s.auth.RequestEmailVerification(*who, Client(req));
+        if (!st.ok()) co_return Fail(st.error(), ctx);
+        co_return Ok(json::object{{"message", who->user.email_verified
+                                                  ? "The email is already verified"
+                                                  : "A verification mail is on its way"}},
+                     202);
+    };
+}
+
+http::Handler ConfirmEmail(Services& s) {
+    return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
+        auto token = ParseTokenOnly(ctx);
+        if (!token.ok()) co_return Fail(token.error(), ctx);
+        auto user = co_await s.auth.ConfirmEmail(*token, Client(req));
+        if (!user.ok()) co_return Fail(user.error(), ctx);
+        co_return Ok(json::object{{"user", UserJson(*user)}});
+    };
+}
+
+http::Handler AcceptInvitation(Services& s) {
+    return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
+        auto in = ParseAccept(ctx);
+        if (!in.ok()) co_return Fail(in.error(), ctx);
+        auth::AcceptInput accept{in->token, in->password, in->name};
+        auto out = co_await s.auth.AcceptInvitation(std::move(accept), Client(req));
+        if (!out.ok()) co_return Fail(out.error(), ctx);
+        co_return Ok(SignedInJson(*out));
     };
 }
 

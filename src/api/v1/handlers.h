@@ -28,6 +28,15 @@ http::Handler Me(Services& s);
 http::Handler UpdateMe(Services& s);
 http::Handler ChangePassword(Services& s);
 http::Handler Jwks(Services& s);
+http::Handler RequestPasswordReset(Services& s);
+http::Handler ConfirmPasswordReset(Services& s);
+http::Handler RequestEmailVerification(Services& s);
+http::Handler ConfirmEmail(Services& s);
+http::Handler AcceptInvitation(Services& s);
+
+// mail.cpp: the mail API (API.md §7).
+http::Handler SendMail(Services& s);
+http::Handler GetMail(Services& s);
 
 // audit.cpp: the audit log (API.md §9).
 http::Handler ListAuditLogs(Services& s);

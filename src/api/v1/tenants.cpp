@@ -165,9 +165,12 @@ http::Handler AddMember(Services& s) {
             co_return Fail(
                 co_await AccessFirst(s, *who, id, TenantService::Access::kManage, in.error()), ctx);
         }
-        auto m = co_await s.tenants.AddMember(*who, id, in->email, in->role);
-        if (!m.ok()) co_return Fail(m.error(), ctx);
-        co_return Ok(MemberJson(*m), 201);
+        auto added = co_await s.tenants.AddMember(*who, id, in->email, in->role);
+        if (!added.ok()) co_return Fail(added.error(), ctx);
+        if (added->invitation) {
+            co_return Ok(json::object{{"invitation", InvitationJson(*added->invitation)}}, 202);
+        }
+        co_return Ok(MemberJson(*added->member), 201);
     };
 }
 

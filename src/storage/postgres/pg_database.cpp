@@ -15,6 +15,7 @@ class PostgresDialect final : public Dialect {
         return "SELECT pg_advisory_xact_lock(727376)";
     }
     std::string_view BinaryCollation() const override { return "COLLATE \"C\""; }
+    std::string_view SkipLocked() const override { return " FOR UPDATE SKIP LOCKED"; }
 };
 
 const PostgresDialect kDialect;

@@ -15,6 +15,7 @@ class SqliteDialect final : public Dialect {
     std::string_view Name() const override { return "sqlite"; }
     std::string_view MigrationLockStatement() const override { return {}; }
     std::string_view BinaryCollation() const override { return "COLLATE BINARY"; }
+    std::string_view SkipLocked() const override { return ""; }
 };
 
 const SqliteDialect kDialect;

@@ -7,9 +7,9 @@
 
 #include "common/result.h"
 
-namespace tb::auth {
+namespace tb {
 
-// The normalised address, or VALIDATION_ERROR on field "email".
-Result<std::string> NormalizeEmail(std::string_view raw);
+// The normalised address, or VALIDATION_ERROR on `field`.
+Result<std::string> NormalizeEmail(std::string_view raw, std::string_view field = "email");
 
-}  // namespace tb::auth
+}  // namespace tb

@@ -1,12 +1,12 @@
-#include "auth/email.h"
+#include "common/email.h"
 
 #include "common/strings.h"
 
-namespace tb::auth {
+namespace tb {
 
-Result<std::string> NormalizeEmail(std::string_view raw) {
+Result<std::string> NormalizeEmail(std::string_view raw, std::string_view field) {
     std::string email = ToLower(Trim(raw));
-    auto invalid = [&] { return Error::Validation("email", "Invalid email format"); };
+    auto invalid = [&] { return Error::Validation(std::string(field), "Invalid email format"); };
     if (email.empty() || email.size() > 254) return invalid();
     size_t at = email.find('@');
     if (at == std::string::npos || at == 0 || at + 1 >= email.size() ||
@@ -31,4 +31,4 @@ Result<std::string> NormalizeEmail(std::string_view raw) {
     return email;
 }
 
-}  // namespace tb::auth
+}  // namespace tb
