@@ -16,10 +16,10 @@ json::object Project(json::object item, const std::vector<std::string>& fields) 
     return out;
 }
 
-http::Response ListResponse(const Services& s, const query::Resource& resource,
-                            const query::ListQuery& q, json::array items,
-                            std::optional<int64_t> total,
-                            const std::optional<std::vector<query::Literal>>& next_keys) {
+namespace {
+json::object Meta(const Services& s, const query::Resource& resource, const query::ListQuery& q,
+                  std::optional<int64_t> total,
+                  const std::optional<std::vector<query::Literal>>& next_keys) {
     json::object meta;
     if (q.cursor_mode) {
         meta["per_page"] = q.per_page;
@@ -34,8 +34,37 @@ http::Response ListResponse(const Services& s, const query::Resource& resource,
             meta["total_pages"] = (*total + q.per_page - 1) / q.per_page;
         }
     }
-    json::object body{{"success", true}, {"data", std::move(items)}, {"meta", std::move(meta)}};
+    return meta;
+}
+}  // namespace
+
+http::Response ListResponse(const Services& s, const query::Resource& resource,
+                            const query::ListQuery& q, json::array items,
+                            std::optional<int64_t> total,
+                            const std::optional<std::vector<query::Literal>>& next_keys) {
+    json::object body{{"success", true},
+                      {"data", std::move(items)},
+                      {"meta", Meta(s, resource, q, total, next_keys)}};
     return http::Response::Json(200, json::serialize(body));
+}
+
+http::Response ListResponseRaw(const Services& s, const query::Resource& resource,
+                               const query::ListQuery& q, const std::vector<std::string>& items,
+                               std::optional<int64_t> total,
+                               const std::optional<std::vector<query::Literal>>& next_keys) {
+    size_t size = 64;
+    for (const auto& item : items) size += item.size() + 1;
+    std::string body;
+    body.reserve(size);
+    body += "{\"success\":true,\"data\":[";
+    for (size_t i = 0; i < items.size(); ++i) {
+        if (i) body += ',';
+        body += items[i];
+    }
+    body += "],\"meta\":";
+    body += json::serialize(Meta(s, resource, q, total, next_keys));
+    body += '}';
+    return http::Response::Json(200, std::move(body));
 }
 
 }  // namespace tb::api

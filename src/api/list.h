@@ -25,6 +25,12 @@ http::Response ListResponse(const Services& s, const query::Resource& resource,
                             std::optional<int64_t> total,
                             const std::optional<std::vector<query::Literal>>& next_keys);
 
+// As ListResponse, with items that are already JSON texts (documents), spliced as they are.
+http::Response ListResponseRaw(const Services& s, const query::Resource& resource,
+                               const query::ListQuery& q, const std::vector<std::string>& items,
+                               std::optional<int64_t> total,
+                               const std::optional<std::vector<query::Literal>>& next_keys);
+
 // A page of any service: items rendered by `to_json`, then projected.
 template <class Page, class ToJson>
 http::Response RenderList(const Services& s, const query::Resource& resource,

@@ -90,7 +90,8 @@ json::object OrganizationJson(const tenancy::Organization& o) {
 }
 
 json::object InvitationJson(const tenancy::PendingInvitation& i) {
-    return {{"id", i.id}, {"email", i.email}, {"role", i.role}, {"expires_at", TimeJson(i.expires_at)}};
+    return {
+        {"id", i.id}, {"email", i.email}, {"role", i.role}, {"expires_at", TimeJson(i.expires_at)}};
 }
 
 json::object MailJson(const mail::Entry& m) {

@@ -6,6 +6,8 @@
 #include <string>
 
 #include "auth/auth_service.h"
+#include "collections/collection_service.h"
+#include "collections/document_service.h"
 #include "common/clock.h"
 #include "common/ids.h"
 #include "http/metrics.h"
@@ -36,6 +38,8 @@ struct Services {
     tenancy::OrgService& orgs;
     const query::CursorCodec& cursors;
     mail::Outbox& outbox;
+    collections::CollectionService& collections;
+    collections::DocumentService& documents;
 };
 
 }  // namespace tb::api

@@ -146,6 +146,7 @@ const std::vector<Setting>& Settings() {
         Bool("tenants.personal_on_register", &C::tenants, &C::Tenants::personal_on_register),
         OneOf("tenants.default_plan", &C::tenants, &C::Tenants::default_plan,
               {"free", "pro", "enterprise"}),
+        Bool("collections.auto_create", &C::collections, &C::Collections::auto_create),
         Text("mail.from", &C::mail, &C::Mail::from),
         Text("mail.link_base", &C::mail, &C::Mail::link_base),
         Int("mail.max_attempts", &C::mail, &C::Mail::max_attempts, 1, 100),

@@ -64,6 +64,9 @@ struct Config {
         bool personal_on_register = true;  // registration makes a personal tenant
         std::string default_plan = "free";
     } tenants;
+    struct Collections {
+        bool auto_create = true;  // a write to an unknown collection creates it (admin+)
+    } collections;
     struct Mail {
         std::string from = "Tenantbase <no-reply@localhost>";
         // Where the links in account mails point: <link_base>/reset-password?token=…,

@@ -159,6 +159,9 @@ int Serve(const Config& config) {
     tenants.AttachMail(outbox);
     (void)RunSync(ioc, tenants.RefreshCorsOrigins());
     api_keys.Attach(bus);
+    collections::CollectionService collection_service(db, ids, clock, audit, bus,
+                                                      {config.collections.auto_create});
+    collections::DocumentService documents(db, ids, clock, collection_service, {});
     auto cursor_secret = RunSync(ioc, storage::InstanceSecret(db, "list_cursor"));
     if (!cursor_secret.ok()) {
         log::Error("cannot load the instance secrets", {{"error", cursor_secret.error().internal}});
@@ -187,7 +190,9 @@ int Serve(const Config& config) {
                            tenants,
                            orgs,
                            cursors,
-                           outbox};
+                           outbox,
+                           collection_service,
+                           documents};
     http::Router router;
     api::RegisterRoutes(router, services);
     http::CorsPolicy cors(config.cors.origins);

@@ -64,8 +64,8 @@ Task<Status> AuthService::RequestPasswordReset(std::string raw_email, ClientInfo
                 co_await email_tokens::Create(tx, email_tokens::kPasswordReset, found->id, now,
                                               settings_.reset_ttl_seconds * 1000));
             auto link = mail::TokenLink(link_base_, "reset-password", token);
-            auto queued_mail = co_await outbox_->Enqueue(tx, "", "password_reset",
-                                                         ResetMail(*found, link));
+            auto queued_mail =
+                co_await outbox_->Enqueue(tx, "", "password_reset", ResetMail(*found, link));
             if (!queued_mail.ok()) co_return std::move(queued_mail).error();
             queued = true;
         }
@@ -82,17 +82,16 @@ Task<Status> AuthService::ConfirmPasswordReset(std::string token, std::string ne
     TB_CO_RETURN_IF_ERROR(
         CheckPassword(new_password, settings_.password_min_length, "new_password"));
     // Peek first: a bad token costs no Argon2id.
-    TB_CO_ASSIGN_OR_RETURN(auto owner,
-                           co_await email_tokens::Peek(db_, email_tokens::kPasswordReset, token,
-                                                       Now()));
+    TB_CO_ASSIGN_OR_RETURN(
+        auto owner, co_await email_tokens::Peek(db_, email_tokens::kPasswordReset, token, Now()));
     if (!owner) co_return email_tokens::InvalidToken();
     auto hash = co_await HashPassword(new_password);
     if (!hash.ok()) co_return std::move(hash).error();
     int64_t now = Now();
     std::string user_id;
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
-        TB_CO_ASSIGN_OR_RETURN(user_id, co_await email_tokens::Consume(
-                                            tx, email_tokens::kPasswordReset, token, now));
+        TB_CO_ASSIGN_OR_RETURN(
+            user_id, co_await email_tokens::Consume(tx, email_tokens::kPasswordReset, token, now));
         TB_CO_RETURN_IF_ERROR(co_await UserStore::SetPasswordHash(tx, user_id, *hash, now));
         TB_CO_RETURN_IF_ERROR(co_await UserStore::SetEmailVerified(tx, user_id, now));
         TB_CO_RETURN_IF_ERROR(co_await session_store::RevokeUserSessions(tx, user_id, "", now));
@@ -121,10 +120,9 @@ Task<Status> AuthService::RequestEmailVerification(const Principal& who, ClientI
     }
     int64_t now = Now();
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
-        TB_CO_ASSIGN_OR_RETURN(
-            std::string token,
-            co_await email_tokens::Create(tx, email_tokens::kVerifyEmail, who.user.id, now,
-                                          settings_.verify_ttl_seconds * 1000));
+        TB_CO_ASSIGN_OR_RETURN(std::string token, co_await email_tokens::Create(
+                                                      tx, email_tokens::kVerifyEmail, who.user.id,
+                                                      now, settings_.verify_ttl_seconds * 1000));
         auto link = mail::TokenLink(link_base_, "verify-email", token);
         auto queued = co_await outbox_->Enqueue(tx, "", "verify_email", VerifyMail(who.user, link));
         if (!queued.ok()) co_return std::move(queued).error();
@@ -195,9 +193,9 @@ Task<Result<SignedIn>> AuthService::AcceptInvitation(AcceptInput in, ClientInfo 
         TB_CO_RETURN_IF_ERROR(
             co_await tenants_->AcceptInvitation(tx, *invitation, user, client, now));
         TB_CO_RETURN_IF_ERROR(co_await UserStore::SetLastLogin(tx, user.id, now));
-        TB_CO_ASSIGN_OR_RETURN(started, co_await StartSession(tx, user, client,
-                                                              invitation->tenant_id,
-                                                              "invitation.accepted"));
+        TB_CO_ASSIGN_OR_RETURN(
+            started,
+            co_await StartSession(tx, user, client, invitation->tenant_id, "invitation.accepted"));
         co_return Status{};
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));

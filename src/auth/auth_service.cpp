@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "common/email.h"
 #include "auth/password_policy.h"
 #include "auth/session_store.h"
+#include "common/email.h"
 #include "common/encoding.h"
 #include "common/strings.h"
 

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "common/email.h"
 #include "auth/password.h"
+#include "common/email.h"
 
 namespace tb::auth {
 namespace {

@@ -75,10 +75,9 @@ Task<Status> UserStore::SetName(storage::Session& tx, const std::string& id,
     co_return Status{};
 }
 
-Task<Status> UserStore::SetEmailVerified(storage::Session& tx, const std::string& id,
-                                         int64_t now) {
-    auto r = co_await tx.Execute(
-        "UPDATE users SET email_verified = 1, updated_at = ? WHERE id = ?", storage::Bind(now, id));
+Task<Status> UserStore::SetEmailVerified(storage::Session& tx, const std::string& id, int64_t now) {
+    auto r = co_await tx.Execute("UPDATE users SET email_verified = 1, updated_at = ? WHERE id = ?",
+                                 storage::Bind(now, id));
     if (!r.ok()) co_return std::move(r).error();
     co_return Status{};
 }

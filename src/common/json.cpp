@@ -1,6 +1,7 @@
 #include "common/json.h"
 
 #include <algorithm>
+#include <charconv>
 
 namespace tb {
 
@@ -91,6 +92,52 @@ Status RejectUnknownFields(const json::object& obj,
         }
     }
     return {};
+}
+
+namespace {
+void Write(const json::value& v, std::string& out) {
+    switch (v.kind()) {
+        case json::kind::object: {
+            out += '{';
+            bool first = true;
+            for (const auto& kv : v.get_object()) {
+                if (!first) out += ',';
+                first = false;
+                out += json::serialize(json::string_view(kv.key()));
+                out += ':';
+                Write(kv.value(), out);
+            }
+            out += '}';
+            return;
+        }
+        case json::kind::array: {
+            out += '[';
+            bool first = true;
+            for (const auto& item : v.get_array()) {
+                if (!first) out += ',';
+                first = false;
+                Write(item, out);
+            }
+            out += ']';
+            return;
+        }
+        case json::kind::double_: {
+            double d = v.get_double();
+            char buf[32];
+            auto r = std::to_chars(buf, buf + sizeof buf, d);
+            out.append(buf, r.ptr);
+            return;
+        }
+        default:
+            out += json::serialize(v);
+    }
+}
+}  // namespace
+
+std::string WriteJson(const json::value& value) {
+    std::string out;
+    Write(value, out);
+    return out;
 }
 
 }  // namespace tb

@@ -33,6 +33,11 @@ Result<bool> OptionalBool(const json::object& obj, std::string_view field, bool 
 // Present-or-not members for partial updates: absent or null -> nullopt.
 Result<std::optional<std::string>> MaybeString(const json::object& obj, std::string_view field);
 Result<std::optional<bool>> MaybeBool(const json::object& obj, std::string_view field);
+// Compact JSON text for stored user data: like json::serialize, except that a double is
+// written in its shortest round-trip form (1.5, 0.1, 1e+300; a whole double as 1.0 keeps no
+// fraction: 1) instead of Boost's exponent form (1.5E0), so documents read back as written.
+std::string WriteJson(const json::value& value);
+
 Status RejectUnknownFields(const json::object& obj,
                            std::initializer_list<std::string_view> allowed);
 

@@ -130,8 +130,7 @@ Result<Sender> ParseSender(std::string_view from) {
         out.header = out.address;
     } else {
         std::string_view name = Trim(trimmed.substr(0, open));
-        out.header = name.empty() ? out.address
-                                  : HeaderValue(name) + " <" + out.address + ">";
+        out.header = name.empty() ? out.address : HeaderValue(name) + " <" + out.address + ">";
     }
     return out;
 }

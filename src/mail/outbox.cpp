@@ -45,8 +45,7 @@ Entry EntryFromRow(const std::vector<storage::Value>& r) {
 
 }  // namespace
 
-Outbox::Outbox(storage::Database& db, IdGenerator& ids, const Clock& clock,
-               OutboxSettings settings)
+Outbox::Outbox(storage::Database& db, IdGenerator& ids, const Clock& clock, OutboxSettings settings)
     : db_(db), ids_(ids), clock_(clock), settings_(std::move(settings)) {}
 
 Outbox::~Outbox() = default;
@@ -72,8 +71,7 @@ Task<Result<Entry>> Outbox::Enqueue(Session& tx, const std::string& tenant_id, s
     co_return e;
 }
 
-Task<Result<Entry>> Outbox::Send(const std::string& tenant_id, std::string kind,
-                                 const Mail& mail) {
+Task<Result<Entry>> Outbox::Send(const std::string& tenant_id, std::string kind, const Mail& mail) {
     Entry entry;
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         TB_CO_ASSIGN_OR_RETURN(entry, co_await Enqueue(tx, tenant_id, kind, mail));
@@ -135,7 +133,8 @@ Task<Status> Outbox::Settle(const Claimed& mail, const Delivery& outcome) {
             "?, updated_at = ?, claimed_until = 0 WHERE id = ?",
             Bind(attempts, outcome.error, now, mail.id));
     } else {
-        double wait = settings_.retry_base_seconds * std::pow(2.0, static_cast<double>(attempts - 1));
+        double wait =
+            settings_.retry_base_seconds * std::pow(2.0, static_cast<double>(attempts - 1));
         int64_t next = now + static_cast<int64_t>(std::min(wait, 3600.0) * 1000);
         // tenant-scope: as above.
         r = co_await db_.Execute(

@@ -185,11 +185,21 @@ Result<std::vector<SortKey>> ParseSort(std::string_view value, const Resource& r
     return keys;
 }
 
+bool IsPath(std::string_view path) {
+    size_t depth = 0;
+    for (std::string_view rest = path;;) {
+        size_t dot = rest.find('.');
+        if (!IsName(rest.substr(0, dot)) || ++depth > 8) return false;
+        if (dot == std::string_view::npos) return true;
+        rest.remove_prefix(dot + 1);
+    }
+}
+
 Result<std::vector<std::string>> ParseFields(std::string_view value, const Resource& resource) {
     std::vector<std::string> out;
     for (std::string& name : SplitTrimmed(value, ',')) {
-        if (!IsName(name) || !resource.Find(name))
-            return Bad("fields", "Unknown field: " + Shown(name));
+        bool known = resource.open_projection ? IsPath(name) : IsName(name) && resource.Find(name);
+        if (!known) return Bad("fields", "Unknown field: " + Shown(name));
         if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
     }
     if (out.empty()) return Bad("fields", "fields needs at least one field");

@@ -42,6 +42,9 @@ struct Resource {
     std::vector<Field> fields;
     // Parameters the endpoint reads itself (e.g. `purge`), passed through in ListQuery::extra.
     std::vector<std::string> extra_params;
+    // `fields` may name any path of `[A-Za-z_][A-Za-z0-9_]*` segments joined by dots, at most
+    // 8 deep (documents: API.md §1.2), not only the declared fields.
+    bool open_projection = false;
 
     const Field* Find(std::string_view name) const;
 };

@@ -21,9 +21,8 @@ mail::Mail InvitationMail(const std::string& email, const std::string& tenant_na
     m.to = email;
     m.subject = "You're invited to " + tenant_name;
     m.text = inviter + " invited you to join " + tenant_name + " as " +
-             std::string(RoleName(role)) +
-             ".\n\nTo accept, open this link within 7 days:\n" + link +
-             "\n\nIf you did not expect this invitation, ignore this mail.\n";
+             std::string(RoleName(role)) + ".\n\nTo accept, open this link within 7 days:\n" +
+             link + "\n\nIf you did not expect this invitation, ignore this mail.\n";
     return m;
 }
 
@@ -56,9 +55,9 @@ Task<Result<PendingInvitation>> TenantService::Invite(const Caller& in, const st
                  out.expires_at));
         if (!r.ok()) co_return std::move(r).error();
         auto link = mail::TokenLink(settings_.link_base, "accept-invitation", token);
-        auto queued = co_await outbox_->Enqueue(
-            tx, in.scope().id(), "invitation",
-            InvitationMail(email, tenant_name, inviter, role, link));
+        auto queued =
+            co_await outbox_->Enqueue(tx, in.scope().id(), "invitation",
+                                      InvitationMail(email, tenant_name, inviter, role, link));
         if (!queued.ok()) co_return std::move(queued).error();
         audit::Event e = Event(in, "member.invited", email);
         e.details["role"] = out.role;
@@ -86,8 +85,8 @@ Task<Result<std::optional<auth::Invitation>>> TenantService::FindInvitation(
 }
 
 Task<Status> TenantService::AcceptInvitation(Session& tx, const auth::Invitation& invitation,
-                                             const auth::User& user,
-                                             const auth::ClientInfo& client, int64_t now) {
+                                             const auth::User& user, const auth::ClientInfo& client,
+                                             int64_t now) {
     storage::TenantScope scope = storage::TenantScope::Of(invitation.tenant_id);
     auto taken = co_await tx.Execute(
         "UPDATE invitations SET accepted_at = ? WHERE tenant_id = ? AND id = ? AND accepted_at "

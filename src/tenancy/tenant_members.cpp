@@ -109,8 +109,7 @@ Task<Status> TenantService::CheckChange(Session& tx, const Caller& who, const Te
     co_return Status{};
 }
 
-Task<Result<AddedMember>> TenantService::AddMember(const Caller& who,
-                                                   const std::string& tenant_id,
+Task<Result<AddedMember>> TenantService::AddMember(const Caller& who, const std::string& tenant_id,
                                                    const std::string& raw_email, Role role) {
     TB_CO_ASSIGN_OR_RETURN(Caller in, co_await Enter(who, tenant_id));
     TB_CO_RETURN_IF_ERROR(in.CanManage());

@@ -34,6 +34,22 @@ http::Handler RequestEmailVerification(Services& s);
 http::Handler ConfirmEmail(Services& s);
 http::Handler AcceptInvitation(Services& s);
 
+// collections.cpp: collections and their meta data (API.md §5.1).
+http::Handler ListCollections(Services& s);
+http::Handler CreateCollection(Services& s);
+http::Handler GetCollection(Services& s);
+http::Handler UpdateCollection(Services& s);
+http::Handler DeleteCollection(Services& s);
+http::Handler GetMeta(Services& s);
+
+// documents.cpp: documents (API.md §5.2).
+http::Handler ListDocuments(Services& s);
+http::Handler CreateDocuments(Services& s);
+http::Handler GetDocument(Services& s);
+http::Handler ReplaceDocument(Services& s);
+http::Handler PatchDocument(Services& s);
+http::Handler DeleteDocument(Services& s);
+
 // mail.cpp: the mail API (API.md §7).
 http::Handler SendMail(Services& s);
 http::Handler GetMail(Services& s);

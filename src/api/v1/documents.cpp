@@ -1,0 +1,247 @@
+// /v1/collections/{name}/documents (API.md §5.2). Stored documents are JSON texts, spliced
+// into the envelope without being parsed again.
+#include <charconv>
+
+#include "api/authenticate.h"
+#include "api/list.h"
+#include "api/render.h"
+#include "api/v1/handlers.h"
+
+namespace tb::api::v1 {
+
+using collections::DocumentsResource;
+using collections::StoredDocument;
+using http::Request;
+using http::Response;
+using http::RouteContext;
+
+namespace {
+
+std::string ETag(int64_t version) { return "\"" + std::to_string(version) + "\""; }
+
+Response DocumentResponse(const StoredDocument& d, int status) {
+    Response r = Response::Json(status, "{\"success\":true,\"data\":" + d.body + "}");
+    r.headers.Add("ETag", ETag(d.version));
+    return r;
+}
+
+// The versions an If-Match / If-None-Match header names: `*` is nullopt in the set's place.
+// Entity tags are ours ("<version>", optionally weak); anything else matches nothing.
+struct TagList {
+    bool any = false;
+    std::vector<int64_t> versions;
+    bool unparsable = false;
+};
+
+TagList ParseTags(std::string_view header) {
+    TagList out;
+    size_t i = 0;
+    while (i < header.size()) {
+        while (i < header.size() && (header[i] == ' ' || header[i] == ',')) ++i;
+        if (i >= header.size()) break;
+        if (header[i] == '*') {
+            out.any = true;
+            ++i;
+            continue;
+        }
+        if (header.compare(i, 2, "W/") == 0) i += 2;
+        if (i >= header.size() || header[i] != '"') {
+            out.unparsable = true;
+            break;
+        }
+        size_t end = header.find('"', i + 1);
+        if (end == std::string_view::npos) {
+            out.unparsable = true;
+            break;
+        }
+        int64_t v = 0;
+        auto tag = header.substr(i + 1, end - i - 1);
+        auto [p, ec] = std::from_chars(tag.data(), tag.data() + tag.size(), v);
+        if (ec == std::errc() && p == tag.data() + tag.size()) out.versions.push_back(v);
+        i = end + 1;
+    }
+    return out;
+}
+
+// If-Match as the services take it: nullopt (absent or `*`), or the one version required
+// (-1 when the header names nothing that can match: always 412).
+std::optional<int64_t> ExpectedVersion(const Request& req) {
+    auto header = req.headers.Get("if-match");
+    if (header.empty()) return std::nullopt;
+    TagList tags = ParseTags(header);
+    if (tags.any) return std::nullopt;
+    if (tags.unparsable || tags.versions.size() != 1) return int64_t{-1};
+    return tags.versions[0];
+}
+
+std::string Name(const RouteContext& ctx) { return std::string(ctx.Param("name")); }
+
+// Keeps the listed paths (dotted paths reach into objects) and `_id`.
+json::object ProjectPaths(const json::object& doc, const std::vector<std::string>& paths) {
+    json::object out;
+    if (auto* id = doc.if_contains("_id")) out["_id"] = *id;
+    for (const auto& path : paths) {
+        const json::object* from = &doc;
+        json::object* to = &out;
+        std::string_view rest = path;
+        while (true) {
+            size_t dot = rest.find('.');
+            std::string_view key = rest.substr(0, dot);
+            const json::value* v = from->if_contains(key);
+            if (!v) break;
+            if (dot == std::string_view::npos) {
+                (*to)[key] = *v;
+                break;
+            }
+            if (!v->is_object()) break;
+            json::value& slot = (*to)[key];
+            if (!slot.is_object()) slot = json::object{};
+            from = &v->get_object();
+            to = &slot.as_object();
+            rest.remove_prefix(dot + 1);
+        }
+    }
+    return out;
+}
+
+// A body error, unless the caller may not see or do the operation at all (404/403 first).
+Task<Error> BodyErrorAfterAccess(Services& s, const tenancy::Caller& who, const RouteContext& ctx,
+                                 collections::Operation op, Error body_error) {
+    Status access =
+        co_await s.documents.Authorize(who, Name(ctx), op, std::string(ctx.Param("id")));
+    if (!access.ok()) co_return std::move(access).error();
+    co_return body_error;
+}
+
+}  // namespace
+
+http::Handler ListDocuments(Services& s) {
+    return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
+        auto who = co_await RequireCaller(s, req, ctx);
+        if (!who.ok()) co_return Fail(who.error(), ctx);
+        auto q = ParseListQuery(s, req, DocumentsResource());
+        if (!q.ok()) co_return Fail(q.error(), ctx);
+        auto page = co_await s.documents.List(*who, Name(ctx), *q);
+        if (!page.ok()) co_return Fail(page.error(), ctx);
+        if (!q->fields.empty()) {
+            // Projection: `_id` always kept (API.md §1.2).
+            for (auto& item : page->items) {
+                auto parsed = ParseJson(item, {.max_depth = 256});
+                if (parsed.ok() && parsed->is_object())
+                    item = WriteJson(ProjectPaths(parsed->as_object(), q->fields));
+            }
+        }
+        co_return ListResponseRaw(s, DocumentsResource(), *q, page->items, page->total,
+                                  page->next_keys);
+    };
+}
+
+http::Handler CreateDocuments(Services& s) {
+    return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
+        auto who = co_await RequireCaller(s, req, ctx);
+        if (!who.ok()) co_return Fail(who.error(), ctx);
+        if (ctx.body_error || ctx.body.is_null()) {
+            Error e =
+                ctx.body_error ? *ctx.body_error : Error::Validation("", "A document is required");
+            co_return Fail(
+                co_await BodyErrorAfterAccess(s, *who, ctx, collections::Operation::kCreate, e),
+                ctx);
+        }
+        std::vector<json::object> bodies;
+        bool batch = ctx.body.is_array();
+        if (batch) {
+            auto& items = ctx.body.as_array();
+            bodies.reserve(items.size());
+            for (size_t i = 0; i < items.size(); ++i) {
+                if (!items[i].is_object())
+                    co_return Fail(Error::Validation(std::to_string(i), "A document is an object"),
+                                   ctx);
+                bodies.push_back(std::move(items[i].as_object()));
+            }
+        } else if (ctx.body.is_object()) {
+            bodies.push_back(std::move(ctx.body.as_object()));
+        } else {
+            co_return Fail(Error::Validation("",
+                                             "The body is a document (an object) or an array "
+                                             "of documents"),
+                           ctx);
+        }
+        auto created = co_await s.documents.Create(*who, Name(ctx), std::move(bodies), batch);
+        if (!created.ok()) co_return Fail(created.error(), ctx);
+        if (!batch) co_return DocumentResponse(created->front(), 201);
+        std::string body = "{\"success\":true,\"data\":[";
+        for (size_t i = 0; i < created->size(); ++i) {
+            if (i) body += ',';
+            body += (*created)[i].body;
+        }
+        body += "]}";
+        co_return Response::Json(201, std::move(body));
+    };
+}
+
+http::Handler GetDocument(Services& s) {
+    return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
+        auto who = co_await RequireCaller(s, req, ctx);
+        if (!who.ok()) co_return Fail(who.error(), ctx);
+        auto doc = co_await s.documents.Get(*who, Name(ctx), std::string(ctx.Param("id")));
+        if (!doc.ok()) co_return Fail(doc.error(), ctx);
+        auto none_match = req.headers.Get("if-none-match");
+        if (!none_match.empty()) {
+            TagList tags = ParseTags(none_match);
+            if (tags.any || std::find(tags.versions.begin(), tags.versions.end(), doc->version) !=
+                                tags.versions.end()) {
+                Response r = Response::Empty(304);
+                r.headers.Add("ETag", ETag(doc->version));
+                co_return r;
+            }
+        }
+        co_return DocumentResponse(*doc, 200);
+    };
+}
+
+http::Handler ReplaceDocument(Services& s) {
+    return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
+        auto who = co_await RequireCaller(s, req, ctx);
+        if (!who.ok()) co_return Fail(who.error(), ctx);
+        auto body = ctx.JsonObject();
+        if (!body.ok()) {
+            co_return Fail(co_await BodyErrorAfterAccess(
+                               s, *who, ctx, collections::Operation::kUpdate, body.error()),
+                           ctx);
+        }
+        auto doc = co_await s.documents.Replace(*who, Name(ctx), std::string(ctx.Param("id")),
+                                                std::move(**body), ExpectedVersion(req));
+        if (!doc.ok()) co_return Fail(doc.error(), ctx);
+        co_return DocumentResponse(*doc, 200);
+    };
+}
+
+http::Handler PatchDocument(Services& s) {
+    return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
+        auto who = co_await RequireCaller(s, req, ctx);
+        if (!who.ok()) co_return Fail(who.error(), ctx);
+        auto body = ctx.JsonObject();
+        if (!body.ok()) {
+            co_return Fail(co_await BodyErrorAfterAccess(
+                               s, *who, ctx, collections::Operation::kUpdate, body.error()),
+                           ctx);
+        }
+        auto doc = co_await s.documents.Patch(*who, Name(ctx), std::string(ctx.Param("id")),
+                                              json::value(std::move(**body)), ExpectedVersion(req));
+        if (!doc.ok()) co_return Fail(doc.error(), ctx);
+        co_return DocumentResponse(*doc, 200);
+    };
+}
+
+http::Handler DeleteDocument(Services& s) {
+    return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
+        auto who = co_await RequireCaller(s, req, ctx);
+        if (!who.ok()) co_return Fail(who.error(), ctx);
+        Status st = co_await s.documents.Delete(*who, Name(ctx), std::string(ctx.Param("id")),
+                                                ExpectedVersion(req));
+        if (!st.ok()) co_return Fail(st.error(), ctx);
+        co_return Response::Empty(204);
+    };
+}
+
+}  // namespace tb::api::v1

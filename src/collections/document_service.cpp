@@ -1,0 +1,414 @@
+#include "collections/document_service.h"
+
+namespace tb::collections {
+
+using storage::AsInt;
+using storage::AsText;
+using storage::Bind;
+using storage::IsNull;
+using storage::ListSource;
+using storage::Params;
+using storage::Session;
+using storage::TenantScope;
+using storage::TransactionFn;
+using tenancy::Caller;
+using tenancy::Role;
+
+namespace {
+
+Error DocumentNotFound() { return Error::NotFound("Document not found"); }
+
+Error VersionMismatch() {
+    Error e;
+    e.code = ErrorCode::kPreconditionFailed;
+    e.message = "The document has changed (If-Match does not match its version)";
+    return e;
+}
+
+bool IsWrite(Operation op) { return op != Operation::kList && op != Operation::kRead; }
+
+std::string Prefixed(const std::string& at, const std::string& field) {
+    if (at.empty()) return field;
+    return field.empty() ? at : at + "." + field;
+}
+
+// The schema's verdict, with the batch position in front of the failing path.
+Status Validate(const Loaded& c, const json::object& data, const std::string& at) {
+    if (!c.schema) return {};
+    Status st = c.schema->Validate(data);
+    if (st.ok() || at.empty()) return st;
+    Error e = std::move(st).error();
+    auto it = e.details.find("field");
+    std::string field = it != e.details.end() && it->value().is_string()
+                            ? std::string(it->value().get_string())
+                            : std::string();
+    e.details["field"] = Prefixed(at, field);
+    return e;
+}
+
+struct Current {
+    json::object data;
+    int64_t version = 0, created_at = 0;
+    std::string created_by;
+    std::optional<std::string> org;
+};
+
+}  // namespace
+
+const query::Resource& DocumentsResource() {
+    using query::Type;
+    static const query::Resource r{"documents",
+                                   "d.id",
+                                   {{"_id", "d.id", Type::kId},
+                                    {"_created", "d.created_at", Type::kTime},
+                                    {"_changed", "d.changed_at", Type::kTime},
+                                    {"_createdby", "d.created_by", Type::kText, true},
+                                    {"_changedby", "d.changed_by", Type::kText, true},
+                                    {"_version", "d.version", Type::kInt},
+                                    {"_org", "d.org_id", Type::kText, true}},
+                                   {},
+                                   /*open_projection=*/true};
+    return r;
+}
+
+DocumentService::DocumentService(storage::Database& db, IdGenerator& ids, const Clock& clock,
+                                 CollectionService& collections, DocumentSettings settings)
+    : db_(db), ids_(ids), clock_(clock), collections_(collections), settings_(settings) {}
+
+Task<Result<std::shared_ptr<const Loaded>>> DocumentService::Open(const Caller& who,
+                                                                  const std::string& collection,
+                                                                  bool write) {
+    TB_CO_RETURN_IF_ERROR(who.CanRead());
+    if (who.api_key && !who.api_key->collections.empty() &&
+        std::find(who.api_key->collections.begin(), who.api_key->collections.end(), collection) ==
+            who.api_key->collections.end()) {
+        co_return Error::Forbidden("This API key cannot reach this collection");
+    }
+    if (write) co_return co_await collections_.FindForWrite(who, collection);
+    TB_CO_ASSIGN_OR_RETURN(auto found, co_await collections_.Find(who.scope(), collection));
+    if (!found) co_return Error::NotFound("Collection not found");
+    co_return *found;
+}
+
+Result<DocumentService::Reach> DocumentService::Decide(const Caller& who, const Loaded& c,
+                                                       Operation op) const {
+    bool write = IsWrite(op);
+    if (who.api_key && write && !who.api_key->HasScope("write") &&
+        !who.api_key->HasScope("admin")) {
+        return Error::Forbidden("This API key lacks the write scope");
+    }
+    if (who.AtLeastRole(Role::kAdmin)) return Reach{};  // tenant admins always may (§5.1)
+    if (write && who.role == Role::kViewer) return Error::Forbidden("Viewers are read-only");
+    switch (c.def.rules.of(op)) {
+        case Rule::kPublic:
+        case Rule::kMember:
+            return Reach{};
+        case Rule::kOwner:
+            if (op == Operation::kCreate) return Reach{};
+            return Reach{Reach::kOwn, who.user.id};
+        case Rule::kOrg:
+            return Reach{Reach::kOrgs, who.user.id};
+        case Rule::kAdmin:
+            break;
+    }
+    return Error::Forbidden("Only tenant admins may " +
+                            std::string(kOperationNames[static_cast<size_t>(op)]) +
+                            " documents of this collection");
+}
+
+void DocumentService::AddReach(const Reach& reach, const TenantScope& scope, std::string& sql,
+                               Params& params) {
+    if (reach.kind == Reach::kOwn) {
+        sql += " AND d.created_by = ?";
+        params.emplace_back(reach.user_id);
+    } else if (reach.kind == Reach::kOrgs) {
+        sql +=
+            " AND d.org_id IN (SELECT organization_id FROM organization_members WHERE tenant_id "
+            "= ? AND user_id = ?)";
+        params.emplace_back(scope.id());
+        params.emplace_back(reach.user_id);
+    }
+}
+
+Task<Status> DocumentService::Authorize(const Caller& who, const std::string& collection,
+                                        Operation op, const std::string& id) {
+    TB_CO_RETURN_IF_ERROR(who.CanRead());
+    TB_CO_ASSIGN_OR_RETURN(auto found, co_await collections_.Find(who.scope(), collection));
+    if (!found) {
+        if (op == Operation::kCreate && collections_.MayAutoCreate(who)) co_return Status{};
+        co_return Error::NotFound("Collection not found");
+    }
+    TB_CO_ASSIGN_OR_RETURN(auto c, co_await Open(who, collection, false));
+    TB_CO_ASSIGN_OR_RETURN(Reach reach, Decide(who, *c, op));
+    if (id.empty()) co_return Status{};
+    std::string sql =
+        "SELECT d.version FROM documents d WHERE d.tenant_id = ? AND d.collection_id = ? AND "
+        "d.id = ?";
+    Params params = Bind(who.scope().id(), c->def.id, id);
+    AddReach(reach, who.scope(), sql, params);
+    auto rows = co_await db_.Query(sql, std::move(params));
+    if (!rows.ok()) co_return std::move(rows).error();
+    if (rows->empty()) co_return DocumentNotFound();
+    co_return Status{};
+}
+
+Task<Status> DocumentService::CheckOrg(Session& s, const Caller& who,
+                                       const std::optional<std::string>& org) {
+    if (!org) co_return Status{};
+    auto rows = co_await s.Query("SELECT id FROM organizations WHERE tenant_id = ? AND id = ?",
+                                 Bind(who.scope().id(), *org));
+    if (!rows.ok()) co_return std::move(rows).error();
+    if (rows->empty()) co_return Error::Validation("_org", "No such organization in this tenant");
+    co_return Status{};
+}
+
+Task<Result<StoredDocument>> DocumentService::Get(const Caller& who, const std::string& collection,
+                                                  const std::string& id) {
+    TB_CO_ASSIGN_OR_RETURN(auto c, co_await Open(who, collection, false));
+    TB_CO_ASSIGN_OR_RETURN(Reach reach, Decide(who, *c, Operation::kRead));
+    std::string sql =
+        "SELECT d.body, d.version FROM documents d WHERE d.tenant_id = ? AND d.collection_id = ? "
+        "AND d.id = ?";
+    Params params = Bind(who.scope().id(), c->def.id, id);
+    AddReach(reach, who.scope(), sql, params);
+    auto rows = co_await db_.Query(sql, std::move(params));
+    if (!rows.ok()) co_return std::move(rows).error();
+    if (rows->empty()) co_return DocumentNotFound();
+    co_return StoredDocument{id, AsInt(rows->rows[0][1]), AsText(rows->rows[0][0])};
+}
+
+Task<Result<DocumentPage>> DocumentService::List(const Caller& who, const std::string& collection,
+                                                 const query::ListQuery& q) {
+    TB_CO_ASSIGN_OR_RETURN(auto c, co_await Open(who, collection, false));
+    TB_CO_ASSIGN_OR_RETURN(Reach reach, Decide(who, *c, Operation::kList));
+    ListSource source = ListSource::ForTenant(who.scope(), "d.tenant_id", "d.body", "documents d");
+    source.scope += " AND d.collection_id = ?";
+    source.params.emplace_back(c->def.id);
+    AddReach(reach, who.scope(), source.scope, source.params);
+    if (reach.kind == Reach::kAll) {
+        // Unfiltered, the total is the collection's counter, not a count of every row.
+        source.unfiltered_count =
+            "SELECT document_count FROM collections WHERE tenant_id = ? AND id = ?";
+        source.unfiltered_count_params = Bind(who.scope().id(), c->def.id);
+    }
+    auto result = co_await storage::RunList(db_, db_.dialect(), DocumentsResource(), q, source);
+    if (!result.ok()) co_return std::move(result).error();
+    DocumentPage page{{}, result->total, std::move(result->next_keys)};
+    page.items.reserve(result->rows.rows.size());
+    for (auto& r : result->rows.rows) page.items.push_back(AsText(r[0]));
+    co_return page;
+}
+
+Task<Result<std::vector<StoredDocument>>> DocumentService::Create(const Caller& who,
+                                                                  const std::string& collection,
+                                                                  std::vector<json::object> bodies,
+                                                                  bool at_positions) {
+    if (bodies.size() > settings_.max_batch) {
+        Error e;
+        e.code = ErrorCode::kPayloadTooLarge;
+        e.message = "A batch holds at most " + std::to_string(settings_.max_batch) + " documents";
+        co_return e;
+    }
+    if (bodies.empty()) co_return Error::Validation("", "A batch needs at least one document");
+    TB_CO_ASSIGN_OR_RETURN(auto c, co_await Open(who, collection, true));
+    TB_CO_ASSIGN_OR_RETURN(Reach reach, Decide(who, *c, Operation::kCreate));
+    bool org_rule =
+        c->def.rules.of(Operation::kCreate) == Rule::kOrg && !who.AtLeastRole(Role::kAdmin);
+    int64_t now = Now();
+    std::vector<StoredDocument> out;
+    std::vector<std::optional<std::string>> orgs;
+    out.reserve(bodies.size());
+    for (size_t i = 0; i < bodies.size(); ++i) {
+        std::string at = at_positions ? std::to_string(i) : std::string();
+        TB_CO_ASSIGN_OR_RETURN(ClientBody body, TakeClientBody(std::move(bodies[i]), at));
+        TB_CO_RETURN_IF_ERROR(Validate(*c, body.data, at));
+        SystemFields sys;
+        sys.id = ids_.Next();
+        sys.created_at = sys.changed_at = now;
+        sys.created_by = sys.changed_by = who.user.id;
+        sys.org = body.org ? *body.org : std::nullopt;
+        if (org_rule && !sys.org)
+            co_return Error::Validation(Prefixed(at, "_org"),
+                                        "This collection needs _org: one of your organizations");
+        TB_CO_ASSIGN_OR_RETURN(std::string text,
+                               RenderDocument(body.data, sys, settings_.limits, at));
+        out.push_back({sys.id, 1, std::move(text)});
+        orgs.push_back(sys.org);
+    }
+    (void)reach;
+    const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        for (size_t i = 0; i < out.size(); ++i) {
+            if (orgs[i] && (i == 0 || orgs[i] != orgs[i - 1])) {
+                TB_CO_RETURN_IF_ERROR(co_await CheckOrg(tx, who, orgs[i]));
+                if (org_rule) {
+                    auto member = co_await tx.Query(
+                        "SELECT 1 FROM organization_members WHERE tenant_id = ? AND "
+                        "organization_id = ? AND user_id = ?",
+                        Bind(who.scope().id(), *orgs[i], who.user.id));
+                    if (!member.ok()) co_return std::move(member).error();
+                    if (member->empty())
+                        co_return Error::Forbidden("You are not a member of this organization");
+                }
+            }
+            storage::Value org = orgs[i] ? storage::Value{*orgs[i]} : storage::Value{};
+            auto r = co_await tx.Execute(
+                "INSERT INTO documents (tenant_id, collection_id, id, body, version, created_at, "
+                "changed_at, created_by, changed_by, org_id) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, "
+                "?)",
+                Bind(who.scope().id(), c->def.id, out[i].id, out[i].body, now, now, who.user.id,
+                     who.user.id, org));
+            if (!r.ok()) co_return std::move(r).error();
+        }
+        auto n = co_await tx.Execute(
+            "UPDATE collections SET document_count = document_count + ? WHERE tenant_id = ? AND "
+            "id = ?",
+            Bind(static_cast<int64_t>(out.size()), who.scope().id(), c->def.id));
+        if (!n.ok()) co_return std::move(n).error();
+        co_return Status{};
+    };
+    TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
+    co_return out;
+}
+
+Task<Result<StoredDocument>> DocumentService::Rewrite(const Caller& who,
+                                                      const std::string& collection,
+                                                      const std::string& id,
+                                                      const json::value* replacement,
+                                                      const json::value* patch,
+                                                      std::optional<int64_t> expected_version) {
+    TB_CO_ASSIGN_OR_RETURN(auto c, co_await Open(who, collection, false));
+    TB_CO_ASSIGN_OR_RETURN(Reach reach, Decide(who, *c, Operation::kUpdate));
+    bool org_rule =
+        c->def.rules.of(Operation::kUpdate) == Rule::kOrg && !who.AtLeastRole(Role::kAdmin);
+    // The request's own part, checked before the current document is read.
+    const json::value& sent = replacement ? *replacement : *patch;
+    if (!sent.is_object())
+        co_return Error::Validation("", "A document (or a merge patch of one) is a JSON object");
+    TB_CO_ASSIGN_OR_RETURN(ClientBody body, TakeClientBody(sent.get_object()));
+    StoredDocument out;
+    for (int attempt = 0;; ++attempt) {
+        bool lost_race = false;
+        const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+            std::string sql =
+                "SELECT d.body, d.version, d.created_at, d.created_by, d.org_id FROM documents d "
+                "WHERE d.tenant_id = ? AND d.collection_id = ? AND d.id = ?";
+            Params params = Bind(who.scope().id(), c->def.id, id);
+            AddReach(reach, who.scope(), sql, params);
+            auto rows = co_await tx.Query(sql, std::move(params));
+            if (!rows.ok()) co_return std::move(rows).error();
+            if (rows->empty()) co_return DocumentNotFound();
+            const auto& r = rows->rows[0];
+            Current cur;
+            cur.version = AsInt(r[1]);
+            if (expected_version && *expected_version != cur.version) co_return VersionMismatch();
+            cur.created_at = AsInt(r[2]);
+            cur.created_by = AsText(r[3]);
+            if (!IsNull(r[4])) cur.org = AsText(r[4]);
+            json::object data;
+            if (replacement) {
+                data = body.data;
+            } else {
+                TB_CO_ASSIGN_OR_RETURN(json::value stored,
+                                       ParseJson(AsText(r[0]), {.max_depth = 256}));
+                json::value merged = MergePatch(json::value(ClientFields(stored.get_object())),
+                                                json::value(body.data));
+                data = std::move(merged.as_object());
+            }
+            TB_CO_RETURN_IF_ERROR(Validate(*c, data, ""));
+            SystemFields sys;
+            sys.id = id;
+            sys.created_at = cur.created_at;
+            sys.created_by = cur.created_by;
+            sys.changed_at = Now();
+            sys.changed_by = who.user.id;
+            sys.version = cur.version + 1;
+            sys.org = body.org ? *body.org : cur.org;
+            if (sys.org != cur.org) {
+                TB_CO_RETURN_IF_ERROR(co_await CheckOrg(tx, who, sys.org));
+                if (org_rule) {
+                    if (!sys.org) co_return Error::Validation("_org", "This collection needs _org");
+                    auto member = co_await tx.Query(
+                        "SELECT 1 FROM organization_members WHERE tenant_id = ? AND "
+                        "organization_id = ? AND user_id = ?",
+                        Bind(who.scope().id(), *sys.org, who.user.id));
+                    if (!member.ok()) co_return std::move(member).error();
+                    if (member->empty())
+                        co_return Error::Forbidden("You are not a member of this organization");
+                }
+            }
+            TB_CO_ASSIGN_OR_RETURN(out.body, RenderDocument(data, sys, settings_.limits));
+            out.id = id;
+            out.version = sys.version;
+            storage::Value org = sys.org ? storage::Value{*sys.org} : storage::Value{};
+            auto n = co_await tx.Execute(
+                "UPDATE documents SET body = ?, version = ?, changed_at = ?, changed_by = ?, "
+                "org_id = ? WHERE tenant_id = ? AND collection_id = ? AND id = ? AND version = ?",
+                Bind(out.body, sys.version, sys.changed_at, who.user.id, org, who.scope().id(),
+                     c->def.id, id, cur.version));
+            if (!n.ok()) co_return std::move(n).error();
+            if (*n == 0) {
+                // Another write came between the read and this update (PostgreSQL).
+                if (expected_version) co_return VersionMismatch();
+                lost_race = true;
+            }
+            co_return Status{};
+        };
+        TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
+        if (!lost_race) co_return out;
+        if (attempt >= 8) co_return Error::Conflict("The document is changing too fast; retry");
+    }
+}
+
+Task<Result<StoredDocument>> DocumentService::Replace(const Caller& who,
+                                                      const std::string& collection,
+                                                      const std::string& id, json::object body,
+                                                      std::optional<int64_t> expected_version) {
+    json::value v(std::move(body));
+    co_return co_await Rewrite(who, collection, id, &v, nullptr, expected_version);
+}
+
+Task<Result<StoredDocument>> DocumentService::Patch(const Caller& who,
+                                                    const std::string& collection,
+                                                    const std::string& id, json::value patch,
+                                                    std::optional<int64_t> expected_version) {
+    co_return co_await Rewrite(who, collection, id, nullptr, &patch, expected_version);
+}
+
+Task<Status> DocumentService::Delete(const Caller& who, const std::string& collection,
+                                     const std::string& id,
+                                     std::optional<int64_t> expected_version) {
+    TB_CO_ASSIGN_OR_RETURN(auto c, co_await Open(who, collection, false));
+    TB_CO_ASSIGN_OR_RETURN(Reach reach, Decide(who, *c, Operation::kDelete));
+    const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        std::string sql =
+            "SELECT d.version FROM documents d WHERE d.tenant_id = ? AND d.collection_id = ? AND "
+            "d.id = ?";
+        Params params = Bind(who.scope().id(), c->def.id, id);
+        AddReach(reach, who.scope(), sql, params);
+        auto rows = co_await tx.Query(sql, std::move(params));
+        if (!rows.ok()) co_return std::move(rows).error();
+        if (rows->empty()) co_return DocumentNotFound();
+        int64_t version = AsInt(rows->rows[0][0]);
+        if (expected_version && *expected_version != version) co_return VersionMismatch();
+        std::string del =
+            "DELETE FROM documents WHERE tenant_id = ? AND collection_id = ? AND id = ?";
+        Params del_params = Bind(who.scope().id(), c->def.id, id);
+        if (expected_version) {
+            // Atomic with the check above on PostgreSQL too: the row must still be that version.
+            del += " AND version = ?";
+            del_params.emplace_back(version);
+        }
+        auto n = co_await tx.Execute(del, std::move(del_params));
+        if (!n.ok()) co_return std::move(n).error();
+        if (*n == 0) co_return expected_version ? VersionMismatch() : DocumentNotFound();
+        auto count = co_await tx.Execute(
+            "UPDATE collections SET document_count = document_count - 1 WHERE tenant_id = ? AND "
+            "id = ?",
+            Bind(who.scope().id(), c->def.id));
+        if (!count.ok()) co_return std::move(count).error();
+        co_return Status{};
+    };
+    co_return co_await db_.Transaction(fn);
+}
+
+}  // namespace tb::collections

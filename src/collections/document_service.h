@@ -1,0 +1,104 @@
+#pragma once
+// Documents of a collection (API.md §5.2, §5.4): create (one or a batch, all or nothing),
+// read, list, replace, merge-patch and delete, with system fields, versions and the
+// collection's rules and schema.
+//
+// Invariants:
+//  1. Every statement is scoped by tenant_id and collection_id.
+//  2. Rules are filter terms of the statement itself (owner: created_by; org: the caller's
+//     organizations), so a document the caller may not see is answered exactly like a missing
+//     one (404) and lists, totals and cursors never count it.
+//  3. `_version` grows by one per write; a write with an expected version changes the row only
+//     if it still has that version (412 otherwise), in one statement.
+//  4. collections.document_count changes in the same transaction as the documents.
+//
+// Thread safety: stateless beyond its collaborators; all methods may run concurrently.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "collections/collection_service.h"
+#include "collections/document.h"
+
+namespace tb::collections {
+
+struct StoredDocument {
+    std::string id;
+    int64_t version = 0;
+    std::string body;  // the JSON text served
+};
+
+struct DocumentPage {
+    std::vector<std::string> items;  // JSON texts
+    std::optional<int64_t> total;
+    std::optional<std::vector<query::Literal>> next_keys;
+};
+
+// The declared list fields of documents: the system fields (filters on the client's fields
+// come with the query language).
+const query::Resource& DocumentsResource();
+
+struct DocumentSettings {
+    DocumentLimits limits;
+    size_t max_batch = 1000;
+};
+
+class DocumentService {
+  public:
+    DocumentService(storage::Database& db, IdGenerator& ids, const Clock& clock,
+                    CollectionService& collections, DocumentSettings settings);
+
+    Task<Result<StoredDocument>> Get(const tenancy::Caller& who, const std::string& collection,
+                                     const std::string& id);
+    Task<Result<DocumentPage>> List(const tenancy::Caller& who, const std::string& collection,
+                                    const query::ListQuery& q);
+    // `at_positions`: a batch, whose error paths start with the item's position.
+    Task<Result<std::vector<StoredDocument>>> Create(const tenancy::Caller& who,
+                                                     const std::string& collection,
+                                                     std::vector<json::object> bodies,
+                                                     bool at_positions);
+    // expected_version: If-Match (nullopt: none or `*`).
+    Task<Result<StoredDocument>> Replace(const tenancy::Caller& who, const std::string& collection,
+                                         const std::string& id, json::object body,
+                                         std::optional<int64_t> expected_version);
+    Task<Result<StoredDocument>> Patch(const tenancy::Caller& who, const std::string& collection,
+                                       const std::string& id, json::value patch,
+                                       std::optional<int64_t> expected_version);
+    Task<Status> Delete(const tenancy::Caller& who, const std::string& collection,
+                        const std::string& id, std::optional<int64_t> expected_version);
+
+    // The access checks of an operation alone — 404 for an invisible collection or document,
+    // then 403 — so that a handler answers them before a body error (API.md §13 "Precedence
+    // of errors"). Writes nothing. `id` empty: no document.
+    Task<Status> Authorize(const tenancy::Caller& who, const std::string& collection, Operation op,
+                           const std::string& id = "");
+
+  private:
+    // How far a caller reaches in a collection for one operation.
+    struct Reach {
+        enum Kind { kAll, kOwn, kOrgs } kind = kAll;
+        std::string user_id;  // kOwn / kOrgs
+    };
+    Task<Result<std::shared_ptr<const Loaded>>> Open(const tenancy::Caller& who,
+                                                     const std::string& collection, bool write);
+    Result<Reach> Decide(const tenancy::Caller& who, const Loaded& c, Operation op) const;
+    // The SQL terms of a reach (after "WHERE tenant_id = ? AND collection_id = ?").
+    static void AddReach(const Reach& reach, const storage::TenantScope& scope, std::string& sql,
+                         storage::Params& params);
+    Task<Status> CheckOrg(storage::Session& s, const tenancy::Caller& who,
+                          const std::optional<std::string>& org);
+    Task<Result<StoredDocument>> Rewrite(const tenancy::Caller& who, const std::string& collection,
+                                         const std::string& id, const json::value* replacement,
+                                         const json::value* patch,
+                                         std::optional<int64_t> expected_version);
+    int64_t Now() const { return ToUnixMillis(clock_.Now()); }
+
+    storage::Database& db_;
+    IdGenerator& ids_;
+    const Clock& clock_;
+    CollectionService& collections_;
+    DocumentSettings settings_;
+};
+
+}  // namespace tb::collections
