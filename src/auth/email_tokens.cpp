@@ -31,8 +31,11 @@ Task<Result<std::optional<std::string>>> Peek(storage::Session& s, std::string_v
         "AND expires_at > ?",
         Bind(Sha256Hex(token), kind, now));
     if (!rows.ok()) co_return std::move(rows).error();
-    if (rows->empty()) co_return std::optional<std::string>{};
-    co_return std::optional<std::string>(AsText(rows->rows[0][0]));
+    // One return of a named optional: GCC 12 warns (maybe-uninitialized, ASan builds) on a
+    // co_return of an empty std::optional<std::string> temporary.
+    std::optional<std::string> user;
+    if (!rows->empty()) user = AsText(rows->rows[0][0]);
+    co_return user;
 }
 
 Task<Result<std::string>> Consume(storage::Session& tx, std::string_view kind,

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TABLES = [
   'memberships', 'organizations', 'organization_members', 'api_keys', 'audit_log', 'mail_outbox',
-  'invitations',
+  'invitations', 'collections', 'documents',
 ];
 const TOUCH = new RegExp(`\\b(FROM|UPDATE|INTO|JOIN)\\s+(${TABLES.join('|')})\\b`, 'i');
 
