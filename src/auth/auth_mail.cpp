@@ -64,8 +64,10 @@ Task<Status> AuthService::RequestPasswordReset(std::string raw_email, ClientInfo
                 co_await email_tokens::Create(tx, email_tokens::kPasswordReset, found->id, now,
                                               settings_.reset_ttl_seconds * 1000));
             auto link = mail::TokenLink(link_base_, "reset-password", token);
-            auto queued_mail =
-                co_await outbox_->Enqueue(tx, "", "password_reset", ResetMail(*found, link));
+            // Named arguments: GCC 12 mishandles temporaries bound to references in co_await.
+            const std::string no_tenant;
+            const mail::Mail message = ResetMail(*found, link);
+            auto queued_mail = co_await outbox_->Enqueue(tx, no_tenant, "password_reset", message);
             if (!queued_mail.ok()) co_return std::move(queued_mail).error();
             queued = true;
         }
@@ -124,7 +126,9 @@ Task<Status> AuthService::RequestEmailVerification(const Principal& who, ClientI
                                                       tx, email_tokens::kVerifyEmail, who.user.id,
                                                       now, settings_.verify_ttl_seconds * 1000));
         auto link = mail::TokenLink(link_base_, "verify-email", token);
-        auto queued = co_await outbox_->Enqueue(tx, "", "verify_email", VerifyMail(who.user, link));
+        const std::string no_tenant;
+        const mail::Mail message = VerifyMail(who.user, link);
+        auto queued = co_await outbox_->Enqueue(tx, no_tenant, "verify_email", message);
         if (!queued.ok()) co_return std::move(queued).error();
         audit::Event e = Event("email.verification_requested", client);
         e.tenant_id = who.tenant_id;
@@ -189,9 +193,15 @@ Task<Result<SignedIn>> AuthService::AcceptInvitation(AcceptInput in, ClientInfo 
     int64_t now = Now();
     NewSession started;
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
-        if (create) TB_CO_RETURN_IF_ERROR(co_await UserStore::Insert(tx, user));
-        TB_CO_RETURN_IF_ERROR(
-            co_await tenants_->AcceptInvitation(tx, *invitation, user, client, now));
+        TB_CO_RETURN_IF_ERROR(co_await tenants_->ClaimInvitation(tx, *invitation, now));
+        if (create) {
+            TB_CO_RETURN_IF_ERROR(co_await UserStore::Insert(tx, user));
+        } else if (!user.email_verified) {
+            // The invitation reached this mailbox: as good a proof as a verification mail.
+            TB_CO_RETURN_IF_ERROR(co_await UserStore::SetEmailVerified(tx, user.id, now));
+            user.email_verified = true;
+        }
+        TB_CO_RETURN_IF_ERROR(co_await tenants_->JoinInvited(tx, *invitation, user, client, now));
         TB_CO_RETURN_IF_ERROR(co_await UserStore::SetLastLogin(tx, user.id, now));
         TB_CO_ASSIGN_OR_RETURN(
             started,

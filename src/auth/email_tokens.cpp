@@ -11,6 +11,11 @@ Error InvalidToken() { return Error::BadRequest("Invalid or expired token"); }
 
 Task<Result<std::string>> Create(storage::Session& tx, std::string_view kind,
                                  const std::string& user_id, int64_t now, int64_t ttl_ms) {
+    // Lock the user's row first: two requests at once on PostgreSQL would otherwise each
+    // retire the tokens they see and both leave a live one.
+    auto locked =
+        co_await tx.Execute("UPDATE users SET updated_at = updated_at WHERE id = ?", Bind(user_id));
+    if (!locked.ok()) co_return std::move(locked).error();
     auto retired = co_await tx.Execute(
         "UPDATE email_tokens SET used_at = ? WHERE user_id = ? AND kind = ? AND used_at IS NULL",
         Bind(now, user_id, kind));

@@ -38,12 +38,14 @@ class TenantDirectory {
     virtual Task<Result<std::optional<Invitation>>> FindInvitation(storage::Session& s,
                                                                    const std::string& token_hash,
                                                                    int64_t now) = 0;
-    // Inside the acceptance transaction: marks the invitation accepted (BAD_REQUEST when another
-    // request accepted it first) and makes the user a member with its role, unless they are
-    // one already. The caller publishes the membership change after the commit.
-    virtual Task<Status> AcceptInvitation(storage::Session& tx, const Invitation& invitation,
-                                          const User& user, const ClientInfo& client,
-                                          int64_t now) = 0;
+    // Inside the acceptance transaction, first: marks the invitation accepted (BAD_REQUEST
+    // "Invalid or expired token" when another request took it first).
+    virtual Task<Status> ClaimInvitation(storage::Session& tx, const Invitation& invitation,
+                                         int64_t now) = 0;
+    // Then, once the account exists: makes the user a member with the invitation's role,
+    // unless they are one already. The caller publishes the membership change after commit.
+    virtual Task<Status> JoinInvited(storage::Session& tx, const Invitation& invitation,
+                                     const User& user, const ClientInfo& client, int64_t now) = 0;
     // The user's memberships, oldest first (cached; invalidated on change).
     virtual Task<Result<std::vector<TenantMembership>>> MembershipsOf(
         const std::string& user_id) = 0;

@@ -192,6 +192,11 @@ Task<Result<Collection>> CollectionService::Create(const Caller& who, NewCollect
 
 Task<Result<Collection>> CollectionService::Get(const Caller& who, const std::string& name) {
     TB_CO_RETURN_IF_ERROR(who.CanRead());
+    if (who.api_key && !who.api_key->collections.empty() &&
+        std::find(who.api_key->collections.begin(), who.api_key->collections.end(), name) ==
+            who.api_key->collections.end()) {
+        co_return Error::Forbidden("This API key cannot reach this collection");
+    }
     TB_CO_ASSIGN_OR_RETURN(auto found, co_await Read(db_, who.scope(), name));
     if (!found) co_return CollectionNotFound();
     co_return std::move(*found);

@@ -1,5 +1,8 @@
 #include "collections/document_service.h"
 
+#include "query/doc_filter.h"
+#include "storage/doc_sql.h"
+
 namespace tb::collections {
 
 using storage::AsInt;
@@ -66,7 +69,7 @@ const query::Resource& DocumentsResource() {
                                     {"_changedby", "d.changed_by", Type::kText, true},
                                     {"_version", "d.version", Type::kInt},
                                     {"_org", "d.org_id", Type::kText, true}},
-                                   {},
+                                   {"q"},
                                    /*open_projection=*/true};
     return r;
 }
@@ -78,7 +81,8 @@ DocumentService::DocumentService(storage::Database& db, IdGenerator& ids, const 
 Task<Result<std::shared_ptr<const Loaded>>> DocumentService::Open(const Caller& who,
                                                                   const std::string& collection,
                                                                   bool write) {
-    TB_CO_RETURN_IF_ERROR(who.CanRead());
+    // Membership here; the key's scopes per operation in Decide (a write-only key writes).
+    if (!who.EffectiveRole()) co_return Error::NotFound("Tenant not found");
     if (who.api_key && !who.api_key->collections.empty() &&
         std::find(who.api_key->collections.begin(), who.api_key->collections.end(), collection) ==
             who.api_key->collections.end()) {
@@ -93,9 +97,10 @@ Task<Result<std::shared_ptr<const Loaded>>> DocumentService::Open(const Caller& 
 Result<DocumentService::Reach> DocumentService::Decide(const Caller& who, const Loaded& c,
                                                        Operation op) const {
     bool write = IsWrite(op);
-    if (who.api_key && write && !who.api_key->HasScope("write") &&
+    if (who.api_key && !who.api_key->HasScope(write ? "write" : "read") &&
         !who.api_key->HasScope("admin")) {
-        return Error::Forbidden("This API key lacks the write scope");
+        return Error::Forbidden(std::string("This API key lacks the ") +
+                                (write ? "write" : "read") + " scope");
     }
     if (who.AtLeastRole(Role::kAdmin)) return Reach{};  // tenant admins always may (§5.1)
     if (write && who.role == Role::kViewer) return Error::Forbidden("Viewers are read-only");
@@ -132,7 +137,7 @@ void DocumentService::AddReach(const Reach& reach, const TenantScope& scope, std
 
 Task<Status> DocumentService::Authorize(const Caller& who, const std::string& collection,
                                         Operation op, const std::string& id) {
-    TB_CO_RETURN_IF_ERROR(who.CanRead());
+    if (!who.EffectiveRole()) co_return Error::NotFound("Tenant not found");
     TB_CO_ASSIGN_OR_RETURN(auto found, co_await collections_.Find(who.scope(), collection));
     if (!found) {
         if (op == Operation::kCreate && collections_.MayAutoCreate(who)) co_return Status{};
@@ -153,12 +158,14 @@ Task<Status> DocumentService::Authorize(const Caller& who, const std::string& co
 }
 
 Task<Status> DocumentService::CheckOrg(Session& s, const Caller& who,
-                                       const std::optional<std::string>& org) {
+                                       const std::optional<std::string>& org,
+                                       const std::string& at) {
     if (!org) co_return Status{};
     auto rows = co_await s.Query("SELECT id FROM organizations WHERE tenant_id = ? AND id = ?",
                                  Bind(who.scope().id(), *org));
     if (!rows.ok()) co_return std::move(rows).error();
-    if (rows->empty()) co_return Error::Validation("_org", "No such organization in this tenant");
+    if (rows->empty())
+        co_return Error::Validation(Prefixed(at, "_org"), "No such organization in this tenant");
     co_return Status{};
 }
 
@@ -185,7 +192,13 @@ Task<Result<DocumentPage>> DocumentService::List(const Caller& who, const std::s
     source.scope += " AND d.collection_id = ?";
     source.params.emplace_back(c->def.id);
     AddReach(reach, who.scope(), source.scope, source.params);
-    if (reach.kind == Reach::kAll) {
+    bool filtered = false;
+    if (auto it = q.extra.find("q"); it != q.extra.end()) {
+        TB_CO_ASSIGN_OR_RETURN(query::DocFilter filter, query::ParseDocFilter(it->second));
+        source.scope += " AND " + storage::CompileDocFilter(db_.dialect(), filter, source.params);
+        filtered = true;
+    }
+    if (reach.kind == Reach::kAll && !filtered) {
         // Unfiltered, the total is the collection's counter, not a count of every row.
         source.unfiltered_count =
             "SELECT document_count FROM collections WHERE tenant_id = ? AND id = ?";
@@ -239,7 +252,10 @@ Task<Result<std::vector<StoredDocument>>> DocumentService::Create(const Caller& 
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         for (size_t i = 0; i < out.size(); ++i) {
             if (orgs[i] && (i == 0 || orgs[i] != orgs[i - 1])) {
-                TB_CO_RETURN_IF_ERROR(co_await CheckOrg(tx, who, orgs[i]));
+                // Named, not a temporary: GCC 12 destroys temporaries in co_await
+                // expressions twice.
+                const std::string at = at_positions ? std::to_string(i) : std::string();
+                TB_CO_RETURN_IF_ERROR(co_await CheckOrg(tx, who, orgs[i], at));
                 if (org_rule) {
                     auto member = co_await tx.Query(
                         "SELECT 1 FROM organization_members WHERE tenant_id = ? AND "
@@ -324,7 +340,8 @@ Task<Result<StoredDocument>> DocumentService::Rewrite(const Caller& who,
             sys.version = cur.version + 1;
             sys.org = body.org ? *body.org : cur.org;
             if (sys.org != cur.org) {
-                TB_CO_RETURN_IF_ERROR(co_await CheckOrg(tx, who, sys.org));
+                const std::string root;
+                TB_CO_RETURN_IF_ERROR(co_await CheckOrg(tx, who, sys.org, root));
                 if (org_rule) {
                     if (!sys.org) co_return Error::Validation("_org", "This collection needs _org");
                     auto member = co_await tx.Query(

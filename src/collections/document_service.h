@@ -86,8 +86,9 @@ class DocumentService {
     // The SQL terms of a reach (after "WHERE tenant_id = ? AND collection_id = ?").
     static void AddReach(const Reach& reach, const storage::TenantScope& scope, std::string& sql,
                          storage::Params& params);
+    // `_org` names an organization of the tenant (422 on `<at>._org` otherwise).
     Task<Status> CheckOrg(storage::Session& s, const tenancy::Caller& who,
-                          const std::optional<std::string>& org);
+                          const std::optional<std::string>& org, const std::string& at);
     Task<Result<StoredDocument>> Rewrite(const tenancy::Caller& who, const std::string& collection,
                                          const std::string& id, const json::value* replacement,
                                          const json::value* patch,

@@ -1,6 +1,7 @@
 #include "http/errors.h"
 
 #include "common/json.h"
+#include "common/log.h"
 
 namespace tb::http {
 
@@ -41,6 +42,11 @@ int HttpStatus(ErrorCode code) {
 }
 
 Response ErrorResponse(const Error& error, std::string_view request_id) {
+    if (error.code == ErrorCode::kInternal) {
+        // The client sees "Internal error"; the operator needs the cause, with the request id.
+        log::Error("internal error",
+                   {{"request_id", std::string(request_id)}, {"detail", error.internal}});
+    }
     json::object err;
     err["code"] = ErrorCodeName(error.code);
     err["message"] = error.message;

@@ -17,9 +17,13 @@ bool IsAscii(std::string_view s) {
     return true;
 }
 
+// C0 controls, DEL and the C1 controls U+0080..U+009F (UTF-8 C2 80..C2 9F).
 bool HasControl(std::string_view s) {
-    for (unsigned char c : s) {
+    for (size_t i = 0; i < s.size(); ++i) {
+        auto c = static_cast<unsigned char>(s[i]);
         if (c < 0x20 || c == 0x7F) return true;
+        if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9F)
+            return true;
     }
     return false;
 }

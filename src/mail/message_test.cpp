@@ -37,6 +37,7 @@ TEST(CheckMail, NormalisesTheRecipientAndNamesTheFailingField) {
         {{"a@b.c", "Hi\r\nBcc: x@y.z", "t", ""}, "subject"},
         {{"a@b.c", std::string(501, 'x'), "t", ""}, "subject"},
         {{"a@b.c", "\xff\xfe", "t", ""}, "subject"},
+        {{"a@b.c", "Next\xc2\x85line", "t", ""}, "subject"},
         {{"a@b.c", "Hi", "", ""}, "text"},
         {{"a@b.c", "Hi", "\xc3", ""}, "text"},
         {{"a@b.c", "Hi", "", std::string(kMaxBodyBytes + 1, 'x')}, "html"},

@@ -262,6 +262,11 @@ std::string ListQuery::Fingerprint(const Resource& resource) const {
         add(NameOf(c.op));
         for (const auto& v : c.values) add(json::serialize(ToJson(v)));
     }
+    out += '|';
+    for (const auto& [k, v] : extra) {  // e.g. a document query's q=
+        add(k);
+        add(v);
+    }
     return Sha256Hex(out).substr(0, 32);
 }
 

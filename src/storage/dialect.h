@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tb::storage {
 
@@ -22,6 +23,23 @@ class Dialect {
     // nodes skip rows another has locked ("FOR UPDATE SKIP LOCKED"); empty where one writer
     // serialises everything anyway.
     virtual std::string_view SkipLocked() const = 0;
+
+    // Documents (alias `d`) for the query language. `path` holds validated segments
+    // ([A-Za-z_][A-Za-z0-9_]*), so a store may write it into the SQL text; values are always
+    // parameters (`?`).
+    enum class JsonKind { kMissing, kNull, kTrue, kFalse, kNumber, kString, kArray };
+    using DocPath = std::vector<std::string>;
+    // A condition that is true or false (never NULL): the value at `path` is of this kind.
+    virtual std::string DocIs(const DocPath& path, JsonKind kind) const = 0;
+    // `<value> <op> ?` for a number / a string (code point order) at `path`; meaningful where
+    // DocIs(kNumber / kString) holds.
+    virtual std::string DocNumberCompare(const DocPath& path, std::string_view op) const = 0;
+    virtual std::string DocTextCompare(const DocPath& path, std::string_view op) const = 0;
+    // The string at `path` contains ? with ASCII letters folded / starts with ?.
+    virtual std::string DocTextContains(const DocPath& path) const = 0;
+    virtual std::string DocTextStartsWith(const DocPath& path) const = 0;
+    // The array at `path` has ? elements.
+    virtual std::string DocArrayLength(const DocPath& path) const = 0;
 };
 
 }  // namespace tb::storage

@@ -14,6 +14,12 @@ class TestDialect : public Dialect {
     std::string_view MigrationLockStatement() const override { return ""; }
     std::string_view BinaryCollation() const override { return "COLLATE BIN"; }
     std::string_view SkipLocked() const override { return ""; }
+    std::string DocIs(const DocPath&, JsonKind) const override { return ""; }
+    std::string DocNumberCompare(const DocPath&, std::string_view) const override { return ""; }
+    std::string DocTextCompare(const DocPath&, std::string_view) const override { return ""; }
+    std::string DocTextContains(const DocPath&) const override { return ""; }
+    std::string DocTextStartsWith(const DocPath&) const override { return ""; }
+    std::string DocArrayLength(const DocPath&) const override { return ""; }
 };
 
 const query::Resource& People() {

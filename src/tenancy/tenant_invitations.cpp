@@ -43,7 +43,9 @@ Task<Result<PendingInvitation>> TenantService::Invite(const Caller& in, const st
         if (static_cast<unsigned char>(c) < 0x20) c = ' ';
     }
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
-        // Only the newest invitation for an email stays live.
+        // Only the newest invitation for an email stays live; the tenant row's lock orders
+        // concurrent invitations (PostgreSQL).
+        TB_CO_RETURN_IF_ERROR(co_await detail::LockTenant(tx, in.scope()));
         auto retired = co_await tx.Execute(
             "DELETE FROM invitations WHERE tenant_id = ? AND email = ? AND accepted_at IS NULL",
             Bind(in.scope().id(), email));
@@ -55,9 +57,9 @@ Task<Result<PendingInvitation>> TenantService::Invite(const Caller& in, const st
                  out.expires_at));
         if (!r.ok()) co_return std::move(r).error();
         auto link = mail::TokenLink(settings_.link_base, "accept-invitation", token);
-        auto queued =
-            co_await outbox_->Enqueue(tx, in.scope().id(), "invitation",
-                                      InvitationMail(email, tenant_name, inviter, role, link));
+        // Named, not a temporary: GCC 12 mishandles temporaries bound to references in co_await.
+        const mail::Mail message = InvitationMail(email, tenant_name, inviter, role, link);
+        auto queued = co_await outbox_->Enqueue(tx, in.scope().id(), "invitation", message);
         if (!queued.ok()) co_return std::move(queued).error();
         audit::Event e = Event(in, "member.invited", email);
         e.details["role"] = out.role;
@@ -84,16 +86,22 @@ Task<Result<std::optional<auth::Invitation>>> TenantService::FindInvitation(
         auth::Invitation{AsText(r[0]), AsText(r[1]), AsText(r[2]), AsText(r[3])});
 }
 
-Task<Status> TenantService::AcceptInvitation(Session& tx, const auth::Invitation& invitation,
-                                             const auth::User& user, const auth::ClientInfo& client,
-                                             int64_t now) {
-    storage::TenantScope scope = storage::TenantScope::Of(invitation.tenant_id);
+Task<Status> TenantService::ClaimInvitation(Session& tx, const auth::Invitation& invitation,
+                                            int64_t now) {
+    // One statement: of two concurrent acceptances, the second finds it taken.
     auto taken = co_await tx.Execute(
         "UPDATE invitations SET accepted_at = ? WHERE tenant_id = ? AND id = ? AND accepted_at "
-        "IS NULL",
-        Bind(now, scope.id(), invitation.id));
+        "IS NULL AND expires_at > ?",
+        Bind(now, invitation.tenant_id, invitation.id, now));
     if (!taken.ok()) co_return std::move(taken).error();
     if (*taken == 0) co_return Error::BadRequest("Invalid or expired token");
+    co_return Status{};
+}
+
+Task<Status> TenantService::JoinInvited(Session& tx, const auth::Invitation& invitation,
+                                        const auth::User& user, const auth::ClientInfo& client,
+                                        int64_t now) {
+    storage::TenantScope scope = storage::TenantScope::Of(invitation.tenant_id);
     TB_CO_ASSIGN_OR_RETURN(auto member, co_await FindMember(tx, scope, user.id));
     if (!member) {
         Role role = ParseRole(invitation.role).value_or(Role::kMember);

@@ -127,6 +127,10 @@ Task<Result<AddedMember>> TenantService::AddMember(const Caller& who, const std:
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         int64_t now = Now();
         TB_CO_RETURN_IF_ERROR(co_await InsertMembership(tx, in.scope(), *existing, role, now));
+        auto retired = co_await tx.Execute(
+            "DELETE FROM invitations WHERE tenant_id = ? AND email = ? AND accepted_at IS NULL",
+            Bind(in.scope().id(), email));
+        if (!retired.ok()) co_return std::move(retired).error();
         out = Member{*existing, std::string(RoleName(role)), now};
         audit::Event e = Event(in, "member.added", out.user.id);
         e.details["role"] = RoleName(role);

@@ -126,9 +126,11 @@ class TenantService : public auth::TenantDirectory {
     Task<Result<std::optional<auth::Invitation>>> FindInvitation(storage::Session& s,
                                                                  const std::string& token_hash,
                                                                  int64_t now) override;
-    Task<Status> AcceptInvitation(storage::Session& tx, const auth::Invitation& invitation,
-                                  const auth::User& user, const auth::ClientInfo& client,
-                                  int64_t now) override;
+    Task<Status> ClaimInvitation(storage::Session& tx, const auth::Invitation& invitation,
+                                 int64_t now) override;
+    Task<Status> JoinInvited(storage::Session& tx, const auth::Invitation& invitation,
+                             const auth::User& user, const auth::ClientInfo& client,
+                             int64_t now) override;
     // Wiring: the outbox that carries invitations. Without it, inviting an unknown email is 404.
     void AttachMail(mail::Outbox& outbox) { outbox_ = &outbox; }
 

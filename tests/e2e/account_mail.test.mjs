@@ -324,7 +324,7 @@ describe('concurrency: single use and retirement hold under parallel requests', 
   });
 
   test('parallel reset requests for one address: only one of the mailed tokens works', async () => {
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 5; round++) {
       const u = await newUser(server, `race-rr${round}`);
       const answers = await Promise.all(Array.from({ length: 4 }, () => requestReset(u.email)));
       for (const r of answers) expectSuccess(r, 202);
@@ -340,7 +340,7 @@ describe('concurrency: single use and retirement hold under parallel requests', 
   });
 
   test('parallel verification requests: only one of the mailed tokens works', async () => {
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 5; round++) {
       const u = await newUser(server, `race-vr${round}`);
       const answers = await Promise.all(Array.from({ length: 4 }, () => requestVerify(u.auth)));
       for (const r of answers) expectSuccess(r, 202);

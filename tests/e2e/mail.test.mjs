@@ -204,6 +204,9 @@ describe('without SMTP: POST /v1/mail, GET /v1/mail/{id}, .eml files', () => {
     expectMail(expectSuccess(await getMail(server, keyH, ok[0][0]), 200), { id: ok[0][0] });
     expectMail(expectSuccess(await getMail(server, t.owner.auth, bearerKey), 200), { id: bearerKey });
 
+    for (const id of [ok[0][0], viaKey, bearerKey]) await waitForStatus(server, t.owner.auth, id, isSent);
+    await sleep(300);
+    const filesBefore = new Set(box.files());
     const refusedTo = uniqueEmail('refused-rights');
     const body = { to: refusedTo, subject: 'Refused', text: 'x' };
     expectForbidden(await sendMail(server, as(t.mem, t.tid), body));
@@ -233,9 +236,13 @@ describe('without SMTP: POST /v1/mail, GET /v1/mail/{id}, .eml files', () => {
     await box.waitForMail(mailTo(sentinel));
     await sleep(500);
     assert.deepEqual(box.to(refusedTo), [], 'a refused request queued a mail');
+    const added = box.list().filter((m) => !filesBefore.has(m.file)).map((m) => m.to);
+    assert.deepEqual(added, [sentinel], 'only the sentinel was mailed after the refusals');
   });
 
   test('validation: to, subject, text/html, unknown fields → 422 naming the field; malformed JSON → 400; nothing is queued', async () => {
+    await sleep(300); // the previous test's mails are out
+    const filesBefore = new Set(box.files());
     const bad = uniqueEmail('refused-val');
     const h = t.owner.auth;
     const cases = [
@@ -303,6 +310,8 @@ describe('without SMTP: POST /v1/mail, GET /v1/mail/{id}, .eml files', () => {
     await waitForStatus(server, h, id2, isSent);
     await sleep(500);
     assert.deepEqual(box.to(bad), [], 'a refused request queued a mail');
+    const added = box.list().filter((m) => !filesBefore.has(m.file)).map((m) => m.to).sort();
+    assert.deepEqual(added, [okTo, bigTo, mixed.toLowerCase()].sort(), 'only the accepted mails were written');
   });
 
   test('C1 control characters (U+0080–U+009F) in the subject are control characters too → 422', async () => {

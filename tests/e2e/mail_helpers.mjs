@@ -93,6 +93,7 @@ export async function startSmtp({ port, handler = 'aiosmtpd.handlers.Mailbox', p
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (!sink.running) {
+      await sink.stop(); // removes the maildir
       throw new Error(`aiosmtpd exited before accepting connections\n--- output ---\n${sink.output}`);
     }
     if (await tryConnect(port, { timeoutMs: 500 }) === 'connected') break;

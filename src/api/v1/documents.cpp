@@ -57,7 +57,9 @@ TagList ParseTags(std::string_view header) {
         int64_t v = 0;
         auto tag = header.substr(i + 1, end - i - 1);
         auto [p, ec] = std::from_chars(tag.data(), tag.data() + tag.size(), v);
-        if (ec == std::errc() && p == tag.data() + tag.size()) out.versions.push_back(v);
+        // Tags compare as strings (RFC 9110 §8.8.3): only our own form "<n>" can match.
+        if (ec == std::errc() && p == tag.data() + tag.size() && std::to_string(v) == tag)
+            out.versions.push_back(v);
         i = end + 1;
     }
     return out;

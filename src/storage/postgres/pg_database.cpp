@@ -16,6 +16,58 @@ class PostgresDialect final : public Dialect {
     }
     std::string_view BinaryCollation() const override { return "COLLATE \"C\""; }
     std::string_view SkipLocked() const override { return " FOR UPDATE SKIP LOCKED"; }
+
+    std::string DocIs(const DocPath& path, JsonKind kind) const override {
+        std::string x = Value(path);
+        switch (kind) {
+            case JsonKind::kMissing:
+                return x + " IS NULL";
+            case JsonKind::kNull:
+                return "COALESCE(jsonb_typeof(" + x + ") = 'null', FALSE)";
+            case JsonKind::kTrue:
+                return "COALESCE(" + x + " = 'true'::jsonb, FALSE)";
+            case JsonKind::kFalse:
+                return "COALESCE(" + x + " = 'false'::jsonb, FALSE)";
+            case JsonKind::kNumber:
+                return "COALESCE(jsonb_typeof(" + x + ") = 'number', FALSE)";
+            case JsonKind::kString:
+                return "COALESCE(jsonb_typeof(" + x + ") = 'string', FALSE)";
+            case JsonKind::kArray:
+                return "COALESCE(jsonb_typeof(" + x + ") = 'array', FALSE)";
+        }
+        return "FALSE";
+    }
+    std::string DocNumberCompare(const DocPath& path, std::string_view op) const override {
+        // jsonb numbers compare numerically; the caller's type test keeps other types out.
+        return Value(path) + " " + std::string(op) + " to_jsonb(CAST(? AS numeric))";
+    }
+    std::string DocTextCompare(const DocPath& path, std::string_view op) const override {
+        if (op == "=") return Value(path) + " = to_jsonb(CAST(? AS text))";  // index-friendly
+        return "(" + Value(path) + " #>> '{}') COLLATE \"C\" " + std::string(op) +
+               " CAST(? AS text) COLLATE \"C\"";
+    }
+    std::string DocTextContains(const DocPath& path) const override {
+        // lower() under the C collation folds ASCII letters only, as on SQLite.
+        return "strpos(lower((" + Value(path) +
+               " #>> '{}') COLLATE \"C\"), lower(CAST(? AS text) "
+               "COLLATE \"C\")) > 0";
+    }
+    std::string DocTextStartsWith(const DocPath& path) const override {
+        return "starts_with(" + Value(path) + " #>> '{}', CAST(? AS text))";
+    }
+    std::string DocArrayLength(const DocPath& path) const override {
+        std::string x = Value(path);
+        return "jsonb_array_length(CASE WHEN jsonb_typeof(" + x + ") = 'array' THEN " + x +
+               " END) = ?";
+    }
+
+  private:
+    // (d.data #> '{a,b}') (segments are validated identifiers: nothing to escape).
+    static std::string Value(const DocPath& path) {
+        std::string out = "(d.data #> '{";
+        for (size_t i = 0; i < path.size(); ++i) out += (i ? "," : "") + path[i];
+        return out + "}')";
+    }
 };
 
 const PostgresDialect kDialect;

@@ -16,6 +16,54 @@ class SqliteDialect final : public Dialect {
     std::string_view MigrationLockStatement() const override { return {}; }
     std::string_view BinaryCollation() const override { return "COLLATE BINARY"; }
     std::string_view SkipLocked() const override { return ""; }
+
+    std::string DocIs(const DocPath& path, JsonKind kind) const override {
+        std::string type = "json_type(d.body, " + JsonPath(path) + ")";
+        switch (kind) {
+            case JsonKind::kMissing:
+                return type + " IS NULL";
+            case JsonKind::kNull:
+                return "IFNULL(" + type + " = 'null', 0)";
+            case JsonKind::kTrue:
+                return "IFNULL(" + type + " = 'true', 0)";
+            case JsonKind::kFalse:
+                return "IFNULL(" + type + " = 'false', 0)";
+            case JsonKind::kNumber:
+                return "IFNULL(" + type + " IN ('integer', 'real'), 0)";
+            case JsonKind::kString:
+                return "IFNULL(" + type + " = 'text', 0)";
+            case JsonKind::kArray:
+                return "IFNULL(" + type + " = 'array', 0)";
+        }
+        return "0";
+    }
+    std::string DocNumberCompare(const DocPath& path, std::string_view op) const override {
+        return Value(path) + " " + std::string(op) + " ?";
+    }
+    std::string DocTextCompare(const DocPath& path, std::string_view op) const override {
+        return Value(path) + " " + std::string(op) + " ?";
+    }
+    std::string DocTextContains(const DocPath& path) const override {
+        // SQLite's lower() folds ASCII letters only: the documented semantics.
+        return "instr(lower(" + Value(path) + "), lower(?)) > 0";
+    }
+    std::string DocTextStartsWith(const DocPath& path) const override {
+        return "instr(" + Value(path) + ", ?) = 1";
+    }
+    std::string DocArrayLength(const DocPath& path) const override {
+        return "json_array_length(d.body, " + JsonPath(path) + ") = ?";
+    }
+
+  private:
+    // '$.a.b' (segments are validated identifiers: nothing to escape).
+    static std::string JsonPath(const DocPath& path) {
+        std::string out = "'$";
+        for (const auto& seg : path) out += "." + seg;
+        return out + "'";
+    }
+    static std::string Value(const DocPath& path) {
+        return "json_extract(d.body, " + JsonPath(path) + ")";
+    }
 };
 
 const SqliteDialect kDialect;

@@ -1,0 +1,254 @@
+#include "query/doc_filter.h"
+
+namespace tb::query {
+
+namespace {
+
+Error Bad(const std::string& path, std::string message) {
+    return Error::BadRequest(std::move(message), "q").WithDetail("path", json::value(path));
+}
+
+std::string Join(const std::string& base, std::string_view key) {
+    return base.empty() ? std::string(key) : base + "." + std::string(key);
+}
+
+bool IsSegment(std::string_view s) {
+    if (s.empty() || s.size() > 64) return false;
+    auto alpha = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    };
+    if (!alpha(s[0])) return false;
+    for (char c : s) {
+        if (!alpha(c) && !(c >= '0' && c <= '9')) return false;
+    }
+    return true;
+}
+
+// The JSON nesting depth of a value (a scalar is 0, an empty object 1).
+size_t Depth(const json::value& v) {
+    size_t inner = 0;
+    if (v.is_object()) {
+        for (const auto& kv : v.get_object()) inner = std::max(inner, Depth(kv.value()));
+        return inner + 1;
+    }
+    if (v.is_array()) {
+        for (const auto& item : v.get_array()) inner = std::max(inner, Depth(item));
+        return inner + 1;
+    }
+    return 0;
+}
+
+// The position where the depth limit is first passed, for the error's details.path.
+std::string TooDeepAt(const json::value& v, size_t budget, const std::string& at) {
+    if (budget == 0) return at;  // this value is the level past the limit
+    if (v.is_object()) {
+        for (const auto& kv : v.get_object()) {
+            if (Depth(kv.value()) + 1 > budget)
+                return TooDeepAt(kv.value(), budget - 1, Join(at, kv.key()));
+        }
+    } else if (v.is_array()) {
+        const auto& a = v.get_array();
+        for (size_t i = 0; i < a.size(); ++i) {
+            if (Depth(a[i]) + 1 > budget)
+                return TooDeepAt(a[i], budget - 1, Join(at, std::to_string(i)));
+        }
+    }
+    return at;
+}
+
+class Parser {
+  public:
+    explicit Parser(const DocFilterLimits& limits) : limits_(limits) {}
+
+    // A query object: field conditions and $and/$or/$not, ANDed.
+    Result<DocFilter> Query(const json::value& v, const std::string& at) {
+        if (!v.is_object()) return Bad(at, "A query is a JSON object");
+        DocFilter all;
+        all.kind = DocFilter::Kind::kAnd;
+        for (const auto& kv : v.get_object()) {
+            std::string_view key = kv.key();
+            std::string here = Join(at, key);
+            if (key == "$and" || key == "$or") {
+                if (!kv.value().is_array() || kv.value().get_array().empty())
+                    return Bad(here, std::string(key) + " takes a non-empty list of queries");
+                DocFilter group;
+                group.kind = key == "$and" ? DocFilter::Kind::kAnd : DocFilter::Kind::kOr;
+                const auto& items = kv.value().get_array();
+                for (size_t i = 0; i < items.size(); ++i) {
+                    TB_ASSIGN_OR_RETURN(DocFilter child,
+                                        Query(items[i], Join(here, std::to_string(i))));
+                    group.children.push_back(std::move(child));
+                }
+                all.children.push_back(std::move(group));
+            } else if (key == "$not") {
+                TB_ASSIGN_OR_RETURN(DocFilter child, Query(kv.value(), here));
+                all.children.push_back(Not(std::move(child)));
+            } else if (!key.empty() && key[0] == '$') {
+                return Bad(here, "Unknown operator: " + std::string(key));
+            } else {
+                TB_ASSIGN_OR_RETURN(auto path, Path(key, here));
+                TB_ASSIGN_OR_RETURN(DocFilter cond, Field(path, kv.value(), here));
+                all.children.push_back(std::move(cond));
+            }
+        }
+        return all;
+    }
+
+  private:
+    static DocFilter Not(DocFilter child) {
+        DocFilter n;
+        n.kind = DocFilter::Kind::kNot;
+        n.children.push_back(std::move(child));
+        return n;
+    }
+
+    Result<std::vector<std::string>> Path(std::string_view key, const std::string& at) const {
+        std::vector<std::string> out;
+        std::string_view rest = key;
+        while (true) {
+            size_t dot = rest.find('.');
+            std::string_view seg = rest.substr(0, dot);
+            if (!IsSegment(seg)) return Bad(at, "Not a field path: " + std::string(key));
+            out.emplace_back(seg);
+            if (out.size() > limits_.max_path_depth)
+                return Bad(at, "A field path has at most " +
+                                   std::to_string(limits_.max_path_depth) + " segments");
+            if (dot == std::string_view::npos) return out;
+            rest.remove_prefix(dot + 1);
+        }
+    }
+
+    Result<Scalar> ScalarOf(const json::value& v, const std::string& at) const {
+        switch (v.kind()) {
+            case json::kind::null:
+                return Scalar{};
+            case json::kind::bool_:
+                return Scalar{v.get_bool()};
+            case json::kind::int64:
+                return Scalar{v.get_int64()};
+            case json::kind::uint64:
+                return Scalar{static_cast<double>(v.get_uint64())};
+            case json::kind::double_:
+                return Scalar{v.get_double()};
+            case json::kind::string: {
+                std::string s(v.get_string());
+                if (s.find('\0') != std::string::npos) return Bad(at, "NUL in a string");
+                if (s.size() > 1024) return Bad(at, "A string operand has at most 1024 bytes");
+                return Scalar{std::move(s)};
+            }
+            default:
+                return Bad(at, "Objects and arrays cannot be compared; use dotted paths");
+        }
+    }
+
+    Result<DocFilter> Leaf(const std::vector<std::string>& path, DocOp op,
+                           std::vector<Scalar> operands, const std::string& at) {
+        if (++leaves_ > limits_.max_leaves)
+            return Bad(at, "At most " + std::to_string(limits_.max_leaves) + " conditions");
+        DocFilter leaf;
+        leaf.kind = DocFilter::Kind::kLeaf;
+        leaf.path = path;
+        leaf.op = op;
+        leaf.operands = std::move(operands);
+        return leaf;
+    }
+
+    // The condition on one field: a scalar (equality) or an operator object.
+    Result<DocFilter> Field(const std::vector<std::string>& path, const json::value& v,
+                            const std::string& at) {
+        if (!v.is_object()) {
+            TB_ASSIGN_OR_RETURN(Scalar s, ScalarOf(v, at));
+            return Leaf(path, DocOp::kEq, {std::move(s)}, at);
+        }
+        const auto& ops = v.get_object();
+        if (ops.empty()) return Bad(at, "An operator object needs at least one operator");
+        DocFilter all;
+        all.kind = DocFilter::Kind::kAnd;
+        for (const auto& kv : ops) {
+            std::string_view name = kv.key();
+            std::string here = Join(at, name);
+            const json::value& operand = kv.value();
+            if (name.empty() || name[0] != '$')
+                return Bad(here, "Objects cannot be compared; use a dotted path or an operator");
+            static const std::pair<std::string_view, DocOp> kOrdered[] = {
+                {"$eq", DocOp::kEq},   {"$ne", DocOp::kNe}, {"$gt", DocOp::kGt},
+                {"$gte", DocOp::kGte}, {"$lt", DocOp::kLt}, {"$lte", DocOp::kLte}};
+            auto simple = std::find_if(std::begin(kOrdered), std::end(kOrdered),
+                                       [&](const auto& p) { return p.first == name; });
+            if (simple != std::end(kOrdered)) {
+                TB_ASSIGN_OR_RETURN(Scalar s, ScalarOf(operand, here));
+                bool ordering = simple->second != DocOp::kEq && simple->second != DocOp::kNe;
+                if (ordering && std::holds_alternative<std::monostate>(s))
+                    return Bad(here, "null cannot be ordered");
+                TB_ASSIGN_OR_RETURN(DocFilter leaf,
+                                    Leaf(path, simple->second, {std::move(s)}, here));
+                all.children.push_back(std::move(leaf));
+            } else if (name == "$in" || name == "$nin") {
+                if (!operand.is_array()) return Bad(here, std::string(name) + " takes a list");
+                const auto& items = operand.get_array();
+                if (items.size() > limits_.max_in_values)
+                    return Bad(here,
+                               "At most " + std::to_string(limits_.max_in_values) + " values");
+                std::vector<Scalar> set;
+                for (size_t i = 0; i < items.size(); ++i) {
+                    TB_ASSIGN_OR_RETURN(Scalar s,
+                                        ScalarOf(items[i], Join(here, std::to_string(i))));
+                    set.push_back(std::move(s));
+                }
+                TB_ASSIGN_OR_RETURN(
+                    DocFilter leaf,
+                    Leaf(path, name == "$in" ? DocOp::kIn : DocOp::kNin, std::move(set), here));
+                all.children.push_back(std::move(leaf));
+            } else if (name == "$exists") {
+                if (!operand.is_bool()) return Bad(here, "$exists takes true or false");
+                TB_ASSIGN_OR_RETURN(DocFilter leaf,
+                                    Leaf(path, DocOp::kExists, {Scalar{operand.get_bool()}}, here));
+                all.children.push_back(std::move(leaf));
+            } else if (name == "$contains" || name == "$startswith") {
+                if (!operand.is_string()) return Bad(here, std::string(name) + " takes a string");
+                TB_ASSIGN_OR_RETURN(Scalar s, ScalarOf(operand, here));
+                TB_ASSIGN_OR_RETURN(
+                    DocFilter leaf,
+                    Leaf(path, name == "$contains" ? DocOp::kContains : DocOp::kStartsWith,
+                         {std::move(s)}, here));
+                all.children.push_back(std::move(leaf));
+            } else if (name == "$size") {
+                if (!operand.is_int64() || operand.get_int64() < 0)
+                    return Bad(here, "$size takes a non-negative integer");
+                TB_ASSIGN_OR_RETURN(DocFilter leaf,
+                                    Leaf(path, DocOp::kSize, {Scalar{operand.get_int64()}}, here));
+                all.children.push_back(std::move(leaf));
+            } else if (name == "$not") {
+                if (!operand.is_object() || operand.get_object().empty())
+                    return Bad(here, "$not takes an operator object");
+                TB_ASSIGN_OR_RETURN(DocFilter inner, Field(path, operand, here));
+                all.children.push_back(Not(std::move(inner)));
+            } else if (name == "$regex" || name == "$elemMatch") {
+                return Bad(here, std::string(name) + " is not supported yet");
+            } else {
+                return Bad(here, "Unknown operator: " + std::string(name));
+            }
+        }
+        if (all.children.size() == 1) return std::move(all.children.front());
+        return all;
+    }
+
+    const DocFilterLimits& limits_;
+    size_t leaves_ = 0;
+};
+
+}  // namespace
+
+Result<DocFilter> ParseDocFilter(std::string_view text, const DocFilterLimits& limits) {
+    auto parsed = ParseJson(text, {.max_depth = 256});
+    if (!parsed.ok()) return Error::BadRequest("q is not valid JSON", "q");
+    if (!parsed->is_object()) return Bad("", "q is a JSON object");
+    if (Depth(*parsed) > limits.max_depth) {
+        return Bad(TooDeepAt(*parsed, limits.max_depth, ""),
+                   "q is nested deeper than " + std::to_string(limits.max_depth) + " levels");
+    }
+    Parser parser(limits);
+    return parser.Query(*parsed, "");
+}
+
+}  // namespace tb::query

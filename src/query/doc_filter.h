@@ -1,0 +1,65 @@
+#pragma once
+// The document query language (API.md §5.3, §13): `q=` JSON, Mongo/RestDB style, parsed into
+// a typed filter tree. No SQL here: storage/doc_sql compiles a tree through the Dialect.
+//
+// Semantics (the reference for both backends and for the tests' evaluator):
+//  - A missing field equals null. {"f": null} matches null and missing; $ne/$nin with non-null
+//    operands and $not match missing fields; $exists: false matches missing only.
+//  - Comparisons ($gt…) hold within one JSON type: numbers numerically, strings by code
+//    point, booleans false < true; a value of another type never matches. null cannot be
+//    ordered (400).
+//  - $contains: strings, ASCII letters folded (case-insensitive); $startswith: strings,
+//    case-sensitive. $size: arrays of exactly that length.
+//  - Equality operands are scalars (null, boolean, number, string); objects and arrays are
+//    reached with dotted paths.
+// Errors: BAD_REQUEST with details.field "q" and details.path the dotted position in q.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/json.h"
+#include "common/result.h"
+
+namespace tb::query {
+
+// A scalar operand. Numbers keep their JSON kind (integers bind as integers).
+using Scalar = std::variant<std::monostate, bool, int64_t, double, std::string>;
+
+enum class DocOp {
+    kEq,
+    kNe,
+    kGt,
+    kGte,
+    kLt,
+    kLte,
+    kIn,
+    kNin,
+    kExists,
+    kContains,
+    kStartsWith,
+    kSize,
+};
+
+struct DocFilter {
+    enum class Kind { kAnd, kOr, kNot, kLeaf };
+    Kind kind = Kind::kAnd;
+    std::vector<DocFilter> children;  // kAnd, kOr (any number), kNot (one)
+    std::vector<std::string> path;    // kLeaf: validated segments
+    DocOp op = DocOp::kEq;            // kLeaf
+    std::vector<Scalar> operands;     // kLeaf: one, or the set of $in/$nin
+};
+
+struct DocFilterLimits {
+    size_t max_depth = 16;  // JSON nesting of q, its outer object counting 1
+    size_t max_in_values = 100;
+    size_t max_leaves = 64;
+    size_t max_path_depth = 8;
+};
+
+// Parses the text of `q`. An empty object matches everything (an empty kAnd).
+Result<DocFilter> ParseDocFilter(std::string_view text, const DocFilterLimits& limits = {});
+
+}  // namespace tb::query

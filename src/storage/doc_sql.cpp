@@ -1,0 +1,162 @@
+#include "storage/doc_sql.h"
+
+namespace tb::storage {
+
+namespace {
+
+using query::DocFilter;
+using query::DocOp;
+using query::Scalar;
+using Kind = Dialect::JsonKind;
+
+constexpr const char* kFalse = "1 = 0";
+constexpr const char* kTrue = "1 = 1";
+
+class Compiler {
+  public:
+    Compiler(const Dialect& d, Params& params) : d_(d), params_(params) {}
+
+    std::string Node(const DocFilter& f) {
+        switch (f.kind) {
+            case DocFilter::Kind::kAnd:
+                return Join(f.children, " AND ", kTrue);
+            case DocFilter::Kind::kOr:
+                return Join(f.children, " OR ", kFalse);
+            case DocFilter::Kind::kNot:
+                return Not(Node(f.children.front()));
+            case DocFilter::Kind::kLeaf:
+                return Leaf(f);
+        }
+        return kFalse;
+    }
+
+  private:
+    std::string Join(const std::vector<DocFilter>& children, const char* sep, const char* empty) {
+        if (children.empty()) return empty;
+        // One child needs no parentheses: nesting is what SQLite's parser stack limits.
+        if (children.size() == 1) return Node(children.front());
+        std::string out = "(";
+        for (size_t i = 0; i < children.size(); ++i) {
+            if (i) out += sep;
+            out += Node(children[i]);
+        }
+        return out + ")";
+    }
+
+    // NULL-safe negation: a term that is unknown for a row counts as false before NOT.
+    static std::string Not(const std::string& term) { return "NOT COALESCE(" + term + ", 1 = 0)"; }
+
+    void Bind(const Scalar& s) {
+        if (const auto* i = std::get_if<int64_t>(&s)) {
+            params_.emplace_back(*i);
+        } else if (const auto* d = std::get_if<double>(&s)) {
+            params_.emplace_back(*d);
+        } else if (const auto* t = std::get_if<std::string>(&s)) {
+            params_.emplace_back(*t);
+        } else {
+            params_.emplace_back();
+        }
+    }
+
+    static bool IsNumber(const Scalar& s) {
+        return std::holds_alternative<int64_t>(s) || std::holds_alternative<double>(s);
+    }
+
+    std::string Equals(const Dialect::DocPath& path, const Scalar& s) {
+        if (std::holds_alternative<std::monostate>(s))
+            return "(" + d_.DocIs(path, Kind::kMissing) + " OR " + d_.DocIs(path, Kind::kNull) +
+                   ")";
+        if (const auto* b = std::get_if<bool>(&s))
+            return d_.DocIs(path, *b ? Kind::kTrue : Kind::kFalse);
+        return Compare(path, s, "=");
+    }
+
+    // Ordering within one JSON type (numbers, strings, booleans false < true).
+    std::string Compare(const Dialect::DocPath& path, const Scalar& s, std::string_view op) {
+        if (IsNumber(s)) {
+            std::string sql =
+                "(" + d_.DocIs(path, Kind::kNumber) + " AND " + d_.DocNumberCompare(path, op) + ")";
+            Bind(s);
+            return sql;
+        }
+        if (std::holds_alternative<std::string>(s)) {
+            std::string sql =
+                "(" + d_.DocIs(path, Kind::kString) + " AND " + d_.DocTextCompare(path, op) + ")";
+            Bind(s);
+            return sql;
+        }
+        bool operand = std::get<bool>(s);
+        std::string t = d_.DocIs(path, Kind::kTrue), f = d_.DocIs(path, Kind::kFalse);
+        std::string both = "(" + t + " OR " + f + ")";
+        if (op == "=") return operand ? t : f;
+        if (op == ">") return operand ? kFalse : t;
+        if (op == ">=") return operand ? t : both;
+        if (op == "<") return operand ? f : kFalse;
+        return operand ? both : f;  // "<="
+    }
+
+    std::string Leaf(const DocFilter& f) {
+        const auto& path = f.path;
+        const Scalar& v = f.operands.empty() ? Scalar{} : f.operands.front();
+        switch (f.op) {
+            case DocOp::kEq:
+                return Equals(path, v);
+            case DocOp::kNe:
+                return Not(Equals(path, v));
+            case DocOp::kGt:
+                return Compare(path, v, ">");
+            case DocOp::kGte:
+                return Compare(path, v, ">=");
+            case DocOp::kLt:
+                return Compare(path, v, "<");
+            case DocOp::kLte:
+                return Compare(path, v, "<=");
+            case DocOp::kIn:
+            case DocOp::kNin: {
+                std::string any = f.operands.empty() ? kFalse : "(";
+                for (size_t i = 0; i < f.operands.size(); ++i) {
+                    if (i) any += " OR ";
+                    any += Equals(path, f.operands[i]);
+                }
+                if (!f.operands.empty()) any += ")";
+                return f.op == DocOp::kIn ? any : Not(any);
+            }
+            case DocOp::kExists: {
+                std::string missing = d_.DocIs(path, Kind::kMissing);
+                return std::get<bool>(v) ? "NOT (" + missing + ")" : missing;
+            }
+            case DocOp::kContains: {
+                std::string sql =
+                    "(" + d_.DocIs(path, Kind::kString) + " AND " + d_.DocTextContains(path) + ")";
+                Bind(v);
+                return sql;
+            }
+            case DocOp::kStartsWith: {
+                std::string sql = "(" + d_.DocIs(path, Kind::kString) + " AND " +
+                                  d_.DocTextStartsWith(path) + ")";
+                Bind(v);
+                return sql;
+            }
+            case DocOp::kSize: {
+                std::string sql =
+                    "(" + d_.DocIs(path, Kind::kArray) + " AND " + d_.DocArrayLength(path) + ")";
+                Bind(v);
+                return sql;
+            }
+        }
+        return kFalse;
+    }
+
+    const Dialect& d_;
+    Params& params_;
+};
+
+}  // namespace
+
+std::string CompileDocFilter(const Dialect& dialect, const query::DocFilter& filter,
+                             Params& params) {
+    Compiler c(dialect, params);
+    return c.Node(filter);
+}
+
+}  // namespace tb::storage
