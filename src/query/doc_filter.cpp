@@ -251,4 +251,142 @@ Result<DocFilter> ParseDocFilter(std::string_view text, const DocFilterLimits& l
     return parser.Query(*parsed, "");
 }
 
+namespace {
+
+// The values a parameter's text stands for (API.md §1.2 "type-flexibly").
+std::vector<Scalar> Candidates(std::string_view text) {
+    if (text == "null") return {Scalar{}};
+    if (text == "true" || text == "false")
+        return {Scalar{text == "true"}, Scalar{std::string(text)}};
+    auto number = ParseJson(text, {.max_depth = 1});
+    if (number.ok() && (number->is_int64() || number->is_uint64() || number->is_double()) &&
+        !text.empty() && text.front() != ' ' && text.back() != ' ') {
+        Scalar n = number->is_int64()    ? Scalar{number->get_int64()}
+                   : number->is_uint64() ? Scalar{static_cast<double>(number->get_uint64())}
+                                         : Scalar{number->get_double()};
+        return {n, Scalar{std::string(text)}};
+    }
+    return {Scalar{std::string(text)}};
+}
+
+DocFilter LeafOf(const std::vector<std::string>& path, DocOp op, std::vector<Scalar> operands) {
+    DocFilter leaf;
+    leaf.kind = DocFilter::Kind::kLeaf;
+    leaf.path = path;
+    leaf.op = op;
+    leaf.operands = std::move(operands);
+    return leaf;
+}
+
+DocFilter AnyOf(std::vector<DocFilter> children) {
+    if (children.size() == 1) return std::move(children.front());
+    DocFilter any;
+    any.kind = DocFilter::Kind::kOr;
+    any.children = std::move(children);
+    return any;
+}
+
+DocFilter Negate(DocFilter child) {
+    DocFilter n;
+    n.kind = DocFilter::Kind::kNot;
+    n.children.push_back(std::move(child));
+    return n;
+}
+
+}  // namespace
+
+Result<DocFilter> DocFilterFromParams(
+    const std::vector<std::pair<std::string, std::string>>& params, const DocFilterLimits& limits) {
+    DocFilter all;
+    all.kind = DocFilter::Kind::kAnd;
+    for (const auto& [key, value] : params) {
+        auto bad = [&key](std::string message) {
+            return Error::BadRequest(std::move(message), key);
+        };
+        std::string_view name = key;
+        std::string_view op = "eq";
+        if (size_t open = name.find('['); open != std::string_view::npos) {
+            if (!name.ends_with("]")) return bad("Malformed filter: " + key);
+            op = name.substr(open + 1, name.size() - open - 2);
+            name = name.substr(0, open);
+        }
+        std::vector<std::string> path;
+        for (std::string_view rest = name;;) {
+            size_t dot = rest.find('.');
+            if (!IsSegment(rest.substr(0, dot)) || path.size() >= limits.max_path_depth)
+                return bad("Unknown query parameter: " + key);
+            path.emplace_back(rest.substr(0, dot));
+            if (dot == std::string_view::npos) break;
+            rest.remove_prefix(dot + 1);
+        }
+        if (value.size() > 1024) return bad("A filter value has at most 1024 bytes");
+        if (value.find('\0') != std::string::npos) return bad("NUL in a filter value");
+        static const std::pair<std::string_view, DocOp> kOps[] = {
+            {"eq", DocOp::kEq},
+            {"ne", DocOp::kNe},
+            {"gt", DocOp::kGt},
+            {"gte", DocOp::kGte},
+            {"lt", DocOp::kLt},
+            {"lte", DocOp::kLte},
+            {"in", DocOp::kIn},
+            {"nin", DocOp::kNin},
+            {"contains", DocOp::kContains},
+            {"startswith", DocOp::kStartsWith},
+            {"exists", DocOp::kExists}};
+        auto found = std::find_if(std::begin(kOps), std::end(kOps),
+                                  [&](const auto& p) { return p.first == op; });
+        if (found == std::end(kOps)) return bad("Unknown filter operator: " + std::string(op));
+        switch (found->second) {
+            case DocOp::kEq:
+            case DocOp::kNe: {
+                std::vector<DocFilter> any;
+                for (auto& c : Candidates(value)) any.push_back(LeafOf(path, DocOp::kEq, {c}));
+                DocFilter eq = AnyOf(std::move(any));
+                all.children.push_back(found->second == DocOp::kEq ? std::move(eq)
+                                                                   : Negate(std::move(eq)));
+                break;
+            }
+            case DocOp::kGt:
+            case DocOp::kGte:
+            case DocOp::kLt:
+            case DocOp::kLte: {
+                if (value == "null") return bad("null cannot be ordered");
+                std::vector<DocFilter> any;
+                for (auto& c : Candidates(value)) any.push_back(LeafOf(path, found->second, {c}));
+                all.children.push_back(AnyOf(std::move(any)));
+                break;
+            }
+            case DocOp::kIn:
+            case DocOp::kNin: {
+                std::vector<Scalar> set;
+                size_t start = 0;
+                while (start <= value.size()) {
+                    size_t comma = value.find(',', start);
+                    std::string item = value.substr(
+                        start, comma == std::string::npos ? std::string::npos : comma - start);
+                    for (auto& c : Candidates(item)) set.push_back(std::move(c));
+                    if (comma == std::string::npos) break;
+                    start = comma + 1;
+                }
+                if (set.size() > 2 * limits.max_in_values)
+                    return bad("At most " + std::to_string(limits.max_in_values) + " values");
+                all.children.push_back(LeafOf(path, found->second, std::move(set)));
+                break;
+            }
+            case DocOp::kContains:
+            case DocOp::kStartsWith:
+                all.children.push_back(LeafOf(path, found->second, {Scalar{value}}));
+                break;
+            case DocOp::kExists: {
+                if (value != "true" && value != "false") return bad(key + " takes true or false");
+                all.children.push_back(LeafOf(path, DocOp::kExists, {Scalar{value == "true"}}));
+                break;
+            }
+            default:
+                return bad("Unknown filter operator: " + std::string(op));
+        }
+    }
+    return all;
+}
+
 }  // namespace tb::query

@@ -62,4 +62,12 @@ struct DocFilterLimits {
 // Parses the text of `q`. An empty object matches everything (an empty kAnd).
 Result<DocFilter> ParseDocFilter(std::string_view text, const DocFilterLimits& limits = {});
 
+// The list filters of API.md §1.2 on document paths (`tag=x`, `n[gt]=5`, `tag[in]=a,b`),
+// as one AND of filters. Values compare type-flexibly: `null` is null, `true`/`false` match
+// the boolean or the same string, numeric text matches the number or the same string, any
+// other text the string. Errors: BAD_REQUEST naming the parameter.
+Result<DocFilter> DocFilterFromParams(
+    const std::vector<std::pair<std::string, std::string>>& params,
+    const DocFilterLimits& limits = {});
+
 }  // namespace tb::query

@@ -263,6 +263,11 @@ std::string ListQuery::Fingerprint(const Resource& resource) const {
         for (const auto& v : c.values) add(json::serialize(ToJson(v)));
     }
     out += '|';
+    for (const auto& [k, v] : path_filters) {
+        add(k);
+        add(v);
+    }
+    out += '|';
     for (const auto& [k, v] : extra) {  // e.g. a document query's q=
         add(k);
         add(v);
@@ -360,8 +365,12 @@ Result<ListQuery> ParseList(std::string_view query_string, const Resource& resou
         } else if (key == "q") {
             return Bad(key, "q= applies to documents only");
         } else {
-            if (q.conditions.size() >= limits.max_conditions)
+            if (q.conditions.size() + q.path_filters.size() >= limits.max_conditions)
                 return Bad(key, "At most " + std::to_string(limits.max_conditions) + " filters");
+            if (resource.open_filters && !resource.Find(key.substr(0, key.find('[')))) {
+                q.path_filters.emplace_back(std::string(key), std::string(value));
+                continue;
+            }
             TB_ASSIGN_OR_RETURN(Condition c, ParseCondition(key, value, resource, limits));
             q.conditions.push_back(std::move(c));
         }

@@ -45,6 +45,10 @@ struct Resource {
     // `fields` may name any path of `[A-Za-z_][A-Za-z0-9_]*` segments joined by dots, at most
     // 8 deep (documents: API.md §1.2), not only the declared fields.
     bool open_projection = false;
+    // A filter parameter that names no declared field is a document path filter
+    // (`tag=x`, `address.city[startswith]=O`), kept raw in ListQuery::path_filters for the
+    // document query language (doc_filter.h) to type.
+    bool open_filters = false;
 
     const Field* Find(std::string_view name) const;
 };
@@ -83,6 +87,8 @@ struct ListQuery {
     std::vector<Condition> conditions;
     std::vector<SortKey> sort;        // without the id tie-break, which is implied
     std::vector<std::string> fields;  // projection; empty: every field
+    // Resources with open_filters: (parameter, value) of filters on undeclared paths.
+    std::vector<std::pair<std::string, std::string>> path_filters;
     std::map<std::string, std::string, std::less<>> extra;
 
     // The sort and filters in a canonical text: a cursor is valid only for the same one.

@@ -118,3 +118,38 @@ test('a cursor belongs to its q: reusing it with another q answers 400', async (
   const res = await server.get(`/v1/collections/things/documents?per_page=2&after=${first.json.meta.next_cursor}&q=${q2}`, { headers: H });
   assert.equal(res.status, 400);
 });
+
+test('list filters on document paths mean what the equivalent q means (type-flexible values)', async () => {
+  const enc = (q) => encodeURIComponent(JSON.stringify(q));
+  const cases = [
+    ['n=1', { $or: [{ n: 1 }, { n: '1' }] }],
+    ['n=1.5', { $or: [{ n: 1.5 }, { n: '1.5' }] }],
+    ['s=abc', { s: 'abc' }],
+    ['a=true', { $or: [{ a: true }, { a: 'true' }] }],
+    ['a=null', { a: null }],
+    ['n[ne]=2', { $not: { $or: [{ n: 2 }, { n: '2' }] } }],
+    ['n[gt]=2', { $or: [{ n: { $gt: 2 } }, { n: { $gt: '2' } }] }],
+    ['s[lte]=b', { s: { $lte: 'b' } }],
+    ['s[in]=a,zz,10', { s: { $in: ['a', 'zz', 10, '10'] } }],
+    ['s[nin]=a,b', { s: { $nin: ['a', 'b'] } }],
+    ['s[contains]=B', { s: { $contains: 'B' } }],
+    ['s[startswith]=a', { s: { $startswith: 'a' } }],
+    ['b[exists]=false', { b: { $exists: false } }],
+    ['a.n[gte]=0', { $or: [{ 'a.n': { $gte: 0 } }, { 'a.n': { $gte: '0' } }] }],
+    ['n[gte]=1&s[exists]=true', { $and: [{ $or: [{ n: { $gte: 1 } }, { n: { $gte: '1' } }] }, { s: { $exists: true } }] }],
+  ];
+  const clientDocs = docs.map((d) => Object.fromEntries(Object.entries(d).filter(([k]) => !k.startsWith('_'))));
+  for (const [params, q] of cases) {
+    const expected = docs.filter((d, j) => matches(clientDocs[j], q)).map((d) => d._id).slice(0, 100);
+    const viaParams = await server.get(`/v1/collections/things/documents?per_page=100&${params.split('&').map((p) => p.replace(/\[/g, '%5B').replace(/\]/g, '%5D')).join('&')}`, { headers: H });
+    expectSuccess(viaParams, 200);
+    assert.deepEqual(viaParams.json.data.map((d) => d._id), expected, params);
+    const viaQ = await server.get(`/v1/collections/things/documents?per_page=100&q=${enc(q)}`, { headers: H });
+    assert.deepEqual(viaQ.json.data.map((d) => d._id), expected, `q for ${params}`);
+  }
+  for (const bad of ['n[gtx]=1', 'a..b=1', '1a=1', 'n[gt]=null', 'n[exists]=maybe']) {
+    const res = await server.get(`/v1/collections/things/documents?${bad.replace(/\[/g, '%5B').replace(/\]/g, '%5D')}`, { headers: H });
+    assert.equal(res.status, 400, bad);
+    assert.equal(res.json.error.details.field, decodeURIComponent(bad.split('=')[0]), bad);
+  }
+});
