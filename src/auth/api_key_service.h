@@ -12,6 +12,7 @@
 //
 // Thread safety: all methods may run concurrently; caches lock mu_.
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -44,6 +45,11 @@ struct ApiKey {
     std::optional<int64_t> last_used_at;
 
     bool HasScope(std::string_view scope) const;
+    // The key's `collections` list, when not empty, names the only collections it reaches.
+    bool ReachesCollection(std::string_view name) const {
+        return collections.empty() ||
+               std::find(collections.begin(), collections.end(), name) != collections.end();
+    }
     bool IsCorsKey() const { return !allowed_origins.empty(); }
 };
 

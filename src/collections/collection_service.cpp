@@ -113,19 +113,6 @@ CollectionService::CollectionService(storage::Database& db, IdGenerator& ids, co
     });
 }
 
-audit::Event CollectionService::Event(const Caller& who, std::string action,
-                                      std::string target) const {
-    audit::Event e;
-    e.tenant_id = who.scope().id();
-    e.actor = who.user.id;
-    e.action = std::move(action);
-    e.target = std::move(target);
-    e.ip = who.ip;
-    e.user_agent = who.user_agent.substr(0, 512);
-    if (who.api_key) e.details["via_key"] = who.api_key->id;
-    return e;
-}
-
 void CollectionService::Forget(const TenantScope& scope, const std::string& name) {
     bus_.Publish("collection", scope.id() + "/" + name);
 }
@@ -175,7 +162,7 @@ Task<Result<Collection>> CollectionService::Insert(const Caller& who, NewCollect
                 co_return Error::Conflict("A collection with this name exists", "name");
             co_return std::move(r).error();
         }
-        co_return co_await audit_.Record(tx, Event(who, "collection.created", out.name));
+        co_return co_await audit_.Record(tx, who.AuditEvent("collection.created", out.name));
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
     Forget(who.scope(), out.name);
@@ -192,9 +179,7 @@ Task<Result<Collection>> CollectionService::Create(const Caller& who, NewCollect
 
 Task<Result<Collection>> CollectionService::Get(const Caller& who, const std::string& name) {
     TB_CO_RETURN_IF_ERROR(who.CanRead());
-    if (who.api_key && !who.api_key->collections.empty() &&
-        std::find(who.api_key->collections.begin(), who.api_key->collections.end(), name) ==
-            who.api_key->collections.end()) {
+    if (who.api_key && !who.api_key->ReachesCollection(name)) {
         co_return Error::Forbidden("This API key cannot reach this collection");
     }
     TB_CO_ASSIGN_OR_RETURN(auto found, co_await Read(db_, who.scope(), name));
@@ -222,7 +207,7 @@ Task<Result<Collection>> CollectionService::Update(const Caller& who, const std:
             Bind(d.schema, d.indexes, d.rules, now, who.scope().id(), c.id));
         if (!r.ok()) co_return std::move(r).error();
         if (*r == 0) co_return CollectionNotFound();
-        audit::Event e = Event(who, "collection.updated", c.name);
+        audit::Event e = who.AuditEvent("collection.updated", c.name);
         co_return co_await audit_.Record(tx, e);
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
@@ -247,7 +232,7 @@ Task<Status> CollectionService::Delete(const Caller& who, const std::string& nam
         auto r = co_await tx.Execute("DELETE FROM collections WHERE tenant_id = ? AND id = ?",
                                      Bind(who.scope().id(), found->id));
         if (!r.ok()) co_return std::move(r).error();
-        audit::Event e = Event(who, "collection.deleted", name);
+        audit::Event e = who.AuditEvent("collection.deleted", name);
         e.details["documents"] = *docs;
         co_return co_await audit_.Record(tx, e);
     };

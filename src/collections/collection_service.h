@@ -85,7 +85,6 @@ class CollectionService {
                                                  const std::string& name);
     Task<Result<Collection>> Insert(const tenancy::Caller& who, NewCollection in);
     void Forget(const storage::TenantScope& scope, const std::string& name);
-    audit::Event Event(const tenancy::Caller& who, std::string action, std::string target) const;
     int64_t Now() const { return ToUnixMillis(clock_.Now()); }
 
     storage::Database& db_;

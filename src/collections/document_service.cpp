@@ -84,9 +84,7 @@ Task<Result<std::shared_ptr<const Loaded>>> DocumentService::Open(const Caller& 
                                                                   bool write) {
     // Membership here; the key's scopes per operation in Decide (a write-only key writes).
     if (!who.EffectiveRole()) co_return Error::NotFound("Tenant not found");
-    if (who.api_key && !who.api_key->collections.empty() &&
-        std::find(who.api_key->collections.begin(), who.api_key->collections.end(), collection) ==
-            who.api_key->collections.end()) {
+    if (who.api_key && !who.api_key->ReachesCollection(collection)) {
         co_return Error::Forbidden("This API key cannot reach this collection");
     }
     if (write) co_return co_await collections_.FindForWrite(who, collection);

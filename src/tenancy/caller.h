@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "audit/audit_log.h"
 #include "auth/api_key_service.h"
 #include "common/result.h"
 #include "storage/list_sql.h"
@@ -48,6 +49,19 @@ struct Caller {
     }
     // REQUIRES: tenant.
     const storage::TenantScope& scope() const { return *tenant; }
+
+    // An audit event of this caller in the request's tenant (instance-level without one).
+    audit::Event AuditEvent(std::string action, std::string target) const {
+        audit::Event e;
+        if (tenant) e.tenant_id = tenant->id();
+        e.actor = user.id;
+        e.action = std::move(action);
+        e.target = std::move(target);
+        e.ip = ip;
+        e.user_agent = user_agent.substr(0, 512);
+        if (api_key) e.details["via_key"] = api_key->id;
+        return e;
+    }
 };
 
 }  // namespace tb::tenancy

@@ -82,18 +82,6 @@ OrgService::OrgService(storage::Database& db, IdGenerator& ids, const Clock& clo
                        audit::AuditLog& audit)
     : db_(db), ids_(ids), clock_(clock), audit_(audit) {}
 
-audit::Event OrgService::Event(const Caller& who, std::string action, std::string target) const {
-    audit::Event e;
-    e.tenant_id = who.scope().id();
-    e.actor = who.user.id;
-    e.action = std::move(action);
-    e.target = std::move(target);
-    e.ip = who.ip;
-    e.user_agent = who.user_agent.substr(0, 512);
-    if (who.api_key) e.details["via_key"] = who.api_key->id;
-    return e;
-}
-
 Task<Result<std::optional<Organization>>> OrgService::Find(Session& s, const TenantScope& scope,
                                                            const std::string& id) {
     std::string sql = std::string("SELECT ") + kOrgColumns +
@@ -166,7 +154,7 @@ Task<Result<Organization>> OrgService::Create(const Caller& who, NewOrganization
                 co_return Error::Conflict("Slug already taken in this tenant", "slug");
             co_return std::move(r).error();
         }
-        co_return co_await audit_.Record(tx, Event(who, "org.created", o.id));
+        co_return co_await audit_.Record(tx, who.AuditEvent("org.created", o.id));
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
     co_return o;
@@ -202,7 +190,7 @@ Task<Result<Organization>> OrgService::Update(const Caller& who, const std::stri
             co_return std::move(r).error();
         }
         if (*r == 0) co_return OrgNotFound();
-        co_return co_await audit_.Record(tx, Event(who, "org.updated", id));
+        co_return co_await audit_.Record(tx, who.AuditEvent("org.updated", id));
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
     co_return o;
@@ -222,7 +210,7 @@ Task<Status> OrgService::Delete(const Caller& who, const std::string& id) {
                                      Bind(who.scope().id(), id));
         if (!r.ok()) co_return std::move(r).error();
         if (*r == 0) co_return OrgNotFound();
-        co_return co_await audit_.Record(tx, Event(who, "org.deleted", id));
+        co_return co_await audit_.Record(tx, who.AuditEvent("org.deleted", id));
     };
     co_return co_await db_.Transaction(fn);
 }
@@ -283,7 +271,7 @@ Task<Result<Member>> OrgService::AddMember(const Caller& who, const std::string&
         out.user.name = AsText(u[2]);
         out.role = role;
         out.joined_at = now;
-        audit::Event e = Event(who, "org.member_added", user_id);
+        audit::Event e = who.AuditEvent("org.member_added", user_id);
         e.details["organization_id"] = org_id;
         e.details["role"] = role;
         co_return co_await audit_.Record(tx, e);
@@ -317,7 +305,7 @@ Task<Status> OrgService::RemoveMember(const Caller& who, const std::string& org_
             "= ?",
             Bind(who.scope().id(), org_id));
         if (!n.ok()) co_return std::move(n).error();
-        audit::Event e = Event(who, "org.member_removed", user_id);
+        audit::Event e = who.AuditEvent("org.member_removed", user_id);
         e.details["organization_id"] = org_id;
         co_return co_await audit_.Record(tx, e);
     };

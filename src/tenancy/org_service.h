@@ -64,7 +64,6 @@ class OrgService {
                                                    const std::string& id);
     // Tenant admin+, or an admin of this organization (403 otherwise).
     Task<Status> CanManageOrg(const Caller& who, const std::string& org_id);
-    audit::Event Event(const Caller& who, std::string action, std::string target) const;
     int64_t Now() const { return ToUnixMillis(clock_.Now()); }
 
     storage::Database& db_;

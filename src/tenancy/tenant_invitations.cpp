@@ -61,7 +61,7 @@ Task<Result<PendingInvitation>> TenantService::Invite(const Caller& in, const st
         const mail::Mail message = InvitationMail(email, tenant_name, inviter, role, link);
         auto queued = co_await outbox_->Enqueue(tx, in.scope().id(), "invitation", message);
         if (!queued.ok()) co_return std::move(queued).error();
-        audit::Event e = Event(in, "member.invited", email);
+        audit::Event e = in.AuditEvent("member.invited", email);
         e.details["role"] = out.role;
         e.details["invitation_id"] = out.id;
         co_return co_await audit_.Record(tx, e);

@@ -132,7 +132,7 @@ Task<Result<AddedMember>> TenantService::AddMember(const Caller& who, const std:
             Bind(in.scope().id(), email));
         if (!retired.ok()) co_return std::move(retired).error();
         out = Member{*existing, std::string(RoleName(role)), now};
-        audit::Event e = Event(in, "member.added", out.user.id);
+        audit::Event e = in.AuditEvent("member.added", out.user.id);
         e.details["role"] = RoleName(role);
         co_return co_await audit_.Record(tx, e);
     };
@@ -159,7 +159,7 @@ Task<Result<Member>> TenantService::SetRole(const Caller& who, const std::string
             "UPDATE memberships SET role = ? WHERE tenant_id = ? AND user_id = ?",
             Bind(RoleName(role), in.scope().id(), user_id));
         if (!r.ok()) co_return std::move(r).error();
-        audit::Event e = Event(in, "member.role_changed", user_id);
+        audit::Event e = in.AuditEvent("member.role_changed", user_id);
         e.details["from"] = target->role;
         e.details["to"] = RoleName(role);
         out = std::move(*target);
@@ -204,7 +204,7 @@ Task<Status> TenantService::RemoveMember(const Caller& who, const std::string& t
             co_await tx.Execute("UPDATE tenants SET member_count = member_count - 1 WHERE id = ?",
                                 Bind(in.scope().id()));
         if (!n.ok()) co_return std::move(n).error();
-        co_return co_await audit_.Record(tx, Event(in, "member.removed", user_id));
+        co_return co_await audit_.Record(tx, in.AuditEvent("member.removed", user_id));
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
     bus_.Publish("membership", user_id);

@@ -132,18 +132,6 @@ void TenantService::ForgetUser(const std::string& user_id) {
     cache_.erase(user_id);
 }
 
-audit::Event TenantService::Event(const Caller& who, std::string action, std::string target) const {
-    audit::Event e;
-    if (who.tenant) e.tenant_id = who.tenant->id();
-    e.actor = who.user.id;
-    e.action = std::move(action);
-    e.target = std::move(target);
-    e.ip = who.ip;
-    e.user_agent = who.user_agent.substr(0, 512);
-    if (who.api_key) e.details["via_key"] = who.api_key->id;
-    return e;
-}
-
 // ---- Memberships and the request's tenant ------------------------------------------------
 
 Task<Result<std::optional<TenantMembership>>> TenantService::MembershipIn(
@@ -447,7 +435,7 @@ Task<Result<Tenant>> TenantService::Create(const Caller& who, NewTenant in) {
         }
         TB_CO_RETURN_IF_ERROR(
             co_await InsertMembership(tx, TenantScope::Of(t.id), who.user, Role::kOwner, now));
-        audit::Event e = Event(who, "tenant.created", t.id);
+        audit::Event e = who.AuditEvent("tenant.created", t.id);
         e.tenant_id = t.id;
         co_return co_await audit_.Record(tx, e);
     };
@@ -508,7 +496,7 @@ Task<Result<Tenant>> TenantService::Update(const Caller& who, const std::string&
                 co_return Error::Conflict("Slug already taken", "slug");
             co_return std::move(r).error();
         }
-        co_return co_await audit_.Record(tx, Event(in, "tenant.updated", id));
+        co_return co_await audit_.Record(tx, in.AuditEvent("tenant.updated", id));
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
     bus_.Publish("tenant", id);
@@ -543,7 +531,7 @@ Task<Status> TenantService::Delete(const Caller& who, const std::string& id) {
             auto r = co_await tx.Execute(sql, Bind(id));
             if (!r.ok()) co_return std::move(r).error();
         }
-        audit::Event e = Event(in, "tenant.deleted", id);
+        audit::Event e = in.AuditEvent("tenant.deleted", id);
         e.tenant_id.reset();  // the tenant's own log is gone with it
         co_return co_await audit_.Record(tx, e);
     };

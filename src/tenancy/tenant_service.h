@@ -202,7 +202,6 @@ class TenantService : public auth::TenantDirectory {
     Task<Status> CheckChange(storage::Session& tx, const Caller& who,
                              const storage::TenantScope& scope, const Member& target,
                              std::optional<Role> next);
-    audit::Event Event(const Caller& who, std::string action, std::string target) const;
     void ForgetUser(const std::string& user_id);
     int64_t Now() const { return ToUnixMillis(clock_.Now()); }
 

@@ -68,7 +68,7 @@ Task<Result<Member>> TenantService::CreateUser(const Caller& who, NewUser in) {
             user = std::move(*found);
         }
         TB_CO_RETURN_IF_ERROR(co_await InsertMembership(tx, who.scope(), user, in.role, now));
-        audit::Event e = Event(who, created ? "user.created" : "member.added", user.id);
+        audit::Event e = who.AuditEvent(created ? "user.created" : "member.added", user.id);
         e.details["role"] = RoleName(in.role);
         out = Member{std::move(user), std::string(RoleName(in.role)), now};
         co_return co_await audit_.Record(tx, e);
@@ -114,7 +114,7 @@ Task<Result<Member>> TenantService::UpdateUser(const Caller& who, const std::str
                 "UPDATE memberships SET role = ? WHERE tenant_id = ? AND user_id = ?",
                 Bind(RoleName(*role), who.scope().id(), user_id));
             if (!r.ok()) co_return std::move(r).error();
-            audit::Event e = Event(who, "member.role_changed", user_id);
+            audit::Event e = who.AuditEvent("member.role_changed", user_id);
             e.details["from"] = out.role;
             e.details["to"] = RoleName(*role);
             TB_CO_RETURN_IF_ERROR(co_await audit_.Record(tx, e));
@@ -133,7 +133,7 @@ Task<Result<Member>> TenantService::UpdateUser(const Caller& who, const std::str
                     co_return Error::Conflict("Email already registered", "email");
                 co_return std::move(r).error();
             }
-            audit::Event e = Event(who, "user.updated", user_id);
+            audit::Event e = who.AuditEvent("user.updated", user_id);
             if (patch.is_active) e.details["is_active"] = *patch.is_active;
             if (patch.email) e.details["email_changed"] = true;
             TB_CO_RETURN_IF_ERROR(co_await audit_.Record(tx, e));
@@ -184,7 +184,7 @@ Task<Status> TenantService::DeleteUser(const Caller& who, const std::string& use
         // Sessions, tokens, memberships and keys go with the account (foreign keys cascade).
         auto r = co_await tx.Execute("DELETE FROM users WHERE id = ?", Bind(user_id));
         if (!r.ok()) co_return std::move(r).error();
-        co_return co_await audit_.Record(tx, Event(who, "user.deleted", user_id));
+        co_return co_await audit_.Record(tx, who.AuditEvent("user.deleted", user_id));
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
     bus_.Publish("user", user_id);

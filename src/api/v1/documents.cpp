@@ -201,8 +201,9 @@ http::Handler GetDocument(Services& s) {
     };
 }
 
-http::Handler ReplaceDocument(Services& s) {
-    return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
+// PUT (replace) and PATCH (RFC 7396 merge patch) differ only in what the service does.
+http::Handler RewriteDocument(Services& s, bool merge) {
+    return [&s, merge](Request& req, RouteContext& ctx) -> Task<Response> {
         auto who = co_await RequireCaller(s, req, ctx);
         if (!who.ok()) co_return Fail(who.error(), ctx);
         auto body = ctx.JsonObject();
@@ -211,29 +212,25 @@ http::Handler ReplaceDocument(Services& s) {
                                s, *who, ctx, collections::Operation::kUpdate, body.error()),
                            ctx);
         }
-        auto doc = co_await s.documents.Replace(*who, Name(ctx), std::string(ctx.Param("id")),
-                                                std::move(**body), ExpectedVersion(req));
+        std::string id(ctx.Param("id"));
+        std::string name = Name(ctx);
+        std::optional<int64_t> expected = ExpectedVersion(req);
+        // if/else, not ?: around co_await (GCC 12 and temporaries in conditionals).
+        Result<collections::StoredDocument> doc = Error::Internal("unset");
+        if (merge) {
+            json::value patch(std::move(**body));
+            doc = co_await s.documents.Patch(*who, name, id, std::move(patch), expected);
+        } else {
+            doc = co_await s.documents.Replace(*who, name, id, std::move(**body), expected);
+        }
         if (!doc.ok()) co_return Fail(doc.error(), ctx);
         co_return DocumentResponse(*doc, 200);
     };
 }
 
-http::Handler PatchDocument(Services& s) {
-    return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
-        auto who = co_await RequireCaller(s, req, ctx);
-        if (!who.ok()) co_return Fail(who.error(), ctx);
-        auto body = ctx.JsonObject();
-        if (!body.ok()) {
-            co_return Fail(co_await BodyErrorAfterAccess(
-                               s, *who, ctx, collections::Operation::kUpdate, body.error()),
-                           ctx);
-        }
-        auto doc = co_await s.documents.Patch(*who, Name(ctx), std::string(ctx.Param("id")),
-                                              json::value(std::move(**body)), ExpectedVersion(req));
-        if (!doc.ok()) co_return Fail(doc.error(), ctx);
-        co_return DocumentResponse(*doc, 200);
-    };
-}
+http::Handler ReplaceDocument(Services& s) { return RewriteDocument(s, false); }
+
+http::Handler PatchDocument(Services& s) { return RewriteDocument(s, true); }
 
 http::Handler DeleteDocument(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
