@@ -519,6 +519,11 @@ Task<Status> TenantService::Delete(const Caller& who, const std::string& id) {
         for (const auto& r : rows->rows) members.push_back(AsText(r[0]));
         // Everything the tenant owns, children first; one transaction leaves no orphans.
         static constexpr const char* kPurge[] = {
+            "DELETE FROM documents WHERE tenant_id = ?",
+            "DELETE FROM collections WHERE tenant_id = ?",
+            "DELETE FROM invitations WHERE tenant_id = ?",
+            // Its queued mail (invitations) must not go out once the tenant is gone.
+            "DELETE FROM mail_outbox WHERE tenant_id = ?",
             "DELETE FROM organization_members WHERE tenant_id = ?",
             "DELETE FROM organizations WHERE tenant_id = ?",
             "DELETE FROM api_keys WHERE tenant_id = ?",
