@@ -15,7 +15,7 @@ import {
   describeRes, expectBadRequest, expectConflict, expectForbidden, expectNotFound, expectSuccess, expectValidation,
   getTenant, jwtPayload, list, login, newUser, register, uniqueEmail,
 } from './tenancy_helpers.mjs';
-import { DEFAULT_FROM, FAST_MAIL_ENV, fileBox, idOfFile, mailTo, tokenFrom } from './mail_helpers.mjs';
+import { DEFAULT_FROM, FAST_MAIL_ENV, fileBox, idOfFile, mailTo, tokenFrom, waitForStatus } from './mail_helpers.mjs';
 
 let server;
 let box;
@@ -116,7 +116,8 @@ describe('inviting an email without an account', () => {
     await inviteOk(as(t.owner, t.tid), t.tid, email, 'viewer');
     const { mail } = await invitationMail(email, t.name);
     const id = idOfFile(mail.file);
-    const got = expectSuccess(await server.get(`/v1/mail/${id}`, { headers: as(t.adm, t.tid) }), 200);
+    // The file is written before the row is marked sent: wait for the status, not the file.
+    const got = await waitForStatus(server, as(t.adm, t.tid), id, (m) => m.status === 'sent');
     assert.equal(got.id, id);
     assert.equal(got.to, email);
     assert.equal(got.subject, subjectFor(t.name));
