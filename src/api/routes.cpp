@@ -60,6 +60,8 @@ const std::vector<Entry>& Table() {
         {Method::kPatch, "/v1/collections/{name}/documents/{id}", v1::PatchDocument,
          BodyKind::kJson},
         {Method::kDelete, "/v1/collections/{name}/documents/{id}", v1::DeleteDocument},
+        {Method::kPost, "/v1/collections/{name}/documents:delete", v1::DeleteDocuments,
+         BodyKind::kJson},
         {Method::kPost, "/v1/mail", v1::SendMail, BodyKind::kJson},
         {Method::kGet, "/v1/mail/{id}", v1::GetMail},
         {Method::kGet, "/v1/audit-logs", v1::ListAuditLogs},

@@ -435,4 +435,34 @@ Task<Status> DocumentService::Delete(const Caller& who, const std::string& colle
     co_return co_await db_.Transaction(fn);
 }
 
+Task<Result<int64_t>> DocumentService::DeleteMatching(const Caller& who,
+                                                      const std::string& collection,
+                                                      const json::value& q) {
+    TB_CO_ASSIGN_OR_RETURN(auto c, co_await Open(who, collection, false));
+    TB_CO_ASSIGN_OR_RETURN(Reach reach, Decide(who, *c, Operation::kDelete));
+    if (!who.AtLeastRole(Role::kAdmin))
+        co_return Error::Forbidden("Bulk delete needs the admin or owner role");
+    TB_CO_ASSIGN_OR_RETURN(query::DocFilter filter, query::DocFilterFromJson(q));
+    int64_t deleted = 0;
+    const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        std::string sql =
+            "DELETE FROM documents WHERE tenant_id = ? AND collection_id = ? AND id IN "
+            "(SELECT d.id FROM documents d WHERE d.tenant_id = ? AND d.collection_id = ?";
+        Params params = Bind(who.scope().id(), c->def.id, who.scope().id(), c->def.id);
+        AddReach(reach, who.scope(), sql, params);
+        sql += " AND " + storage::CompileDocFilter(db_.dialect(), filter, params) + ")";
+        auto n = co_await tx.Execute(sql, std::move(params));
+        if (!n.ok()) co_return std::move(n).error();
+        deleted = *n;
+        auto count = co_await tx.Execute(
+            "UPDATE collections SET document_count = document_count - ? WHERE tenant_id = ? AND "
+            "id = ?",
+            Bind(deleted, who.scope().id(), c->def.id));
+        if (!count.ok()) co_return std::move(count).error();
+        co_return Status{};
+    };
+    TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
+    co_return deleted;
+}
+
 }  // namespace tb::collections

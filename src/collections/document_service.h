@@ -67,6 +67,10 @@ class DocumentService {
                                        std::optional<int64_t> expected_version);
     Task<Status> Delete(const tenancy::Caller& who, const std::string& collection,
                         const std::string& id, std::optional<int64_t> expected_version);
+    // Bulk delete by query (admin+; a key needs write): every document matching `q` the caller
+    // may delete, in one transaction. Returns how many.
+    Task<Result<int64_t>> DeleteMatching(const tenancy::Caller& who, const std::string& collection,
+                                         const json::value& q);
 
     // The access checks of an operation alone — 404 for an invisible collection or document,
     // then 403 — so that a handler answers them before a body error (API.md §13 "Precedence

@@ -242,13 +242,17 @@ class Parser {
 Result<DocFilter> ParseDocFilter(std::string_view text, const DocFilterLimits& limits) {
     auto parsed = ParseJson(text, {.max_depth = 256});
     if (!parsed.ok()) return Error::BadRequest("q is not valid JSON", "q");
-    if (!parsed->is_object()) return Bad("", "q is a JSON object");
-    if (Depth(*parsed) > limits.max_depth) {
-        return Bad(TooDeepAt(*parsed, limits.max_depth, ""),
+    return DocFilterFromJson(*parsed, limits);
+}
+
+Result<DocFilter> DocFilterFromJson(const json::value& q, const DocFilterLimits& limits) {
+    if (!q.is_object()) return Bad("", "q is a JSON object");
+    if (Depth(q) > limits.max_depth) {
+        return Bad(TooDeepAt(q, limits.max_depth, ""),
                    "q is nested deeper than " + std::to_string(limits.max_depth) + " levels");
     }
     Parser parser(limits);
-    return parser.Query(*parsed, "");
+    return parser.Query(q, "");
 }
 
 namespace {

@@ -61,6 +61,8 @@ struct DocFilterLimits {
 
 // Parses the text of `q`. An empty object matches everything (an empty kAnd).
 Result<DocFilter> ParseDocFilter(std::string_view text, const DocFilterLimits& limits = {});
+// The same for q already parsed (a request body's "q").
+Result<DocFilter> DocFilterFromJson(const json::value& q, const DocFilterLimits& limits = {});
 
 // The list filters of API.md §1.2 on document paths (`tag=x`, `n[gt]=5`, `tag[in]=a,b`),
 // as one AND of filters. Values compare type-flexibly: `null` is null, `true`/`false` match

@@ -153,3 +153,40 @@ test('list filters on document paths mean what the equivalent q means (type-flex
     assert.equal(res.json.error.details.field, decodeURIComponent(bad.split('=')[0]), bad);
   }
 });
+
+test('bulk delete by query: admin+, q required, deletes what q matches (the reference decides), all in one go', async () => {
+  const { doc, query } = generators(rng(SEED + 17));
+  const bodies = Array.from({ length: 120 }, () => doc());
+  const created = await server.post('/v1/collections/bulk/documents', { headers: H, json: bodies });
+  expectSuccess(created, 201);
+  let alive = created.json.data;
+  const path = '/v1/collections/bulk/documents:delete';
+  // Refusals first: nothing is deleted by any of them.
+  for (const json of [{}, { q: 5 }, { q: { a: { $bad: 1 } } }, { q: {}, extra: 1 }]) {
+    const res = await server.post(path, { headers: H, json });
+    assert.ok([400, 422].includes(res.status), `${JSON.stringify(json)} → ${res.status}`);
+  }
+  const member = await newUser(server, 'qdiff-member');
+  const add = await server.post('/v1/users', { headers: H, json: { email: member.email, role: 'member' } });
+  expectSuccess(add, 201);
+  const asMember = as(member, H['X-Tenant-ID']);
+  assert.equal((await server.post(path, { headers: asMember, json: { q: {} } })).status, 403);
+  assert.equal((await server.post('/v1/collections/none-such/documents:delete', { headers: H, json: { q: {} } })).status, 404);
+  const count = async () => (await server.get('/v1/collections/bulk', { headers: H })).json.data.document_count;
+  assert.equal(await count(), alive.length);
+  for (let i = 0; i < 5; i++) {
+    const q = query();
+    const strip = (d) => Object.fromEntries(Object.entries(d).filter(([k]) => !k.startsWith('_')));
+    const doomed = alive.filter((d) => matches(strip(d), q)).map((d) => d._id);
+    const res = await server.post(path, { headers: H, json: { q } });
+    expectSuccess(res, 200);
+    assert.equal(res.json.data.deleted, doomed.length, `q=${JSON.stringify(q)} (TB_TEST_SEED=${SEED})`);
+    alive = alive.filter((d) => !doomed.includes(d._id));
+    const left = await server.get('/v1/collections/bulk/documents?per_page=100&count=true', { headers: H });
+    assert.equal(left.json.meta.total, alive.length);
+    assert.equal(await count(), alive.length);
+  }
+  const all = await server.post(path, { headers: H, json: { q: {} } });
+  assert.equal(all.json.data.deleted, alive.length);
+  assert.equal(await count(), 0);
+});

@@ -243,4 +243,30 @@ http::Handler DeleteDocument(Services& s) {
     };
 }
 
+http::Handler DeleteDocuments(Services& s) {
+    return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
+        auto who = co_await RequireCaller(s, req, ctx);
+        if (!who.ok()) co_return Fail(who.error(), ctx);
+        auto body = ctx.JsonObject();
+        Result<json::value> q = Error::BadRequest("A bulk delete needs q (use {} for all)", "q");
+        if (body.ok()) {
+            if (Status st = RejectUnknownFields(**body, {"q"}); !st.ok()) {
+                q = std::move(st).error();
+            } else if (const json::value* given = (*body)->if_contains("q")) {
+                q = *given;
+            }
+        } else {
+            q = body.error();
+        }
+        if (!q.ok()) {
+            co_return Fail(co_await BodyErrorAfterAccess(
+                               s, *who, ctx, collections::Operation::kDelete, q.error()),
+                           ctx);
+        }
+        auto deleted = co_await s.documents.DeleteMatching(*who, Name(ctx), *q);
+        if (!deleted.ok()) co_return Fail(deleted.error(), ctx);
+        co_return Ok(json::object{{"deleted", *deleted}});
+    };
+}
+
 }  // namespace tb::api::v1

@@ -49,6 +49,7 @@ http::Handler GetDocument(Services& s);
 http::Handler ReplaceDocument(Services& s);
 http::Handler PatchDocument(Services& s);
 http::Handler DeleteDocument(Services& s);
+http::Handler DeleteDocuments(Services& s);
 
 // mail.cpp: the mail API (API.md §7).
 http::Handler SendMail(Services& s);
