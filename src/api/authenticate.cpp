@@ -59,6 +59,16 @@ Task<Result<tenancy::Caller>> RequireCaller(Services& s, const http::Request& re
     co_return caller;
 }
 
+Task<Result<tenancy::Caller>> RequireCallerOrVisitor(Services& s, const http::Request& request,
+                                                     http::RouteContext& ctx) {
+    bool credentials = !Trim(request.headers.Get("authorization")).empty() ||
+                       !Trim(request.headers.Get("x-api-key")).empty();
+    if (credentials) co_return co_await RequireCaller(s, request, ctx, true);
+    co_return co_await s.tenants.ResolveAnonymous(request.headers.Get("x-tenant-id"),
+                                                  request.remote_ip,
+                                                  std::string(request.headers.Get("user-agent")));
+}
+
 Result<auth::KeyActor> KeyManager(const tenancy::Caller& who) {
     if (who.api_key && !who.api_key->HasScope("admin")) {
         return Error::Forbidden("Managing API keys needs the admin scope");

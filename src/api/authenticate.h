@@ -22,6 +22,10 @@ Task<Result<auth::Principal>> RequireSession(Services& s, const http::Request& r
 // at all answers 404.
 Task<Result<tenancy::Caller>> RequireCaller(Services& s, const http::Request& request,
                                             http::RouteContext& ctx, bool require_tenant = true);
+// As RequireCaller, but a request with no credentials at all is an anonymous visitor of the
+// tenant X-Tenant-ID names (401 when there is none): for routes that `public` rules open.
+Task<Result<tenancy::Caller>> RequireCallerOrVisitor(Services& s, const http::Request& request,
+                                                     http::RouteContext& ctx);
 // The key actor for key management; an API key needs the admin scope (403 otherwise).
 Result<auth::KeyActor> KeyManager(const tenancy::Caller& who);
 auth::ClientInfo Client(const http::Request& request);

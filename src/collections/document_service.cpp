@@ -83,7 +83,13 @@ Task<Result<std::shared_ptr<const Loaded>>> DocumentService::Open(const Caller& 
                                                                   const std::string& collection,
                                                                   bool write) {
     // Membership here; the key's scopes per operation in Decide (a write-only key writes).
-    if (!who.EffectiveRole()) co_return Error::NotFound("Tenant not found");
+    if (!who.EffectiveRole() && !who.anonymous) co_return Error::NotFound("Tenant not found");
+    if (who.anonymous) {
+        // A visitor learns nothing about collections that are not open to it (API.md §13).
+        TB_CO_ASSIGN_OR_RETURN(auto found, co_await collections_.Find(who.scope(), collection));
+        if (!found) co_return Error::Unauthorized("Authentication required");
+        co_return *found;
+    }
     if (who.api_key && !who.api_key->ReachesCollection(collection)) {
         co_return Error::Forbidden("This API key cannot reach this collection");
     }
@@ -100,6 +106,10 @@ Result<DocumentService::Reach> DocumentService::Decide(const Caller& who, const 
         !who.api_key->HasScope("admin")) {
         return Error::Forbidden(std::string("This API key lacks the ") +
                                 (write ? "write" : "read") + " scope");
+    }
+    if (who.anonymous) {
+        if (c.def.rules.of(op) == Rule::kPublic) return Reach{};
+        return Error::Unauthorized("Authentication required");
     }
     if (who.AtLeastRole(Role::kAdmin)) return Reach{};  // tenant admins always may (§5.1)
     if (write && who.role == Role::kViewer) return Error::Forbidden("Viewers are read-only");
@@ -136,8 +146,9 @@ void DocumentService::AddReach(const Reach& reach, const TenantScope& scope, std
 
 Task<Status> DocumentService::Authorize(const Caller& who, const std::string& collection,
                                         Operation op, const std::string& id) {
-    if (!who.EffectiveRole()) co_return Error::NotFound("Tenant not found");
+    if (!who.EffectiveRole() && !who.anonymous) co_return Error::NotFound("Tenant not found");
     TB_CO_ASSIGN_OR_RETURN(auto found, co_await collections_.Find(who.scope(), collection));
+    if (!found && who.anonymous) co_return Error::Unauthorized("Authentication required");
     if (!found) {
         if (op == Operation::kCreate && collections_.MayAutoCreate(who)) co_return Status{};
         co_return Error::NotFound("Collection not found");
@@ -274,12 +285,13 @@ Task<Result<std::vector<StoredDocument>>> DocumentService::Create(const Caller& 
                 }
             }
             storage::Value org = orgs[i] ? storage::Value{*orgs[i]} : storage::Value{};
+            storage::Value by =
+                who.user.id.empty() ? storage::Value{} : storage::Value{who.user.id};
             auto r = co_await tx.Execute(
                 "INSERT INTO documents (tenant_id, collection_id, id, body, version, created_at, "
                 "changed_at, created_by, changed_by, org_id) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, "
                 "?)",
-                Bind(who.scope().id(), c->def.id, out[i].id, out[i].body, now, now, who.user.id,
-                     who.user.id, org));
+                Bind(who.scope().id(), c->def.id, out[i].id, out[i].body, now, now, by, by, org));
             if (!r.ok()) co_return std::move(r).error();
         }
         auto n = co_await tx.Execute(
@@ -364,11 +376,13 @@ Task<Result<StoredDocument>> DocumentService::Rewrite(const Caller& who,
             out.id = id;
             out.version = sys.version;
             storage::Value org = sys.org ? storage::Value{*sys.org} : storage::Value{};
+            storage::Value by =
+                who.user.id.empty() ? storage::Value{} : storage::Value{who.user.id};
             auto n = co_await tx.Execute(
                 "UPDATE documents SET body = ?, version = ?, changed_at = ?, changed_by = ?, "
                 "org_id = ? WHERE tenant_id = ? AND collection_id = ? AND id = ? AND version = ?",
-                Bind(out.body, sys.version, sys.changed_at, who.user.id, org, who.scope().id(),
-                     c->def.id, id, cur.version));
+                Bind(out.body, sys.version, sys.changed_at, by, org, who.scope().id(), c->def.id,
+                     id, cur.version));
             if (!n.ok()) co_return std::move(n).error();
             if (*n == 0) {
                 // Another write came between the read and this update (PostgreSQL).

@@ -20,6 +20,9 @@ struct Caller {
     std::optional<storage::TenantScope> tenant;  // the request's tenant, when it has one
     std::optional<Role> role;                    // the user's role there (nullopt: not a member)
     std::string ip, user_agent;
+    // No credentials: a visitor naming a tenant with X-Tenant-ID (API.md §13 "Anonymous
+    // tenant"); reaches only what a `public` rule opens.
+    bool anonymous = false;
 
     // A signed-in platform admin; never through an API key (API.md §13).
     bool platform_admin() const { return user.is_admin && !api_key; }
@@ -54,6 +57,7 @@ struct Caller {
     audit::Event AuditEvent(std::string action, std::string target) const {
         audit::Event e;
         if (tenant) e.tenant_id = tenant->id();
+        if (anonymous) e.details["anonymous"] = true;
         e.actor = user.id;
         e.action = std::move(action);
         e.target = std::move(target);

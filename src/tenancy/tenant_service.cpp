@@ -201,6 +201,21 @@ Task<Result<bool>> TenantService::IsMember(Session& s, const std::string& user_i
     co_return !rows->empty();
 }
 
+Task<Result<Caller>> TenantService::ResolveAnonymous(std::string_view header, std::string ip,
+                                                     std::string user_agent) {
+    std::string wanted(Trim(header).substr(0, 64));
+    if (wanted.empty()) co_return Error::Unauthorized("Authentication required");
+    TB_CO_ASSIGN_OR_RETURN(auto tenant, co_await FindTenant(db_, wanted));
+    if (!tenant || tenant->status != "active")
+        co_return Error::Unauthorized("Authentication required");
+    Caller c;
+    c.tenant = TenantScope::Of(tenant->id);
+    c.ip = std::move(ip);
+    c.user_agent = std::move(user_agent);
+    c.anonymous = true;
+    co_return c;
+}
+
 Task<Result<Caller>> TenantService::Resolve(const auth::Principal& p, std::string_view header,
                                             bool require, std::string ip, std::string user_agent) {
     Caller c{p.user, p.api_key, std::nullopt, std::nullopt, std::move(ip), std::move(user_agent)};

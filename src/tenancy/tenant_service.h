@@ -115,6 +115,11 @@ class TenantService : public auth::TenantDirectory {
     Task<Result<Caller>> Resolve(const auth::Principal& principal, std::string_view header,
                                  bool require, std::string ip, std::string user_agent);
 
+    // A visitor without credentials in the tenant X-Tenant-ID names: UNAUTHORIZED when the
+    // header is missing or names no active tenant, so that nothing is revealed.
+    Task<Result<Caller>> ResolveAnonymous(std::string_view header, std::string ip,
+                                          std::string user_agent);
+
     // auth::TenantDirectory
     Task<Result<std::optional<auth::TenantMembership>>> CreatePersonalTenant(
         storage::Session& tx, const auth::User& user, const std::string& tenant_name,

@@ -523,3 +523,45 @@ describe('API keys', () => {
     expectUnauthorized(await postH(xkey(k.key), c, { a: 1 }));
   });
 });
+
+// ---------------------------------------------------------------------------------------
+
+describe('the public rule and anonymous visitors (API.md §13 "Anonymous tenant")', () => {
+  const visitor = () => ({ 'X-Tenant-ID': t.tid });
+
+  test('public list and read open the collection to visitors naming the tenant; nothing else does', async () => {
+    const c = await createCol({ list: 'public', read: 'public' });
+    const d = await create(t.mem, c, { title: 'hello' });
+    const listedByVisitor = expectSuccess(await listH(visitor(), c), 200);
+    assert.deepEqual(listedByVisitor.map((x) => x._id), [d._id]);
+    assert.equal(expectSuccess(await getH(visitor(), c, d._id), 200).title, 'hello');
+    // Writes stay member: a visitor gets 401 (credentials needed), nothing changes.
+    await everyWrite(visitor(), c, d, (res, what) => expectUnauthorized(res, what));
+    assert.equal(await count(c), 1);
+  });
+
+  test('a visitor learns nothing: no header, an unknown tenant, an unknown or closed collection → 401 alike', async () => {
+    const open = await createCol({ list: 'public', read: 'public' });
+    const closed = await createCol({});
+    const d = await create(t.mem, closed, { secret: true });
+    expectUnauthorized(await listH({}, open));
+    expectUnauthorized(await listH({ 'X-Tenant-ID': '018b6216-27a1-7e2b-aa83-67d7ba500982' }, open));
+    expectUnauthorized(await listH(visitor(), closed));
+    expectUnauthorized(await getH(visitor(), closed, d._id));
+    expectUnauthorized(await listH(visitor(), 'no-such-collection'));
+    expectUnauthorized(await server.get('/v1/collections', { headers: visitor() }));
+  });
+
+  test('public create: a visitor creates documents with no author; members still see them', async () => {
+    const c = await createCol({ create: 'public', list: 'public', read: 'public' });
+    const d = expectSuccess(await postH(visitor(), c, { note: 'from a visitor' }), 201);
+    assert.equal(d._createdby, null);
+    assert.equal(d._changedby, null);
+    const byNull = await listed(H(t.owner), c, '?_createdby=null');
+    assert.deepEqual(byNull.ids, [d._id]);
+    // Update and delete are not public: 401, unchanged.
+    expectUnauthorized(await patchH(visitor(), c, d._id, { note: 'changed' }));
+    expectUnauthorized(await delH(visitor(), c, d._id));
+    assert.equal((await peek(c, d._id)).note, 'from a visitor');
+  });
+});

@@ -119,7 +119,7 @@ Task<Error> BodyErrorAfterAccess(Services& s, const tenancy::Caller& who, const 
 
 http::Handler ListDocuments(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
-        auto who = co_await RequireCaller(s, req, ctx);
+        auto who = co_await RequireCallerOrVisitor(s, req, ctx);
         if (!who.ok()) co_return Fail(who.error(), ctx);
         auto q = ParseListQuery(s, req, DocumentsResource());
         if (!q.ok()) co_return Fail(q.error(), ctx);
@@ -140,7 +140,7 @@ http::Handler ListDocuments(Services& s) {
 
 http::Handler CreateDocuments(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
-        auto who = co_await RequireCaller(s, req, ctx);
+        auto who = co_await RequireCallerOrVisitor(s, req, ctx);
         if (!who.ok()) co_return Fail(who.error(), ctx);
         if (ctx.body_error || ctx.body.is_null()) {
             Error e =
@@ -183,7 +183,7 @@ http::Handler CreateDocuments(Services& s) {
 
 http::Handler GetDocument(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
-        auto who = co_await RequireCaller(s, req, ctx);
+        auto who = co_await RequireCallerOrVisitor(s, req, ctx);
         if (!who.ok()) co_return Fail(who.error(), ctx);
         auto doc = co_await s.documents.Get(*who, Name(ctx), std::string(ctx.Param("id")));
         if (!doc.ok()) co_return Fail(doc.error(), ctx);
@@ -204,7 +204,7 @@ http::Handler GetDocument(Services& s) {
 // PUT (replace) and PATCH (RFC 7396 merge patch) differ only in what the service does.
 http::Handler RewriteDocument(Services& s, bool merge) {
     return [&s, merge](Request& req, RouteContext& ctx) -> Task<Response> {
-        auto who = co_await RequireCaller(s, req, ctx);
+        auto who = co_await RequireCallerOrVisitor(s, req, ctx);
         if (!who.ok()) co_return Fail(who.error(), ctx);
         auto body = ctx.JsonObject();
         if (!body.ok()) {
@@ -234,7 +234,7 @@ http::Handler PatchDocument(Services& s) { return RewriteDocument(s, true); }
 
 http::Handler DeleteDocument(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
-        auto who = co_await RequireCaller(s, req, ctx);
+        auto who = co_await RequireCallerOrVisitor(s, req, ctx);
         if (!who.ok()) co_return Fail(who.error(), ctx);
         Status st = co_await s.documents.Delete(*who, Name(ctx), std::string(ctx.Param("id")),
                                                 ExpectedVersion(req));
@@ -245,7 +245,7 @@ http::Handler DeleteDocument(Services& s) {
 
 http::Handler DeleteDocuments(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
-        auto who = co_await RequireCaller(s, req, ctx);
+        auto who = co_await RequireCallerOrVisitor(s, req, ctx);
         if (!who.ok()) co_return Fail(who.error(), ctx);
         auto body = ctx.JsonObject();
         Result<json::value> q = Error::BadRequest("A bulk delete needs q (use {} for all)", "q");
