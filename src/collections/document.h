@@ -12,7 +12,7 @@
 namespace tb::collections {
 
 struct DocumentLimits {
-    size_t max_bytes = 1024 * 1024;  // the stored document, system fields included
+    size_t max_bytes = size_t{1024} * 1024;  // the stored document, system fields included
 };
 
 // What a client sent, ready to store: the server's system fields dropped (so a fetched

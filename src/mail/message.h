@@ -25,7 +25,7 @@ struct Sender {
 };
 
 constexpr size_t kMaxSubjectChars = 500;
-constexpr size_t kMaxBodyBytes = 1024 * 1024;
+constexpr size_t kMaxBodyBytes = size_t{1024} * 1024;
 
 // Normalises `to` and checks every field (VALIDATION_ERROR naming it).
 Result<Mail> CheckMail(Mail mail);

@@ -33,14 +33,14 @@ bool WriteAll(int fd, const std::string& data) {
 
 // libcurl reads the message through this callback.
 struct Reader {
-    const std::string* data;
+    const std::string* data = nullptr;
     size_t offset = 0;
 };
 
 size_t ReadChunk(char* buffer, size_t size, size_t count, void* user) {
     auto* r = static_cast<Reader*>(user);
     size_t n = std::min(size * count, r->data->size() - r->offset);
-    std::memcpy(buffer, r->data->data() + r->offset, n);
+    r->data->copy(buffer, n, r->offset);  // bytes, not a C string: no terminator wanted
     r->offset += n;
     return n;
 }

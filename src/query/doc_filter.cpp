@@ -303,7 +303,10 @@ Result<DocFilter> DocFilterFromParams(
     const std::vector<std::pair<std::string, std::string>>& params, const DocFilterLimits& limits) {
     DocFilter all;
     all.kind = DocFilter::Kind::kAnd;
-    for (const auto& [key, value] : params) {
+    for (const auto& param : params) {
+        // Named references, not a structured binding: clang 14 (clang-tidy) cannot capture one.
+        const std::string& key = param.first;
+        const std::string& value = param.second;
         auto bad = [&key](std::string message) {
             return Error::BadRequest(std::move(message), key);
         };
