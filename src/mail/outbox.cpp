@@ -96,6 +96,15 @@ Task<Result<std::optional<Entry>>> Outbox::Find(const std::string& tenant_id,
 Task<Result<std::vector<Outbox::Claimed>>> Outbox::Claim() {
     int64_t now = Now();
     std::vector<Claimed> out;
+    // A read first: an idle queue (the common case, polled every poll_seconds on every node)
+    // costs one indexed lookup on a reader, not a write transaction.
+    // tenant-scope: the delivery loop serves every tenant; it reads nothing back to a caller.
+    auto due = co_await db_.Query(
+        "SELECT id FROM mail_outbox WHERE status = 'queued' AND next_attempt_at <= ? AND "
+        "claimed_until <= ? LIMIT 1",
+        Bind(now, now));
+    if (!due.ok()) co_return std::move(due).error();
+    if (due->empty()) co_return out;
     // tenant-scope: the delivery loop serves every tenant; it reads nothing back to a caller.
     std::string sql =
         "UPDATE mail_outbox SET claimed_until = ? WHERE id IN (SELECT id FROM mail_outbox "
