@@ -227,9 +227,16 @@ int Serve(const Config& config) {
     // Background upkeep: batched last_used_at writes and the CORS-key origin set, every 5 s.
     asio::steady_timer upkeep_timer(ioc);
     std::atomic<bool> stopping{false};
+    // Shutdown waits for the loop to return: a query it is suspended in must not outlive the
+    // database (a frame destroyed with the contexts would release a connection to a dead pool).
+    std::atomic<bool> upkeep_running{true};
     asio::co_spawn(
         ioc,
         [&]() -> Task<void> {
+            struct Done {
+                std::atomic<bool>& flag;
+                ~Done() { flag = false; }
+            } done{upkeep_running};
             while (!stopping) {
                 upkeep_timer.expires_after(std::chrono::seconds(5));
                 boost::system::error_code ec;
@@ -262,7 +269,7 @@ int Serve(const Config& config) {
                 auto deadline =
                     std::chrono::steady_clock::now() + Ms(config.server.shutdown_timeout_seconds);
                 asio::steady_timer timer(ioc);
-                while ((server.open_connections() > 0 || outbox.busy()) &&
+                while ((server.open_connections() > 0 || outbox.running() || upkeep_running) &&
                        std::chrono::steady_clock::now() < deadline) {
                     timer.expires_after(std::chrono::milliseconds(10));
                     co_await timer.async_wait(asio::use_awaitable);

@@ -177,6 +177,7 @@ Task<Result<int>> Outbox::DeliverDue(const Transport& transport, WorkerPool& wor
 }
 
 Task<void> Outbox::Run(const Transport& transport, WorkerPool& workers) {
+    running_ = true;
     auto waiter = std::make_shared<Waiter>(co_await asio::this_coro::executor);
     {
         std::lock_guard lock(waiter_mu_);
@@ -184,9 +185,7 @@ Task<void> Outbox::Run(const Transport& transport, WorkerPool& workers) {
     }
     while (!stopping_) {
         wake_ = false;
-        busy_ = true;
         auto done = co_await DeliverDue(transport, workers);
-        busy_ = false;
         if (!done.ok()) log::Warn("mail delivery failed", {{"error", done.error().internal}});
         if (stopping_) break;
         if (wake_) continue;  // a mail was queued while this pass ran
@@ -195,8 +194,11 @@ Task<void> Outbox::Run(const Transport& transport, WorkerPool& workers) {
         boost::system::error_code ec;
         co_await waiter->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
-    std::lock_guard lock(waiter_mu_);
-    waiter_.reset();
+    {
+        std::lock_guard lock(waiter_mu_);
+        waiter_.reset();
+    }
+    running_ = false;
 }
 
 void Outbox::Wake() {

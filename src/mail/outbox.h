@@ -69,8 +69,9 @@ class Outbox {
     // Deliver soon: ends the loop's wait (any thread).
     void Wake();
     void Stop();
-    // True while the loop is sending (shutdown waits for it, within its bound).
-    bool busy() const { return busy_; }
+    // True from Run's start until it returns: shutdown waits for it (within its bound) so that
+    // no query of the loop is left suspended when the I/O contexts stop.
+    bool running() const { return running_; }
 
   private:
     struct Claimed {
@@ -87,7 +88,7 @@ class Outbox {
     OutboxSettings settings_;
     std::atomic<bool> wake_{false};
     std::atomic<bool> stopping_{false};
-    std::atomic<bool> busy_{false};
+    std::atomic<bool> running_{false};
     struct Waiter;                    // the loop's timer and executor (Asio, in the .cpp)
     std::shared_ptr<Waiter> waiter_;  // set while Run runs
     std::mutex waiter_mu_;            // guards waiter_
