@@ -48,8 +48,7 @@ Task<Status> AuthService::RequestPasswordReset(std::string raw_email, ClientInfo
     TB_CO_ASSIGN_OR_RETURN(auto found, co_await users.FindByEmail(email));
     bool send = found && (*found).is_active;
     if (settings_.limits_enabled) {
-        if (mail_requests_.BlockedFor("reset:" + email)) send = false;
-        mail_requests_.RecordFailure("reset:" + email);
+        if (mail_requests_.Take("reset:" + email)) send = false;
     }
     int64_t now = Now();
     bool queued = false;
@@ -111,14 +110,13 @@ Task<Status> AuthService::RequestEmailVerification(const Principal& who, ClientI
     if (!outbox_) co_return Error::Unavailable("Mail is not configured");
     if (who.user.email_verified) co_return Status{};
     if (settings_.limits_enabled) {
-        if (auto wait = mail_requests_.BlockedFor("verify:" + who.user.id)) {
+        if (auto wait = mail_requests_.Take("verify:" + who.user.id)) {
             Error e;
             e.code = ErrorCode::kRateLimited;
             e.message = "Too many verification mails, try again later";
             e.retry_after_seconds = *wait;
             co_return e;
         }
-        mail_requests_.RecordFailure("verify:" + who.user.id);
     }
     int64_t now = Now();
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {

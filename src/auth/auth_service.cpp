@@ -208,15 +208,14 @@ Task<Result<AuthService::NewSession>> AuthService::StartSession(
 }
 
 Task<Result<SignedIn>> AuthService::Register(RegisterInput in, ClientInfo client) {
-    if (settings_.limits_enabled) {
-        if (auto wait = registrations_.BlockedFor(client.ip)) co_return TooMany(*wait);
-    }
     TB_CO_ASSIGN_OR_RETURN(std::string email, NormalizeEmail(in.email));
     TB_CO_RETURN_IF_ERROR(CheckPassword(in.password, settings_.password_min_length));
     if (Utf8Length(in.name) > 200)
         co_return Error::Validation("name", "Name must be at most 200 characters");
     // Counted before the insert: a 409 also tells whether an email is taken.
-    if (settings_.limits_enabled) registrations_.RecordFailure(client.ip);
+    if (settings_.limits_enabled) {
+        if (auto wait = registrations_.Take(client.ip)) co_return TooMany(*wait);
+    }
     auto hash = co_await HashPassword(in.password);
     if (!hash.ok()) co_return std::move(hash).error();
 

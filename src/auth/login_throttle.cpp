@@ -12,9 +12,25 @@ void LoginThrottle::Prune(std::deque<Timestamp>& events, Timestamp now) const {
 
 std::optional<int> LoginThrottle::BlockedFor(const std::string& key) {
     std::lock_guard lock(mu_);
+    return BlockedForLocked(key, clock_.Now());
+}
+
+void LoginThrottle::RecordFailure(const std::string& key) {
+    std::lock_guard lock(mu_);
+    RecordLocked(key, clock_.Now());
+}
+
+std::optional<int> LoginThrottle::Take(const std::string& key) {
+    std::lock_guard lock(mu_);
+    Timestamp now = clock_.Now();
+    if (auto wait = BlockedForLocked(key, now)) return wait;
+    RecordLocked(key, now);
+    return std::nullopt;
+}
+
+std::optional<int> LoginThrottle::BlockedForLocked(const std::string& key, Timestamp now) {
     auto it = failures_.find(key);
     if (it == failures_.end()) return std::nullopt;
-    Timestamp now = clock_.Now();
     Prune(it->second, now);
     if (static_cast<int>(it->second.size()) < limit_) return std::nullopt;
     auto wait =
@@ -22,9 +38,7 @@ std::optional<int> LoginThrottle::BlockedFor(const std::string& key) {
     return std::max<int>(1, static_cast<int>(wait.count()) + 1);
 }
 
-void LoginThrottle::RecordFailure(const std::string& key) {
-    std::lock_guard lock(mu_);
-    Timestamp now = clock_.Now();
+void LoginThrottle::RecordLocked(const std::string& key, Timestamp now) {
     if (failures_.size() >= kMaxKeys && !failures_.count(key)) {
         // Drop keys whose windows have passed; if none, the oldest arbitrary one.
         for (auto it = failures_.begin(); it != failures_.end();) {

@@ -25,10 +25,16 @@ class LoginThrottle {
     // Seconds until the key may try again, or nullopt when it is not blocked.
     std::optional<int> BlockedFor(const std::string& key);
     void RecordFailure(const std::string& key);
+    // A budget's check and spend in one step: nullopt and one event recorded, or the seconds to
+    // wait and nothing recorded. Two threads calling BlockedFor then RecordFailure could both
+    // pass at the last free slot.
+    std::optional<int> Take(const std::string& key);
     void Clear(const std::string& key);
 
   private:
     void Prune(std::deque<Timestamp>& events, Timestamp now) const;
+    std::optional<int> BlockedForLocked(const std::string& key, Timestamp now);
+    void RecordLocked(const std::string& key, Timestamp now);
 
     const Clock& clock_;
     int limit_;
