@@ -69,7 +69,8 @@ const query::Resource& DocumentsResource() {
                                     {"_changedby", "d.changed_by", Type::kText, true},
                                     {"_version", "d.version", Type::kInt},
                                     {"_org", "d.org_id", Type::kText, true}},
-                                   {"q", "h"},
+                                   {"q"},
+                                   /*hints=*/true,
                                    /*open_projection=*/true,
                                    /*open_filters=*/true};
     return r;
@@ -203,9 +204,6 @@ Task<Result<DocumentPage>> DocumentService::List(const Caller& who, const std::s
     source.params.emplace_back(c->def.id);
     AddReach(reach, who.scope(), source.scope, source.params);
     bool filtered = false;
-    if (q.extra.contains("h"))
-        co_return Error::BadRequest("h= hints are not supported yet; use sort, fields, per_page",
-                                    "h");
     if (auto it = q.extra.find("q"); it != q.extra.end()) {
         TB_CO_ASSIGN_OR_RETURN(query::DocFilter filter, query::ParseDocFilter(it->second));
         source.scope += " AND " + storage::CompileDocFilter(db_.dialect(), filter, source.params);

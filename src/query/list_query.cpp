@@ -161,30 +161,6 @@ Result<Condition> ParseCondition(std::string_view key, std::string_view value,
     return c;
 }
 
-Result<std::vector<SortKey>> ParseSort(std::string_view value, const Resource& resource,
-                                       const Limits& limits) {
-    std::vector<SortKey> keys;
-    for (const std::string& item : SplitTrimmed(value, ',')) {
-        SortKey k;
-        std::string_view name = item;
-        if (name.starts_with('-')) {
-            k.descending = true;
-            name.remove_prefix(1);
-        } else if (name.starts_with('+')) {
-            name.remove_prefix(1);
-        }
-        k.field = IsName(name) ? resource.Find(name) : nullptr;
-        if (!k.field) return Bad("sort", "Unknown sort field: " + Shown(name));
-        for (const auto& prev : keys)
-            if (prev.field == k.field) return Bad("sort", "Repeated sort field: " + Shown(name));
-        keys.push_back(k);
-        if (keys.size() > limits.max_sort_keys)
-            return Bad("sort", "At most " + std::to_string(limits.max_sort_keys) + " sort fields");
-    }
-    if (keys.empty()) return Bad("sort", "sort needs at least one field");
-    return keys;
-}
-
 bool IsPath(std::string_view path) {
     size_t depth = 0;
     for (std::string_view rest = path;;) {
@@ -193,6 +169,54 @@ bool IsPath(std::string_view path) {
         if (dot == std::string_view::npos) return true;
         rest.remove_prefix(dot + 1);
     }
+}
+
+// One key of a sort: a declared field, or a document path where the resource has them.
+Result<SortKey> SortKeyNamed(std::string_view param, std::string_view name, bool descending,
+                             const Resource& resource) {
+    SortKey k;
+    k.descending = descending;
+    k.field = IsName(name) ? resource.Find(name) : nullptr;
+    if (!k.field) {
+        if (!resource.open_filters || !IsPath(name))
+            return Bad(param, "Unknown sort field: " + Shown(name));
+        for (std::string_view rest = name;;) {
+            size_t dot = rest.find('.');
+            k.path.emplace_back(rest.substr(0, dot));
+            if (dot == std::string_view::npos) break;
+            rest.remove_prefix(dot + 1);
+        }
+    }
+    return k;
+}
+
+Status AddSortKey(std::string_view param, std::vector<SortKey>& keys, SortKey k,
+                  const Limits& limits) {
+    for (const auto& prev : keys)
+        if (prev.Name() == k.Name()) return Bad(param, "Repeated sort field: " + Shown(k.Name()));
+    keys.push_back(std::move(k));
+    if (keys.size() > limits.max_sort_keys)
+        return Bad(param, "At most " + std::to_string(limits.max_sort_keys) + " sort fields");
+    return {};
+}
+
+Result<std::vector<SortKey>> ParseSort(std::string_view value, const Resource& resource,
+                                       const Limits& limits) {
+    std::vector<SortKey> keys;
+    for (const std::string& item : SplitTrimmed(value, ',')) {
+        std::string_view name = item;
+        bool descending = false;
+        if (name.starts_with('-')) {
+            descending = true;
+            name.remove_prefix(1);
+        } else if (name.starts_with('+')) {
+            name.remove_prefix(1);
+        }
+        TB_ASSIGN_OR_RETURN(SortKey k, SortKeyNamed("sort", name, descending, resource));
+        TB_RETURN_IF_ERROR(AddSortKey("sort", keys, std::move(k), limits));
+    }
+    if (keys.empty()) return Bad("sort", "sort needs at least one field");
+    return keys;
 }
 
 Result<std::vector<std::string>> ParseFields(std::string_view value, const Resource& resource) {
@@ -206,8 +230,69 @@ Result<std::vector<std::string>> ParseFields(std::string_view value, const Resou
     return out;
 }
 
+// What `h` sets; each part conflicts with the parameter that sets the same thing.
+struct Hints {
+    std::optional<std::vector<SortKey>> sort;
+    std::optional<int64_t> max, skip;
+    std::optional<std::vector<std::string>> fields;
+};
+
+Result<int64_t> HintInteger(const json::value& v, std::string_view name, int64_t min, int64_t max) {
+    if (v.is_int64() && v.as_int64() >= min && v.as_int64() <= max) return v.as_int64();
+    if (v.is_uint64() && v.as_uint64() <= static_cast<uint64_t>(max) && min <= 0)
+        return static_cast<int64_t>(v.as_uint64());
+    return Bad("h", "h." + std::string(name) + " must be an integer from " + std::to_string(min) +
+                        " to " + std::to_string(max));
+}
+
+Result<Hints> ParseHints(std::string_view text, const Resource& resource, const Limits& limits) {
+    if (text.size() > 4096) return Bad("h", "h is too long (at most 4096 bytes)");
+    boost::system::error_code ec;
+    json::value v = json::parse(text, ec);
+    if (ec || !v.is_object()) return Bad("h", "h must be a JSON object");
+    Hints out;
+    for (const auto& [key, value] : v.as_object()) {
+        if (key == "$orderby") {
+            if (!value.is_object() || value.as_object().empty())
+                return Bad("h", "h.$orderby must be an object of fields and 1 or -1");
+            std::vector<SortKey> keys;
+            for (const auto& [name, dir] : value.as_object()) {
+                bool asc = dir.is_int64() && dir.as_int64() == 1;
+                bool desc = dir.is_int64() && dir.as_int64() == -1;
+                if (!asc && !desc)
+                    return Bad("h", "h.$orderby." + std::string(name) + " must be 1 or -1");
+                TB_ASSIGN_OR_RETURN(SortKey k, SortKeyNamed("h", name, desc, resource));
+                TB_RETURN_IF_ERROR(AddSortKey("h", keys, std::move(k), limits));
+            }
+            out.sort = std::move(keys);
+        } else if (key == "$max") {
+            TB_ASSIGN_OR_RETURN(out.max, HintInteger(value, key, 1, limits.max_per_page));
+        } else if (key == "$skip") {
+            TB_ASSIGN_OR_RETURN(out.skip, HintInteger(value, key, 0, limits.max_page));
+        } else if (key == "$fields") {
+            if (!value.is_object() || value.as_object().empty())
+                return Bad("h", "h.$fields must be an object of fields and 1");
+            std::string names;
+            for (const auto& [name, on] : value.as_object()) {
+                if (!(on.is_int64() && on.as_int64() == 1) && !(on.is_bool() && on.as_bool()))
+                    return Bad("h", "h.$fields." + std::string(name) +
+                                        " must be 1: name the fields to return");
+                names += names.empty() ? "" : ",";
+                names += name;
+            }
+            out.fields = std::vector<std::string>{};
+            TB_ASSIGN_OR_RETURN(*out.fields, ParseFields(names, resource));
+        } else {
+            return Bad("h",
+                       "Unknown hint: " + Shown(key) + " (use $orderby, $max, $skip, $fields)");
+        }
+    }
+    return out;
+}
+
 json::value ToJson(const Literal& v) {
     if (const auto* i = std::get_if<int64_t>(&v)) return *i;
+    if (const auto* d = std::get_if<double>(&v)) return *d;
     if (const auto* s = std::get_if<std::string>(&v)) return json::string(*s);
     return nullptr;
 }
@@ -240,6 +325,13 @@ std::string Lenient(std::string_view raw) {
 
 }  // namespace
 
+std::string SortKey::Name() const {
+    if (field) return field->name;
+    std::string out;
+    for (const auto& seg : path) out += (out.empty() ? "" : ".") + seg;
+    return out;
+}
+
 const Field* Resource::Find(std::string_view name) const {
     for (const auto& f : fields)
         if (f.name == name) return &f;
@@ -255,7 +347,7 @@ std::string ListQuery::Fingerprint(const Resource& resource) const {
         out += ':';
         out += s;
     };
-    for (const auto& k : sort) add((k.descending ? "-" : "+") + k.field->name);
+    for (const auto& k : sort) add((k.descending ? "-" : "+") + k.Name());
     out += '|';
     for (const auto& c : conditions) {
         add(c.field->name);
@@ -305,11 +397,15 @@ Result<std::vector<Literal>> CursorCodec::Decode(std::string_view cursor, const 
     const auto& a = v.as_array();
     if (!a[0].is_string() || a[0].as_string() != query.Fingerprint(resource))
         return Bad("after", "Cursor does not match this query's sort and filters");
-    if (!a[1].is_array() || a[1].as_array().size() != query.sort.size() + 1) return bad;
+    size_t width = 1;
+    for (const auto& k : query.sort) width += k.Width();
+    if (!a[1].is_array() || a[1].as_array().size() != width) return bad;
     std::vector<Literal> keys;
     for (const auto& item : a[1].as_array()) {
         if (item.is_int64()) {
             keys.emplace_back(item.as_int64());
+        } else if (item.is_double()) {
+            keys.emplace_back(item.as_double());
         } else if (item.is_string()) {
             keys.emplace_back(std::string(item.as_string()));
         } else if (item.is_null()) {
@@ -331,7 +427,7 @@ Result<ListQuery> ParseList(std::string_view query_string, const Resource& resou
     if (!params) return Error::BadRequest("Malformed query string", "query");
     bool seen_page = false, seen_per_page = false, seen_sort = false, seen_fields = false,
          seen_count = false;
-    std::optional<std::string> after;
+    std::optional<std::string> after, hints;
     auto once = [](bool& seen, std::string_view key) -> Status {
         if (seen) return Bad(key, "Repeated query parameter: " + std::string(key));
         seen = true;
@@ -355,6 +451,9 @@ Result<ListQuery> ParseList(std::string_view query_string, const Resource& resou
         } else if (key == "sort") {
             TB_RETURN_IF_ERROR(once(seen_sort, key));
             TB_ASSIGN_OR_RETURN(q.sort, ParseSort(value, resource, limits));
+        } else if (key == "h" && resource.hints) {
+            if (hints) return Bad(key, "Repeated query parameter: h");
+            hints = value;
         } else if (key == "fields") {
             TB_RETURN_IF_ERROR(once(seen_fields, key));
             TB_ASSIGN_OR_RETURN(q.fields, ParseFields(value, resource));
@@ -374,6 +473,32 @@ Result<ListQuery> ParseList(std::string_view query_string, const Resource& resou
             TB_ASSIGN_OR_RETURN(Condition c, ParseCondition(key, value, resource, limits));
             q.conditions.push_back(std::move(c));
         }
+    }
+    if (hints) {
+        TB_ASSIGN_OR_RETURN(Hints h, ParseHints(*hints, resource, limits));
+        auto conflict = [](std::string_view hint, std::string_view param) {
+            return Bad("h", "h." + std::string(hint) + " and " + std::string(param) +
+                                " cannot be combined");
+        };
+        if (h.sort) {
+            if (seen_sort) return conflict("$orderby", "sort");
+            q.sort = std::move(*h.sort);
+        }
+        if (h.max) {
+            if (seen_per_page) return conflict("$max", "per_page");
+            q.per_page = *h.max;
+        }
+        if (h.skip) {
+            if (seen_page) return conflict("$skip", "page");
+            if (after) return conflict("$skip", "after");
+            q.skip = h.skip;
+        }
+        if (h.fields) {
+            if (seen_fields) return conflict("$fields", "fields");
+            q.fields = std::move(*h.fields);
+        }
+        // Part of the query's identity, as sort is: a cursor is bound to its hints.
+        q.extra.emplace("h", *hints);
     }
     if (after) {
         if (seen_page) return Bad("after", "page and after cannot be combined");

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -42,6 +43,9 @@ struct Resource {
     std::vector<Field> fields;
     // Parameters the endpoint reads itself (e.g. `purge`), passed through in ListQuery::extra.
     std::vector<std::string> extra_params;
+    // `h` (RestDB's hints, API.md §5.3): a JSON object of $orderby, $max, $skip and $fields,
+    // the same as sort, per_page, an offset and fields (given once, one way or the other).
+    bool hints = false;
     // `fields` may name any path of `[A-Za-z_][A-Za-z0-9_]*` segments joined by dots, at most
     // 8 deep (documents: API.md §1.2), not only the declared fields.
     bool open_projection = false;
@@ -53,8 +57,9 @@ struct Resource {
     const Field* Find(std::string_view name) const;
 };
 
-// A typed value: null, an integer (ints, booleans as 0/1, times as ms) or text.
-using Literal = std::variant<std::monostate, int64_t, std::string>;
+// A typed value: null, an integer (ints, booleans as 0/1, times as ms), a real (only in the
+// cursor of a sort on a document path) or text.
+using Literal = std::variant<std::monostate, int64_t, double, std::string>;
 
 enum class Op { kEq, kNe, kGt, kGte, kLt, kLte, kIn, kNin, kContains, kStartsWith, kExists };
 
@@ -64,9 +69,17 @@ struct Condition {
     std::vector<Literal> values;  // one, or several for in/nin; exists: int 0/1
 };
 
+// A declared field, or (resources with open_filters) a document path, which orders values of
+// every JSON type: missing and null, numbers, strings, false, true, objects, arrays (API.md §13)
+// (storage/list_sql compiles it to three key columns: the type's rank, the number, the text).
 struct SortKey {
     const Field* field = nullptr;
+    std::vector<std::string> path;  // when field is null: validated segments
     bool descending = false;
+
+    std::string Name() const;  // the field's name or the dotted path
+    // Cursor values this key takes (the id tie-break adds one more to a cursor).
+    size_t Width() const { return field ? 1 : 3; }
 };
 
 struct Limits {
@@ -81,9 +94,10 @@ struct Limits {
 struct ListQuery {
     int64_t page = 1;
     int64_t per_page = 20;
-    bool cursor_mode = false;    // `after` was given (empty: the first page)
-    std::vector<Literal> after;  // decoded cursor: the sort-key values, then the id
-    bool count = true;           // compute meta.total (default: on in page mode, off with after)
+    std::optional<int64_t> skip;  // h's $skip: rows skipped instead of whole pages
+    bool cursor_mode = false;     // `after` was given (empty: the first page)
+    std::vector<Literal> after;   // decoded cursor: the sort-key values, then the id
+    bool count = true;            // compute meta.total (default: on in page mode, off with after)
     std::vector<Condition> conditions;
     std::vector<SortKey> sort;        // without the id tie-break, which is implied
     std::vector<std::string> fields;  // projection; empty: every field

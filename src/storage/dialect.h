@@ -40,6 +40,15 @@ class Dialect {
     virtual std::string DocTextStartsWith(const DocPath& path) const = 0;
     // The array at `path` has ? elements.
     virtual std::string DocArrayLength(const DocPath& path) const = 0;
+    // The three key columns that order the values at `path` (query::SortKey): the rank of its
+    // type (0 missing or null, 1 number, 2 string, 3 false, 4 true, 5 object, 6 array, never
+    // NULL: API.md §13 "Order"), the number (NULL unless a number) and the string (NULL unless a
+    // string; compared under BinaryCollation()). Collection indexes use the same text, so the
+    // planner matches.
+    struct DocSortColumns {
+        std::string rank, number, text;
+    };
+    virtual DocSortColumns DocSortKey(const DocPath& path) const = 0;
 };
 
 }  // namespace tb::storage

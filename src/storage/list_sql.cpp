@@ -13,6 +13,7 @@ namespace {
 
 Value ToValue(const Literal& v) {
     if (const auto* i = std::get_if<int64_t>(&v)) return *i;
+    if (const auto* d = std::get_if<double>(&v)) return *d;
     if (const auto* s = std::get_if<std::string>(&v)) return *s;
     return {};
 }
@@ -20,8 +21,29 @@ Value ToValue(const Literal& v) {
 Literal ToLiteral(const Value& v) {
     if (const auto* i = std::get_if<int64_t>(&v)) return *i;
     if (const auto* s = std::get_if<std::string>(&v)) return *s;
-    if (const auto* d = std::get_if<double>(&v)) return static_cast<int64_t>(*d);
+    if (const auto* d = std::get_if<double>(&v)) return *d;
     return {};
+}
+
+// One column of the ORDER BY: a declared field, or one of a document path's three.
+struct KeyColumn {
+    Field field;
+    bool descending = false;
+};
+
+std::vector<KeyColumn> KeyColumns(const Dialect& dialect, const std::vector<query::SortKey>& sort) {
+    std::vector<KeyColumn> out;
+    for (const auto& k : sort) {
+        if (k.field) {
+            out.push_back({*k.field, k.descending});
+            continue;
+        }
+        auto c = dialect.DocSortKey(k.path);
+        out.push_back({Field{"", c.rank, Type::kInt, false}, k.descending});
+        out.push_back({Field{"", c.number, Type::kInt, true}, k.descending});
+        out.push_back({Field{"", c.text, Type::kText, true}, k.descending});
+    }
+    return out;
 }
 
 bool IsNullLiteral(const Literal& v) { return std::holds_alternative<std::monostate>(v); }
@@ -109,13 +131,13 @@ class Builder {
     }
 
     // The rows after the cursor in the order (keys..., id ASC): an OR of prefixes.
-    std::string After(const std::vector<query::SortKey>& sort, const Field& id,
+    std::string After(const std::vector<KeyColumn>& sort, const Field& id,
                       const std::vector<Literal>& keys) {
         std::string out;
         for (size_t i = 0; i <= sort.size(); ++i) {
             std::string term;
             for (size_t j = 0; j < i; ++j) {
-                const Field& f = *sort[j].field;
+                const Field& f = sort[j].field;
                 term += IsNullLiteral(keys[j]) ? f.column + " IS NULL"
                                                : f.column + " = " + Bind(keys[j]);
                 term += " AND ";
@@ -123,7 +145,7 @@ class Builder {
             if (i == sort.size()) {
                 term += id.column + " > " + Bind(keys[i]);
             } else {
-                const Field& f = *sort[i].field;
+                const Field& f = sort[i].field;
                 const Literal& v = keys[i];
                 if (!sort[i].descending) {  // nulls first
                     term +=
@@ -142,12 +164,12 @@ class Builder {
         return "(" + out + ")";
     }
 
-    std::string OrderBy(const std::vector<query::SortKey>& sort, const Field& id) const {
+    std::string OrderBy(const std::vector<KeyColumn>& sort, const Field& id) const {
         std::string out;
         for (const auto& k : sort) {
-            out += Ordered(*k.field) + (k.descending ? " DESC" : " ASC");
+            out += Ordered(k.field) + (k.descending ? " DESC" : " ASC");
             // Null sorts as the lowest value: first ascending, last descending (API.md §13).
-            if (k.field->nullable) out += k.descending ? " NULLS LAST" : " NULLS FIRST";
+            if (k.field.nullable) out += k.descending ? " NULLS LAST" : " NULLS FIRST";
             out += ", ";
         }
         return out + id.column + " ASC";
@@ -210,18 +232,20 @@ ListStatement CompileList(const Dialect& dialect, const query::Resource& resourc
         if (c == ',' && depth == 0) ++columns;
     }
     out.key_offset = columns;
-    for (const auto& k : query.sort) sql += ", " + k.field->column;
+    std::vector<KeyColumn> keys = KeyColumns(dialect, query.sort);
+    for (const auto& k : keys) sql += ", " + k.field.column;
     sql += ", " + id.column;
     sql += " FROM " + source.from + where;
     if (query.cursor_mode && !query.after.empty()) {
-        sql += " AND " + page.After(query.sort, id, query.after);
+        sql += " AND " + page.After(keys, id, query.after);
     }
-    sql += " ORDER BY " + page.OrderBy(query.sort, id);
+    sql += " ORDER BY " + page.OrderBy(keys, id);
     if (query.cursor_mode) {
         sql += " LIMIT " + page.Bind(Literal{query.per_page + 1});
     } else {
         sql += " LIMIT " + page.Bind(Literal{query.per_page});
-        sql += " OFFSET " + page.Bind(Literal{(query.page - 1) * query.per_page});
+        int64_t offset = query.skip ? *query.skip : (query.page - 1) * query.per_page;
+        sql += " OFFSET " + page.Bind(Literal{offset});
     }
     out.sql = std::move(sql);
     return out;

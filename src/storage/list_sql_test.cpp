@@ -20,6 +20,7 @@ class TestDialect : public Dialect {
     std::string DocTextContains(const DocPath&) const override { return ""; }
     std::string DocTextStartsWith(const DocPath&) const override { return ""; }
     std::string DocArrayLength(const DocPath&) const override { return ""; }
+    DocSortColumns DocSortKey(const DocPath&) const override { return {}; }
 };
 
 const query::Resource& People() {

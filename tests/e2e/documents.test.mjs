@@ -795,12 +795,16 @@ describe('GET the list', () => {
     assert.equal((await listDocs(c, `?_created[gte]=${encodeURIComponent(docs[0]._created)}`)).meta.total, 12);
   });
 
-  test('a filter on a client field selects (query_differential covers the semantics); a sort on one → 400 for now; bad values, per_page over 100 → 400', async () => {
+  test('a filter and a sort on client fields select and order (query_differential covers the semantics); bad values and paths, per_page over 100 → 400', async () => {
     const bad = (q) => server.get(`${docsPath(c)}${enc(q)}`, { headers: H() });
     const byTitle = await listDocs(c, `?title=${encodeURIComponent(docs[1].title)}`);
     assert.deepEqual(byTitle.data.map((d) => d._id), docs.filter((d) => d.title === docs[1].title).map((d) => d._id));
     expectBadRequest(await bad('?i[gtx]=3'), 'i[gtx]');
-    expectBadRequest(await bad('?sort=title'), 'sort');
+    const byI = await listDocs(c, '?sort=-i&per_page=3');
+    assert.deepEqual(byI.data.map((d) => d.i), [11, 10, 9]);
+    const byCity = await listDocs(c, '?sort=address.city&per_page=100');
+    assert.deepEqual(byCity.data.map((d) => d._id), docs.slice().sort((x, y) => (x.address.city < y.address.city ? -1 : 1)).map((d) => d._id));
+    expectBadRequest(await bad('?sort=title..x'), 'sort');
     expectBadRequest(await bad('?per_page=101'), 'per_page');
     expectBadRequest(await bad('?per_page=0'), 'per_page');
     expectBadRequest(await bad('?page=0'), 'page');

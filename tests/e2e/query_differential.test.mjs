@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startServer } from './harness.mjs';
 import { NO_THROTTLE_ENV, as, expectSuccess, newUser } from './tenancy_helpers.mjs';
-import { generators, matches, rng } from './query_reference.mjs';
+import { generators, matches, rng, sortComparator } from './query_reference.mjs';
 
 const SEED = Number(process.env.TB_TEST_SEED || Date.now() % 1_000_000);
 const QUERIES = Number(process.env.TB_TEST_QUERIES || 1500);
@@ -60,6 +60,99 @@ test(`random queries agree with the reference evaluator (seed ${SEED}, ${QUERIES
   }
   // The generator must produce queries that select something, or the test proves little.
   assert.ok(nonEmpty > QUERIES / 4, `only ${nonEmpty} of ${QUERIES} queries matched anything`);
+});
+
+// Every page of a sorted, filtered list, followed by cursor or by $skip/$max hints.
+async function sortedIds(q, sort, { perPage, viaHints }) {
+  const ids = [];
+  const qs = `q=${encodeURIComponent(JSON.stringify(q))}`;
+  if (viaHints) {
+    const orderby = Object.fromEntries(sort.map(([p, desc]) => [p, desc ? -1 : 1]));
+    for (let skip = 0; ; skip += perPage) {
+      const h = encodeURIComponent(JSON.stringify({ $orderby: orderby, $max: perPage, $skip: skip }));
+      const res = await server.get(`/v1/collections/things/documents?${qs}&h=${h}`, { headers: H });
+      if (res.status !== 200) throw new Error(`h → ${res.status} ${res.body}`);
+      ids.push(...res.json.data.map((d) => d._id));
+      if (res.json.data.length < perPage) return ids;
+    }
+  }
+  const sortParam = sort.map(([p, desc]) => (desc ? '-' : '') + p).join(',');
+  let after = '';
+  for (;;) {
+    const url = `/v1/collections/things/documents?per_page=${perPage}&sort=${sortParam}&after=${encodeURIComponent(after)}&${qs}`;
+    const res = await server.get(url, { headers: H });
+    if (res.status !== 200) throw new Error(`sort=${sortParam} → ${res.status} ${res.body}`);
+    ids.push(...res.json.data.map((d) => d._id));
+    after = res.json.meta.next_cursor;
+    if (!after) return ids;
+  }
+}
+
+test(`sorts on document paths agree with the reference order, by cursor and by hints (seed ${SEED})`, async () => {
+  const random = rng(SEED * 31 + 5);
+  const { query } = generators(random);
+  const PATHS = ['a', 'b', 'c', 'n', 's', 'a.n', 'c.s', '_created', '_version'];
+  const clientDocs = new Map(docs.map((d) => [d._id, Object.fromEntries(Object.entries(d).filter(([k]) => !k.startsWith('_')))]));
+  const body = (d) => ({ ...clientDocs.get(d._id), _created: d._created, _version: d._version });
+  const rounds = Math.max(20, Math.floor(QUERIES / 20));
+  for (let i = 0; i < rounds; i++) {
+    const q = random() < 0.3 ? {} : query();
+    const sort = [];
+    for (const p of PATHS.filter(() => random() < 0.25).slice(0, 3)) sort.push([p, random() < 0.5]);
+    if (!sort.length) sort.push([PATHS[Math.floor(random() * 5)], random() < 0.5]);
+    const expected = docs.filter((d) => matches(clientDocs.get(d._id), q)).sort(sortComparator(sort, body)).map((d) => d._id);
+    const perPage = [7, 50, 100][i % 3];
+    const viaHints = i % 4 === 3;
+    const got = await sortedIds(q, sort, { perPage, viaHints });
+    assert.deepEqual(got, expected, `round ${i} (TB_TEST_SEED=${SEED}): sort=${JSON.stringify(sort)} q=${JSON.stringify(q)} hints=${viaHints}`);
+  }
+});
+
+test('h hints: $orderby, $max, $skip, $fields; conflicts and bad hints answer 400 naming h', async () => {
+  const h = (o) => `h=${encodeURIComponent(JSON.stringify(o))}`;
+  const all = docs.slice().sort(sortComparator([['n', true]], (d) => d)).map((d) => d._id);
+  let res = await server.get(`/v1/collections/things/documents?${h({ $orderby: { n: -1 }, $max: 5, $skip: 10 })}`, { headers: H });
+  expectSuccess(res, 200);
+  assert.deepEqual(res.json.data.map((d) => d._id), all.slice(10, 15));
+  res = await server.get(`/v1/collections/things/documents?${h({ $fields: { n: 1 }, $max: 3 })}`, { headers: H });
+  expectSuccess(res, 200);
+  for (const d of res.json.data) {
+    for (const k of Object.keys(d)) assert.ok(k === 'n' || k.startsWith('_'), `field ${k} not asked for`);
+  }
+  for (const [query, why] of [
+    [`${h({ $orderby: { n: 1 } })}&sort=n`, 'two sorts'],
+    [`${h({ $max: 5 })}&per_page=5`, 'two page sizes'],
+    [`${h({ $skip: 5 })}&page=2`, 'skip and page'],
+    [`${h({ $skip: 5 })}&after=`, 'skip and after'],
+    [`${h({ $fields: { n: 1 } })}&fields=n`, 'two projections'],
+    [h({ $max: 0 }), '$max 0'],
+    [h({ $max: 101 }), '$max over the page limit'],
+    [h({ $skip: -1 }), 'negative $skip'],
+    [h({ $orderby: { n: 2 } }), 'direction 2'],
+    [h({ $orderby: { 'a..b': 1 } }), 'bad path'],
+    [h({ $orderby: {} }), 'empty $orderby'],
+    [h({ $fields: { n: 0 } }), 'exclusion'],
+    [h({ $hint: 1 }), 'unknown hint'],
+    ['h=%7B', 'malformed JSON'],
+    ['h=%5B%5D', 'not an object'],
+  ]) {
+    res = await server.get(`/v1/collections/things/documents?${query}`, { headers: H });
+    assert.equal(res.status, 400, `${why}: ${res.status} ${res.body}`);
+    assert.equal(res.json.error.details.field, 'h', why);
+  }
+  // A cursor is bound to its hints.
+  const first = await server.get(`/v1/collections/things/documents?after=&${h({ $orderby: { n: 1 }, $max: 2 })}`, { headers: H });
+  expectSuccess(first, 200);
+  res = await server.get(`/v1/collections/things/documents?after=${first.json.meta.next_cursor}&${h({ $orderby: { n: -1 }, $max: 2 })}`, { headers: H });
+  assert.equal(res.status, 400);
+});
+
+test('sort on document paths: bad paths and repeats answer 400 naming sort', async () => {
+  for (const sort of ['a..b', '1a', 'a,a', '-a,+a', 'a.b.c.d.e.f.g.h.i', 'n,s,a,b,c,_id']) {
+    const res = await server.get(`/v1/collections/things/documents?sort=${encodeURIComponent(sort)}`, { headers: H });
+    assert.equal(res.status, 400, `sort=${sort}: ${res.body}`);
+    assert.equal(res.json.error.details.field, 'sort');
+  }
 });
 
 test('q combines with total: the count equals the matching documents', async () => {

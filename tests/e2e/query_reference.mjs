@@ -161,3 +161,42 @@ export function generators(random) {
   };
   return { doc, query };
 }
+
+// ---------------------------------------------------------------------------------------
+// Sorting on document paths (API.md §5.3 "Sorting"): values of every type are ordered by
+// type first — missing and null, numbers, strings, false, true, objects, arrays — then within
+// the type (numbers numerically, strings by code point; objects and arrays tie), then by _id.
+
+function rank(v) {
+  switch (kind(v)) {
+    case 'number': return 1;
+    case 'string': return 2;
+    case 'boolean': return v ? 4 : 3;
+    case 'object': return 5;
+    case 'array': return 6;
+    default: return 0;
+  }
+}
+
+function compareValues(a, b) {
+  const ra = rank(a);
+  const rb = rank(b);
+  if (ra !== rb) return ra < rb ? -1 : 1;
+  if (ra === 1) return a < b ? -1 : a > b ? 1 : 0;
+  if (ra === 2) return cmpStrings(a, b);
+  return 0;
+}
+
+/**
+ * A comparator of stored documents (with _id) for a sort given as [[path, descending], ...]:
+ * `body(doc)` gives the client fields the paths are read from.
+ */
+export function sortComparator(keys, body = (d) => d) {
+  return (x, y) => {
+    for (const [path, descending] of keys) {
+      const c = compareValues(get(body(x), path), get(body(y), path));
+      if (c) return descending ? -c : c;
+    }
+    return x._id < y._id ? -1 : x._id > y._id ? 1 : 0;
+  };
+}

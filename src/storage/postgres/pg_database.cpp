@@ -61,6 +61,19 @@ class PostgresDialect final : public Dialect {
                " END) = ?";
     }
 
+    DocSortColumns DocSortKey(const DocPath& path) const override {
+        std::string x = Value(path);
+        std::string type = "jsonb_typeof(" + x + ")";
+        return {"(CASE " + type +
+                    " WHEN 'number' THEN 1 WHEN 'string' THEN 2 WHEN 'boolean' THEN (CASE "
+                    "WHEN " +
+                    x +
+                    " = 'true'::jsonb THEN 4 ELSE 3 END) WHEN 'object' THEN 5 WHEN 'array' "
+                    "THEN 6 ELSE 0 END)",
+                "(CASE WHEN " + type + " = 'number' THEN CAST(" + x + " AS numeric) END)",
+                "(CASE WHEN " + type + " = 'string' THEN " + x + " #>> '{}' END)"};
+    }
+
   private:
     // (d.data #> '{a,b}') (segments are validated identifiers: nothing to escape).
     static std::string Value(const DocPath& path) {

@@ -54,6 +54,16 @@ class SqliteDialect final : public Dialect {
         return "json_array_length(d.body, " + JsonPath(path) + ") = ?";
     }
 
+    DocSortColumns DocSortKey(const DocPath& path) const override {
+        std::string type = "json_type(d.body, " + JsonPath(path) + ")";
+        return {"(CASE " + type +
+                    " WHEN 'integer' THEN 1 WHEN 'real' THEN 1 WHEN 'text' THEN 2 WHEN 'false' "
+                    "THEN 3 WHEN 'true' THEN 4 WHEN 'object' THEN 5 WHEN 'array' THEN 6 ELSE 0 "
+                    "END)",
+                "(CASE WHEN " + type + " IN ('integer', 'real') THEN " + Value(path) + " END)",
+                "(CASE WHEN " + type + " = 'text' THEN " + Value(path) + " END)"};
+    }
+
   private:
     // '$.a.b' (segments are validated identifiers: nothing to escape).
     static std::string JsonPath(const DocPath& path) {
