@@ -1,5 +1,7 @@
 #include "query/doc_filter.h"
 
+#include "query/doc_regex.h"
+
 namespace tb::query {
 
 namespace {
@@ -104,13 +106,14 @@ class Parser {
 
     Result<std::vector<std::string>> Path(std::string_view key, const std::string& at) const {
         std::vector<std::string> out;
+        if (!elem_roots_.empty()) out.push_back(elem_roots_.back());
         std::string_view rest = key;
         while (true) {
             size_t dot = rest.find('.');
             std::string_view seg = rest.substr(0, dot);
             if (!IsSegment(seg)) return Bad(at, "Not a field path: " + std::string(key));
             out.emplace_back(seg);
-            if (out.size() > limits_.max_path_depth)
+            if (out.size() > limits_.max_path_depth + (elem_roots_.empty() ? 0 : 1))
                 return Bad(at, "A field path has at most " +
                                    std::to_string(limits_.max_path_depth) + " segments");
             if (dot == std::string_view::npos) return out;
@@ -223,8 +226,16 @@ class Parser {
                     return Bad(here, "$not takes an operator object");
                 TB_ASSIGN_OR_RETURN(DocFilter inner, Field(path, operand, here));
                 all.children.push_back(Not(std::move(inner)));
-            } else if (name == "$regex" || name == "$elemMatch") {
-                return Bad(here, std::string(name) + " is not supported yet");
+            } else if (name == "$regex") {
+                if (!operand.is_string()) return Bad(here, "$regex takes a string");
+                auto pattern = CanonicalRegex(operand.get_string());
+                if (!pattern.ok()) return Bad(here, pattern.error().message);
+                TB_ASSIGN_OR_RETURN(DocFilter leaf,
+                                    Leaf(path, DocOp::kRegex, {Scalar{std::move(*pattern)}}, here));
+                all.children.push_back(std::move(leaf));
+            } else if (name == "$elemMatch") {
+                TB_ASSIGN_OR_RETURN(DocFilter leaf, ElemMatch(path, operand, here));
+                all.children.push_back(std::move(leaf));
             } else {
                 return Bad(here, "Unknown operator: " + std::string(name));
             }
@@ -233,8 +244,36 @@ class Parser {
         return all;
     }
 
+    // {"$elemMatch": {"$gt": 1}} (operators on the element) or {"$elemMatch": {"k": 1}} (a
+    // query on its fields), told apart by the first key as MongoDB does.
+    Result<DocFilter> ElemMatch(const std::vector<std::string>& path, const json::value& operand,
+                                const std::string& at) {
+        if (!operand.is_object() || operand.get_object().empty())
+            return Bad(at, "$elemMatch takes a non-empty query or operator object");
+        if (++elem_level_ > 4) return Bad(at, "$elemMatch nests at most 4 deep");
+        std::string element = "#" + std::to_string(elem_level_);
+        std::string_view first = operand.get_object().begin()->key();
+        bool operators =
+            first.starts_with('$') && first != "$and" && first != "$or" && first != "$not";
+        Result<DocFilter> cond = Error::Internal("unset");
+        if (operators) {
+            cond = Field({element}, operand, at);
+        } else {
+            elem_roots_.push_back(element);
+            cond = Query(operand, at);
+            elem_roots_.pop_back();
+        }
+        --elem_level_;
+        if (!cond.ok()) return std::move(cond).error();
+        TB_ASSIGN_OR_RETURN(DocFilter leaf, Leaf(path, DocOp::kElemMatch, {}, at));
+        leaf.children.push_back(std::move(*cond));
+        return leaf;
+    }
+
     const DocFilterLimits& limits_;
     size_t leaves_ = 0;
+    int elem_level_ = 0;
+    std::vector<std::string> elem_roots_;  // the element a query's paths start from
 };
 
 }  // namespace

@@ -10,6 +10,9 @@
 //    ordered (400).
 //  - $contains: strings, ASCII letters folded (case-insensitive); $startswith: strings,
 //    case-sensitive. $size: arrays of exactly that length.
+//  - $regex: strings, the canonical pattern of doc_regex.h. $elemMatch: arrays with at least
+//    one element matching its condition — operators on the element itself
+//    ({"$gte": 80, "$lt": 90}) or a query on the element's fields ({"k": "a"}).
 //  - Equality operands are scalars (null, boolean, number, string); objects and arrays are
 //    reached with dotted paths.
 // Errors: BAD_REQUEST with details.field "q" and details.path the dotted position in q.
@@ -41,15 +44,19 @@ enum class DocOp {
     kContains,
     kStartsWith,
     kSize,
+    kRegex,      // operand: the canonical pattern (doc_regex.h)
+    kElemMatch,  // children[0]: the condition on each element
 };
 
 struct DocFilter {
     enum class Kind { kAnd, kOr, kNot, kLeaf };
     Kind kind = Kind::kAnd;
     std::vector<DocFilter> children;  // kAnd, kOr (any number), kNot (one)
-    std::vector<std::string> path;    // kLeaf: validated segments
-    DocOp op = DocOp::kEq;            // kLeaf
-    std::vector<Scalar> operands;     // kLeaf: one, or the set of $in/$nin
+    // kLeaf: validated segments. Inside an $elemMatch a path starts with "#<n>", the element
+    // of the n-th enclosing $elemMatch (1 the outermost); "#<n>" alone is the element itself.
+    std::vector<std::string> path;
+    DocOp op = DocOp::kEq;         // kLeaf
+    std::vector<Scalar> operands;  // kLeaf: one, or the set of $in/$nin
 };
 
 struct DocFilterLimits {

@@ -25,8 +25,8 @@ class Dialect {
     virtual std::string_view SkipLocked() const = 0;
 
     // Documents (alias `d`) for the query language. `path` holds validated segments
-    // ([A-Za-z_][A-Za-z0-9_]*), so a store may write it into the SQL text; values are always
-    // parameters (`?`).
+    // ([A-Za-z_][A-Za-z0-9_]*), so a store may write it into the SQL text, after an optional
+    // leading "#<n>" (an $elemMatch element); values are always parameters (`?`).
     enum class JsonKind { kMissing, kNull, kTrue, kFalse, kNumber, kString, kArray };
     using DocPath = std::vector<std::string>;
     // A condition that is true or false (never NULL): the value at `path` is of this kind.
@@ -40,6 +40,12 @@ class Dialect {
     virtual std::string DocTextStartsWith(const DocPath& path) const = 0;
     // The array at `path` has ? elements.
     virtual std::string DocArrayLength(const DocPath& path) const = 0;
+    // The string at `path` matches the canonical pattern ? (query/doc_regex.h).
+    virtual std::string DocTextRegex(const DocPath& path) const = 0;
+    // `path` is an array with an element for which `condition` holds; inside `condition`,
+    // paths starting with "#<level>" name that element (query::DocFilter).
+    virtual std::string DocElemMatch(const DocPath& path, int level,
+                                     const std::string& condition) const = 0;
     // The three key columns that order the values at `path` (query::SortKey): the rank of its
     // type (0 missing or null, 1 number, 2 string, 3 false, 4 true, 5 object, 6 array, never
     // NULL: API.md §13 "Order"), the number (NULL unless a number) and the string (NULL unless a

@@ -137,6 +137,18 @@ class Compiler {
                 Bind(v);
                 return sql;
             }
+            case DocOp::kRegex: {
+                std::string sql =
+                    "(" + d_.DocIs(path, Kind::kString) + " AND " + d_.DocTextRegex(path) + ")";
+                Bind(v);
+                return sql;
+            }
+            case DocOp::kElemMatch: {
+                ++level_;
+                std::string condition = Node(f.children.front());
+                --level_;
+                return d_.DocElemMatch(path, level_ + 1, condition);
+            }
             case DocOp::kSize: {
                 std::string sql =
                     "(" + d_.DocIs(path, Kind::kArray) + " AND " + d_.DocArrayLength(path) + ")";
@@ -149,6 +161,7 @@ class Compiler {
 
     const Dialect& d_;
     Params& params_;
+    int level_ = 0;  // enclosing $elemMatch conditions (the parser numbered them alike)
 };
 
 }  // namespace

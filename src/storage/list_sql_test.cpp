@@ -21,6 +21,8 @@ class TestDialect : public Dialect {
     std::string DocTextStartsWith(const DocPath&) const override { return ""; }
     std::string DocArrayLength(const DocPath&) const override { return ""; }
     DocSortColumns DocSortKey(const DocPath&) const override { return {}; }
+    std::string DocTextRegex(const DocPath&) const override { return ""; }
+    std::string DocElemMatch(const DocPath&, int, const std::string&) const override { return ""; }
 };
 
 const query::Resource& People() {

@@ -176,6 +176,16 @@ test('bad queries answer 400 naming q and the offending path', async () => {
     [{ a: { b: 1 } }, 'a.b'],
     [{ $or: [] }, '$or'],
     [{ $or: [{ a: { $bad: 1 } }] }, '$or.0.a.$bad'],
+    [{ a: { $regex: 5 } }, 'a.$regex'],
+    [{ a: { $regex: '(a)\\1' } }, 'a.$regex'],
+    [{ a: { $regex: '(?=a)' } }, 'a.$regex'],
+    [{ a: { $regex: 'x(?i)y' } }, 'a.$regex'],
+    [{ a: { $regex: 'a{1,1000}' } }, 'a.$regex'],
+    [{ a: { $regex: '[' } }, 'a.$regex'],
+    [{ a: { $elemMatch: {} } }, 'a.$elemMatch'],
+    [{ a: { $elemMatch: 5 } }, 'a.$elemMatch'],
+    [{ a: { $elemMatch: { $bad: 1 } } }, 'a.$elemMatch.$bad'],
+    [{ a: { $elemMatch: { 'b..c': 1 } } }, 'a.$elemMatch.b..c'],
   ];
   for (const [q, path] of cases) {
     const res = await server.get(`/v1/collections/things/documents?q=${encodeURIComponent(JSON.stringify(q))}`, { headers: H });

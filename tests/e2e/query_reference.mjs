@@ -54,6 +54,34 @@ function compare(v, operand, op) {
   return op === '$gt' ? c > 0 : op === '$gte' ? c >= 0 : op === '$lt' ? c < 0 : c <= 0;
 }
 
+// The $regex patterns the generator uses, each with a JS RegExp of the same meaning under the
+// documented semantics (src/query/doc_regex.h): `.` excludes only \n, \d \w \s are ASCII,
+// (?i) folds ASCII letters only.
+export const REGEXES = new Map([
+  ['^a', /^a/u],
+  ['b$', /b$/u],
+  ['(?i)^a', /^[aA]/u],
+  ['^.$', /^[^\n]$/u],
+  ['\\d+', /[0-9]+/u],
+  ['^[a-c]+$', /^[a-c]+$/u],
+  ['(?i)h.*o', /[hH][^\n]*[oO]/u],
+  ['é|ÿ', /é|ÿ/u],
+  ['^(ab|z)+$', /^(?:ab|z)+$/u],
+  ['\\s', /[\t\n\f\r ]/u],
+  ['^$', /^$/u],
+  ['[^a-z]', /[^a-z]/u],
+  ['😀', /😀/u],
+  ['a{2}|z{2}', /a{2}|z{2}/u],
+  ['(?i)[a-c]b', /[a-cA-C][bB]/u],
+  ['^\\w+ \\w+$', /^[0-9A-Za-z_]+ [0-9A-Za-z_]+$/u],
+]);
+
+// {"$elemMatch": {...}}: operators on the element when the first key is one, else a query.
+const isOperatorObject = (cond) => {
+  const first = Object.keys(cond)[0];
+  return first.startsWith('$') && !['$and', '$or', '$not'].includes(first);
+};
+
 const foldAscii = (s) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
 
 function fieldMatches(v, cond) {
@@ -69,6 +97,13 @@ function fieldMatches(v, cond) {
       case '$contains': return kind(v) === 'string' && foldAscii(v).includes(foldAscii(operand));
       case '$startswith': return kind(v) === 'string' && v.startsWith(operand);
       case '$size': return kind(v) === 'array' && v.length === operand;
+      case '$regex': {
+        const re = REGEXES.get(operand);
+        if (!re) throw new Error(`no reference RegExp for ${operand}`);
+        return kind(v) === 'string' && re.test(v);
+      }
+      case '$elemMatch':
+        return kind(v) === 'array' && v.some((el) => (isOperatorObject(operand) ? fieldMatches(el, operand) : matches(el, operand)));
       case '$not': return !fieldMatches(v, operand);
       default: throw new Error(`unknown operator ${op}`);
     }
@@ -114,7 +149,8 @@ export function generators(random) {
   const value = (depth = 0) => {
     const r = random();
     if (r < 0.7 || depth > 1) return scalar();
-    if (r < 0.85) return Array.from({ length: Math.floor(random() * 4) }, () => scalar());
+    if (r < 0.8) return Array.from({ length: Math.floor(random() * 4) }, () => scalar());
+    if (r < 0.85) return Array.from({ length: Math.floor(random() * 3) }, () => ({ n: pick(NUMBERS), s: scalar() }));
     return object(depth + 1);
   };
   const FIELDS = ['a', 'b', 'c', 'n', 's'];
@@ -132,13 +168,22 @@ export function generators(random) {
     const ops = {};
     const count = 1 + Math.floor(random() * 2);
     for (let i = 0; i < count; i++) {
-      const op = pick(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists', '$contains', '$startswith', '$size', '$not']);
+      const op = pick(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists', '$contains', '$startswith', '$size', '$not', '$regex', '$elemMatch']);
       if (op === '$eq' || op === '$ne') ops[op] = scalar();
       else if (op.startsWith('$g') || op.startsWith('$l')) ops[op] = orderable();
       else if (op === '$in' || op === '$nin') ops[op] = Array.from({ length: Math.floor(random() * 4) }, () => scalar());
       else if (op === '$exists') ops[op] = random() < 0.5;
       else if (op === '$contains' || op === '$startswith') ops[op] = pick(STRINGS);
       else if (op === '$size') ops[op] = Math.floor(random() * 4);
+      else if (op === '$regex') ops[op] = pick([...REGEXES.keys()]);
+      else if (op === '$elemMatch') {
+        const r2 = random();
+        if (r2 < 0.4) ops[op] = { [pick(['$gt', '$gte', '$lt', '$lte'])]: orderable() };
+        else if (r2 < 0.6) ops[op] = { $eq: scalar() };
+        else if (r2 < 0.7) ops[op] = { $regex: pick([...REGEXES.keys()]) };
+        else if (r2 < 0.9) ops[op] = { n: { [pick(['$gt', '$lt', '$eq'])]: pick(NUMBERS) } };
+        else ops[op] = { $or: [{ s: scalar() }, { n: { $gte: pick(NUMBERS) } }] };
+      }
       else if (depth < 2) ops[op] = { [pick(['$eq', '$gt', '$lt', '$exists'])]: pick(['$exists']) ? orderable() : orderable() };
     }
     if (ops.$not) {

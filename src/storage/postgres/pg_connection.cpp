@@ -34,6 +34,11 @@ Error ResultError(const PGresult* r) {
         e.internal = message;
         return e;
     }
+    if (sqlstate == "2201B") {  // a $regex the ARE engine finds too complex
+        Error e = Error::BadRequest("The regular expression is too complex", "q");
+        e.internal = message;
+        return e;
+    }
     if (sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "40001" ||
         sqlstate == "40P01" || sqlstate == "53300") {
         return Error::Unavailable("Database unavailable", "postgres " + sqlstate + ": " + message);

@@ -61,6 +61,17 @@ class PostgresDialect final : public Dialect {
                " END) = ?";
     }
 
+    std::string DocTextRegex(const DocPath& path) const override {
+        // The canonical pattern reads the same in PostgreSQL's ARE engine as in RE2.
+        return "((" + Value(path) + " #>> '{}') ~ CAST(? AS text))";
+    }
+    std::string DocElemMatch(const DocPath& path, int level,
+                             const std::string& condition) const override {
+        std::string x = Value(path);
+        return "EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(" + x +
+               ") = 'array' THEN " + x + " END) AS je" + std::to_string(level) + "(v) WHERE " +
+               condition + ")";
+    }
     DocSortColumns DocSortKey(const DocPath& path) const override {
         std::string x = Value(path);
         std::string type = "jsonb_typeof(" + x + ")";
@@ -76,9 +87,14 @@ class PostgresDialect final : public Dialect {
 
   private:
     // (d.data #> '{a,b}') (segments are validated identifiers: nothing to escape).
+    // Inside an $elemMatch, from the element (jsonb_array_elements' value) instead.
     static std::string Value(const DocPath& path) {
-        std::string out = "(d.data #> '{";
-        for (size_t i = 0; i < path.size(); ++i) out += (i ? "," : "") + path[i];
+        bool element = !path.empty() && path.front().starts_with('#');
+        std::string root = element ? "je" + path.front().substr(1) + ".v" : "d.data";
+        if (element && path.size() == 1) return root;
+        std::string out = "(" + root + " #> '{";
+        for (size_t i = element ? 1 : 0; i < path.size(); ++i)
+            out += (i > (element ? 1u : 0u) ? "," : "") + path[i];
         return out + "}')";
     }
 };

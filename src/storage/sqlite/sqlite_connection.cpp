@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "storage/sqlite/sqlite_functions.h"
+
 namespace tb::storage {
 
 namespace {
@@ -22,6 +24,10 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::stri
     }
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, 5000);
+    if (Status st = RegisterSqliteFunctions(db); !st.ok()) {
+        sqlite3_close(db);
+        return std::move(st).error();
+    }
     return std::unique_ptr<SqliteConnection>(new SqliteConnection(db));
 }
 

@@ -54,6 +54,15 @@ class SqliteDialect final : public Dialect {
         return "json_array_length(d.body, " + JsonPath(path) + ") = ?";
     }
 
+    std::string DocTextRegex(const DocPath& path) const override {
+        return "tb_regexp(" + Value(path) + ", ?)";
+    }
+    std::string DocElemMatch(const DocPath& path, int level,
+                             const std::string& condition) const override {
+        return "(" + DocIs(path, JsonKind::kArray) +
+               " AND EXISTS (SELECT 1 FROM json_each(d.body, " + JsonPath(path) + ") AS je" +
+               std::to_string(level) + " WHERE " + condition + "))";
+    }
     DocSortColumns DocSortKey(const DocPath& path) const override {
         std::string type = "json_type(d.body, " + JsonPath(path) + ")";
         return {"(CASE " + type +
@@ -65,11 +74,15 @@ class SqliteDialect final : public Dialect {
     }
 
   private:
-    // '$.a.b' (segments are validated identifiers: nothing to escape).
+    // '$.a.b' (segments are validated identifiers: nothing to escape); inside an $elemMatch,
+    // the element's own path (json_each's fullkey, e.g. '$.tags[3]') and the rest.
     static std::string JsonPath(const DocPath& path) {
-        std::string out = "'$";
-        for (const auto& seg : path) out += "." + seg;
-        return out + "'";
+        bool element = !path.empty() && path.front().starts_with('#');
+        std::string rest;
+        for (size_t i = element ? 1 : 0; i < path.size(); ++i) rest += "." + path[i];
+        if (!element) return "'$" + rest + "'";
+        std::string key = "je" + path.front().substr(1) + ".fullkey";
+        return rest.empty() ? key : "(" + key + " || '" + rest + "')";
     }
     static std::string Value(const DocPath& path) {
         return "json_extract(d.body, " + JsonPath(path) + ")";
