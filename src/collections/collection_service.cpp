@@ -151,6 +151,10 @@ Task<Result<Collection>> CollectionService::Insert(const Caller& who, NewCollect
     out.id = ids_.Next();
     out.name = in.name;
     out.created_at = out.updated_at = Now();
+    TB_CO_ASSIGN_OR_RETURN(out.indexes, ParseIndexes(in.indexes));
+    // The indexes first (they name the collection's id, not its row): the row then never
+    // exists without them.
+    TB_CO_ASSIGN_OR_RETURN(auto made, co_await indexes_.CreateMissing(out.id, out.indexes));
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         auto r = co_await tx.Execute(
             "INSERT INTO collections (tenant_id, id, name, schema, indexes, rules, "
@@ -164,10 +168,12 @@ Task<Result<Collection>> CollectionService::Insert(const Caller& who, NewCollect
         }
         co_return co_await audit_.Record(tx, who.AuditEvent("collection.created", out.name));
     };
-    TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
+    if (Status st = co_await db_.Transaction(fn); !st.ok()) {
+        (void)co_await indexes_.Drop(made);
+        co_return std::move(st).error();
+    }
     Forget(who.scope(), out.name);
     if (!in.schema.is_null()) out.schema = in.schema;
-    TB_CO_ASSIGN_OR_RETURN(out.indexes, ParseIndexes(in.indexes));
     TB_CO_ASSIGN_OR_RETURN(out.rules, ParseRules(in.rules));
     co_return out;
 }
@@ -199,6 +205,8 @@ Task<Result<Collection>> CollectionService::Update(const Caller& who, const std:
     json::value indexes = patch.indexes ? *patch.indexes : json::value(IndexesJson(c.indexes));
     json::value rules = patch.rules ? *patch.rules : json::value(RulesJson(c.rules));
     TB_CO_ASSIGN_OR_RETURN(Definition d, CheckDefinition(schema, indexes, rules));
+    TB_CO_ASSIGN_OR_RETURN(auto specs, ParseIndexes(indexes));
+    TB_CO_ASSIGN_OR_RETURN(auto made, co_await indexes_.CreateMissing(c.id, specs));
     int64_t now = Now();
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         auto r = co_await tx.Execute(
@@ -210,10 +218,15 @@ Task<Result<Collection>> CollectionService::Update(const Caller& who, const std:
         audit::Event e = who.AuditEvent("collection.updated", c.name);
         co_return co_await audit_.Record(tx, e);
     };
-    TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
+    if (Status st = co_await db_.Transaction(fn); !st.ok()) {
+        (void)co_await indexes_.Drop(made);
+        co_return std::move(st).error();
+    }
     Forget(who.scope(), name);
+    // Indexes no longer declared go after the commit: until then the old definition holds.
+    TB_CO_RETURN_IF_ERROR(co_await indexes_.DropOthers(c.id, specs));
     c.schema = schema.is_null() ? std::nullopt : std::optional<json::value>(schema);
-    TB_CO_ASSIGN_OR_RETURN(c.indexes, ParseIndexes(indexes));
+    c.indexes = std::move(specs);
     TB_CO_ASSIGN_OR_RETURN(c.rules, ParseRules(rules));
     c.updated_at = now;
     co_return c;
@@ -238,6 +251,7 @@ Task<Status> CollectionService::Delete(const Caller& who, const std::string& nam
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
     Forget(who.scope(), name);
+    TB_CO_RETURN_IF_ERROR(co_await indexes_.DropOthers(found->id, {}));
     co_return Status{};
 }
 

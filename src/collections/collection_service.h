@@ -19,6 +19,7 @@
 
 #include "audit/audit_log.h"
 #include "collections/collection.h"
+#include "collections/document_indexes.h"
 #include "collections/schema.h"
 #include "common/invalidation.h"
 #include "query/list_query.h"
@@ -88,6 +89,7 @@ class CollectionService {
     int64_t Now() const { return ToUnixMillis(clock_.Now()); }
 
     storage::Database& db_;
+    DocumentIndexes indexes_{db_};
     IdGenerator& ids_;
     const Clock& clock_;
     audit::AuditLog& audit_;

@@ -21,6 +21,14 @@ namespace {
 
 Error DocumentNotFound() { return Error::NotFound("Document not found"); }
 
+// A write that a unique index refuses.
+Error UniqueViolation(Error e) {
+    if (e.code != ErrorCode::kConflict) return e;
+    return Error::Conflict(
+        "A document with this value exists: a unique index of the collection "
+        "forbids repeating it");
+}
+
 Error VersionMismatch() {
     Error e;
     e.code = ErrorCode::kPreconditionFailed;
@@ -200,8 +208,12 @@ Task<Result<DocumentPage>> DocumentService::List(const Caller& who, const std::s
     TB_CO_ASSIGN_OR_RETURN(auto c, co_await Open(who, collection, false));
     TB_CO_ASSIGN_OR_RETURN(Reach reach, Decide(who, *c, Operation::kList));
     ListSource source = ListSource::ForTenant(who.scope(), "d.tenant_id", "d.body", "documents d");
-    source.scope += " AND d.collection_id = ?";
-    source.params.emplace_back(c->def.id);
+    if (auto literal = storage::CollectionTerm(c->def.id)) {
+        source.scope += " AND " + *literal;  // so that the collection's partial indexes apply
+    } else {
+        source.scope += " AND d.collection_id = ?";
+        source.params.emplace_back(c->def.id);
+    }
     AddReach(reach, who.scope(), source.scope, source.params);
     bool filtered = false;
     if (auto it = q.extra.find("q"); it != q.extra.end()) {
@@ -290,7 +302,7 @@ Task<Result<std::vector<StoredDocument>>> DocumentService::Create(const Caller& 
                 "changed_at, created_by, changed_by, org_id) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, "
                 "?)",
                 Bind(who.scope().id(), c->def.id, out[i].id, out[i].body, now, now, by, by, org));
-            if (!r.ok()) co_return std::move(r).error();
+            if (!r.ok()) co_return UniqueViolation(std::move(r).error());
         }
         auto n = co_await tx.Execute(
             "UPDATE collections SET document_count = document_count + ? WHERE tenant_id = ? AND "
@@ -381,7 +393,7 @@ Task<Result<StoredDocument>> DocumentService::Rewrite(const Caller& who,
                 "org_id = ? WHERE tenant_id = ? AND collection_id = ? AND id = ? AND version = ?",
                 Bind(out.body, sys.version, sys.changed_at, by, org, who.scope().id(), c->def.id,
                      id, cur.version));
-            if (!n.ok()) co_return std::move(n).error();
+            if (!n.ok()) co_return UniqueViolation(std::move(n).error());
             if (*n == 0) {
                 // Another write came between the read and this update (PostgreSQL).
                 if (expected_version) co_return VersionMismatch();

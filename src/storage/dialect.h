@@ -47,14 +47,22 @@ class Dialect {
     virtual std::string DocElemMatch(const DocPath& path, int level,
                                      const std::string& condition) const = 0;
     // The three key columns that order the values at `path` (query::SortKey): the rank of its
-    // type (0 missing or null, 1 number, 2 string, 3 false, 4 true, 5 object, 6 array, never
-    // NULL: API.md §13 "Order"), the number (NULL unless a number) and the string (NULL unless a
-    // string; compared under BinaryCollation()). Collection indexes use the same text, so the
-    // planner matches.
+    // type (0 missing or null, 1 number, 2 string, 3 false, 4 true, 5 object, 6 array: API.md
+    // §13 "Order"), the number (0 unless a number) and the string ('' unless a string;
+    // compared under BinaryCollation()). Never NULL, so that an equality on all three is a
+    // constant prefix to the planner and an index on them also serves the sort that follows.
+    // Collection indexes use the same text, so the planner matches them.
     struct DocSortColumns {
         std::string rank, number, text;
     };
     virtual DocSortColumns DocSortKey(const DocPath& path) const = 0;
+    // The same columns over the bare `documents` table, for CREATE INDEX.
+    virtual DocSortColumns DocIndexKey(const DocPath& path) const = 0;
+    // Index DDL: the keyword that builds an index without blocking writers ("CONCURRENTLY"; empty
+    // where building takes the one write lock and readers go on anyway, as SQLite's WAL).
+    virtual std::string_view IndexConcurrently() const = 0;
+    // SELECT of the names of the indexes on `documents` (one text column).
+    virtual std::string_view DocumentIndexNames() const = 0;
 };
 
 }  // namespace tb::storage

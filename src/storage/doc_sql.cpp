@@ -71,17 +71,17 @@ class Compiler {
         return Compare(path, s, "=");
     }
 
-    // Ordering within one JSON type (numbers, strings, booleans false < true).
+    // Ordering within one JSON type (numbers, strings, booleans false < true). Numbers and
+    // strings are compared on the sort key columns (Dialect::DocSortKey), so that a collection
+    // index, built on the same columns, serves filters as well as sorts.
     std::string Compare(const Dialect::DocPath& path, const Scalar& s, std::string_view op) {
-        if (IsNumber(s)) {
+        if (IsNumber(s) || std::holds_alternative<std::string>(s)) {
+            auto key = d_.DocSortKey(path);
             std::string sql =
-                "(" + d_.DocIs(path, Kind::kNumber) + " AND " + d_.DocNumberCompare(path, op) + ")";
-            Bind(s);
-            return sql;
-        }
-        if (std::holds_alternative<std::string>(s)) {
-            std::string sql =
-                "(" + d_.DocIs(path, Kind::kString) + " AND " + d_.DocTextCompare(path, op) + ")";
+                IsNumber(s)
+                    ? "(" + key.rank + " = 1 AND " + key.number + " " + std::string(op) + " ?)"
+                    : "(" + key.rank + " = 2 AND " + key.number + " = 0 AND " + key.text + " " +
+                          std::string(d_.BinaryCollation()) + " " + std::string(op) + " ?)";
             Bind(s);
             return sql;
         }
@@ -170,6 +170,59 @@ std::string CompileDocFilter(const Dialect& dialect, const query::DocFilter& fil
                              Params& params) {
     Compiler c(dialect, params);
     return c.Node(filter);
+}
+
+namespace {
+
+bool IsUuidText(const std::string& id) {
+    if (id.size() != 36) return false;
+    for (size_t i = 0; i < id.size(); ++i) {
+        char c = id[i];
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+std::optional<std::string> CollectionTerm(const std::string& collection_id) {
+    if (!IsUuidText(collection_id)) return std::nullopt;
+    return "d.collection_id = '" + collection_id + "'";
+}
+
+std::string CreateDocIndex(const Dialect& dialect, const std::string& name,
+                           const std::string& collection_id, const std::vector<DocIndexKey>& keys,
+                           bool unique) {
+    std::string columns;
+    auto add = [&](const std::string& expr, bool descending) {
+        columns += columns.empty() ? "" : ", ";
+        columns += expr;
+        columns += descending ? " DESC" : " ASC";
+    };
+    // A unique index holds numbers and strings only: two documents without the field (or with
+    // null, a boolean, an object) do not collide.
+    std::string only_values;
+    for (const auto& k : keys) {
+        auto c = dialect.DocIndexKey(k.path);
+        add(c.rank, k.descending);
+        add(c.number, k.descending);
+        add(c.text + " " + std::string(dialect.BinaryCollation()), k.descending);
+        only_values += " AND " + c.rank + " IN (1, 2)";
+    }
+    if (!unique) add("id", false);
+    std::string concurrently(dialect.IndexConcurrently());
+    // The id is checked: it is written into the text, as a partial index needs.
+    std::string id = IsUuidText(collection_id) ? collection_id : "";
+    return std::string("CREATE ") + (unique ? "UNIQUE " : "") + "INDEX " +
+           (concurrently.empty() ? "" : concurrently + " ") + "IF NOT EXISTS " + name +
+           " ON documents (" + columns + ") WHERE collection_id = '" + id + "'" +
+           (unique ? only_values : "");
+}
+
+std::string DropDocIndex(const Dialect& dialect, const std::string& name) {
+    std::string concurrently(dialect.IndexConcurrently());
+    return "DROP INDEX " + (concurrently.empty() ? "" : concurrently + " ") + "IF EXISTS " + name;
 }
 
 }  // namespace tb::storage

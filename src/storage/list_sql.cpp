@@ -40,8 +40,8 @@ std::vector<KeyColumn> KeyColumns(const Dialect& dialect, const std::vector<quer
         }
         auto c = dialect.DocSortKey(k.path);
         out.push_back({Field{"", c.rank, Type::kInt, false}, k.descending});
-        out.push_back({Field{"", c.number, Type::kInt, true}, k.descending});
-        out.push_back({Field{"", c.text, Type::kText, true}, k.descending});
+        out.push_back({Field{"", c.number, Type::kInt, false}, k.descending});
+        out.push_back({Field{"", c.text, Type::kText, false}, k.descending});
     }
     return out;
 }

@@ -22,6 +22,9 @@ class TestDialect : public Dialect {
     std::string DocArrayLength(const DocPath&) const override { return ""; }
     DocSortColumns DocSortKey(const DocPath&) const override { return {}; }
     std::string DocTextRegex(const DocPath&) const override { return ""; }
+    DocSortColumns DocIndexKey(const DocPath&) const override { return {}; }
+    std::string_view IndexConcurrently() const override { return ""; }
+    std::string_view DocumentIndexNames() const override { return ""; }
     std::string DocElemMatch(const DocPath&, int, const std::string&) const override { return ""; }
 };
 

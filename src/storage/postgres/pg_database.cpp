@@ -72,8 +72,18 @@ class PostgresDialect final : public Dialect {
                ") = 'array' THEN " + x + " END) AS je" + std::to_string(level) + "(v) WHERE " +
                condition + ")";
     }
-    DocSortColumns DocSortKey(const DocPath& path) const override {
-        std::string x = Value(path);
+    DocSortColumns DocSortKey(const DocPath& path) const override { return SortKeyOf(Value(path)); }
+    DocSortColumns DocIndexKey(const DocPath& path) const override {
+        return SortKeyOf(Value(path, "data"));
+    }
+    std::string_view IndexConcurrently() const override { return "CONCURRENTLY"; }
+    std::string_view DocumentIndexNames() const override {
+        return "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND "
+               "tablename = 'documents'";
+    }
+
+  private:
+    static DocSortColumns SortKeyOf(const std::string& x) {
         std::string type = "jsonb_typeof(" + x + ")";
         return {"(CASE " + type +
                     " WHEN 'number' THEN 1 WHEN 'string' THEN 2 WHEN 'boolean' THEN (CASE "
@@ -81,16 +91,15 @@ class PostgresDialect final : public Dialect {
                     x +
                     " = 'true'::jsonb THEN 4 ELSE 3 END) WHEN 'object' THEN 5 WHEN 'array' "
                     "THEN 6 ELSE 0 END)",
-                "(CASE WHEN " + type + " = 'number' THEN CAST(" + x + " AS numeric) END)",
-                "(CASE WHEN " + type + " = 'string' THEN " + x + " #>> '{}' END)"};
+                "(CASE WHEN " + type + " = 'number' THEN CAST(" + x + " AS numeric) ELSE 0 END)",
+                "(CASE WHEN " + type + " = 'string' THEN " + x + " #>> '{}' ELSE '' END)"};
     }
 
-  private:
     // (d.data #> '{a,b}') (segments are validated identifiers: nothing to escape).
     // Inside an $elemMatch, from the element (jsonb_array_elements' value) instead.
-    static std::string Value(const DocPath& path) {
+    static std::string Value(const DocPath& path, const std::string& data = "d.data") {
         bool element = !path.empty() && path.front().starts_with('#');
-        std::string root = element ? "je" + path.front().substr(1) + ".v" : "d.data";
+        std::string root = element ? "je" + path.front().substr(1) + ".v" : data;
         if (element && path.size() == 1) return root;
         std::string out = "(" + root + " #> '{";
         for (size_t i = element ? 1 : 0; i < path.size(); ++i)

@@ -161,6 +161,9 @@ Status SqliteConnection::Script(std::string_view sql) {
     if (rc != SQLITE_OK) {
         std::string msg = err ? err : sqlite3_errstr(rc);
         sqlite3_free(err);
+        rc = sqlite3_extended_errcode(db_);
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return ToError(rc, "sqlite script");  // e.g. CREATE UNIQUE INDEX over duplicates
         return Error::Internal("sqlite script: " + msg);
     }
     return {};

@@ -64,16 +64,28 @@ class SqliteDialect final : public Dialect {
                std::to_string(level) + " WHERE " + condition + "))";
     }
     DocSortColumns DocSortKey(const DocPath& path) const override {
-        std::string type = "json_type(d.body, " + JsonPath(path) + ")";
+        return SortKeyOn("d.body", path);
+    }
+    DocSortColumns DocIndexKey(const DocPath& path) const override {
+        return SortKeyOn("body", path);
+    }
+    std::string_view IndexConcurrently() const override { return ""; }
+    std::string_view DocumentIndexNames() const override {
+        return "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'documents'";
+    }
+
+  private:
+    static DocSortColumns SortKeyOn(const std::string& body, const DocPath& path) {
+        std::string type = "json_type(" + body + ", " + JsonPath(path) + ")";
+        std::string value = "json_extract(" + body + ", " + JsonPath(path) + ")";
         return {"(CASE " + type +
                     " WHEN 'integer' THEN 1 WHEN 'real' THEN 1 WHEN 'text' THEN 2 WHEN 'false' "
                     "THEN 3 WHEN 'true' THEN 4 WHEN 'object' THEN 5 WHEN 'array' THEN 6 ELSE 0 "
                     "END)",
-                "(CASE WHEN " + type + " IN ('integer', 'real') THEN " + Value(path) + " END)",
-                "(CASE WHEN " + type + " = 'text' THEN " + Value(path) + " END)"};
+                "(CASE WHEN " + type + " IN ('integer', 'real') THEN " + value + " ELSE 0 END)",
+                "(CASE WHEN " + type + " = 'text' THEN " + value + " ELSE '' END)"};
     }
 
-  private:
     // '$.a.b' (segments are validated identifiers: nothing to escape); inside an $elemMatch,
     // the element's own path (json_each's fullkey, e.g. '$.tags[3]') and the rest.
     static std::string JsonPath(const DocPath& path) {
