@@ -21,9 +21,9 @@ std::string CompileDocFilter(const Dialect& dialect, const query::DocFilter& fil
 // The id is a UUID this server made; anything else is refused (nullopt).
 std::optional<std::string> CollectionTerm(const std::string& collection_id);
 
-// A collection index: partial (WHERE collection_id = '<id>'), on the sort-key columns of each
-// path (Dialect::DocIndexKey) in the key's direction, written exactly as list_sql orders and
-// doc_sql compares them, then `id` (the tie-break) unless unique.
+// A collection index: partial (WHERE collection_id = '<id>'), on tenant_id, then the sort-key
+// columns of each path (Dialect::DocIndexKey) in the key's direction, written exactly as
+// list_sql orders and doc_sql compares them, then `id` (the tie-break) unless unique.
 struct DocIndexKey {
     Dialect::DocPath path;
     bool descending = false;

@@ -233,8 +233,12 @@ ListStatement CompileList(const Dialect& dialect, const query::Resource& resourc
     }
     out.key_offset = columns;
     std::vector<KeyColumn> keys = KeyColumns(dialect, query.sort);
-    for (const auto& k : keys) sql += ", " + k.field.column;
-    sql += ", " + id.column;
+    // The key values make the next cursor; a page by number needs none (and document paths'
+    // key columns cost three JSON lookups a row).
+    if (query.cursor_mode) {
+        for (const auto& k : keys) sql += ", " + k.field.column;
+        sql += ", " + id.column;
+    }
     sql += " FROM " + source.from + where;
     if (query.cursor_mode && !query.after.empty()) {
         sql += " AND " + page.After(keys, id, query.after);
