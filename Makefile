@@ -4,7 +4,7 @@ JOBS ?= 2
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all setup build build-asan run test unit e2e bench format lint clean
+.PHONY: all setup build build-asan run test unit e2e bench format lint sdk clean
 
 all: build
 
@@ -32,6 +32,10 @@ test: setup
 
 bench: build
 	@bench/run
+
+# The TypeScript SDK (sdk/typescript) from docs/openapi.yaml: regenerate after changing it.
+sdk: setup
+	@scripts/sdk
 
 format:
 	@find src -name '*.h' -o -name '*.cpp' | xargs clang-format -i
