@@ -255,6 +255,22 @@ Task<Status> CollectionService::Delete(const Caller& who, const std::string& nam
     co_return Status{};
 }
 
+Task<Result<std::vector<std::string>>> CollectionService::CollectionIds(
+    const storage::TenantScope& scope) {
+    auto rows =
+        co_await db_.Query("SELECT id FROM collections WHERE tenant_id = ?", Bind(scope.id()));
+    if (!rows.ok()) co_return std::move(rows).error();
+    std::vector<std::string> out;
+    for (const auto& r : rows->rows) out.push_back(AsText(r[0]));
+    co_return out;
+}
+
+Task<Status> CollectionService::DropIndexes(const std::vector<std::string>& collection_ids) {
+    for (const auto& id : collection_ids)
+        TB_CO_RETURN_IF_ERROR(co_await indexes_.DropOthers(id, {}));
+    co_return Status{};
+}
+
 Task<Result<json::array>> CollectionService::Meta(const Caller& who) {
     TB_CO_RETURN_IF_ERROR(who.CanRead());
     std::string sql = std::string("SELECT ") + kColumns +

@@ -75,6 +75,12 @@ class CollectionService {
     Task<Result<std::shared_ptr<const Loaded>>> FindForWrite(const tenancy::Caller& who,
                                                              const std::string& name);
 
+    // A tenant's deletion removes its collections' rows with it (tenancy::TenantService); the
+    // SQL indexes behind them are not rows. The caller reads the ids before the deletion and
+    // drops the indexes after it succeeded.
+    Task<Result<std::vector<std::string>>> CollectionIds(const storage::TenantScope& scope);
+    Task<Status> DropIndexes(const std::vector<std::string>& collection_ids);
+
     // Whether a write by this caller would create a missing collection.
     bool MayAutoCreate(const tenancy::Caller& who) const {
         return settings_.auto_create && who.CanManage().ok();

@@ -110,3 +110,40 @@ test('lists filtered and sorted through an index answer like any other list', as
   const expected = bodies.filter((b) => b.tag === 't1').map((b) => b.n).sort((x, y) => y - x);
   assert.deepEqual(ids, expected);
 });
+
+// The SQL index names behind the server's collections (dx_…), read from its database.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+
+function indexNames() {
+  if (server.backend === 'postgres') {
+    const out = execFileSync('psql', [server.databaseUrl, '-Atc',
+      "SELECT indexname FROM pg_indexes WHERE tablename = 'documents' AND indexname LIKE 'dx\\_%'"], { encoding: 'utf8' });
+    return out.split('\n').filter(Boolean).sort();
+  }
+  const db = path.join(server.dataDir, 'tenantbase.db');
+  const out = execFileSync('python3', ['-c', `import sqlite3,sys
+c = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True)
+print('\\n'.join(r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'dx%'")))`, db], { encoding: 'utf8' });
+  return out.split('\n').filter(Boolean).sort();
+}
+
+test('indexes come and go with their declarations, collections and tenants', async () => {
+  const before = indexNames();
+  const owner = await newUser(server, 'dix3');
+  const H3 = as(owner, owner.tid);
+  const c = uname();
+  expectSuccess(await server.post('/v1/collections', { headers: H3, json: { name: c, indexes: [{ fields: ['a'] }, { fields: ['b'], unique: true }] } }), 201);
+  const added = indexNames().filter((x) => !before.includes(x));
+  assert.equal(added.length, 2, `two new indexes: ${added}`);
+  expectSuccess(await server.request('PATCH', `/v1/collections/${c}`, { headers: H3, json: { indexes: [{ fields: ['a'] }] } }), 200);
+  assert.equal(indexNames().filter((x) => !before.includes(x)).length, 1);
+  const c2 = uname();
+  expectSuccess(await server.post('/v1/collections', { headers: H3, json: { name: c2, indexes: [{ fields: ['z'] }] } }), 201);
+  assert.equal(indexNames().filter((x) => !before.includes(x)).length, 2);
+  assert.equal((await server.request('DELETE', `/v1/collections/${c2}`, { headers: H3 })).status, 204);
+  assert.equal(indexNames().filter((x) => !before.includes(x)).length, 1);
+  // Deleting the tenant removes its collections, and their indexes with them.
+  assert.equal((await server.request('DELETE', `/v1/tenants/${owner.tid}`, { headers: H3 })).status, 204);
+  assert.deepEqual(indexNames(), before);
+});

@@ -3,6 +3,7 @@
 #include "api/list.h"
 #include "api/render.h"
 #include "api/v1/handlers.h"
+#include "common/log.h"
 
 namespace tb::api::v1 {
 
@@ -133,8 +134,17 @@ http::Handler DeleteTenant(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
         auto who = co_await RequireCaller(s, req, ctx, /*require_tenant=*/false);
         if (!who.ok()) co_return Fail(who.error(), ctx);
-        Status st = co_await s.tenants.Delete(*who, std::string(ctx.Param("id")));
+        std::string id(ctx.Param("id"));
+        // Read before the deletion decides anything; used only once it has succeeded.
+        auto collections = co_await s.collections.CollectionIds(storage::TenantScope::Of(id));
+        if (!collections.ok()) co_return Fail(collections.error(), ctx);
+        Status st = co_await s.tenants.Delete(*who, id);
         if (!st.ok()) co_return Fail(st.error(), ctx);
+        if (Status dropped = co_await s.collections.DropIndexes(*collections); !dropped.ok()) {
+            // The tenant is gone either way; an index left behind covers no rows.
+            log::Warn("dropping a deleted tenant's document indexes failed",
+                      {{"tenant", id}, {"error", dropped.error().internal}});
+        }
         co_return Response::Empty(204);
     };
 }
