@@ -50,6 +50,18 @@ class ListSql : public ::testing::TestWithParam<std::string> {
         db_ = testing::OpenBackend(GetParam(), ioc_, dir_);
         if (!db_) GTEST_SKIP() << "TB_TEST_PG_URL not set";
     }
+    // The backend's query plan of a statement, one line per row.
+    std::string Plan(const ListStatement& st) {
+        bool sqlite = GetParam() == "sqlite";
+        std::string explain = (sqlite ? "EXPLAIN QUERY PLAN " : "EXPLAIN ") + st.sql;
+        auto rows = RunTask(ioc_, db_->Query(explain, st.params));
+        EXPECT_TRUE(rows.ok()) << (rows.ok() ? "" : rows.error().internal);
+        std::string text;
+        if (rows.ok())
+            for (const auto& r : rows->rows) text += AsText(r.back()) + "\n";
+        return text;
+    }
+
     void TearDown() override {
         if (db_) db_->Close();
         if (!dir_.empty()) std::filesystem::remove_all(dir_);
@@ -270,14 +282,7 @@ TEST_P(ListSql, BenchmarkedListsUseAnIndex) {
                     const ListSource& source) {
         auto q = query::ParseList(qs, resource, kCodec);
         EXPECT_TRUE(q.ok());
-        ListStatement st = CompileList(db_->dialect(), resource, *q, source);
-        std::string explain = (sqlite ? "EXPLAIN QUERY PLAN " : "EXPLAIN ") + st.sql;
-        auto rows = RunTask(ioc_, db_->Query(explain, st.params));
-        EXPECT_TRUE(rows.ok()) << (rows.ok() ? "" : rows.error().internal);
-        std::string text;
-        if (rows.ok())
-            for (const auto& r : rows->rows) text += AsText(r.back()) + "\n";
-        return text;
+        return Plan(CompileList(db_->dialect(), resource, *q, source));
     };
 
     auto users = plan(tenancy::UsersResource(), "per_page=20&sort=-created_at",
@@ -363,12 +368,7 @@ TEST_P(ListSql, CollectionIndexesServeDocumentFiltersAndSorts) {
         auto q = query::ParseList(qs, collections::DocumentsResource(), kCodec);
         EXPECT_TRUE(q.ok());
         ListStatement st = CompileList(d, collections::DocumentsResource(), *q, source);
-        std::string explain = (sqlite ? "EXPLAIN QUERY PLAN " : "EXPLAIN ") + st.sql;
-        auto rows = RunTask(ioc_, db_->Query(explain, st.params));
-        EXPECT_TRUE(rows.ok()) << (rows.ok() ? "" : rows.error().internal);
-        std::string text;
-        if (rows.ok())
-            for (const auto& r : rows->rows) text += AsText(r.back()) + "\n";
+        std::string text = Plan(st);
         // And the statement runs and returns the page asked for.
         auto page = RunTask(ioc_, db_->Query(st.sql, st.params));
         EXPECT_TRUE(page.ok());
