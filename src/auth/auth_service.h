@@ -39,7 +39,7 @@ namespace tb::auth {
 struct AuthSettings {
     JwtSettings jwt;
     int64_t access_ttl_seconds = 900;
-    int64_t refresh_ttl_seconds = 30 * 24 * 3600;
+    int64_t refresh_ttl_seconds = int64_t{30} * 24 * 3600;
     int64_t refresh_grace_seconds = 10;
     size_t password_min_length = 8;
     bool limits_enabled = true;
@@ -48,7 +48,7 @@ struct AuthSettings {
     int register_per_hour = 60;
     int mails_per_hour = 5;  // reset / verification mails per email, an hour (quietly capped)
     int64_t reset_ttl_seconds = 3600;
-    int64_t verify_ttl_seconds = 24 * 3600;
+    int64_t verify_ttl_seconds = int64_t{24} * 3600;
     int64_t session_cache_ms = 1000;  // bound on another node's revoke going unseen
 };
 

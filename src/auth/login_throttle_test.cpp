@@ -53,6 +53,7 @@ TEST(LoginThrottle, ConcurrentTakesNeverExceedTheLimit) {
         LoginThrottle t(clock, 5, 3600s);
         std::atomic<int> granted{0};
         std::vector<std::thread> threads;
+        threads.reserve(8);
         for (int i = 0; i < 8; ++i) {
             threads.emplace_back([&] {
                 for (int j = 0; j < 50; ++j)

@@ -16,7 +16,7 @@ namespace tb::auth {
 
 struct PasswordParams {
     uint64_t ops_limit = 2;
-    size_t mem_limit_bytes = 19 * 1024 * 1024;
+    size_t mem_limit_bytes = size_t{19} * 1024 * 1024;
 };
 
 class PasswordHasher {

@@ -132,11 +132,9 @@ class Canonicaliser {
             out_ += "[^";
             out_ += ClassBody(static_cast<char>(e + 0x20));
             out_ += ']';
-        } else if (e == 'n' || e == 't' || e == 'r' || e == 'f') {
-            out_ += '\\';
-            out_ += e;
-        } else if (std::ispunct(static_cast<unsigned char>(e))) {
-            out_ += '\\';
+        } else if (e == 'n' || e == 't' || e == 'r' || e == 'f' ||
+                   std::ispunct(static_cast<unsigned char>(e))) {
+            out_ += '\\';  // a control escape, or punctuation taken literally
             out_ += e;
         } else {
             return Refuse(std::string("unsupported escape \\") + e);
@@ -195,7 +193,9 @@ class Canonicaliser {
                 char hi = 0;
                 TB_RETURN_IF_ERROR(Member(hi_text, hi));
                 if (!lo || !hi || hi < lo) return Refuse("a class range needs ASCII ends in order");
-                body += text + "-" + hi_text;
+                body += text;
+                body += '-';
+                body += hi_text;
                 if (fold_) FoldRange(lo, hi, body);
                 continue;
             }

@@ -260,7 +260,7 @@ void SqliteDatabase::RunBatch(std::vector<Job>& batch) {
     for (Job& job : batch) {
         (void)writer_->Execute("SAVEPOINT tb_tx", kNone);
         std::optional<Status> out;
-        boost::asio::co_spawn(ctx, job.fn(session), [&](std::exception_ptr e, Status s) {
+        boost::asio::co_spawn(ctx, job.fn(session), [&](const std::exception_ptr& e, Status s) {
             out = e ? Status(Error::Internal("exception in a transaction")) : std::move(s);
         });
         ctx.restart();
