@@ -146,7 +146,15 @@ describe('B in its own tenant, with A\'s ids', () => {
       const queries = ['?per_page=100', '?sort=-_id', '?sort=-_version&per_page=1&page=2', '?count=true&after=',
         `?_createdby=${A.owner.user.id}`, `?_createdby=${A.mem.user.id}`, `?_id=${A.docs[0]._id}`,
         `?_id[in]=${A.docs.map((d) => d._id).join(',')}`, `?_org=${A.org.id}`, '?fields=a_secret,a_nested.inner',
-        '?_version[gte]=1'];
+        '?_version[gte]=1',
+        // Document paths, the query language's string and array operators, sorts and hints:
+        // none may reach, count or order by A's documents.
+        '?sort=a_secret', '?sort=-n,a_nested.inner&after=', '?a_secret=alpha', '?n[lte]=4',
+        `?q=${encodeURIComponent(JSON.stringify({ a_secret: { $regex: '^(alpha|beta|gamma|delta)$' } }))}`,
+        `?q=${encodeURIComponent(JSON.stringify({ $or: [{ a_secret: { $exists: true } }, { n: { $lt: 5 } }] }))}`,
+        `?q=${encodeURIComponent(JSON.stringify({ a_nested: { $exists: true } }))}`,
+        `?q=${encodeURIComponent(JSON.stringify({ tags: { $elemMatch: { $exists: true } } }))}`,
+        `?h=${encodeURIComponent(JSON.stringify({ $orderby: { a_secret: -1 }, $max: 100, $skip: 0 }))}`];
       for (const q of queries) {
         const res = await server.get(`${docsPath(SHARED)}${q.replace(/\[/g, '%5B').replace(/\]/g, '%5D')}`, { headers: h });
         assert.equal(res.status, 200, `${who} ${q}: ${describeRes(res)}`);
