@@ -76,6 +76,9 @@ TEST(Encoding, TokensAreRandomAndLongEnough) {
     EXPECT_EQ(a.size(), 43u);
     EXPECT_NE(a, b);
     EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    // The per-thread context is reused: a second digest, and an empty input, are right too.
+    EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
     EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
     EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));

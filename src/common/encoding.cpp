@@ -1,5 +1,7 @@
 #include "common/encoding.h"
 
+#include <memory>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -98,8 +100,19 @@ std::string RandomToken(size_t bytes) {
 }
 
 std::string Sha256Hex(std::string_view text) {
+    // The one-shot SHA256() of OpenSSL 3 looks the algorithm up in the provider registry on
+    // every call (EVP_MD_fetch, locks): a visible share of an API-key request. Fetch once,
+    // and keep a context per thread.
+    static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                                             EVP_MD_CTX_free);
     uint8_t digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const uint8_t*>(text.data()), text.size(), digest);
+    unsigned int len = 0;
+    if (!kSha256 || !ctx || EVP_DigestInit_ex(ctx.get(), kSha256, nullptr) != 1 ||
+        EVP_DigestUpdate(ctx.get(), text.data(), text.size()) != 1 ||
+        EVP_DigestFinal_ex(ctx.get(), digest, &len) != 1) {
+        SHA256(reinterpret_cast<const uint8_t*>(text.data()), text.size(), digest);
+    }
     return HexEncode(digest);
 }
 
