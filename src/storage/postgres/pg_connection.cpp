@@ -13,6 +13,7 @@ using asio::posix::stream_descriptor;
 
 namespace {
 constexpr auto kConnectTimeout = std::chrono::seconds(5);
+constexpr size_t kMaxPrepared = 512;  // statements per connection
 
 // OIDs of the types we convert from text (pg_type.h).
 constexpr Oid kBool = 16, kInt8 = 20, kInt2 = 21, kInt4 = 23, kOid = 26, kFloat4 = 700,
@@ -201,12 +202,39 @@ Task<Result<std::vector<PGresult*>>> PgConnection::Send(std::string_view sql,
         }
         values[i] = storage[i].c_str();
     }
-    if (!PQsendQueryParams(conn_, text.c_str(), static_cast<int>(params.size()), types.data(),
-                           values.data(), nullptr, nullptr, 0)) {
+    TB_CO_ASSIGN_OR_RETURN(std::string name, co_await Prepared(text, types));
+    int n = static_cast<int>(params.size());
+    int sent = name.empty() ? PQsendQueryParams(conn_, text.c_str(), n, types.data(), values.data(),
+                                                nullptr, nullptr, 0)
+                            : PQsendQueryPrepared(conn_, name.c_str(), n, values.data(), nullptr,
+                                                  nullptr, 0);
+    if (!sent) co_return ConnectionError("send");
+    TB_CO_RETURN_IF_ERROR(co_await Flush());
+    co_return co_await ReadResults();
+}
+
+Task<Result<std::string>> PgConnection::Prepared(const std::string& text,
+                                                 const std::vector<Oid>& types) {
+    // The types are part of the key: a statement prepared for an integer parameter cannot
+    // take a real one.
+    std::string key = text;
+    key += '\x1f';
+    for (Oid t : types) key += std::to_string(t) + ",";
+    if (auto it = prepared_.find(key); it != prepared_.end()) co_return it->second;
+    if (prepared_.size() >= kMaxPrepared) co_return std::string();
+    std::string name = "tb_" + std::to_string(prepared_.size() + 1);
+    if (!PQsendPrepare(conn_, name.c_str(), text.c_str(), static_cast<int>(types.size()),
+                       types.data())) {
         co_return ConnectionError("send");
     }
     TB_CO_RETURN_IF_ERROR(co_await Flush());
-    co_return co_await ReadResults();
+    TB_CO_ASSIGN_OR_RETURN(std::vector<PGresult*> results, co_await ReadResults());
+    ResultsGuard guard{results};
+    for (PGresult* r : results) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) co_return ResultError(r);
+    }
+    prepared_.emplace(std::move(key), name);
+    co_return name;
 }
 
 Task<Result<Rows>> PgConnection::Query(std::string_view sql, const Params& params) {

@@ -10,6 +10,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/result.h"
@@ -42,8 +43,17 @@ class PgConnection {
     Status ResetDescriptor();
     Error ConnectionError(std::string_view what);
 
+    // The name of the prepared statement for (sql, parameter types), preparing it on first
+    // use; empty when the cache is full (the caller sends the statement unnamed).
+    Task<Result<std::string>> Prepared(const std::string& text, const std::vector<Oid>& types);
+
     boost::asio::any_io_executor ex_;
     PGconn* conn_;
+    // Statements prepared on this connection, by SQL text and parameter types: planning a
+    // document query (long CASE expressions matched against expression indexes) costs about
+    // a millisecond, more than running it. Bounded; never deallocated while the connection
+    // lives. Needs a direct connection or session pooling (not transaction pooling).
+    std::unordered_map<std::string, std::string> prepared_;
     boost::asio::posix::stream_descriptor socket_;
     bool failed_ = false;
 };
