@@ -58,6 +58,16 @@ std::string TooDeepAt(const json::value& v, size_t budget, const std::string& at
     return at;
 }
 
+// One condition on one path.
+DocFilter LeafOf(const std::vector<std::string>& path, DocOp op, std::vector<Scalar> operands) {
+    DocFilter leaf;
+    leaf.kind = DocFilter::Kind::kLeaf;
+    leaf.path = path;
+    leaf.op = op;
+    leaf.operands = std::move(operands);
+    return leaf;
+}
+
 class Parser {
   public:
     explicit Parser(const DocFilterLimits& limits) : limits_(limits) {}
@@ -148,12 +158,7 @@ class Parser {
                            std::vector<Scalar> operands, const std::string& at) {
         if (++leaves_ > limits_.max_leaves)
             return Bad(at, "At most " + std::to_string(limits_.max_leaves) + " conditions");
-        DocFilter leaf;
-        leaf.kind = DocFilter::Kind::kLeaf;
-        leaf.path = path;
-        leaf.op = op;
-        leaf.operands = std::move(operands);
-        return leaf;
+        return LeafOf(path, op, std::move(operands));
     }
 
     // The condition on one field: a scalar (equality) or an operator object.
@@ -310,15 +315,6 @@ std::vector<Scalar> Candidates(std::string_view text) {
         return {n, Scalar{std::string(text)}};
     }
     return {Scalar{std::string(text)}};
-}
-
-DocFilter LeafOf(const std::vector<std::string>& path, DocOp op, std::vector<Scalar> operands) {
-    DocFilter leaf;
-    leaf.kind = DocFilter::Kind::kLeaf;
-    leaf.path = path;
-    leaf.op = op;
-    leaf.operands = std::move(operands);
-    return leaf;
 }
 
 DocFilter AnyOf(std::vector<DocFilter> children) {
