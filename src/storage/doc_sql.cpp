@@ -95,6 +95,14 @@ class Compiler {
         return operand ? both : f;  // "<="
     }
 
+    // `(<the value at path is of this kind> AND <term>)`, the term's one `?` bound to `v`.
+    std::string OfKind(const Dialect::DocPath& path, Kind kind, const std::string& term,
+                       const Scalar& v) {
+        std::string sql = "(" + d_.DocIs(path, kind) + " AND " + term + ")";
+        Bind(v);
+        return sql;
+    }
+
     std::string Leaf(const DocFilter& f) {
         const auto& path = f.path;
         const Scalar& v = f.operands.empty() ? Scalar{} : f.operands.front();
@@ -125,36 +133,20 @@ class Compiler {
                 std::string missing = d_.DocIs(path, Kind::kMissing);
                 return std::get<bool>(v) ? "NOT (" + missing + ")" : missing;
             }
-            case DocOp::kContains: {
-                std::string sql =
-                    "(" + d_.DocIs(path, Kind::kString) + " AND " + d_.DocTextContains(path) + ")";
-                Bind(v);
-                return sql;
-            }
-            case DocOp::kStartsWith: {
-                std::string sql = "(" + d_.DocIs(path, Kind::kString) + " AND " +
-                                  d_.DocTextStartsWith(path) + ")";
-                Bind(v);
-                return sql;
-            }
-            case DocOp::kRegex: {
-                std::string sql =
-                    "(" + d_.DocIs(path, Kind::kString) + " AND " + d_.DocTextRegex(path) + ")";
-                Bind(v);
-                return sql;
-            }
+            case DocOp::kContains:
+                return OfKind(path, Kind::kString, d_.DocTextContains(path), v);
+            case DocOp::kStartsWith:
+                return OfKind(path, Kind::kString, d_.DocTextStartsWith(path), v);
+            case DocOp::kRegex:
+                return OfKind(path, Kind::kString, d_.DocTextRegex(path), v);
             case DocOp::kElemMatch: {
                 ++level_;
                 std::string condition = Node(f.children.front());
                 --level_;
                 return d_.DocElemMatch(path, level_ + 1, condition);
             }
-            case DocOp::kSize: {
-                std::string sql =
-                    "(" + d_.DocIs(path, Kind::kArray) + " AND " + d_.DocArrayLength(path) + ")";
-                Bind(v);
-                return sql;
-            }
+            case DocOp::kSize:
+                return OfKind(path, Kind::kArray, d_.DocArrayLength(path), v);
         }
         return kFalse;
     }
