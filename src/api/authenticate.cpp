@@ -1,5 +1,6 @@
 #include "api/authenticate.h"
 
+#include "api/accounting.h"
 #include "common/strings.h"
 
 namespace tb::api {
@@ -12,8 +13,11 @@ auth::ClientInfo Client(const http::Request& request) {
     return {request.remote_ip, std::string(request.headers.Get("user-agent"))};
 }
 
-Task<Result<auth::Principal>> RequirePrincipal(Services& s, const http::Request& request,
-                                               http::RouteContext& ctx) {
+namespace {
+
+// The credentials of a request, resolved; nothing charged.
+Task<Result<auth::Principal>> Authenticate(Services& s, const http::Request& request,
+                                           http::RouteContext& ctx) {
     std::string_view header = Trim(request.headers.Get("authorization"));
     std::string_view key = Trim(request.headers.Get("x-api-key"));
     std::string_view bearer;
@@ -36,6 +40,26 @@ Task<Result<auth::Principal>> RequirePrincipal(Services& s, const http::Request&
                               std::move(cred->key)};
 }
 
+// Bad credentials count against the client IP's anonymous budget (API.md §13): past it the
+// answer is 429, not 401, so that guessing keys or tokens is throttled too.
+Task<Error> CredentialsRefused(Services& s, const http::Request& request, http::RouteContext& ctx,
+                               Error error) {
+    if (auto refused = co_await ChargeAnonymous(s, request, ctx)) co_return std::move(*refused);
+    co_return error;
+}
+
+}  // namespace
+
+Task<Result<auth::Principal>> RequirePrincipal(Services& s, const http::Request& request,
+                                               http::RouteContext& ctx) {
+    auto who = co_await Authenticate(s, request, ctx);
+    if (!who.ok()) co_return co_await CredentialsRefused(s, request, ctx, std::move(who).error());
+    // Outside a tenant context: the budget has the default plan's limit.
+    tenancy::Caller caller{who->user, who->api_key};
+    if (auto refused = ChargeCaller(s, caller, ctx)) co_return std::move(*refused);
+    co_return who;
+}
+
 Task<Result<auth::Principal>> RequireSession(Services& s, const http::Request& request,
                                              http::RouteContext& ctx) {
     auto who = co_await RequirePrincipal(s, request, ctx);
@@ -46,11 +70,20 @@ Task<Result<auth::Principal>> RequireSession(Services& s, const http::Request& r
 
 Task<Result<tenancy::Caller>> RequireCaller(Services& s, const http::Request& request,
                                             http::RouteContext& ctx, bool require_tenant) {
-    auto who = co_await RequirePrincipal(s, request, ctx);
-    if (!who.ok()) co_return std::move(who).error();
+    auto who = co_await Authenticate(s, request, ctx);
+    if (!who.ok()) co_return co_await CredentialsRefused(s, request, ctx, std::move(who).error());
     auto caller = co_await s.tenants.Resolve(*who, request.headers.Get("x-tenant-id"),
                                              require_tenant, request.remote_ip,
                                              std::string(request.headers.Get("user-agent")));
+    // The budget is charged whatever the answer; with the limit of the tenant's plan when the
+    // request entered one.
+    std::optional<Error> refused;
+    if (caller.ok()) {
+        refused = ChargeCaller(s, *caller, ctx);
+    } else {
+        refused = ChargeCaller(s, tenancy::Caller{who->user, who->api_key}, ctx);
+    }
+    if (refused) co_return std::move(*refused);
     // The tenant's own allowed origins (settings.cors_origins) open its responses to them.
     std::string_view origin = request.headers.Get("origin");
     if (caller.ok() && caller->tenant && !origin.empty() &&
@@ -64,9 +97,11 @@ Task<Result<tenancy::Caller>> RequireCallerOrVisitor(Services& s, const http::Re
     bool credentials = !Trim(request.headers.Get("authorization")).empty() ||
                        !Trim(request.headers.Get("x-api-key")).empty();
     if (credentials) co_return co_await RequireCaller(s, request, ctx, true);
-    co_return co_await s.tenants.ResolveAnonymous(request.headers.Get("x-tenant-id"),
-                                                  request.remote_ip,
-                                                  std::string(request.headers.Get("user-agent")));
+    auto visitor =
+        co_await s.tenants.ResolveAnonymous(request.headers.Get("x-tenant-id"), request.remote_ip,
+                                            std::string(request.headers.Get("user-agent")));
+    if (visitor.ok()) (void)ChargeCaller(s, *visitor, ctx);  // records the tenant
+    co_return visitor;
 }
 
 Result<auth::KeyActor> KeyManager(const tenancy::Caller& who) {

@@ -1,5 +1,6 @@
 #include "api/routes.h"
 
+#include "api/accounting.h"
 #include "api/v1/handlers.h"
 
 namespace tb::api {
@@ -99,6 +100,10 @@ const std::vector<Entry>& Table() {
         {Method::kPost, "/v1/organizations/{id}/members", v1::AddOrganizationMember,
          BodyKind::kJson},
         {Method::kDelete, "/v1/organizations/{id}/members/{user_id}", v1::RemoveOrganizationMember},
+        {Method::kGet, "/v1/usage", v1::GetUsage},
+        {Method::kGet, "/v1/billing", v1::GetBilling},
+        {Method::kGet, "/v1/plans", v1::ListPlans},
+        {Method::kGet, "/v1/tenants/{id}/usage", v1::GetTenantUsage},
     };
     return kTable;
 }
@@ -121,7 +126,8 @@ std::vector<std::string> Operations() {
 
 void RegisterRoutes(http::Router& router, Services& services) {
     for (const Entry& e : Table()) {
-        router.Add({e.method, e.path, e.make(services), e.body, e.max_body});
+        router.Add({e.method, e.path, Metered(services, e.make(services), RouteGroup(e.path)),
+                    e.body, e.max_body});
     }
 }
 

@@ -6,11 +6,15 @@
 #include <string>
 
 #include "auth/auth_service.h"
+#include "billing/billing_service.h"
 #include "collections/collection_service.h"
 #include "collections/document_service.h"
 #include "common/clock.h"
 #include "common/ids.h"
 #include "http/metrics.h"
+#include "limits/plans.h"
+#include "limits/rate_limiter.h"
+#include "limits/usage_meter.h"
 #include "mail/outbox.h"
 #include "query/list_query.h"
 #include "storage/database.h"
@@ -40,6 +44,11 @@ struct Services {
     mail::Outbox& outbox;
     collections::CollectionService& collections;
     collections::DocumentService& documents;
+    const limits::PlanCatalog& plans;
+    limits::RateLimiter& rate_limiter;
+    limits::UsageMeter& meter;
+    billing::BillingService& billing;
+    bool limits_enabled = true;  // limits.enabled: rate limits on (quotas apply regardless)
 };
 
 }  // namespace tb::api

@@ -2,11 +2,13 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <sstream>
 
 #include "common/strings.h"
+#include "http/client_ip.h"
 #include "mail/message.h"
 
 extern char** environ;
@@ -142,10 +144,14 @@ const std::vector<Setting>& Settings() {
             86400 * 30),
         Int("limits.register_per_hour", &C::limits, &C::Limits::register_per_hour, 1,
             1'000'000'000),
+        Int("limits.user_per_hour", &C::limits, &C::Limits::user_per_hour, 1, int64_t{1} << 40),
+        Int("limits.key_per_hour", &C::limits, &C::Limits::key_per_hour, 1, int64_t{1} << 40),
+        Int("limits.anonymous_per_hour", &C::limits, &C::Limits::anonymous_per_hour, 1,
+            int64_t{1} << 40),
+        List("limits.trusted_proxies", &C::limits, &C::Limits::trusted_proxies),
         Bool("tenants.self_service", &C::tenants, &C::Tenants::self_service),
         Bool("tenants.personal_on_register", &C::tenants, &C::Tenants::personal_on_register),
-        OneOf("tenants.default_plan", &C::tenants, &C::Tenants::default_plan,
-              {"free", "pro", "enterprise"}),
+        Text("tenants.default_plan", &C::tenants, &C::Tenants::default_plan),
         Bool("collections.auto_create", &C::collections, &C::Collections::auto_create),
         Text("mail.from", &C::mail, &C::Mail::from),
         Text("mail.link_base", &C::mail, &C::Mail::link_base),
@@ -208,6 +214,59 @@ Result<std::string> TomlText(const std::string& name, const toml::node& node) {
     return BadValue(name, "a string, number, boolean or list", "a table");
 }
 
+bool PlanNameOk(std::string_view name) {
+    if (name.empty() || name.size() > 32) return false;
+    for (char c : name) {
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+// plans.<name>.<field>: a new name starts as a copy of the built-in free plan.
+Status SetPlan(Config& c, const std::string& plan, const std::string& field,
+               const std::string& value, const std::string& setting) {
+    if (!PlanNameOk(plan)) {
+        return BadValue(setting, "a plan name of a-z, 0-9, - and _ (at most 32)", plan);
+    }
+    auto it = std::find_if(c.plans.begin(), c.plans.end(),
+                           [&](const limits::Plan& p) { return p.name == plan; });
+    if (it == c.plans.end()) {
+        limits::Plan fresh = limits::DefaultPlans().front();
+        fresh.name = plan;
+        c.plans.push_back(fresh);
+        it = std::prev(c.plans.end());
+    }
+    return limits::SetPlanField(*it, field, value, setting);
+}
+
+// TB_PLANS_<NAME>_<FIELD>: the field is matched from the end, so names may hold '_'.
+Status ApplyPlanEnv(Config& c, const std::map<std::string, std::string>& env) {
+    constexpr std::string_view kPrefix = "TB_PLANS_";
+    for (const auto& [var, value] : env) {
+        if (!var.starts_with(kPrefix)) continue;
+        std::string rest = var.substr(kPrefix.size());
+        bool matched = false;
+        for (const std::string& field : limits::PlanFieldNames()) {
+            std::string suffix = "_" + field;
+            for (char& ch : suffix) ch = static_cast<char>(std::toupper(ch));
+            if (rest.size() <= suffix.size() || !rest.ends_with(suffix)) continue;
+            std::string plan = rest.substr(0, rest.size() - suffix.size());
+            for (char& ch : plan) ch = static_cast<char>(std::tolower(ch));
+            Status s = SetPlan(c, plan, field, value, "plans." + plan + "." + field);
+            if (!s.ok()) {
+                Error e = std::move(s).error();
+                e.message += " (from " + var + ")";
+                return e;
+            }
+            matched = true;
+            break;
+        }
+        if (!matched) return Error::BadRequest("unknown setting in " + var);
+    }
+    return {};
+}
+
 Status ApplyToml(Config& c, const toml::table& table, const std::string& prefix,
                  const std::string& file) {
     for (const auto& [key, node] : table) {
@@ -215,6 +274,13 @@ Status ApplyToml(Config& c, const toml::table& table, const std::string& prefix,
             prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
         if (auto* sub = node.as_table()) {
             TB_RETURN_IF_ERROR(ApplyToml(c, *sub, name, file));
+            continue;
+        }
+        if (name.starts_with("plans.")) {
+            size_t dot = name.rfind('.');
+            TB_ASSIGN_OR_RETURN(std::string text, TomlText(name, node));
+            std::string plan = name.substr(6, dot > 6 ? dot - 6 : 0);
+            TB_RETURN_IF_ERROR(SetPlan(c, plan, name.substr(dot + 1), text, name));
             continue;
         }
         const Setting* s = FindSetting(name);
@@ -276,6 +342,7 @@ Result<Config> LoadConfig(const ConfigSources& src) {
             }
         }
     }
+    TB_RETURN_IF_ERROR(ApplyPlanEnv(c, src.env));
     for (const auto& [name, value] : src.flags) {
         const Setting* s = FindSetting(name);
         if (!s) return Error::BadRequest("unknown setting " + name);
@@ -299,6 +366,14 @@ Result<Config> LoadConfig(const ConfigSources& src) {
     if (!c.mail.link_base.starts_with("http://") && !c.mail.link_base.starts_with("https://")) {
         return BadValue("mail.link_base", "an http:// or https:// URL", c.mail.link_base);
     }
+    if (std::none_of(c.plans.begin(), c.plans.end(),
+                     [&](const limits::Plan& p) { return p.name == c.tenants.default_plan; })) {
+        return BadValue("tenants.default_plan", "the name of a plan", c.tenants.default_plan);
+    }
+    if (auto proxies = http::TrustedProxies::Parse(c.limits.trusted_proxies); !proxies.ok()) {
+        return BadValue("limits.trusted_proxies", "IP addresses or CIDR ranges",
+                        proxies.error().message);
+    }
     std::string url = c.DatabaseUrl();
     if (!url.starts_with("sqlite://") && !url.starts_with("postgres://") &&
         !url.starts_with("postgresql://")) {
@@ -321,6 +396,8 @@ std::map<std::string, std::string> ProcessEnvironment() {
 std::vector<std::string> SettingNames() {
     std::vector<std::string> out;
     for (const Setting& s : Settings()) out.push_back(s.name);
+    for (const std::string& field : limits::PlanFieldNames())
+        out.push_back("plans.<name>." + field);
     return out;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "limits/plans.h"
 
 namespace tb::app {
 
@@ -58,7 +59,15 @@ struct Config {
         int64_t login_failures = 10;
         int64_t login_window_seconds = 900;
         int64_t register_per_hour = 60;
+        // Request budgets per fixed hour (API.md §1.3) where a plan sets none.
+        int64_t user_per_hour = 1000;
+        int64_t key_per_hour = 5000;
+        int64_t anonymous_per_hour = 100;
+        // Peers whose X-Forwarded-For names the client (addresses or CIDR ranges).
+        std::vector<std::string> trusted_proxies;
     } limits;
+    // [plans.<name>] tables (API.md §8); TB_PLANS_<NAME>_<FIELD> in the environment.
+    std::vector<limits::Plan> plans = limits::DefaultPlans();
     struct Tenants {
         bool self_service = true;          // any user may create tenants
         bool personal_on_register = true;  // registration makes a personal tenant

@@ -33,6 +33,37 @@ TEST(Config, FlagBeatsEnvBeatsFileBeatsDefault) {
     EXPECT_EQ(c.DatabaseUrl(), "sqlite:///file/tenantbase.db");
 }
 
+TEST(Config, PlansFromTomlAndEnvironment) {
+    ConfigSources s;
+    s.file_name = "tb.toml";
+    s.file_text =
+        "[plans.pro]\nmax_documents = 50\nprice_monthly = 9.5\n"
+        "[plans.team_plus]\nuser_per_hour = 7\n[tenants]\ndefault_plan = \"team_plus\"\n";
+    s.env = {{"TB_PLANS_TEAM_PLUS_MAX_API_KEYS", "3"}, {"TB_PLANS_PRO_MAX_DOCUMENTS", "60"}};
+    auto c = LoadConfig(s).value();
+    ASSERT_EQ(c.plans.size(), 4u);
+    EXPECT_EQ(c.plans[1].name, "pro");
+    EXPECT_EQ(c.plans[1].max_documents, 60);  // env over file
+    EXPECT_EQ(c.plans[1].price_monthly_micros, 9'500'000);
+    EXPECT_EQ(c.plans[3].name, "team_plus");
+    EXPECT_EQ(c.plans[3].user_per_hour, 7);
+    EXPECT_EQ(c.plans[3].max_api_keys, 3);
+    EXPECT_EQ(c.tenants.default_plan, "team_plus");
+
+    auto unknown_default = LoadConfig({.env = {{"TB_TENANTS_DEFAULT_PLAN", "gold"}}});
+    ASSERT_FALSE(unknown_default.ok());
+    EXPECT_NE(unknown_default.error().message.find("tenants.default_plan"), std::string::npos);
+    auto bad_field = LoadConfig({.env = {{"TB_PLANS_PRO_COLOUR", "red"}}});
+    ASSERT_FALSE(bad_field.ok());
+    EXPECT_NE(bad_field.error().message.find("TB_PLANS_PRO_COLOUR"), std::string::npos);
+    auto bad_value = LoadConfig({.env = {{"TB_PLANS_PRO_MAX_MEMBERS", "-5"}}});
+    ASSERT_FALSE(bad_value.ok());
+    EXPECT_NE(bad_value.error().message.find("plans.pro.max_members"), std::string::npos);
+    auto bad_proxy = LoadConfig({.env = {{"TB_LIMITS_TRUSTED_PROXIES", "10.0.0.0/99"}}});
+    ASSERT_FALSE(bad_proxy.ok());
+    EXPECT_NE(bad_proxy.error().message.find("limits.trusted_proxies"), std::string::npos);
+}
+
 TEST(Config, BadValuesNameTheSetting) {
     auto r = LoadConfig({.env = {{"TB_SERVER_THREADS", "abc"}}});
     ASSERT_FALSE(r.ok());

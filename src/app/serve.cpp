@@ -128,7 +128,14 @@ int Serve(const Config& config) {
     (void)RunSync(ioc, api_keys.Flush());  // loads the CORS keys' origins
 
     InvalidationBus bus;
+    limits::PlanCatalog plans(config.plans, config.tenants.default_plan,
+                              {config.limits.user_per_hour, config.limits.key_per_hour,
+                               config.limits.anonymous_per_hour});
+    limits::RateLimiter rate_limiter(clock);
+    limits::UsageMeter meter(clock);
     tenancy::TenancySettings tenancy_settings;
+    tenancy_settings.plans = plans.Names();
+    tenancy_settings.catalog = &plans;
     tenancy_settings.self_service = config.tenants.self_service;
     tenancy_settings.personal_on_register = config.tenants.personal_on_register;
     tenancy_settings.default_plan = config.tenants.default_plan;
@@ -161,7 +168,9 @@ int Serve(const Config& config) {
     api_keys.Attach(bus);
     collections::CollectionService collection_service(db, ids, clock, audit, bus,
                                                       {config.collections.auto_create});
-    collections::DocumentService documents(db, ids, clock, collection_service, {});
+    collections::DocumentSettings document_settings;
+    document_settings.plans = &plans;
+    collections::DocumentService documents(db, ids, clock, collection_service, document_settings);
     auto cursor_secret = RunSync(ioc, storage::InstanceSecret(db, "list_cursor"));
     if (!cursor_secret.ok()) {
         log::Error("cannot load the instance secrets", {{"error", cursor_secret.error().internal}});
@@ -169,6 +178,7 @@ int Serve(const Config& config) {
     }
     query::CursorCodec cursors(*cursor_secret);
 
+    billing::BillingService billing(db, clock, plans);
     std::atomic<bool> ready{false};
     http::Metrics metrics(api::RouteNames());
     metrics.AddGauge("tenantbase_db_pool_connections", "Open database connections.",
@@ -178,6 +188,8 @@ int Serve(const Config& config) {
     metrics.AddGauge("tenantbase_db_writer_queue_depth",
                      "Transactions waiting for the writer or a connection.",
                      [&db] { return static_cast<double>(db.Stats().writer_queue); });
+    metrics.AddCounter("tenantbase_rate_limited_total", "Requests refused by a rate limit (429).",
+                       [&rate_limiter] { return static_cast<double>(rate_limiter.refused()); });
     api::Services services{db,
                            clock,
                            ids,
@@ -192,7 +204,12 @@ int Serve(const Config& config) {
                            cursors,
                            outbox,
                            collection_service,
-                           documents};
+                           documents,
+                           plans,
+                           rate_limiter,
+                           meter,
+                           billing,
+                           config.limits.enabled};
     http::Router router;
     api::RegisterRoutes(router, services);
     http::CorsPolicy cors(config.cors.origins);
@@ -202,9 +219,13 @@ int Serve(const Config& config) {
     });
     std::optional<http::AccessLog> access_log;
     if (config.log.access) access_log.emplace();
-    http::Pipeline pipeline(
-        router, metrics, cors, ids,
-        {static_cast<size_t>(config.server.max_body_bytes), access_log ? &*access_log : nullptr});
+    http::PipelineOptions pipeline_options;
+    pipeline_options.max_body_bytes = static_cast<size_t>(config.server.max_body_bytes);
+    pipeline_options.access_log = access_log ? &*access_log : nullptr;
+    // Checked by LoadConfig.
+    pipeline_options.trusted_proxies =
+        http::TrustedProxies::Parse(config.limits.trusted_proxies).value();
+    http::Pipeline pipeline(router, metrics, cors, ids, std::move(pipeline_options));
 
     auto [host, port] = config.ListenAddress().value();
     http::ServerOptions options;
@@ -252,6 +273,34 @@ int Serve(const Config& config) {
         },
         asio::detached);
 
+    // Usage counters and shared rate-limit budgets, every second (API.md §13: usage shows
+    // within 5 s; nodes learn each other's spending within about a second).
+    asio::steady_timer counters_timer(ioc);
+    std::atomic<bool> counters_running{true};
+    asio::co_spawn(
+        ioc,
+        [&]() -> Task<void> {
+            struct Done {
+                std::atomic<bool>& flag;
+                ~Done() { flag = false; }
+            } done{counters_running};
+            while (!stopping) {
+                counters_timer.expires_after(std::chrono::seconds(1));
+                boost::system::error_code ec;
+                co_await counters_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+                if (ec || stopping) co_return;
+                if (Status s = co_await meter.Flush(db); !s.ok()) {
+                    log::Warn("usage flush failed", {{"error", s.error().internal}});
+                }
+                if (config.limits.enabled) {
+                    if (Status s = co_await rate_limiter.Sync(db); !s.ok()) {
+                        log::Warn("rate-limit sync failed", {{"error", s.error().internal}});
+                    }
+                }
+            }
+        },
+        asio::detached);
+
     // SIGTERM/SIGINT: refuse new connections, finish what is in flight (bounded), write the
     // last batched counters, stop.
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -260,6 +309,7 @@ int Serve(const Config& config) {
         ready = false;
         stopping = true;
         upkeep_timer.cancel();
+        counters_timer.cancel();
         outbox.Stop();
         log::Info("shutting down", {{"signal", signal}});
         server.Shutdown();
@@ -269,7 +319,8 @@ int Serve(const Config& config) {
                 auto deadline =
                     std::chrono::steady_clock::now() + Ms(config.server.shutdown_timeout_seconds);
                 asio::steady_timer timer(ioc);
-                while ((server.open_connections() > 0 || outbox.running() || upkeep_running) &&
+                while ((server.open_connections() > 0 || outbox.running() || upkeep_running ||
+                        counters_running) &&
                        std::chrono::steady_clock::now() < deadline) {
                     timer.expires_after(std::chrono::milliseconds(10));
                     co_await timer.async_wait(asio::use_awaitable);
@@ -277,6 +328,11 @@ int Serve(const Config& config) {
                 if (Status s = co_await api_keys.Flush(); !s.ok()) {
                     log::Warn("api key upkeep failed", {{"error", s.error().internal}});
                 }
+                // The last counts of the requests just finished: a clean stop loses none.
+                if (Status s = co_await meter.Flush(db); !s.ok()) {
+                    log::Warn("usage flush failed", {{"error", s.error().internal}});
+                }
+                if (config.limits.enabled) (void)co_await rate_limiter.Sync(db);
                 for (auto& c : contexts) c->stop();
             },
             asio::detached);

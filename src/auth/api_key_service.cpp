@@ -1,5 +1,7 @@
 #include "auth/api_key_service.h"
 
+#include "limits/plans.h"
+
 #include <algorithm>
 
 #include "common/encoding.h"
@@ -326,6 +328,13 @@ Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::Create(const KeyActo
     std::string secret = NewSecret();
     key.preview = Preview(secret);
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        if (who.max_keys != limits::kUnlimited) {
+            auto count = co_await tx.Query("SELECT COUNT(*) FROM api_keys WHERE tenant_id = ?",
+                                           Bind(*key.tenant_id));
+            if (!count.ok()) co_return std::move(count).error();
+            TB_CO_RETURN_IF_ERROR(limits::CheckQuota(
+                who.max_keys, storage::AsInt(count->rows[0][0]), 1, "max_api_keys", "API keys"));
+        }
         auto r = co_await tx.Execute(
             "INSERT INTO api_keys (id, tenant_id, owner_user_id, name, key_hash, preview, scopes, "
             "collections, allowed_origins, is_active, created_at, updated_at, expires_at) "

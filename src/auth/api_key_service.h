@@ -61,6 +61,7 @@ struct KeyActor {
     std::optional<storage::TenantScope> tenant;  // the request's tenant (keys live in one)
     bool sees_all = false;            // admin+ or platform admin: every key of the tenant
     std::vector<std::string> rights;  // the scopes this actor may hand out
+    int64_t max_keys = -1;            // the tenant's plan quota of keys (-1: none)
 };
 
 struct NewApiKey {

@@ -240,6 +240,27 @@ Task<Result<DocumentPage>> DocumentService::List(const Caller& who, const std::s
     co_return page;
 }
 
+// The tenant's documents and their bytes, against its plan (API.md §8): QUOTA_EXCEEDED when
+// adding `documents` and `bytes` would pass a limit. Read in the write's transaction; the
+// counts are those kept by every write (collections.document_count, storage_bytes).
+Task<Status> DocumentService::CheckQuotas(Session& tx, const Caller& who, int64_t documents,
+                                          int64_t bytes) {
+    if (!settings_.plans || (documents <= 0 && bytes <= 0)) co_return Status{};
+    const limits::Plan& plan = settings_.plans->Get(who.plan);
+    if (plan.max_documents == limits::kUnlimited && plan.max_storage_bytes == limits::kUnlimited)
+        co_return Status{};
+    auto rows = co_await tx.Query(
+        "SELECT CAST(COALESCE(SUM(document_count), 0) AS BIGINT), "
+        "CAST(COALESCE(SUM(storage_bytes), 0) AS BIGINT) FROM collections WHERE tenant_id = ?",
+        Bind(who.scope().id()));
+    if (!rows.ok()) co_return std::move(rows).error();
+    const auto& r = rows->rows[0];
+    TB_CO_RETURN_IF_ERROR(limits::CheckQuota(plan.max_documents, AsInt(r[0]), documents,
+                                             "max_documents", "documents"));
+    co_return limits::CheckQuota(plan.max_storage_bytes, AsInt(r[1]), bytes, "max_storage_bytes",
+                                 "bytes of documents");
+}
+
 Task<Result<std::vector<StoredDocument>>> DocumentService::Create(const Caller& who,
                                                                   const std::string& collection,
                                                                   std::vector<json::object> bodies,
@@ -277,7 +298,11 @@ Task<Result<std::vector<StoredDocument>>> DocumentService::Create(const Caller& 
         orgs.push_back(sys.org);
     }
     (void)reach;
+    int64_t bytes = 0;
+    for (const StoredDocument& d : out) bytes += static_cast<int64_t>(d.body.size());
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        TB_CO_RETURN_IF_ERROR(
+            co_await CheckQuotas(tx, who, static_cast<int64_t>(out.size()), bytes));
         for (size_t i = 0; i < out.size(); ++i) {
             if (orgs[i] && (i == 0 || orgs[i] != orgs[i - 1])) {
                 // Named, not a temporary: GCC 12 destroys temporaries in co_await
@@ -299,15 +324,16 @@ Task<Result<std::vector<StoredDocument>>> DocumentService::Create(const Caller& 
                 who.user.id.empty() ? storage::Value{} : storage::Value{who.user.id};
             auto r = co_await tx.Execute(
                 "INSERT INTO documents (tenant_id, collection_id, id, body, version, created_at, "
-                "changed_at, created_by, changed_by, org_id) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, "
-                "?)",
-                Bind(who.scope().id(), c->def.id, out[i].id, out[i].body, now, now, by, by, org));
+                "changed_at, created_by, changed_by, org_id, size) VALUES (?, ?, ?, ?, 1, ?, ?, "
+                "?, ?, ?, ?)",
+                Bind(who.scope().id(), c->def.id, out[i].id, out[i].body, now, now, by, by, org,
+                     static_cast<int64_t>(out[i].body.size())));
             if (!r.ok()) co_return UniqueViolation(std::move(r).error());
         }
         auto n = co_await tx.Execute(
-            "UPDATE collections SET document_count = document_count + ? WHERE tenant_id = ? AND "
-            "id = ?",
-            Bind(static_cast<int64_t>(out.size()), who.scope().id(), c->def.id));
+            "UPDATE collections SET document_count = document_count + ?, storage_bytes = "
+            "storage_bytes + ? WHERE tenant_id = ? AND id = ?",
+            Bind(static_cast<int64_t>(out.size()), bytes, who.scope().id(), c->def.id));
         if (!n.ok()) co_return std::move(n).error();
         co_return Status{};
     };
@@ -335,8 +361,8 @@ Task<Result<StoredDocument>> DocumentService::Rewrite(const Caller& who,
         bool lost_race = false;
         const TransactionFn fn = [&](Session& tx) -> Task<Status> {
             std::string sql =
-                "SELECT d.body, d.version, d.created_at, d.created_by, d.org_id FROM documents d "
-                "WHERE d.tenant_id = ? AND d.collection_id = ? AND d.id = ?";
+                "SELECT d.body, d.version, d.created_at, d.created_by, d.org_id, d.size FROM "
+                "documents d WHERE d.tenant_id = ? AND d.collection_id = ? AND d.id = ?";
             Params params = Bind(who.scope().id(), c->def.id, id);
             AddReach(reach, who.scope(), sql, params);
             auto rows = co_await tx.Query(sql, std::move(params));
@@ -349,6 +375,7 @@ Task<Result<StoredDocument>> DocumentService::Rewrite(const Caller& who,
             cur.created_at = AsInt(r[2]);
             cur.created_by = AsText(r[3]);
             if (!IsNull(r[4])) cur.org = AsText(r[4]);
+            int64_t old_size = AsInt(r[5]);
             json::object data;
             if (replacement) {
                 data = body.data;
@@ -388,17 +415,27 @@ Task<Result<StoredDocument>> DocumentService::Rewrite(const Caller& who,
             storage::Value org = sys.org ? storage::Value{*sys.org} : storage::Value{};
             storage::Value by =
                 who.user.id.empty() ? storage::Value{} : storage::Value{who.user.id};
+            int64_t grown = static_cast<int64_t>(out.body.size()) - old_size;
+            TB_CO_RETURN_IF_ERROR(co_await CheckQuotas(tx, who, 0, grown));
             auto n = co_await tx.Execute(
                 "UPDATE documents SET body = ?, version = ?, changed_at = ?, changed_by = ?, "
-                "org_id = ? WHERE tenant_id = ? AND collection_id = ? AND id = ? AND version = ?",
-                Bind(out.body, sys.version, sys.changed_at, by, org, who.scope().id(), c->def.id,
-                     id, cur.version));
+                "org_id = ?, size = ? WHERE tenant_id = ? AND collection_id = ? AND id = ? AND "
+                "version = ?",
+                Bind(out.body, sys.version, sys.changed_at, by, org,
+                     static_cast<int64_t>(out.body.size()), who.scope().id(), c->def.id, id,
+                     cur.version));
             if (!n.ok()) co_return UniqueViolation(std::move(n).error());
             if (*n == 0) {
                 // Another write came between the read and this update (PostgreSQL).
                 if (expected_version) co_return VersionMismatch();
                 lost_race = true;
+                co_return Status{};
             }
+            auto bytes = co_await tx.Execute(
+                "UPDATE collections SET storage_bytes = storage_bytes + ? WHERE tenant_id = ? AND "
+                "id = ?",
+                Bind(grown, who.scope().id(), c->def.id));
+            if (!bytes.ok()) co_return std::move(bytes).error();
             co_return Status{};
         };
         TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
@@ -429,14 +466,15 @@ Task<Status> DocumentService::Delete(const Caller& who, const std::string& colle
     TB_CO_ASSIGN_OR_RETURN(Reach reach, Decide(who, *c, Operation::kDelete));
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         std::string sql =
-            "SELECT d.version FROM documents d WHERE d.tenant_id = ? AND d.collection_id = ? AND "
-            "d.id = ?";
+            "SELECT d.version, d.size FROM documents d WHERE d.tenant_id = ? AND d.collection_id = "
+            "? AND d.id = ?";
         Params params = Bind(who.scope().id(), c->def.id, id);
         AddReach(reach, who.scope(), sql, params);
         auto rows = co_await tx.Query(sql, std::move(params));
         if (!rows.ok()) co_return std::move(rows).error();
         if (rows->empty()) co_return DocumentNotFound();
         int64_t version = AsInt(rows->rows[0][0]);
+        int64_t size = AsInt(rows->rows[0][1]);
         if (expected_version && *expected_version != version) co_return VersionMismatch();
         std::string del =
             "DELETE FROM documents WHERE tenant_id = ? AND collection_id = ? AND id = ?";
@@ -450,9 +488,9 @@ Task<Status> DocumentService::Delete(const Caller& who, const std::string& colle
         if (!n.ok()) co_return std::move(n).error();
         if (*n == 0) co_return expected_version ? VersionMismatch() : DocumentNotFound();
         auto count = co_await tx.Execute(
-            "UPDATE collections SET document_count = document_count - 1 WHERE tenant_id = ? AND "
-            "id = ?",
-            Bind(who.scope().id(), c->def.id));
+            "UPDATE collections SET document_count = document_count - 1, storage_bytes = "
+            "storage_bytes - ? WHERE tenant_id = ? AND id = ?",
+            Bind(size, who.scope().id(), c->def.id));
         if (!count.ok()) co_return std::move(count).error();
         co_return Status{};
     };
@@ -474,14 +512,17 @@ Task<Result<int64_t>> DocumentService::DeleteMatching(const Caller& who,
             "(SELECT d.id FROM documents d WHERE d.tenant_id = ? AND d.collection_id = ?";
         Params params = Bind(who.scope().id(), c->def.id, who.scope().id(), c->def.id);
         AddReach(reach, who.scope(), sql, params);
-        sql += " AND " + storage::CompileDocFilter(db_.dialect(), filter, params) + ")";
-        auto n = co_await tx.Execute(sql, std::move(params));
-        if (!n.ok()) co_return std::move(n).error();
-        deleted = *n;
+        sql +=
+            " AND " + storage::CompileDocFilter(db_.dialect(), filter, params) + ") RETURNING size";
+        auto gone = co_await tx.Query(sql, std::move(params));
+        if (!gone.ok()) co_return std::move(gone).error();
+        deleted = static_cast<int64_t>(gone->size());
+        int64_t bytes = 0;
+        for (const auto& r : gone->rows) bytes += AsInt(r[0]);
         auto count = co_await tx.Execute(
-            "UPDATE collections SET document_count = document_count - ? WHERE tenant_id = ? AND "
-            "id = ?",
-            Bind(deleted, who.scope().id(), c->def.id));
+            "UPDATE collections SET document_count = document_count - ?, storage_bytes = "
+            "storage_bytes - ? WHERE tenant_id = ? AND id = ?",
+            Bind(deleted, bytes, who.scope().id(), c->def.id));
         if (!count.ok()) co_return std::move(count).error();
         co_return Status{};
     };

@@ -10,7 +10,10 @@
 //     one (404) and lists, totals and cursors never count it.
 //  3. `_version` grows by one per write; a write with an expected version changes the row only
 //     if it still has that version (412 otherwise), in one statement.
-//  4. collections.document_count changes in the same transaction as the documents.
+//  4. collections.document_count and storage_bytes (the sum of documents.size, the bytes of
+//     each stored body) change in the transaction of every write; they bound the plan's
+//     quotas (checked in that transaction; on PostgreSQL two concurrent writes to different
+//     collections may both pass at the last free slot).
 //
 // Thread safety: stateless beyond its collaborators; all methods may run concurrently.
 
@@ -20,6 +23,7 @@
 
 #include "collections/collection_service.h"
 #include "collections/document.h"
+#include "limits/plans.h"
 
 namespace tb::collections {
 
@@ -42,6 +46,8 @@ const query::Resource& DocumentsResource();
 struct DocumentSettings {
     DocumentLimits limits;
     size_t max_batch = 1000;
+    // The plans whose max_documents and max_storage_bytes bound writes (none without one).
+    const limits::PlanCatalog* plans = nullptr;
 };
 
 class DocumentService {
@@ -90,6 +96,9 @@ class DocumentService {
     // The SQL terms of a reach (after "WHERE tenant_id = ? AND collection_id = ?").
     static void AddReach(const Reach& reach, const storage::TenantScope& scope, std::string& sql,
                          storage::Params& params);
+    // The plan's document and storage quotas for a write adding these (402 past them).
+    Task<Status> CheckQuotas(storage::Session& tx, const tenancy::Caller& who, int64_t documents,
+                             int64_t bytes);
     // `_org` names an organization of the tenant (422 on `<at>._org` otherwise).
     Task<Status> CheckOrg(storage::Session& s, const tenancy::Caller& who,
                           const std::optional<std::string>& org, const std::string& at);

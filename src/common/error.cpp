@@ -66,6 +66,17 @@ Error Error::Conflict(std::string message, std::string field) {
     if (!field.empty()) e.details["field"] = field;
     return e;
 }
+Error Error::RateLimited(std::string message, int retry_after_seconds) {
+    Error e = Make(ErrorCode::kRateLimited, std::move(message));
+    e.retry_after_seconds = retry_after_seconds;
+    return e;
+}
+Error Error::QuotaExceeded(std::string message, std::string limit, int64_t value) {
+    Error e = Make(ErrorCode::kQuotaExceeded, std::move(message));
+    e.details["limit"] = limit;
+    e.details["value"] = value;
+    return e;
+}
 Error Error::Validation(std::string field, std::string message) {
     Error e = Make(ErrorCode::kValidation, std::move(message));
     e.details["field"] = field;

@@ -58,6 +58,10 @@ struct Error {
     static Error PayloadTooLarge(std::string message = "Request body too large");
     static Error UnsupportedMediaType(std::string message);
     static Error Unavailable(std::string message, std::string internal = {});
+    // 429 with Retry-After.
+    static Error RateLimited(std::string message, int retry_after_seconds);
+    // 402: a plan limit (`limit` names it, e.g. "max_documents", with its value) is reached.
+    static Error QuotaExceeded(std::string message, std::string limit, int64_t value);
     // A failure that is our fault: the client sees only "Internal error".
     static Error Internal(std::string internal);
 

@@ -29,7 +29,31 @@ void Metrics::Record(int route_index, Method method, int status, double seconds)
 
 void Metrics::AddGauge(std::string name, std::string help, std::function<double()> read) {
     std::lock_guard lock(mu_);
-    gauges_.push_back({std::move(name), std::move(help), std::move(read)});
+    gauges_.push_back({std::move(name), std::move(help), "gauge", std::move(read)});
+}
+
+void Metrics::AddCounter(std::string name, std::string help, std::function<double()> read) {
+    std::lock_guard lock(mu_);
+    gauges_.push_back({std::move(name), std::move(help), "counter", std::move(read)});
+}
+
+void Metrics::CountTenant(std::string_view tenant_id) {
+    std::atomic<uint64_t>* counter;
+    {
+        std::lock_guard lock(tenants_mu_);
+        auto it = tenants_.find(tenant_id);
+        if (it == tenants_.end()) {
+            std::string_view label = tenants_.size() < kMaxTenants ? tenant_id : "other";
+            it = tenants_.find(label);
+            if (it == tenants_.end()) {
+                it =
+                    tenants_.emplace(std::string(label), std::make_unique<std::atomic<uint64_t>>(0))
+                        .first;
+            }
+        }
+        counter = it->second.get();
+    }
+    counter->fetch_add(1, std::memory_order_relaxed);
 }
 
 std::string Metrics::Render() const {
@@ -78,8 +102,18 @@ std::string Metrics::Render() const {
     out += "# TYPE tenantbase_http_requests_in_flight gauge\n";
     out += fmt::format("tenantbase_http_requests_in_flight {}\n", in_flight_.load());
     for (const Gauge& g : gauges) {
-        out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", g.name, g.help, g.name, g.name,
-                           g.read());
+        out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", g.name, g.help, g.name, g.type,
+                           g.name, g.read());
+    }
+    out += "# HELP tenantbase_tenant_requests_total Requests by tenant (the first " +
+           std::to_string(kMaxTenants) + " tenants seen; later ones as \"other\").\n";
+    out += "# TYPE tenantbase_tenant_requests_total counter\n";
+    {
+        std::lock_guard lock(tenants_mu_);
+        for (const auto& [tenant, count] : tenants_) {
+            out += fmt::format("tenantbase_tenant_requests_total{{tenant=\"{}\"}} {}\n", tenant,
+                               count->load());
+        }
     }
     return out;
 }

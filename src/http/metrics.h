@@ -27,6 +27,12 @@ class Metrics {
     std::atomic<int64_t>& in_flight() { return in_flight_; }
     // A gauge whose value is read when /metrics is rendered.
     void AddGauge(std::string name, std::string help, std::function<double()> read);
+    // A counter read when /metrics is rendered (kept elsewhere, e.g. rate-limit refusals).
+    void AddCounter(std::string name, std::string help, std::function<double()> read);
+    // One request in a tenant. Cardinality is bounded: the first kMaxTenants tenants seen get a
+    // series each, later ones share tenant="other".
+    void CountTenant(std::string_view tenant_id);
+    static constexpr size_t kMaxTenants = 100;
     // The Prometheus text exposition (version 0.0.4).
     std::string Render() const;
 
@@ -38,7 +44,7 @@ class Metrics {
         std::atomic<uint64_t> sum_us{0};
     };
     struct Gauge {
-        std::string name, help;
+        std::string name, help, type;
         std::function<double()> read;
     };
 
@@ -48,6 +54,9 @@ class Metrics {
     std::map<uint64_t, std::unique_ptr<std::atomic<uint64_t>>> counts_;  // guarded by mu_
     std::vector<Gauge> gauges_;                                          // guarded by mu_
     std::atomic<int64_t> in_flight_{0};
+    mutable std::mutex tenants_mu_;
+    std::map<std::string, std::unique_ptr<std::atomic<uint64_t>>, std::less<>>
+        tenants_;  // guarded by tenants_mu_
 };
 
 }  // namespace tb::http

@@ -41,6 +41,10 @@ Exchange Pipeline::Prepare(Request& head) {
     Exchange ex;
     ex.start = std::chrono::steady_clock::now();
     metrics_.in_flight().fetch_add(1, std::memory_order_relaxed);
+    if (!options_.trusted_proxies.empty()) {
+        head.remote_ip =
+            options_.trusted_proxies.ClientIp(head.remote_ip, head.headers.Get("x-forwarded-for"));
+    }
     if (head.method == Method::kPost) {
         std::string_view override = head.headers.Get("x-http-method-override");
         if (!override.empty()) {

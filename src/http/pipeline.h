@@ -2,6 +2,7 @@
 // The ordered transport pipeline every request passes, in two phases.
 //
 // Prepare (once the header is read, before the body):
+//   0. client address  — the peer, or X-Forwarded-For behind a trusted proxy;
 //   1. request id      — first, so every later answer and log line carries it;
 //   2. method override — before routing, since it changes which route matches;
 //   3. route match     — decides the body limit for this route (uploads may raise it).
@@ -20,6 +21,7 @@
 
 #include "common/ids.h"
 #include "http/access_log.h"
+#include "http/client_ip.h"
 #include "http/cors.h"
 #include "http/metrics.h"
 #include "http/router.h"
@@ -29,6 +31,8 @@ namespace tb::http {
 struct PipelineOptions {
     size_t max_body_bytes = 10 * 1024 * 1024;
     AccessLog* access_log = nullptr;  // null: no access log
+    // Peers whose X-Forwarded-For names the client (request.remote_ip is set from it).
+    TrustedProxies trusted_proxies;
 };
 
 struct Exchange {

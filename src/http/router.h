@@ -35,6 +35,15 @@ struct RouteContext {
     // Set by the api layer when the request's credentials allow its Origin (a CORS key): the
     // response then carries Access-Control-Allow-Origin.
     bool cors_allowed = false;
+    // What the api layer learned about the request, for rate limits and metering: the tenant
+    // it acted in (empty: none), its user and API key, the documents it wrote, and the budget
+    // it was charged to (the X-RateLimit-* headers).
+    struct Account {
+        std::string tenant_id, user_id, key_id;
+        int64_t documents_written = 0;
+        bool charged = false;
+        int64_t limit = 0, remaining = 0, reset = 0;
+    } account;
 
     // The JSON body as an object: the body error if there was one, else VALIDATION_ERROR when
     // the body is not an object.

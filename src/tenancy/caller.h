@@ -23,6 +23,8 @@ struct Caller {
     // No credentials: a visitor naming a tenant with X-Tenant-ID (API.md §13 "Anonymous
     // tenant"); reaches only what a `public` rule opens.
     bool anonymous = false;
+    // The plan of the request's tenant (API.md §8): its rate limits and quotas.
+    std::string plan;
 
     // A signed-in platform admin; never through an API key (API.md §13).
     bool platform_admin() const { return user.is_admin && !api_key; }

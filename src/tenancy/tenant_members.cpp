@@ -37,9 +37,17 @@ Task<Status> TenantService::InsertMembership(Session& tx, const TenantScope& sco
             co_return Error::Conflict("Already a member of this tenant", "email");
         co_return std::move(r).error();
     }
-    auto n = co_await tx.Execute("UPDATE tenants SET member_count = member_count + 1 WHERE id = ?",
-                                 Bind(scope.id()));
+    // The count and the plan's quota in one step: concurrent joins queue on the tenant's row.
+    auto n = co_await tx.Query(
+        "UPDATE tenants SET member_count = member_count + 1 WHERE id = ? RETURNING member_count, "
+        "plan",
+        Bind(scope.id()));
     if (!n.ok()) co_return std::move(n).error();
+    if (settings_.catalog && !n->empty()) {
+        const limits::Plan& plan = settings_.catalog->Get(AsText(n->rows[0][1]));
+        TB_CO_RETURN_IF_ERROR(limits::CheckQuota(plan.max_members, AsInt(n->rows[0][0]) - 1, 1,
+                                                 "max_members", "members"));
+    }
     co_return Status{};
 }
 

@@ -124,6 +124,7 @@ TenantService::TenantService(storage::Database& db, IdGenerator& ids, const Cloc
         // Tenant name, plan or status changed, or the tenant is gone: every user may hold it.
         std::lock_guard lock(mu_);
         cache_.clear();
+        plans_.clear();
     });
 }
 
@@ -201,6 +202,22 @@ Task<Result<bool>> TenantService::IsMember(Session& s, const std::string& user_i
     co_return !rows->empty();
 }
 
+Task<Result<std::string>> TenantService::PlanOf(const std::string& tenant_id) {
+    int64_t now = Now();
+    {
+        std::lock_guard lock(mu_);
+        auto it = plans_.find(tenant_id);
+        if (it != plans_.end() && now - it->second.second < settings_.cache_ms)
+            co_return it->second.first;
+    }
+    TB_CO_ASSIGN_OR_RETURN(auto tenant, co_await FindTenant(db_, tenant_id));
+    std::string plan = tenant ? tenant->plan : "";
+    std::lock_guard lock(mu_);
+    if (plans_.size() > 10'000) plans_.clear();  // ids nobody asked for again must not pile up
+    plans_[tenant_id] = {plan, now};
+    co_return plan;
+}
+
 Task<Result<Caller>> TenantService::ResolveAnonymous(std::string_view header, std::string ip,
                                                      std::string user_agent) {
     std::string wanted(Trim(header).substr(0, 64));
@@ -210,6 +227,7 @@ Task<Result<Caller>> TenantService::ResolveAnonymous(std::string_view header, st
         co_return Error::Unauthorized("Authentication required");
     Caller c;
     c.tenant = TenantScope::Of(tenant->id);
+    c.plan = tenant->plan;
     c.ip = std::move(ip);
     c.user_agent = std::move(user_agent);
     c.anonymous = true;
@@ -250,12 +268,14 @@ Task<Result<Caller>> TenantService::Resolve(const auth::Principal& p, std::strin
             TB_CO_ASSIGN_OR_RETURN(auto tenant, co_await FindTenant(db_, wanted));
             if (!tenant) co_return TenantNotFound();
             c.tenant = TenantScope::Of(tenant->id);
+            c.plan = tenant->plan;
             co_return c;
         }
     }
     if (membership->status != "active" && !c.platform_admin())
         co_return Error::Forbidden("Tenant suspended");
     c.tenant = TenantScope::Of(membership->tenant_id);
+    c.plan = membership->plan;
     c.role = ParseRole(membership->role);
     co_return c;
 }
@@ -272,6 +292,7 @@ Task<Result<Caller>> TenantService::Enter(const Caller& who, const std::string& 
         if (membership->status != "active" && !who.platform_admin())
             co_return Error::Forbidden("Tenant suspended");
         c.tenant = TenantScope::Of(membership->tenant_id);
+        c.plan = membership->plan;
         c.role = ParseRole(membership->role);
         co_return c;
     }
@@ -279,6 +300,7 @@ Task<Result<Caller>> TenantService::Enter(const Caller& who, const std::string& 
     TB_CO_ASSIGN_OR_RETURN(auto tenant, co_await FindTenant(db_, tenant_id));
     if (!tenant) co_return TenantNotFound();
     c.tenant = TenantScope::Of(tenant->id);
+    c.plan = tenant->plan;
     co_return c;
 }
 
@@ -544,6 +566,7 @@ Task<Status> TenantService::Delete(const Caller& who, const std::string& id) {
             "DELETE FROM api_keys WHERE tenant_id = ?",
             "DELETE FROM memberships WHERE tenant_id = ?",
             "DELETE FROM audit_log WHERE tenant_id = ?",
+            "DELETE FROM usage_counters WHERE tenant_id = ?",
             "UPDATE sessions SET tenant_id = NULL WHERE tenant_id = ?",
             "DELETE FROM tenants WHERE id = ?",
         };

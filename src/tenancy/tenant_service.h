@@ -28,6 +28,7 @@
 #include "auth/tenant_directory.h"
 #include "common/invalidation.h"
 #include "common/json.h"
+#include "limits/plans.h"
 #include "mail/outbox.h"
 #include "storage/list_sql.h"
 #include "tenancy/caller.h"
@@ -39,6 +40,7 @@ struct TenancySettings {
     bool personal_on_register = true;  // registration makes a personal tenant
     std::string default_plan = "free";
     std::vector<std::string> plans = {"free", "pro", "enterprise"};
+    const limits::PlanCatalog* catalog = nullptr;  // quotas (none without one)
     int64_t cache_ms = 1000;
     int64_t invitation_ttl_ms = int64_t{7} * 24 * 3600 * 1000;
     std::string link_base = "http://localhost:8080";  // invitation links (mail.link_base)
@@ -178,6 +180,10 @@ class TenantService : public auth::TenantDirectory {
     bool TenantAllowsOrigin(const std::string& tenant_id, std::string_view origin) const;
     Task<Status> RefreshCorsOrigins();
 
+    // The plan of a tenant, through a cache ("" when there is no such tenant): the limits of
+    // requests that name a tenant before anything resolves it (anonymous budgets).
+    Task<Result<std::string>> PlanOf(const std::string& tenant_id);
+
     // The caller's role in a tenant, through the cache (nullopt: not a member).
     Task<Result<std::optional<auth::TenantMembership>>> MembershipIn(const std::string& user_id,
                                                                      const std::string& tenant_id);
@@ -220,6 +226,8 @@ class TenantService : public auth::TenantDirectory {
 
     std::mutex mu_;
     std::unordered_map<std::string, CachedUser> cache_;  // guarded by mu_: by user id
+    // tenant id -> (plan or "", fetched at ms); guarded by mu_, cleared with cache_.
+    std::unordered_map<std::string, std::pair<std::string, int64_t>> plans_;
 
     struct CorsIndex {
         std::set<std::string, std::less<>> all;

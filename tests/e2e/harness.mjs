@@ -118,6 +118,13 @@ function uniqueName(prefix) {
   return `${prefix}_${process.pid}_${Date.now().toString(36)}_${uniq}_${Math.random().toString(36).slice(2, 6)}`;
 }
 
+/** Request budgets that no suite reaches (the defaults are 1000, 5000 and 100 per hour). */
+export const UNLIMITED_BUDGETS = {
+  TB_LIMITS_USER_PER_HOUR: '1000000000',
+  TB_LIMITS_KEY_PER_HOUR: '1000000000',
+  TB_LIMITS_ANONYMOUS_PER_HOUR: '1000000000',
+};
+
 /** Process env without any TB_* variable: the test runner's own settings must not leak. */
 function baseEnv() {
   const env = {};
@@ -225,6 +232,9 @@ export class Server {
       TB_LOG_ACCESS: 'false',
       TB_ADMIN_EMAIL: TEST_ADMIN.email,
       TB_ADMIN_PASSWORD: TEST_ADMIN.password,
+      // Every suite signs up and signs in from 127.0.0.1 many times: request budgets this
+      // large stay out of the way; rate_limits.test.mjs removes them to test the defaults.
+      ...UNLIMITED_BUDGETS,
       ...env,
     };
     for (const k of Object.keys(merged)) if (merged[k] === undefined || merged[k] === null) delete merged[k];

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client/index.js';
-import type { AcceptInvitationData, AcceptInvitationErrors, AcceptInvitationResponses, AddOrganizationMemberData, AddOrganizationMemberErrors, AddOrganizationMemberResponses, AddTenantMemberData, AddTenantMemberErrors, AddTenantMemberResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ConfirmEmailData, ConfirmEmailErrors, ConfirmEmailResponses, ConfirmPasswordResetData, ConfirmPasswordResetErrors, ConfirmPasswordResetResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateCollectionData, CreateCollectionErrors, CreateCollectionResponses, CreateDocumentsData, CreateDocumentsErrors, CreateDocumentsResponses, CreateOrganizationData, CreateOrganizationErrors, CreateOrganizationResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteCollectionData, DeleteCollectionErrors, DeleteCollectionResponses, DeleteDocumentData, DeleteDocumentErrors, DeleteDocumentResponses, DeleteDocumentsByQueryData, DeleteDocumentsByQueryErrors, DeleteDocumentsByQueryResponses, DeleteOrganizationData, DeleteOrganizationErrors, DeleteOrganizationResponses, DeleteTenantData, DeleteTenantErrors, DeleteTenantResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetCollectionData, GetCollectionErrors, GetCollectionResponses, GetDocsPageData, GetDocsPageResponses, GetDocumentData, GetDocumentErrors, GetDocumentResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetJwksData, GetJwksResponses, GetLivenessData, GetLivenessResponses, GetMailData, GetMailErrors, GetMailResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetaData, GetMetaErrors, GetMetaResponses, GetMetricsData, GetMetricsResponses, GetOpenApiDocumentData, GetOpenApiDocumentResponses, GetOrganizationData, GetOrganizationErrors, GetOrganizationResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetTenantData, GetTenantErrors, GetTenantResponses, GetUserData, GetUserErrors, GetUserResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditLogsData, ListAuditLogsErrors, ListAuditLogsResponses, ListCollectionsData, ListCollectionsErrors, ListCollectionsResponses, ListDocumentsData, ListDocumentsErrors, ListDocumentsResponses, ListOrganizationMembersData, ListOrganizationMembersErrors, ListOrganizationMembersResponses, ListOrganizationsData, ListOrganizationsErrors, ListOrganizationsResponses, ListTenantMembersData, ListTenantMembersErrors, ListTenantMembersResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, PatchApiKeyData, PatchApiKeyErrors, PatchApiKeyResponses, PatchDocumentData, PatchDocumentErrors, PatchDocumentResponses, PatchOrganizationData, PatchOrganizationErrors, PatchOrganizationResponses, PatchTenantData, PatchTenantErrors, PatchTenantMemberData, PatchTenantMemberErrors, PatchTenantMemberResponses, PatchTenantResponses, PatchUserData, PatchUserErrors, PatchUserResponses, PutApiKeyData, PutApiKeyErrors, PutApiKeyResponses, PutOrganizationData, PutOrganizationErrors, PutOrganizationResponses, PutTenantData, PutTenantErrors, PutTenantMemberData, PutTenantMemberErrors, PutTenantMemberResponses, PutTenantResponses, PutUserData, PutUserErrors, PutUserResponses, RefreshTokensData, RefreshTokensErrors, RefreshTokensResponses, RegisterData, RegisterErrors, RegisterResponses, RemoveOrganizationMemberData, RemoveOrganizationMemberErrors, RemoveOrganizationMemberResponses, RemoveTenantMemberData, RemoveTenantMemberErrors, RemoveTenantMemberResponses, ReplaceCollectionDefinitionData, ReplaceCollectionDefinitionErrors, ReplaceCollectionDefinitionResponses, ReplaceDocumentData, ReplaceDocumentErrors, ReplaceDocumentResponses, RequestEmailVerificationData, RequestEmailVerificationErrors, RequestEmailVerificationResponses, RequestPasswordResetData, RequestPasswordResetErrors, RequestPasswordResetResponses, RotateApiKeyData, RotateApiKeyErrors, RotateApiKeyResponses, SendMailData, SendMailErrors, SendMailResponses, UpdateCollectionDefinitionData, UpdateCollectionDefinitionErrors, UpdateCollectionDefinitionResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses } from './types.gen.js';
+import type { AcceptInvitationData, AcceptInvitationErrors, AcceptInvitationResponses, AddOrganizationMemberData, AddOrganizationMemberErrors, AddOrganizationMemberResponses, AddTenantMemberData, AddTenantMemberErrors, AddTenantMemberResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ConfirmEmailData, ConfirmEmailErrors, ConfirmEmailResponses, ConfirmPasswordResetData, ConfirmPasswordResetErrors, ConfirmPasswordResetResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateCollectionData, CreateCollectionErrors, CreateCollectionResponses, CreateDocumentsData, CreateDocumentsErrors, CreateDocumentsResponses, CreateOrganizationData, CreateOrganizationErrors, CreateOrganizationResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteApiKeyData, DeleteApiKeyErrors, DeleteApiKeyResponses, DeleteCollectionData, DeleteCollectionErrors, DeleteCollectionResponses, DeleteDocumentData, DeleteDocumentErrors, DeleteDocumentResponses, DeleteDocumentsByQueryData, DeleteDocumentsByQueryErrors, DeleteDocumentsByQueryResponses, DeleteOrganizationData, DeleteOrganizationErrors, DeleteOrganizationResponses, DeleteTenantData, DeleteTenantErrors, DeleteTenantResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetBillingData, GetBillingErrors, GetBillingResponses, GetCollectionData, GetCollectionErrors, GetCollectionResponses, GetDocsPageData, GetDocsPageErrors, GetDocsPageResponses, GetDocumentData, GetDocumentErrors, GetDocumentResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetJwksData, GetJwksErrors, GetJwksResponses, GetLivenessData, GetLivenessResponses, GetMailData, GetMailErrors, GetMailResponses, GetMeData, GetMeErrors, GetMeResponses, GetMetaData, GetMetaErrors, GetMetaResponses, GetMetricsData, GetMetricsResponses, GetOpenApiDocumentData, GetOpenApiDocumentErrors, GetOpenApiDocumentResponses, GetOrganizationData, GetOrganizationErrors, GetOrganizationResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetTenantData, GetTenantErrors, GetTenantResponses, GetTenantUsageData, GetTenantUsageErrors, GetTenantUsageResponses, GetUsageData, GetUsageErrors, GetUsageResponses, GetUserData, GetUserErrors, GetUserResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditLogsData, ListAuditLogsErrors, ListAuditLogsResponses, ListCollectionsData, ListCollectionsErrors, ListCollectionsResponses, ListDocumentsData, ListDocumentsErrors, ListDocumentsResponses, ListOrganizationMembersData, ListOrganizationMembersErrors, ListOrganizationMembersResponses, ListOrganizationsData, ListOrganizationsErrors, ListOrganizationsResponses, ListPlansData, ListPlansErrors, ListPlansResponses, ListTenantMembersData, ListTenantMembersErrors, ListTenantMembersResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, PatchApiKeyData, PatchApiKeyErrors, PatchApiKeyResponses, PatchDocumentData, PatchDocumentErrors, PatchDocumentResponses, PatchOrganizationData, PatchOrganizationErrors, PatchOrganizationResponses, PatchTenantData, PatchTenantErrors, PatchTenantMemberData, PatchTenantMemberErrors, PatchTenantMemberResponses, PatchTenantResponses, PatchUserData, PatchUserErrors, PatchUserResponses, PutApiKeyData, PutApiKeyErrors, PutApiKeyResponses, PutOrganizationData, PutOrganizationErrors, PutOrganizationResponses, PutTenantData, PutTenantErrors, PutTenantMemberData, PutTenantMemberErrors, PutTenantMemberResponses, PutTenantResponses, PutUserData, PutUserErrors, PutUserResponses, RefreshTokensData, RefreshTokensErrors, RefreshTokensResponses, RegisterData, RegisterErrors, RegisterResponses, RemoveOrganizationMemberData, RemoveOrganizationMemberErrors, RemoveOrganizationMemberResponses, RemoveTenantMemberData, RemoveTenantMemberErrors, RemoveTenantMemberResponses, ReplaceCollectionDefinitionData, ReplaceCollectionDefinitionErrors, ReplaceCollectionDefinitionResponses, ReplaceDocumentData, ReplaceDocumentErrors, ReplaceDocumentResponses, RequestEmailVerificationData, RequestEmailVerificationErrors, RequestEmailVerificationResponses, RequestPasswordResetData, RequestPasswordResetErrors, RequestPasswordResetResponses, RotateApiKeyData, RotateApiKeyErrors, RotateApiKeyResponses, SendMailData, SendMailErrors, SendMailResponses, UpdateCollectionDefinitionData, UpdateCollectionDefinitionErrors, UpdateCollectionDefinitionResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -62,21 +62,21 @@ export const getMetrics = <ThrowOnError extends boolean = false>(options?: Optio
  * list is empty (a shared secret is never published).
  *
  */
-export const getJwks = <ThrowOnError extends boolean = false>(options?: Options<GetJwksData, ThrowOnError>): RequestResult<GetJwksResponses, unknown, ThrowOnError> => (options?.client ?? client).get<GetJwksResponses, unknown, ThrowOnError>({ url: '/.well-known/jwks.json', ...options });
+export const getJwks = <ThrowOnError extends boolean = false>(options?: Options<GetJwksData, ThrowOnError>): RequestResult<GetJwksResponses, GetJwksErrors, ThrowOnError> => (options?.client ?? client).get<GetJwksResponses, GetJwksErrors, ThrowOnError>({ url: '/.well-known/jwks.json', ...options });
 
 /**
  * This OpenAPI document
  *
  * The OpenAPI 3.1 document of the API as JSON (not enveloped). No credentials.
  */
-export const getOpenApiDocument = <ThrowOnError extends boolean = false>(options?: Options<GetOpenApiDocumentData, ThrowOnError>): RequestResult<GetOpenApiDocumentResponses, unknown, ThrowOnError> => (options?.client ?? client).get<GetOpenApiDocumentResponses, unknown, ThrowOnError>({ url: '/v1/openapi.json', ...options });
+export const getOpenApiDocument = <ThrowOnError extends boolean = false>(options?: Options<GetOpenApiDocumentData, ThrowOnError>): RequestResult<GetOpenApiDocumentResponses, GetOpenApiDocumentErrors, ThrowOnError> => (options?.client ?? client).get<GetOpenApiDocumentResponses, GetOpenApiDocumentErrors, ThrowOnError>({ url: '/v1/openapi.json', ...options });
 
 /**
  * Interactive API documentation
  *
  * Swagger UI over this document, served by the binary with its assets (no internet needed). No credentials. An HTML page.
  */
-export const getDocsPage = <ThrowOnError extends boolean = false>(options?: Options<GetDocsPageData, ThrowOnError>): RequestResult<GetDocsPageResponses, unknown, ThrowOnError> => (options?.client ?? client).get<GetDocsPageResponses, unknown, ThrowOnError>({ url: '/docs', ...options });
+export const getDocsPage = <ThrowOnError extends boolean = false>(options?: Options<GetDocsPageData, ThrowOnError>): RequestResult<GetDocsPageResponses, GetDocsPageErrors, ThrowOnError> => (options?.client ?? client).get<GetDocsPageResponses, GetDocsPageErrors, ThrowOnError>({ url: '/docs', ...options });
 
 /**
  * Create an account
@@ -561,6 +561,58 @@ export const listAuditLogs = <ThrowOnError extends boolean = false>(options?: Op
     querySerializer: { parameters: { filter: { object: { style: 'form' } } } },
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
     url: '/v1/audit-logs',
+    ...options
+});
+
+/**
+ * Metered usage of the current tenant
+ *
+ * Any member (a key with `read`). Requests, errors, documents written and body bytes of
+ * the current tenant in `[from, to)`, by hour or by day (every bucket, zeros included),
+ * with the totals and the totals by API key and by user (most requests first, at most
+ * 100). Counters reach this within 5 seconds of a request. Defaults: the current
+ * calendar month (UTC), by day. At most 31 days by hour or 366 days by day.
+ *
+ */
+export const getUsage = <ThrowOnError extends boolean = false>(options?: Options<GetUsageData, ThrowOnError>): RequestResult<GetUsageResponses, GetUsageErrors, ThrowOnError> => (options?.client ?? client).get<GetUsageResponses, GetUsageErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/v1/usage',
+    ...options
+});
+
+/**
+ * Metered usage of any tenant (platform admins)
+ *
+ * As `GET /v1/usage`, for the tenant named in the path. Platform admins only.
+ */
+export const getTenantUsage = <ThrowOnError extends boolean = false>(options: Options<GetTenantUsageData, ThrowOnError>): RequestResult<GetTenantUsageResponses, GetTenantUsageErrors, ThrowOnError> => (options.client ?? client).get<GetTenantUsageResponses, GetTenantUsageErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/tenants/{id}/usage',
+    ...options
+});
+
+/**
+ * The plan table
+ *
+ * No credentials needed. Every plan of the server config with its effective limits
+ * (`null`: unlimited) and prices; `default` marks the plan new tenants start on.
+ *
+ */
+export const listPlans = <ThrowOnError extends boolean = false>(options?: Options<ListPlansData, ThrowOnError>): RequestResult<ListPlansResponses, ListPlansErrors, ThrowOnError> => (options?.client ?? client).get<ListPlansResponses, ListPlansErrors, ThrowOnError>({ url: '/v1/plans', ...options });
+
+/**
+ * The current billing period of the current tenant
+ *
+ * Admin+ (a key with `admin`). The tenant's plan, the calendar month (UTC) being billed,
+ * the plan's limits, usage now (documents, storage, members, keys) and this month
+ * (requests, documents written), each against its limit in percent (`null`: no limit),
+ * and the estimated charges: the monthly base plus overage past the requests and
+ * documents written the plan includes, priced per 1000 and rounded to cents.
+ *
+ */
+export const getBilling = <ThrowOnError extends boolean = false>(options?: Options<GetBillingData, ThrowOnError>): RequestResult<GetBillingResponses, GetBillingErrors, ThrowOnError> => (options?.client ?? client).get<GetBillingResponses, GetBillingErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/v1/billing',
     ...options
 });
 

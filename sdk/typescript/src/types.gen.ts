@@ -450,6 +450,162 @@ export type AuditEntryListResponse = {
     meta: ListMeta;
 };
 
+export type UsageCounts = {
+    /**
+     * Requests that resolved to the tenant.
+     */
+    requests: number;
+    /**
+     * Of which answered with a status of 400 or more.
+     */
+    errors: number;
+    /**
+     * Documents created, replaced, patched or deleted.
+     */
+    documents_written: number;
+    /**
+     * Request body bytes.
+     */
+    bytes_in: number;
+    /**
+     * Response body bytes.
+     */
+    bytes_out: number;
+};
+
+export type UsagePoint = UsageCounts & {
+    ts: Timestamp;
+};
+
+export type Usage = {
+    period: {
+        from: Timestamp;
+        to: Timestamp;
+        granularity: 'hour' | 'day';
+    };
+    series: Array<UsagePoint>;
+    totals: UsageCounts;
+    by_key: Array<UsageCounts & {
+        key_id: Id;
+    }>;
+    by_user: Array<UsageCounts & {
+        user_id: Id;
+    }>;
+};
+
+export type UsageResponse = {
+    success: true;
+    data: Usage;
+};
+
+/**
+ * Requests per fixed hour, and quotas (`null`: unlimited).
+ */
+export type PlanLimits = {
+    user_per_hour: number;
+    key_per_hour: number;
+    anonymous_per_hour: number;
+    max_documents: number | null;
+    max_storage_bytes: number | null;
+    max_members: number | null;
+    max_api_keys: number | null;
+    max_file_bytes: number | null;
+    /**
+     * Requests a month includes (billing only).
+     */
+    included_requests?: number | null;
+    /**
+     * Documents written a month includes (billing only).
+     */
+    included_documents_written?: number | null;
+};
+
+export type PlanInfo = {
+    name: Plan;
+    /**
+     * New self-service tenants start on this plan.
+     */
+    default: boolean;
+    limits: PlanLimits;
+    price: {
+        currency: string;
+        monthly: number;
+        /**
+         * null: all included.
+         */
+        included_requests: number | null;
+        overage_per_1000_requests: number;
+        included_documents_written: number | null;
+        overage_per_1000_documents_written: number;
+    };
+};
+
+export type PlanListResponse = {
+    success: true;
+    data: Array<PlanInfo>;
+};
+
+export type BillingUsage = {
+    /**
+     * This period.
+     */
+    requests: number;
+    /**
+     * This period.
+     */
+    errors: number;
+    /**
+     * This period.
+     */
+    documents_written: number;
+    /**
+     * Now.
+     */
+    documents: number;
+    /**
+     * Bytes of the stored documents, now.
+     */
+    storage_bytes: number;
+    /**
+     * Now.
+     */
+    members: number;
+    /**
+     * Now.
+     */
+    api_keys: number;
+};
+
+export type Billing = {
+    plan: Plan;
+    period_start: Timestamp;
+    period_end: Timestamp;
+    limits: PlanLimits;
+    usage: BillingUsage;
+    /**
+     * Usage against each limit in percent, two decimals; null without a limit.
+     */
+    usage_percent: {
+        requests: number | null;
+        documents_written: number | null;
+        documents: number | null;
+        storage_bytes: number | null;
+        members: number | null;
+        api_keys: number | null;
+    };
+    estimated_charges: {
+        base: number;
+        overage: number;
+        total: number;
+        currency: string;
+    };
+};
+
+export type BillingResponse = {
+    success: true;
+    data: Billing;
+};
+
 export type RegisterRequest = {
     /**
      * Trimmed and lower-cased; ASCII, one `@`, the domain may be a single label (see
@@ -884,6 +1040,21 @@ export type Q = string;
 export type Hints = string;
 
 /**
+ * Start of the period (RFC 3339 or YYYY-MM-DD), rounded down to a bucket. Default the first day of this month (UTC).
+ */
+export type UsageFrom = string;
+
+/**
+ * End of the period, exclusive (RFC 3339 or YYYY-MM-DD), rounded up to a bucket. Default now.
+ */
+export type UsageTo = string;
+
+/**
+ * Bucket size of the series.
+ */
+export type UsageGranularity = 'hour' | 'day';
+
+/**
  * Page number, from 1. Not together with `after` (`400`). Repeated → `400`.
  */
 export type Page = number;
@@ -1029,6 +1200,15 @@ export type GetJwksData = {
     url: '/.well-known/jwks.json';
 };
 
+export type GetJwksErrors = {
+    /**
+     * `RATE_LIMITED`: a rate limit or the login throttle was hit.
+     */
+    429: Error;
+};
+
+export type GetJwksError = GetJwksErrors[keyof GetJwksErrors];
+
 export type GetJwksResponses = {
     /**
      * The key set.
@@ -1044,6 +1224,15 @@ export type GetOpenApiDocumentData = {
     query?: never;
     url: '/v1/openapi.json';
 };
+
+export type GetOpenApiDocumentErrors = {
+    /**
+     * `RATE_LIMITED`: a rate limit or the login throttle was hit.
+     */
+    429: Error;
+};
+
+export type GetOpenApiDocumentError = GetOpenApiDocumentErrors[keyof GetOpenApiDocumentErrors];
 
 export type GetOpenApiDocumentResponses = {
     /**
@@ -1068,6 +1257,15 @@ export type GetDocsPageData = {
     query?: never;
     url: '/docs';
 };
+
+export type GetDocsPageErrors = {
+    /**
+     * `RATE_LIMITED`: a rate limit or the login throttle was hit.
+     */
+    429: Error;
+};
+
+export type GetDocsPageError = GetDocsPageErrors[keyof GetDocsPageErrors];
 
 export type GetDocsPageResponses = {
     /**
@@ -1806,6 +2004,13 @@ export type AcceptInvitationErrors = {
      *
      */
     400: Error;
+    /**
+     * `QUOTA_EXCEEDED`: the write would pass a limit of the tenant's plan; `details.limit`
+     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`) and
+     * `details.value` is the limit. Nothing was written.
+     *
+     */
+    402: Error;
     /**
      * `FORBIDDEN`: authenticated, but the role or the key's scope does not allow it (also an
      * inactive user, a suspended tenant, or an API key on a session-only endpoint).
@@ -2655,6 +2860,13 @@ export type CreateDocumentsErrors = {
      */
     401: Error;
     /**
+     * `QUOTA_EXCEEDED`: the write would pass a limit of the tenant's plan; `details.limit`
+     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`) and
+     * `details.value` is the limit. Nothing was written.
+     *
+     */
+    402: Error;
+    /**
      * `FORBIDDEN`: authenticated, but the role or the key's scope does not allow it (also an
      * inactive user, a suspended tenant, or an API key on a session-only endpoint).
      *
@@ -3024,6 +3236,13 @@ export type PatchDocumentErrors = {
      */
     401: Error;
     /**
+     * `QUOTA_EXCEEDED`: the write would pass a limit of the tenant's plan; `details.limit`
+     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`) and
+     * `details.value` is the limit. Nothing was written.
+     *
+     */
+    402: Error;
+    /**
      * `FORBIDDEN`: authenticated, but the role or the key's scope does not allow it (also an
      * inactive user, a suspended tenant, or an API key on a session-only endpoint).
      *
@@ -3130,6 +3349,13 @@ export type ReplaceDocumentErrors = {
      *
      */
     401: Error;
+    /**
+     * `QUOTA_EXCEEDED`: the write would pass a limit of the tenant's plan; `details.limit`
+     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`) and
+     * `details.value` is the limit. Nothing was written.
+     *
+     */
+    402: Error;
     /**
      * `FORBIDDEN`: authenticated, but the role or the key's scope does not allow it (also an
      * inactive user, a suspended tenant, or an API key on a session-only endpoint).
@@ -3471,6 +3697,263 @@ export type ListAuditLogsResponses = {
 
 export type ListAuditLogsResponse = ListAuditLogsResponses[keyof ListAuditLogsResponses];
 
+export type GetUsageData = {
+    body?: never;
+    headers?: {
+        /**
+         * The tenant to act in, for a user's session (default: the token's `tid`, else the
+         * user's oldest membership). A tenant the user is not a member of answers `404`, like a
+         * random id; a platform admin may name any existing tenant. With an API key, naming any
+         * other tenant answers `403`.
+         *
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: {
+        /**
+         * Start of the period (RFC 3339 or YYYY-MM-DD), rounded down to a bucket. Default the first day of this month (UTC).
+         */
+        from?: string;
+        /**
+         * End of the period, exclusive (RFC 3339 or YYYY-MM-DD), rounded up to a bucket. Default now.
+         */
+        to?: string;
+        /**
+         * Bucket size of the series.
+         */
+        granularity?: 'hour' | 'day';
+    };
+    url: '/v1/usage';
+};
+
+export type GetUsageErrors = {
+    /**
+     * `BAD_REQUEST`: malformed JSON, a bad query parameter (unknown field or operator,
+     * badly typed value, repeated `page`/`per_page`/`sort`/`fields`/`count`/`after`), or a bad
+     * `X-HTTP-Method-Override`. `details.field` names the parameter.
+     *
+     */
+    400: Error;
+    /**
+     * `UNAUTHORIZED`: missing, malformed, expired or revoked credentials (or, on login,
+     * invalid credentials).
+     *
+     */
+    401: Error;
+    /**
+     * `FORBIDDEN`: authenticated, but the role or the key's scope does not allow it (also an
+     * inactive user, a suspended tenant, or an API key on a session-only endpoint).
+     *
+     */
+    403: Error;
+    /**
+     * `NOT_FOUND`: no such resource in the caller's tenant (another tenant's resource is
+     * always `404`), or no tenant selected / an unknown `X-Tenant-ID`.
+     *
+     */
+    404: Error;
+    /**
+     * `RATE_LIMITED`: a rate limit or the login throttle was hit.
+     */
+    429: Error;
+    /**
+     * `INTERNAL_ERROR`: an unexpected failure (never with internals in the message).
+     */
+    500: Error;
+    /**
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     */
+    503: Error;
+};
+
+export type GetUsageError = GetUsageErrors[keyof GetUsageErrors];
+
+export type GetUsageResponses = {
+    /**
+     * The usage of the period.
+     */
+    200: UsageResponse;
+};
+
+export type GetUsageResponse = GetUsageResponses[keyof GetUsageResponses];
+
+export type GetTenantUsageData = {
+    body?: never;
+    path: {
+        /**
+         * The resource's id.
+         */
+        id: string;
+    };
+    query?: {
+        /**
+         * Start of the period (RFC 3339 or YYYY-MM-DD), rounded down to a bucket. Default the first day of this month (UTC).
+         */
+        from?: string;
+        /**
+         * End of the period, exclusive (RFC 3339 or YYYY-MM-DD), rounded up to a bucket. Default now.
+         */
+        to?: string;
+        /**
+         * Bucket size of the series.
+         */
+        granularity?: 'hour' | 'day';
+    };
+    url: '/v1/tenants/{id}/usage';
+};
+
+export type GetTenantUsageErrors = {
+    /**
+     * `BAD_REQUEST`: malformed JSON, a bad query parameter (unknown field or operator,
+     * badly typed value, repeated `page`/`per_page`/`sort`/`fields`/`count`/`after`), or a bad
+     * `X-HTTP-Method-Override`. `details.field` names the parameter.
+     *
+     */
+    400: Error;
+    /**
+     * `UNAUTHORIZED`: missing, malformed, expired or revoked credentials (or, on login,
+     * invalid credentials).
+     *
+     */
+    401: Error;
+    /**
+     * `FORBIDDEN`: authenticated, but the role or the key's scope does not allow it (also an
+     * inactive user, a suspended tenant, or an API key on a session-only endpoint).
+     *
+     */
+    403: Error;
+    /**
+     * `NOT_FOUND`: no such resource in the caller's tenant (another tenant's resource is
+     * always `404`), or no tenant selected / an unknown `X-Tenant-ID`.
+     *
+     */
+    404: Error;
+    /**
+     * `RATE_LIMITED`: a rate limit or the login throttle was hit.
+     */
+    429: Error;
+    /**
+     * `INTERNAL_ERROR`: an unexpected failure (never with internals in the message).
+     */
+    500: Error;
+    /**
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     */
+    503: Error;
+};
+
+export type GetTenantUsageError = GetTenantUsageErrors[keyof GetTenantUsageErrors];
+
+export type GetTenantUsageResponses = {
+    /**
+     * The usage of the period.
+     */
+    200: UsageResponse;
+};
+
+export type GetTenantUsageResponse = GetTenantUsageResponses[keyof GetTenantUsageResponses];
+
+export type ListPlansData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/plans';
+};
+
+export type ListPlansErrors = {
+    /**
+     * `UNAUTHORIZED`: missing, malformed, expired or revoked credentials (or, on login,
+     * invalid credentials).
+     *
+     */
+    401: Error;
+    /**
+     * `RATE_LIMITED`: a rate limit or the login throttle was hit.
+     */
+    429: Error;
+    /**
+     * `INTERNAL_ERROR`: an unexpected failure (never with internals in the message).
+     */
+    500: Error;
+    /**
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     */
+    503: Error;
+};
+
+export type ListPlansError = ListPlansErrors[keyof ListPlansErrors];
+
+export type ListPlansResponses = {
+    /**
+     * The plans, in config order.
+     */
+    200: PlanListResponse;
+};
+
+export type ListPlansResponse = ListPlansResponses[keyof ListPlansResponses];
+
+export type GetBillingData = {
+    body?: never;
+    headers?: {
+        /**
+         * The tenant to act in, for a user's session (default: the token's `tid`, else the
+         * user's oldest membership). A tenant the user is not a member of answers `404`, like a
+         * random id; a platform admin may name any existing tenant. With an API key, naming any
+         * other tenant answers `403`.
+         *
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/v1/billing';
+};
+
+export type GetBillingErrors = {
+    /**
+     * `UNAUTHORIZED`: missing, malformed, expired or revoked credentials (or, on login,
+     * invalid credentials).
+     *
+     */
+    401: Error;
+    /**
+     * `FORBIDDEN`: authenticated, but the role or the key's scope does not allow it (also an
+     * inactive user, a suspended tenant, or an API key on a session-only endpoint).
+     *
+     */
+    403: Error;
+    /**
+     * `NOT_FOUND`: no such resource in the caller's tenant (another tenant's resource is
+     * always `404`), or no tenant selected / an unknown `X-Tenant-ID`.
+     *
+     */
+    404: Error;
+    /**
+     * `RATE_LIMITED`: a rate limit or the login throttle was hit.
+     */
+    429: Error;
+    /**
+     * `INTERNAL_ERROR`: an unexpected failure (never with internals in the message).
+     */
+    500: Error;
+    /**
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     */
+    503: Error;
+};
+
+export type GetBillingError = GetBillingErrors[keyof GetBillingErrors];
+
+export type GetBillingResponses = {
+    /**
+     * The statement.
+     */
+    200: BillingResponse;
+};
+
+export type GetBillingResponse = GetBillingResponses[keyof GetBillingResponses];
+
 export type ListApiKeysData = {
     body?: never;
     headers?: {
@@ -3621,6 +4104,13 @@ export type CreateApiKeyErrors = {
      *
      */
     401: Error;
+    /**
+     * `QUOTA_EXCEEDED`: the write would pass a limit of the tenant's plan; `details.limit`
+     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`) and
+     * `details.value` is the limit. Nothing was written.
+     *
+     */
+    402: Error;
     /**
      * `FORBIDDEN`: authenticated, but the role or the key's scope does not allow it (also an
      * inactive user, a suspended tenant, or an API key on a session-only endpoint).
@@ -4748,6 +5238,13 @@ export type AddTenantMemberErrors = {
      */
     401: Error;
     /**
+     * `QUOTA_EXCEEDED`: the write would pass a limit of the tenant's plan; `details.limit`
+     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`) and
+     * `details.value` is the limit. Nothing was written.
+     *
+     */
+    402: Error;
+    /**
      * `FORBIDDEN`: authenticated, but the role or the key's scope does not allow it (also an
      * inactive user, a suspended tenant, or an API key on a session-only endpoint).
      *
@@ -5232,6 +5729,13 @@ export type CreateUserErrors = {
      *
      */
     401: Error;
+    /**
+     * `QUOTA_EXCEEDED`: the write would pass a limit of the tenant's plan; `details.limit`
+     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`) and
+     * `details.value` is the limit. Nothing was written.
+     *
+     */
+    402: Error;
     /**
      * `FORBIDDEN`: authenticated, but the role or the key's scope does not allow it (also an
      * inactive user, a suspended tenant, or an API key on a session-only endpoint).

@@ -55,7 +55,9 @@ Result<std::optional<std::vector<std::string>>> StringList(const json::object& o
 Task<Result<auth::KeyActor>> Manager(Services& s, Request& req, RouteContext& ctx) {
     auto who = co_await RequireCaller(s, req, ctx);
     if (!who.ok()) co_return std::move(who).error();
-    co_return KeyManager(*who);
+    auto actor = KeyManager(*who);
+    if (actor.ok()) actor->max_keys = s.plans.Get(who->plan).max_api_keys;
+    co_return actor;
 }
 
 Result<auth::NewApiKey> ParseNewKey(RouteContext& ctx) {

@@ -170,6 +170,7 @@ http::Handler CreateDocuments(Services& s) {
         }
         auto created = co_await s.documents.Create(*who, Name(ctx), std::move(bodies), batch);
         if (!created.ok()) co_return Fail(created.error(), ctx);
+        ctx.account.documents_written = static_cast<int64_t>(created->size());
         if (!batch) co_return DocumentResponse(created->front(), 201);
         std::string body = "{\"success\":true,\"data\":[";
         for (size_t i = 0; i < created->size(); ++i) {
@@ -224,6 +225,7 @@ http::Handler RewriteDocument(Services& s, bool merge) {
             doc = co_await s.documents.Replace(*who, name, id, std::move(**body), expected);
         }
         if (!doc.ok()) co_return Fail(doc.error(), ctx);
+        ctx.account.documents_written = 1;
         co_return DocumentResponse(*doc, 200);
     };
 }
@@ -239,6 +241,7 @@ http::Handler DeleteDocument(Services& s) {
         Status st = co_await s.documents.Delete(*who, Name(ctx), std::string(ctx.Param("id")),
                                                 ExpectedVersion(req));
         if (!st.ok()) co_return Fail(st.error(), ctx);
+        ctx.account.documents_written = 1;
         co_return Response::Empty(204);
     };
 }
@@ -265,6 +268,7 @@ http::Handler DeleteDocuments(Services& s) {
         }
         auto deleted = co_await s.documents.DeleteMatching(*who, Name(ctx), *q);
         if (!deleted.ok()) co_return Fail(deleted.error(), ctx);
+        ctx.account.documents_written = *deleted;
         co_return Ok(json::object{{"deleted", *deleted}});
     };
 }

@@ -94,4 +94,10 @@ http::Handler ListOrganizationMembers(Services& s);
 http::Handler AddOrganizationMember(Services& s);
 http::Handler RemoveOrganizationMember(Services& s);
 
+// usage.cpp: usage, plans and billing (API.md §8).
+http::Handler GetUsage(Services& s);
+http::Handler GetBilling(Services& s);
+http::Handler ListPlans(Services& s);
+http::Handler GetTenantUsage(Services& s);
+
 }  // namespace tb::api::v1

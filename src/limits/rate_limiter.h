@@ -1,0 +1,72 @@
+#pragma once
+// Request budgets in fixed one-hour windows (API.md §1.3, §13 "Rate-limit windows"): one
+// budget per signed-in user, per API key and per anonymous client IP, named by a key such as
+// "u:<user id>", "k:<key id>" or "ip:<address>".
+//
+// Take is O(1) and touches only memory: a sharded map of this window's counts. Sync (every
+// second, off the request path) adds each key's new requests to the shared row of
+// `rate_limits` with one UPSERT … RETURNING and learns the total of every node from it, so
+// nodes on one PostgreSQL share their budgets; a node admits at most what the other nodes
+// spent since its last sync over the limit. On SQLite the same rows let a budget survive a
+// restart.
+//
+// Thread safety: Take may run on every I/O thread at once (a mutex per shard); Sync runs on
+// one coroutine at a time.
+
+#include <array>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "common/clock.h"
+#include "common/task.h"
+#include "storage/database.h"
+
+namespace tb::limits {
+
+struct RateDecision {
+    bool allowed = true;
+    int64_t limit = 0;
+    int64_t remaining = 0;
+    int64_t reset = 0;        // Unix seconds at which the window ends
+    int64_t retry_after = 0;  // seconds until then (at least 1), when refused
+};
+
+class RateLimiter {
+  public:
+    static constexpr int64_t kWindowSeconds = 3600;
+
+    explicit RateLimiter(const Clock& clock) : clock_(clock) {}
+
+    // Counts one request against `key` unless that would pass `limit` (the request is then
+    // refused and not counted).
+    RateDecision Take(const std::string& key, int64_t limit);
+
+    // Writes this node's new counts to `rate_limits` and reads back the shared totals; drops
+    // the windows that ended. On failure the counts stay pending for the next call.
+    Task<Status> Sync(storage::Database& db);
+
+    // Counts refused since start (for /metrics).
+    int64_t refused() const { return refused_.load(std::memory_order_relaxed); }
+
+  private:
+    struct Entry {
+        int64_t window = 0;   // window start, Unix seconds
+        int64_t shared = 0;   // the shared total as last read, this node's synced counts included
+        int64_t pending = 0;  // this node's counts not yet synced
+    };
+    struct Shard {
+        std::mutex mu;
+        std::unordered_map<std::string, Entry> entries;  // guarded by mu
+    };
+    Shard& ShardOf(const std::string& key);
+    int64_t NowSeconds() const;
+
+    const Clock& clock_;
+    std::array<Shard, 16> shards_;
+    std::atomic<int64_t> refused_{0};
+    int64_t last_cleanup_ = 0;  // only touched by Sync
+};
+
+}  // namespace tb::limits

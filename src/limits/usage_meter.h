@@ -1,0 +1,63 @@
+#pragma once
+// Metering (API.md §8, §13 "Usage counting"): every request that resolved to a tenant adds to
+// that tenant's counters for its hour, user, API key, route group and status class. Record
+// only touches memory (a sharded map); Flush writes the sums to `usage_counters` in one
+// transaction of UPSERTs that add to what is there, so every node adds its own share and a
+// failed flush keeps its counts for the next one.
+//
+// Thread safety: Record may run on every I/O thread at once (a mutex per shard); Flush runs on
+// one coroutine at a time.
+
+#include <array>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/task.h"
+#include "storage/database.h"
+
+namespace tb::limits {
+
+struct UsageCounts {
+    int64_t requests = 0, errors = 0, documents_written = 0, bytes_in = 0, bytes_out = 0;
+    UsageCounts& operator+=(const UsageCounts& o);
+};
+
+struct UsageEvent {
+    std::string tenant_id, user_id, key_id;  // user/key empty when there is none
+    std::string route_group;                 // "documents", "auth", …
+    int status = 200;
+    int64_t documents_written = 0, bytes_in = 0, bytes_out = 0;
+};
+
+class UsageMeter {
+  public:
+    explicit UsageMeter(const Clock& clock) : clock_(clock) {}
+
+    void Record(const UsageEvent& event);
+    Task<Status> Flush(storage::Database& db);
+    // Requests recorded since start, per tenant (for /metrics; bounded by the caller).
+    int64_t recorded() const { return recorded_.load(std::memory_order_relaxed); }
+
+  private:
+    struct Row {
+        std::string tenant_id, user_id, key_id, route_group;
+        int64_t hour = 0;
+        int status_class = 0;
+        UsageCounts counts;
+    };
+    struct Shard {
+        std::mutex mu;
+        std::unordered_map<std::string, Row> rows;  // guarded by mu; by the joined key
+    };
+    void Merge(Row row);
+
+    const Clock& clock_;
+    std::array<Shard, 16> shards_;
+    std::atomic<int64_t> recorded_{0};
+};
+
+}  // namespace tb::limits
