@@ -12,18 +12,19 @@ bool HasCredentials(const http::Request& request) {
            !Trim(request.headers.Get("x-api-key")).empty();
 }
 
-std::optional<Error> Charge(Services& s, http::RouteContext& ctx, const std::string& budget,
-                            int64_t limit) {
-    if (!s.limits_enabled || ctx.account.charged) return std::nullopt;
+Task<std::optional<Error>> Charge(Services& s, http::RouteContext& ctx, const std::string budget,
+                                  int64_t limit) {
+    if (!s.limits_enabled || ctx.account.charged) co_return std::nullopt;
+    if (!s.rate_limiter.Knows(budget)) co_await s.rate_limiter.Prime(s.db, budget);
     limits::RateDecision d = s.rate_limiter.Take(budget, limit);
     ctx.account.charged = true;
     ctx.account.limit = d.limit;
     ctx.account.remaining = d.remaining;
     ctx.account.reset = d.reset;
-    if (d.allowed) return std::nullopt;
-    return Error::RateLimited("Rate limit exceeded: " + std::to_string(d.limit) +
-                                  " requests per hour; retry after the window resets",
-                              static_cast<int>(d.retry_after));
+    if (d.allowed) co_return std::nullopt;
+    co_return Error::RateLimited("Rate limit exceeded: " + std::to_string(d.limit) +
+                                     " requests per hour; retry after the window resets",
+                                 static_cast<int>(d.retry_after));
 }
 
 void SetRateHeaders(const http::RouteContext& ctx, http::Response& response) {
@@ -54,18 +55,20 @@ Task<std::optional<Error>> ChargeAnonymous(Services& s, const http::Request& req
         auto plan = co_await s.tenants.PlanOf(tenant);
         if (plan.ok() && !plan->empty()) limit = s.plans.AnonymousPerHour(s.plans.Get(*plan));
     }
-    co_return Charge(s, ctx, "ip:" + request.remote_ip, limit);
+    const std::string budget = "ip:" + request.remote_ip;
+    co_return co_await Charge(s, ctx, budget, limit);
 }
 
-std::optional<Error> ChargeCaller(Services& s, const tenancy::Caller& who,
-                                  http::RouteContext& ctx) {
+Task<std::optional<Error>> ChargeCaller(Services& s, const tenancy::Caller& who,
+                                        http::RouteContext& ctx) {
     if (who.tenant) ctx.account.tenant_id = who.tenant->id();
-    if (who.anonymous) return std::nullopt;  // charged by Metered, before the handler
+    if (who.anonymous) co_return std::nullopt;  // charged by Metered, before the handler
     ctx.account.user_id = who.user.id;
     if (who.api_key) ctx.account.key_id = who.api_key->id;
     const limits::Plan& plan = s.plans.Get(who.tenant ? who.plan : "");
-    if (who.api_key) return Charge(s, ctx, "k:" + who.api_key->id, s.plans.KeyPerHour(plan));
-    return Charge(s, ctx, "u:" + who.user.id, s.plans.UserPerHour(plan));
+    const std::string budget = who.api_key ? "k:" + who.api_key->id : "u:" + who.user.id;
+    const int64_t limit = who.api_key ? s.plans.KeyPerHour(plan) : s.plans.UserPerHour(plan);
+    co_return co_await Charge(s, ctx, budget, limit);
 }
 
 http::Handler Metered(Services& s, http::Handler inner, std::string group) {

@@ -125,6 +125,9 @@ export const UNLIMITED_BUDGETS = {
   TB_LIMITS_ANONYMOUS_PER_HOUR: '1000000000',
 };
 
+/** Removes UNLIMITED_BUDGETS from a server's env: the budgets of API.md §1.3 apply. */
+export const DEFAULT_BUDGETS = Object.fromEntries(Object.keys(UNLIMITED_BUDGETS).map((k) => [k, undefined]));
+
 /** Process env without any TB_* variable: the test runner's own settings must not leak. */
 function baseEnv() {
   const env = {};
