@@ -33,7 +33,6 @@ Task<std::optional<Error>> ChargeAnonymous(Services& s, const http::Request& req
                                            http::RouteContext& ctx);
 // Charges the budget of the user or API key of `who`, with its plan's limit (the default
 // plan's for a request outside any tenant), and records who the request is for metering.
-Task<std::optional<Error>> ChargeCaller(Services& s, const tenancy::Caller& who,
-                                        http::RouteContext& ctx);
+std::optional<Error> ChargeCaller(Services& s, const tenancy::Caller& who, http::RouteContext& ctx);
 
 }  // namespace tb::api

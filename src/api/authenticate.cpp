@@ -56,8 +56,7 @@ Task<Result<auth::Principal>> RequirePrincipal(Services& s, const http::Request&
     if (!who.ok()) co_return co_await CredentialsRefused(s, request, ctx, std::move(who).error());
     // Outside a tenant context: the budget has the default plan's limit.
     const tenancy::Caller caller{who->user, who->api_key};
-    auto refused = co_await ChargeCaller(s, caller, ctx);
-    if (refused) co_return std::move(*refused);
+    if (auto refused = ChargeCaller(s, caller, ctx)) co_return std::move(*refused);
     co_return who;
 }
 
@@ -80,8 +79,7 @@ Task<Result<tenancy::Caller>> RequireCaller(Services& s, const http::Request& re
     // request entered one.
     const tenancy::Caller outside{who->user, who->api_key};
     const tenancy::Caller& charged = caller.ok() ? *caller : outside;
-    auto refused = co_await ChargeCaller(s, charged, ctx);
-    if (refused) co_return std::move(*refused);
+    if (auto refused = ChargeCaller(s, charged, ctx)) co_return std::move(*refused);
     // The tenant's own allowed origins (settings.cors_origins) open its responses to them.
     std::string_view origin = request.headers.Get("origin");
     if (caller.ok() && caller->tenant && !origin.empty() &&
@@ -98,7 +96,7 @@ Task<Result<tenancy::Caller>> RequireCallerOrVisitor(Services& s, const http::Re
     auto visitor =
         co_await s.tenants.ResolveAnonymous(request.headers.Get("x-tenant-id"), request.remote_ip,
                                             std::string(request.headers.Get("user-agent")));
-    if (visitor.ok()) (void)co_await ChargeCaller(s, *visitor, ctx);  // records the tenant
+    if (visitor.ok()) (void)ChargeCaller(s, *visitor, ctx);  // records the tenant
     co_return visitor;
 }
 

@@ -48,7 +48,8 @@ struct Services {
     limits::RateLimiter& rate_limiter;
     limits::UsageMeter& meter;
     billing::BillingService& billing;
-    bool limits_enabled = true;  // limits.enabled: rate limits on (quotas apply regardless)
+    bool limits_enabled = true;    // limits.enabled: rate limits on (quotas apply regardless)
+    bool metering_enabled = true;  // limits.metering
 };
 
 }  // namespace tb::api

@@ -149,6 +149,7 @@ const std::vector<Setting>& Settings() {
         Int("limits.anonymous_per_hour", &C::limits, &C::Limits::anonymous_per_hour, 1,
             int64_t{1} << 40),
         List("limits.trusted_proxies", &C::limits, &C::Limits::trusted_proxies),
+        Bool("limits.metering", &C::limits, &C::Limits::metering),
         Bool("tenants.self_service", &C::tenants, &C::Tenants::self_service),
         Bool("tenants.personal_on_register", &C::tenants, &C::Tenants::personal_on_register),
         Text("tenants.default_plan", &C::tenants, &C::Tenants::default_plan),

@@ -63,6 +63,8 @@ struct Config {
         int64_t user_per_hour = 1000;
         int64_t key_per_hour = 5000;
         int64_t anonymous_per_hour = 100;
+        // false: requests are not metered into usage_counters (benchmarks of the bare path).
+        bool metering = true;
         // Peers whose X-Forwarded-For names the client (addresses or CIDR ranges).
         std::vector<std::string> trusted_proxies;
     } limits;

@@ -209,7 +209,8 @@ int Serve(const Config& config) {
                            rate_limiter,
                            meter,
                            billing,
-                           config.limits.enabled};
+                           config.limits.enabled,
+                           config.limits.metering};
     http::Router router;
     api::RegisterRoutes(router, services);
     http::CorsPolicy cors(config.cors.origins);

@@ -43,32 +43,6 @@ RateDecision RateLimiter::Take(const std::string& key, int64_t limit) {
     return d;
 }
 
-bool RateLimiter::Knows(const std::string& key) {
-    int64_t now = NowSeconds();
-    int64_t window = now - now % kWindowSeconds;
-    Shard& shard = ShardOf(key);
-    std::lock_guard lock(shard.mu);
-    auto it = shard.entries.find(key);
-    return it != shard.entries.end() && it->second.window == window;
-}
-
-Task<void> RateLimiter::Prime(storage::Database& db, const std::string& key) {
-    int64_t now = NowSeconds();
-    int64_t window = now - now % kWindowSeconds;
-    auto rows = co_await db.Query(
-        "SELECT count FROM rate_limits WHERE bucket = ? AND window_start = ?", Bind(key, window));
-    // Unreadable: start from this node's own count (the next sync corrects it).
-    int64_t shared = rows.ok() && !rows->empty() ? storage::AsInt(rows->rows[0][0]) : 0;
-    Shard& shard = ShardOf(key);
-    std::lock_guard lock(shard.mu);
-    Entry& e = shard.entries[key];
-    if (e.window != window) {
-        e = Entry{window, shared, 0};
-    } else {
-        e.shared = std::max(e.shared, shared);
-    }
-}
-
 Task<Status> RateLimiter::Sync(storage::Database& db) {
     struct Delta {
         std::string key;

@@ -6,11 +6,11 @@
 // Take is O(1) and touches only memory: a sharded map of this window's counts. Sync (every
 // second, off the request path) adds each key's new requests to the shared row of
 // `rate_limits` with one UPSERT … RETURNING and learns the total of every node from it, so
-// nodes on one PostgreSQL share their budgets. A node reads a budget's shared count when it
-// first sees it in a window (Prime), and learns the other nodes' spending at each sync that
-// carries its own; between those it may admit what the others spent meanwhile (at most about
-// a second of their traffic for that budget). On SQLite the same rows let a budget survive a
-// restart.
+// nodes on one PostgreSQL share their budgets. A node learns the other nodes' spending at each
+// sync that carries its own (the first one after it first sees a budget, at the latest a
+// second later); between syncs it may admit what the others spent meanwhile, about a second
+// of their traffic for that budget. On SQLite the same rows let a budget survive a restart
+// (counted from the first sync after it).
 //
 // Thread safety: Take may run on every I/O thread at once (a mutex per shard); Sync runs on
 // one coroutine at a time.
@@ -44,12 +44,6 @@ class RateLimiter {
     // Counts one request against `key` unless that would pass `limit` (the request is then
     // refused and not counted).
     RateDecision Take(const std::string& key, int64_t limit);
-
-    // Whether this node holds a count for `key` in the current window. When it does not (first
-    // sight since start, or another node served the key so far), Prime reads the shared count
-    // first: one read per key, node and hour.
-    bool Knows(const std::string& key);
-    Task<void> Prime(storage::Database& db, const std::string& key);
 
     // Writes this node's new counts to `rate_limits` and reads back the shared totals; drops
     // the windows that ended. On failure the counts stay pending for the next call.

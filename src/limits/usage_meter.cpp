@@ -20,57 +20,67 @@ UsageCounts& UsageCounts::operator+=(const UsageCounts& o) {
 
 namespace {
 
-std::string JoinedKey(const std::string& tenant, const std::string& user, const std::string& key,
-                      const std::string& group, int64_t hour, int status_class) {
-    std::string k;
-    k.reserve(tenant.size() + user.size() + key.size() + group.size() + 24);
-    k.append(tenant).push_back('\x1f');
-    k.append(user).push_back('\x1f');
-    k.append(key).push_back('\x1f');
-    k.append(group).push_back('\x1f');
-    k.append(std::to_string(hour)).push_back('\x1f');
-    k.push_back(static_cast<char>('0' + status_class));
-    return k;
+uint64_t Mix(uint64_t h, uint64_t v) { return (h ^ v) * 0x100000001b3ULL + (h >> 29); }
+
+uint64_t KeyHash(const UsageEvent& k, int64_t hour, int status_class) {
+    std::hash<std::string_view> hs;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    h = Mix(h, hs(k.tenant_id));
+    h = Mix(h, hs(k.user_id));
+    h = Mix(h, hs(k.key_id));
+    h = Mix(h, hs(k.route_group));
+    h = Mix(h, static_cast<uint64_t>(hour));
+    return Mix(h, static_cast<uint64_t>(status_class));
 }
 
 }  // namespace
 
-void UsageMeter::Merge(Row row) {
-    std::string key = JoinedKey(row.tenant_id, row.user_id, row.key_id, row.route_group, row.hour,
-                                row.status_class);
-    Shard& shard = shards_[std::hash<std::string>{}(key) % shards_.size()];
+template <class Make>
+void UsageMeter::Add(const UsageEvent& k, int64_t hour, int status_class, const UsageCounts& counts,
+                     Make make) {
+    uint64_t h = KeyHash(k, hour, status_class);
+    Shard& shard = shards_[h % shards_.size()];
     std::lock_guard lock(shard.mu);
-    auto [it, inserted] = shard.rows.try_emplace(std::move(key));
-    if (inserted) {
-        it->second = std::move(row);
-    } else {
-        it->second.counts += row.counts;
+    std::vector<Row>& bucket = shard.rows[h];
+    for (Row& r : bucket) {
+        if (r.hour == hour && r.status_class == status_class && r.tenant_id == k.tenant_id &&
+            r.user_id == k.user_id && r.key_id == k.key_id && r.route_group == k.route_group) {
+            r.counts += counts;
+            return;
+        }
     }
+    bucket.push_back(make());
+    bucket.back().counts = counts;
 }
 
 void UsageMeter::Record(const UsageEvent& e) {
     int64_t now = ToUnixMillis(clock_.Now()) / 1000;
-    Row row{e.tenant_id,
-            e.user_id,
-            e.key_id,
-            e.route_group,
-            now - now % 3600,
-            std::clamp(e.status / 100, 1, 5),
-            {}};
-    row.counts = {1, e.status >= 400 ? 1 : 0, e.documents_written, e.bytes_in, e.bytes_out};
-    Merge(std::move(row));
+    int64_t hour = now - now % 3600;
+    int status_class = std::clamp(e.status / 100, 1, 5);
+    UsageCounts counts{1, e.status >= 400 ? 1 : 0, e.documents_written, e.bytes_in, e.bytes_out};
+    Add(e, hour, status_class, counts, [&] {
+        return Row{std::string(e.tenant_id),
+                   std::string(e.user_id),
+                   std::string(e.key_id),
+                   std::string(e.route_group),
+                   hour,
+                   status_class,
+                   {}};
+    });
     recorded_.fetch_add(1, std::memory_order_relaxed);
 }
 
 Task<Status> UsageMeter::Flush(storage::Database& db) {
     std::vector<Row> rows;
     for (Shard& shard : shards_) {
-        std::unordered_map<std::string, Row> taken;
+        std::unordered_map<uint64_t, std::vector<Row>> taken;
         {
             std::lock_guard lock(shard.mu);
             taken.swap(shard.rows);
         }
-        for (auto& [k, row] : taken) rows.push_back(std::move(row));
+        for (auto& [h, bucket] : taken) {
+            for (Row& row : bucket) rows.push_back(std::move(row));
+        }
     }
     if (rows.empty()) co_return Status{};
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
@@ -96,7 +106,10 @@ Task<Status> UsageMeter::Flush(storage::Database& db) {
     };
     Status s = co_await db.Transaction(fn);
     if (!s.ok()) {
-        for (Row& r : rows) Merge(std::move(r));  // kept for the next flush
+        for (Row& r : rows) {  // kept for the next flush
+            UsageEvent k{r.tenant_id, r.user_id, r.key_id, r.route_group};
+            Add(k, r.hour, r.status_class, r.counts, [&] { return std::move(r); });
+        }
     }
     co_return s;
 }

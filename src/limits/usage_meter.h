@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -26,9 +27,10 @@ struct UsageCounts {
     UsageCounts& operator+=(const UsageCounts& o);
 };
 
+// Views: Record copies what it keeps (only for a counter row it has not seen this hour).
 struct UsageEvent {
-    std::string tenant_id, user_id, key_id;  // user/key empty when there is none
-    std::string route_group;                 // "documents", "auth", …
+    std::string_view tenant_id, user_id, key_id;  // user/key empty when there is none
+    std::string_view route_group;                 // "documents", "auth", …
     int status = 200;
     int64_t documents_written = 0, bytes_in = 0, bytes_out = 0;
 };
@@ -51,9 +53,13 @@ class UsageMeter {
     };
     struct Shard {
         std::mutex mu;
-        std::unordered_map<std::string, Row> rows;  // guarded by mu; by the joined key
+        // guarded by mu; by the hash of a row's key fields (rows that collide share a bucket)
+        std::unordered_map<uint64_t, std::vector<Row>> rows;
     };
-    void Merge(Row row);
+    // Adds `counts` to the row with these key fields; `make` builds a new one when there is none.
+    template <class Make>
+    void Add(const UsageEvent& key, int64_t hour, int status_class, const UsageCounts& counts,
+             Make make);
 
     const Clock& clock_;
     std::array<Shard, 16> shards_;

@@ -222,13 +222,18 @@ describe('nodes sharing one PostgreSQL share budgets', { skip: BACKEND !== 'post
       const u = await signUp(a, client());
       for (let i = 0; i < 4; i++) assert.equal((await a.get('/v1/auth/me', { headers: u.auth })).status, 200);
       await sleep(2500); // every node syncs its counts each second
-      // B has not seen this user before: it reads the shared count first.
+      // B has not seen this user before: it counts from its own first request, and learns the
+      // shared total (A's 4 and its 1) when it syncs that request.
+      assert.equal((await b.get('/v1/auth/me', { headers: u.auth })).status, 200);
+      await sleep(2500);
       const onB = await b.get('/v1/auth/me', { headers: u.auth });
       assert.equal(onB.status, 200, describeRes(onB));
-      assert.equal(rate(onB).remaining, 1, 'node B knows node A spent 4 of 6');
+      assert.equal(rate(onB).remaining, 0, 'node B knows node A spent 4 of 6');
+      expectRateLimited(await b.get('/v1/auth/me', { headers: u.auth }), 6);
       await sleep(2500);
-      // A learns B's request when it syncs its next one: then the budget is spent everywhere.
-      assert.equal((await a.get('/v1/auth/me', { headers: u.auth })).status, 200);
+      // A learns B's requests when it syncs its next one: then the budget is spent there too.
+      const onA = await a.get('/v1/auth/me', { headers: u.auth });
+      assert.equal(onA.status, 200, 'A admits one: it has not synced since B spent');
       await sleep(2500);
       expectRateLimited(await a.get('/v1/auth/me', { headers: u.auth }), 6);
     } finally {
