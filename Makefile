@@ -32,6 +32,7 @@ test: setup
 
 bench: build
 	@bench/run
+	@bench/limits-overhead
 
 # The TypeScript SDK (sdk/typescript) from docs/openapi.yaml: regenerate after changing it.
 sdk: setup

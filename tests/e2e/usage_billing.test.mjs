@@ -148,6 +148,9 @@ describe('metering: /v1/usage equals the requests made', () => {
     const mine = await usage(as(other, other.tid));
     assert.equal(mine.totals.requests, 0);
     expectNotFound(await server.get('/v1/usage', { headers: as(other, owner.tid) }));
+    expectNotFound(await server.get('/v1/billing', { headers: as(other, owner.tid) }));
+    // A key is bound to its tenant: naming another one is 403 (API.md §13).
+    expectForbidden(await server.get('/v1/usage', { headers: { 'X-API-Key': key.key, 'X-Tenant-ID': other.tid } }));
     expectForbidden(await server.get(`/v1/tenants/${owner.tid}/usage`, { headers: other.auth }));
   });
 
@@ -242,6 +245,14 @@ describe('/v1/billing', () => {
     expectForbidden(await server.get('/v1/billing', { headers: as(team.vie, team.tid) }));
     expectSuccess(await server.get('/v1/usage', { headers: as(team.vie, team.tid) }), 200);
     expectNotFound(await server.get('/v1/billing', { headers: as(team.owner, RANDOM_ID) }));
+    // Keys: billing needs the admin scope; usage needs read.
+    const reader = expectSuccess(await server.post('/v1/api-keys', { headers: as(team.owner, team.tid), json: { name: 'r', scopes: ['read'] } }), 201);
+    const adminKey = expectSuccess(await server.post('/v1/api-keys', { headers: as(team.owner, team.tid), json: { name: 'a', scopes: ['admin'] } }), 201);
+    const writer = expectSuccess(await server.post('/v1/api-keys', { headers: as(team.owner, team.tid), json: { name: 'w', scopes: ['write'] } }), 201);
+    expectForbidden(await server.get('/v1/billing', { headers: { 'X-API-Key': reader.key } }));
+    expectSuccess(await server.get('/v1/billing', { headers: { 'X-API-Key': adminKey.key } }), 200);
+    expectSuccess(await server.get('/v1/usage', { headers: { 'X-API-Key': reader.key } }), 200);
+    expectForbidden(await server.get('/v1/usage', { headers: { 'X-API-Key': writer.key } }));
   });
 });
 
