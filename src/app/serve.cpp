@@ -9,6 +9,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <functional>
 #include <iostream>
 #include <thread>
 
@@ -30,6 +31,44 @@ namespace tb::app {
 namespace asio = boost::asio;
 
 namespace {
+
+// A background loop running `tick` every `period` until Stop(). running() stays true until the
+// loop has returned: shutdown waits for it, since a query it is suspended in must not outlive
+// the database (a frame destroyed with the contexts would release a connection to a dead pool).
+class Periodic {
+  public:
+    Periodic(asio::io_context& ioc, std::chrono::milliseconds period,
+             const std::function<Task<void>()>& tick)
+        : timer_(ioc), period_(period), tick_(tick) {
+        asio::co_spawn(ioc, Loop(), asio::detached);
+    }
+    void Stop() {
+        stopping_ = true;
+        timer_.cancel();
+    }
+    bool running() const { return running_; }
+
+  private:
+    Task<void> Loop() {
+        struct Done {
+            std::atomic<bool>& flag;
+            ~Done() { flag = false; }
+        } done{running_};
+        while (!stopping_) {
+            timer_.expires_after(period_);
+            boost::system::error_code ec;
+            co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            if (ec || stopping_) co_return;
+            co_await tick_();
+        }
+    }
+
+    asio::steady_timer timer_;
+    std::chrono::milliseconds period_;
+    const std::function<Task<void>()>& tick_;
+    std::atomic<bool> stopping_{false};
+    std::atomic<bool> running_{true};
+};
 
 // One I/O thread per CPU this process may run on (taskset narrows it), unless configured.
 size_t IoThreads(const Config& config) {
@@ -247,60 +286,27 @@ int Serve(const Config& config) {
     }
 
     // Background upkeep: batched last_used_at writes and the CORS-key origin set, every 5 s.
-    asio::steady_timer upkeep_timer(ioc);
-    std::atomic<bool> stopping{false};
-    // Shutdown waits for the loop to return: a query it is suspended in must not outlive the
-    // database (a frame destroyed with the contexts would release a connection to a dead pool).
-    std::atomic<bool> upkeep_running{true};
-    asio::co_spawn(
-        ioc,
-        [&]() -> Task<void> {
-            struct Done {
-                std::atomic<bool>& flag;
-                ~Done() { flag = false; }
-            } done{upkeep_running};
-            while (!stopping) {
-                upkeep_timer.expires_after(std::chrono::seconds(5));
-                boost::system::error_code ec;
-                co_await upkeep_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-                if (ec || stopping) co_return;
-                if (Status s = co_await api_keys.Flush(); !s.ok()) {
-                    log::Warn("api key upkeep failed", {{"error", s.error().internal}});
-                }
-                if (Status s = co_await tenants.RefreshCorsOrigins(); !s.ok()) {
-                    log::Warn("tenant CORS upkeep failed", {{"error", s.error().internal}});
-                }
-            }
-        },
-        asio::detached);
-
+    std::function<Task<void>()> upkeep_tick = [&]() -> Task<void> {
+        if (Status s = co_await api_keys.Flush(); !s.ok()) {
+            log::Warn("api key upkeep failed", {{"error", s.error().internal}});
+        }
+        if (Status s = co_await tenants.RefreshCorsOrigins(); !s.ok()) {
+            log::Warn("tenant CORS upkeep failed", {{"error", s.error().internal}});
+        }
+    };
     // Usage counters and shared rate-limit budgets, every second (API.md §13: usage shows
     // within 5 s; nodes learn each other's spending within about a second).
-    asio::steady_timer counters_timer(ioc);
-    std::atomic<bool> counters_running{true};
-    asio::co_spawn(
-        ioc,
-        [&]() -> Task<void> {
-            struct Done {
-                std::atomic<bool>& flag;
-                ~Done() { flag = false; }
-            } done{counters_running};
-            while (!stopping) {
-                counters_timer.expires_after(std::chrono::seconds(1));
-                boost::system::error_code ec;
-                co_await counters_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-                if (ec || stopping) co_return;
-                if (Status s = co_await meter.Flush(db); !s.ok()) {
-                    log::Warn("usage flush failed", {{"error", s.error().internal}});
-                }
-                if (config.limits.enabled) {
-                    if (Status s = co_await rate_limiter.Sync(db); !s.ok()) {
-                        log::Warn("rate-limit sync failed", {{"error", s.error().internal}});
-                    }
-                }
-            }
-        },
-        asio::detached);
+    std::function<Task<void>()> counters_tick = [&]() -> Task<void> {
+        if (Status s = co_await meter.Flush(db); !s.ok()) {
+            log::Warn("usage flush failed", {{"error", s.error().internal}});
+        }
+        if (!config.limits.enabled) co_return;
+        if (Status s = co_await rate_limiter.Sync(db); !s.ok()) {
+            log::Warn("rate-limit sync failed", {{"error", s.error().internal}});
+        }
+    };
+    Periodic upkeep(ioc, std::chrono::seconds(5), upkeep_tick);
+    Periodic counters(ioc, std::chrono::seconds(1), counters_tick);
 
     // SIGTERM/SIGINT: refuse new connections, finish what is in flight (bounded), write the
     // last batched counters, stop.
@@ -308,9 +314,8 @@ int Serve(const Config& config) {
     signals.async_wait([&](boost::system::error_code ec, int signal) {
         if (ec) return;
         ready = false;
-        stopping = true;
-        upkeep_timer.cancel();
-        counters_timer.cancel();
+        upkeep.Stop();
+        counters.Stop();
         outbox.Stop();
         log::Info("shutting down", {{"signal", signal}});
         server.Shutdown();
@@ -320,20 +325,16 @@ int Serve(const Config& config) {
                 auto deadline =
                     std::chrono::steady_clock::now() + Ms(config.server.shutdown_timeout_seconds);
                 asio::steady_timer timer(ioc);
-                while ((server.open_connections() > 0 || outbox.running() || upkeep_running ||
-                        counters_running) &&
+                while ((server.open_connections() > 0 || outbox.running() || upkeep.running() ||
+                        counters.running()) &&
                        std::chrono::steady_clock::now() < deadline) {
                     timer.expires_after(std::chrono::milliseconds(10));
                     co_await timer.async_wait(asio::use_awaitable);
                 }
-                if (Status s = co_await api_keys.Flush(); !s.ok()) {
-                    log::Warn("api key upkeep failed", {{"error", s.error().internal}});
-                }
-                // The last counts of the requests just finished: a clean stop loses none.
-                if (Status s = co_await meter.Flush(db); !s.ok()) {
-                    log::Warn("usage flush failed", {{"error", s.error().internal}});
-                }
-                if (config.limits.enabled) (void)co_await rate_limiter.Sync(db);
+                // The last batched writes and counts of the requests just finished: a clean
+                // stop loses none.
+                co_await upkeep_tick();
+                co_await counters_tick();
                 for (auto& c : contexts) c->stop();
             },
             asio::detached);
