@@ -323,6 +323,9 @@ describe('quotas: 402 QUOTA_EXCEEDED naming the limit, nothing written', () => {
       'max_members', 2);
     expectQuota(await server.post('/v1/users', { headers: h, json: { email: 'new-qmem@example.com', name: 'New', role: 'member' } }),
       'max_members', 2);
+    // An email without an account would be invited: refused too, and no mail goes out.
+    expectQuota(await server.post(`/v1/tenants/${owner.tid}/members`, { headers: h, json: { email: 'nobody-qmem@example.com', role: 'member' } }),
+      'max_members', 2);
     const members = expectSuccess(await server.get(`/v1/tenants/${owner.tid}/members`, { headers: h }), 200);
     assert.equal(members.length, 2);
     const tenant = expectSuccess(await server.get(`/v1/tenants/${owner.tid}`, { headers: h }), 200);
