@@ -8,13 +8,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
-import { REPO_ROOT, startServer } from './harness.mjs';
+import { DEFAULT_BUDGETS, REPO_ROOT, startServer } from './harness.mjs';
 import { NO_THROTTLE_ENV } from './tenancy_helpers.mjs';
 
 const execFileP = promisify(execFile);
 
 let server;
-before(async () => { server = await startServer({ env: NO_THROTTLE_ENV }); });
+// The default request budgets, as `make run` has them (the examples show the headers).
+before(async () => { server = await startServer({ env: { ...NO_THROTTLE_ENV, ...DEFAULT_BUDGETS } }); });
 after(async () => { await server?.stop(); });
 
 function examples() {
