@@ -10,14 +10,14 @@ namespace tb::api {
 namespace {
 
 bool HasCredentials(const http::Request& request) {
-    return !Trim(request.headers.Get("authorization")).empty() ||
-           !Trim(request.headers.Get("x-api-key")).empty();
+    return !Trim(request.headers.Get("x-api-key")).empty() ||
+           !Trim(request.headers.Get("authorization")).empty();
 }
 
-std::optional<Error> Charge(Services& s, http::RouteContext& ctx, const std::string& budget,
-                            int64_t limit) {
+std::optional<Error> Charge(Services& s, http::RouteContext& ctx, limits::Budget kind,
+                            std::string_view id, int64_t limit) {
     if (!s.limits_enabled || ctx.account.charged) return std::nullopt;
-    limits::RateDecision d = s.rate_limiter.Take(budget, limit);
+    limits::RateDecision d = s.rate_limiter.Take(kind, id, limit);
     ctx.account.charged = true;
     ctx.account.limit = d.limit;
     ctx.account.remaining = d.remaining;
@@ -30,6 +30,8 @@ std::optional<Error> Charge(Services& s, http::RouteContext& ctx, const std::str
 
 void SetRateHeaders(const http::RouteContext& ctx, http::Response& response) {
     if (!ctx.account.charged) return;
+    // Room for these and the pipeline's own (request id, CORS): one allocation, not several.
+    response.headers.Reserve(response.headers.items().size() + 6);
     response.headers.Add("X-RateLimit-Limit", fmt::format_int(ctx.account.limit).str());
     response.headers.Add("X-RateLimit-Remaining", fmt::format_int(ctx.account.remaining).str());
     response.headers.Add("X-RateLimit-Reset", fmt::format_int(ctx.account.reset).str());
@@ -56,47 +58,64 @@ Task<std::optional<Error>> ChargeAnonymous(Services& s, const http::Request& req
         auto plan = co_await s.tenants.PlanOf(tenant);
         if (plan.ok() && !plan->empty()) limit = s.plans.AnonymousPerHour(s.plans.Get(*plan));
     }
-    co_return Charge(s, ctx, "ip:" + request.remote_ip, limit);
+    co_return Charge(s, ctx, limits::Budget::kIp, request.remote_ip, limit);
 }
 
 std::optional<Error> ChargeCaller(Services& s, const tenancy::Caller& who,
                                   http::RouteContext& ctx) {
-    if (who.tenant) ctx.account.tenant_id = who.tenant->id();
-    if (who.anonymous) return std::nullopt;  // charged by Metered, before the handler
-    ctx.account.user_id = who.user.id;
-    if (who.api_key) ctx.account.key_id = who.api_key->id;
+    std::string_view tenant = who.tenant ? std::string_view(who.tenant->id()) : "";
+    if (who.anonymous) {
+        ctx.account.SetIds(tenant, "", "");
+        return std::nullopt;  // charged before the handler (Accounting::Before)
+    }
+    ctx.account.SetIds(tenant, who.user.id, who.api_key ? std::string_view(who.api_key->id) : "");
     const limits::Plan& plan = s.plans.Get(who.tenant ? who.plan : "");
-    if (who.api_key) return Charge(s, ctx, "k:" + who.api_key->id, s.plans.KeyPerHour(plan));
-    return Charge(s, ctx, "u:" + who.user.id, s.plans.UserPerHour(plan));
+    if (who.api_key)
+        return Charge(s, ctx, limits::Budget::kKey, who.api_key->id, s.plans.KeyPerHour(plan));
+    return Charge(s, ctx, limits::Budget::kUser, who.user.id, s.plans.UserPerHour(plan));
 }
 
-http::Handler Metered(Services& s, http::Handler inner, std::string group) {
-    // Nothing to do on this route, or nothing at all (limits and metering off: the bare path
-    // the benchmarks compare with).
-    if (group.empty() || (!s.limits_enabled && !s.metering_enabled)) return inner;
-    return [&s, inner = std::move(inner), group = std::move(group)](
-               http::Request& request, http::RouteContext& ctx) -> Task<http::Response> {
-        std::optional<Error> refused;
-        if (!HasCredentials(request)) refused = co_await ChargeAnonymous(s, request, ctx);
-        http::Response response;
-        if (refused) {
-            response = Fail(*refused, ctx);
-        } else {
-            response = co_await inner(request, ctx);
-            // Credentials sent to a route that reads none (a stale token on login): the
-            // request still counts against its IP.
-            if (!ctx.account.charged) (void)co_await ChargeAnonymous(s, request, ctx);
-        }
-        SetRateHeaders(ctx, response);
-        if (s.metering_enabled && !ctx.account.tenant_id.empty()) {
-            s.meter.Record({ctx.account.tenant_id, ctx.account.user_id, ctx.account.key_id, group,
-                            response.status, ctx.account.documents_written,
-                            static_cast<int64_t>(request.body.size()),
-                            static_cast<int64_t>(response.body.size())});
-            s.metrics.CountTenant(ctx.account.tenant_id);
-        }
-        co_return response;
-    };
+Accounting::Accounting(Services& s, const http::Router& router) : s_(s) {
+    for (const auto& route : router.routes()) {
+        if (static_cast<size_t>(route->index) >= groups_.size()) groups_.resize(route->index + 1);
+        groups_[route->index] = RouteGroup(route->path);
+    }
+}
+
+const std::string& Accounting::GroupOf(const http::RouteContext& ctx) const {
+    static const std::string kNone;
+    if (ctx.route_index < 0 || static_cast<size_t>(ctx.route_index) >= groups_.size()) return kNone;
+    return groups_[ctx.route_index];
+}
+
+bool Accounting::Wants(const http::Request& request, const http::RouteContext& ctx) const {
+    return s_.limits_enabled && !GroupOf(ctx).empty() && !HasCredentials(request);
+}
+
+Task<std::optional<http::Response>> Accounting::Before(http::Request& request,
+                                                       http::RouteContext& ctx) {
+    auto refused = co_await ChargeAnonymous(s_, request, ctx);
+    if (!refused) co_return std::nullopt;
+    co_return Fail(*refused, ctx);
+}
+
+void Accounting::After(const http::Request& request, http::RouteContext& ctx,
+                       http::Response& response) {
+    const std::string& group = GroupOf(ctx);
+    if (group.empty()) return;
+    // Credentials sent to a route that reads none (a stale token on login): the request still
+    // counts against its IP, with the server's anonymous limit (no tenant lookup here).
+    if (s_.limits_enabled && !ctx.account.charged) {
+        (void)Charge(s_, ctx, limits::Budget::kIp, request.remote_ip, s_.plans.AnonymousPerHour());
+    }
+    SetRateHeaders(ctx, response);
+    if (s_.metering_enabled && !ctx.account.tenant_id().empty()) {
+        s_.meter.Record({ctx.account.tenant_id(), ctx.account.user_id(), ctx.account.key_id(),
+                         group, response.status, ctx.account.documents_written,
+                         static_cast<int64_t>(request.body.size()),
+                         static_cast<int64_t>(response.body.size())});
+        s_.metrics.CountTenant(ctx.account.tenant_id());
+    }
 }
 
 }  // namespace tb::api

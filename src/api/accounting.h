@@ -1,7 +1,7 @@
 #pragma once
 // Rate limits and metering of API requests (API.md §1.3, §8, §13 "Usage counting",
 // "Rate-limit windows"), one mechanism for every route:
-//  - Metered wraps each route's handler: a request without credentials is charged to its
+//  - Accounting, the pipeline's interceptor: a request without credentials is charged to its
 //    client IP's budget before the handler runs; after it, the X-RateLimit-* headers of the
 //    budget charged are set and the request is metered in its tenant.
 //  - The auth resolver (authenticate.cpp) charges a signed-in user's or an API key's budget
@@ -14,6 +14,7 @@
 
 #include "api/services.h"
 #include "http/message.h"
+#include "http/pipeline.h"
 #include "http/router.h"
 #include "tenancy/caller.h"
 
@@ -23,8 +24,25 @@ namespace tb::api {
 // routes API.md §13 leaves out of usage and rate limits (health, readiness, metrics).
 std::string RouteGroup(std::string_view path_template);
 
-// Wraps a route's handler with rate limiting and metering.
-http::Handler Metered(Services& s, http::Handler inner, std::string group);
+// Rate limiting and metering around every routed handler (installed only when limits or
+// metering are on).
+class Accounting final : public http::Interceptor {
+  public:
+    // The route group of every route of the router, by route index.
+    Accounting(Services& s, const http::Router& router);
+
+    bool Wants(const http::Request& request, const http::RouteContext& ctx) const override;
+    Task<std::optional<http::Response>> Before(http::Request& request,
+                                               http::RouteContext& ctx) override;
+    void After(const http::Request& request, http::RouteContext& ctx,
+               http::Response& response) override;
+
+  private:
+    const std::string& GroupOf(const http::RouteContext& ctx) const;
+
+    Services& s_;
+    std::vector<std::string> groups_;
+};
 
 // Charges the client IP's anonymous budget (a request without credentials, or with bad ones):
 // RATE_LIMITED when it is spent. The limit is that of the plan of the tenant X-Tenant-ID

@@ -77,9 +77,12 @@ Task<Result<tenancy::Caller>> RequireCaller(Services& s, const http::Request& re
                                              std::string(request.headers.Get("user-agent")));
     // The budget is charged whatever the answer; with the limit of the tenant's plan when the
     // request entered one.
-    const tenancy::Caller outside{who->user, who->api_key};
-    const tenancy::Caller& charged = caller.ok() ? *caller : outside;
-    if (auto refused = ChargeCaller(s, charged, ctx)) co_return std::move(*refused);
+    if (caller.ok()) {
+        if (auto refused = ChargeCaller(s, *caller, ctx)) co_return std::move(*refused);
+    } else {
+        const tenancy::Caller outside{who->user, who->api_key};
+        if (auto refused = ChargeCaller(s, outside, ctx)) co_return std::move(*refused);
+    }
     // The tenant's own allowed origins (settings.cors_origins) open its responses to them.
     std::string_view origin = request.headers.Get("origin");
     if (caller.ok() && caller->tenant && !origin.empty() &&

@@ -1,6 +1,5 @@
 #include "api/routes.h"
 
-#include "api/accounting.h"
 #include "api/v1/handlers.h"
 
 namespace tb::api {
@@ -126,8 +125,7 @@ std::vector<std::string> Operations() {
 
 void RegisterRoutes(http::Router& router, Services& services) {
     for (const Entry& e : Table()) {
-        router.Add({e.method, e.path, Metered(services, e.make(services), RouteGroup(e.path)),
-                    e.body, e.max_body});
+        router.Add({e.method, e.path, e.make(services), e.body, e.max_body});
     }
 }
 

@@ -13,6 +13,7 @@
 #include <iostream>
 #include <thread>
 
+#include "api/accounting.h"
 #include "api/routes.h"
 #include "app/database.h"
 #include "app/run_sync.h"
@@ -259,7 +260,10 @@ int Serve(const Config& config) {
     });
     std::optional<http::AccessLog> access_log;
     if (config.log.access) access_log.emplace();
+    // Rate limits and metering around every handler (API.md §1.3, §8), unless both are off.
+    api::Accounting accounting(services, router);
     http::PipelineOptions pipeline_options;
+    if (config.limits.enabled || config.limits.metering) pipeline_options.interceptor = &accounting;
     pipeline_options.max_body_bytes = static_cast<size_t>(config.server.max_body_bytes);
     pipeline_options.access_log = access_log ? &*access_log : nullptr;
     // Checked by LoadConfig.

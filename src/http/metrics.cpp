@@ -110,9 +110,11 @@ std::string Metrics::Render() const {
     out += "# TYPE tenantbase_tenant_requests_total counter\n";
     {
         std::lock_guard lock(tenants_mu_);
-        for (const auto& [tenant, count] : tenants_) {
+        std::map<std::string_view, uint64_t> sorted;
+        for (const auto& [tenant, count] : tenants_) sorted.emplace(tenant, count->load());
+        for (const auto& [tenant, count] : sorted) {
             out += fmt::format("tenantbase_tenant_requests_total{{tenant=\"{}\"}} {}\n", tenant,
-                               count->load());
+                               count);
         }
     }
     return out;

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "http/message.h"
@@ -55,7 +56,12 @@ class Metrics {
     std::vector<Gauge> gauges_;                                          // guarded by mu_
     std::atomic<int64_t> in_flight_{0};
     mutable std::mutex tenants_mu_;
-    std::map<std::string, std::unique_ptr<std::atomic<uint64_t>>, std::less<>>
+    struct ViewHash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, std::unique_ptr<std::atomic<uint64_t>>, ViewHash,
+                       std::equal_to<>>
         tenants_;  // guarded by tenants_mu_
 };
 

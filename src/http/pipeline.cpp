@@ -91,6 +91,7 @@ Task<Response> Pipeline::Handle(Request& request, Exchange& ex) {
             RouteContext ctx;
             ctx.request_id = request_id;
             ctx.route = route.path;
+            ctx.route_index = route.index;
             ctx.params = std::move(ex.match.params);
             if (route.body == BodyKind::kJson && !request.body.empty()) {
                 if (!IsJsonContentType(request.headers.Get("content-type"))) {
@@ -102,7 +103,16 @@ Task<Response> Pipeline::Handle(Request& request, Exchange& ex) {
                     ctx.body = std::move(parsed).value();
                 }
             }
-            response = co_await route.handler(request, ctx);
+            Interceptor* around = options_.interceptor;
+            std::optional<Response> early;
+            if (around && around->Wants(request, ctx))
+                early = co_await around->Before(request, ctx);
+            if (early) {
+                response = std::move(*early);
+            } else {
+                response = co_await route.handler(request, ctx);
+            }
+            if (around) around->After(request, ctx, response);
             cors_allowed = ctx.cors_allowed;
         }
     } catch (const std::exception& e) {

@@ -11,7 +11,8 @@
 //   5. CORS preflight  — answered here, before routing: it needs no credentials on any path;
 //   6. 404 / 405       — unknown path, or a method the path does not have (with Allow);
 //   7. JSON body       — 415 for another content type, 400 for malformed JSON;
-//   8. the handler     — whose api layer authenticates, resolves the tenant, rate-limits;
+//   8. the handler     — with the interceptor's steps around it (rate limits, metering);
+//                        the api layer authenticates and resolves the tenant;
 //   9. response        — X-Request-ID and CORS headers added, metrics and access log written.
 // docs/architecture.md ("Life of a request") follows these steps; keep them in step.
 //
@@ -28,11 +29,23 @@
 
 namespace tb::http {
 
+// Steps of the layer above around every routed handler (rate limits and metering): Before runs
+// only when Wants says so (a cheap check), and may answer instead of the handler; After sees
+// every answer of a routed handler and may add headers.
+class Interceptor {
+  public:
+    virtual ~Interceptor() = default;
+    virtual bool Wants(const Request& request, const RouteContext& ctx) const = 0;
+    virtual Task<std::optional<Response>> Before(Request& request, RouteContext& ctx) = 0;
+    virtual void After(const Request& request, RouteContext& ctx, Response& response) = 0;
+};
+
 struct PipelineOptions {
     size_t max_body_bytes = 10 * 1024 * 1024;
     AccessLog* access_log = nullptr;  // null: no access log
     // Peers whose X-Forwarded-For names the client (request.remote_ip is set from it).
     TrustedProxies trusted_proxies;
+    Interceptor* interceptor = nullptr;  // null: none
 };
 
 struct Exchange {

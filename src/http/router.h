@@ -27,6 +27,7 @@ enum class BodyKind {
 struct RouteContext {
     std::string request_id;
     std::string_view route;  // the template, e.g. /v1/collections/{name}
+    int route_index = -1;    // Route::index
     std::vector<std::pair<std::string_view, std::string>> params;
     json::value body;  // parsed JSON body for kJson routes (null when the body was empty)
     // Why the body of a kJson route could not be read (415, 400). Kept for the handler, which
@@ -39,10 +40,29 @@ struct RouteContext {
     // it acted in (empty: none), its user and API key, the documents it wrote, and the budget
     // it was charged to (the X-RateLimit-* headers).
     struct Account {
-        std::string tenant_id, user_id, key_id;
         int64_t documents_written = 0;
         bool charged = false;
         int64_t limit = 0, remaining = 0, reset = 0;
+
+        // The three ids share one buffer: every metered request sets them (one allocation).
+        void SetIds(std::string_view tenant, std::string_view user, std::string_view key) {
+            ids_.clear();
+            ids_.reserve(tenant.size() + user.size() + key.size());
+            ids_.append(tenant).append(user).append(key);
+            tenant_len_ = tenant.size();
+            user_len_ = user.size();
+        }
+        std::string_view tenant_id() const { return std::string_view(ids_).substr(0, tenant_len_); }
+        std::string_view user_id() const {
+            return std::string_view(ids_).substr(tenant_len_, user_len_);
+        }
+        std::string_view key_id() const {
+            return std::string_view(ids_).substr(tenant_len_ + user_len_);
+        }
+
+      private:
+        std::string ids_;
+        size_t tenant_len_ = 0, user_len_ = 0;
     } account;
 
     // The JSON body as an object: the body error if there was one, else VALIDATION_ERROR when

@@ -18,22 +18,22 @@ TEST(RateLimiter, CountsDownToTheLimitThenRefusesUntilTheWindowEnds) {
     FakeClock clock = ClockAt(kTenTwenty);
     RateLimiter limiter(clock);
     for (int i = 1; i <= 3; ++i) {
-        RateDecision d = limiter.Take("ip:1", 3);
+        RateDecision d = limiter.Take(Budget::kIp, "1", 3);
         EXPECT_TRUE(d.allowed);
         EXPECT_EQ(d.remaining, 3 - i);
         EXPECT_EQ(d.limit, 3);
         EXPECT_EQ(d.reset, kTenTwenty - 1200 + 3600);
     }
-    RateDecision refused = limiter.Take("ip:1", 3);
+    RateDecision refused = limiter.Take(Budget::kIp, "1", 3);
     EXPECT_FALSE(refused.allowed);
     EXPECT_EQ(refused.remaining, 0);
     EXPECT_EQ(refused.retry_after, 2400);
     EXPECT_EQ(limiter.refused(), 1);
     // A higher limit (a plan change) opens the same budget again.
-    EXPECT_TRUE(limiter.Take("ip:1", 5).allowed);
+    EXPECT_TRUE(limiter.Take(Budget::kIp, "1", 5).allowed);
     // The next window starts afresh.
     clock.Advance(std::chrono::seconds(2400));
-    RateDecision next = limiter.Take("ip:1", 3);
+    RateDecision next = limiter.Take(Budget::kIp, "1", 3);
     EXPECT_TRUE(next.allowed);
     EXPECT_EQ(next.remaining, 2);
     EXPECT_EQ(next.reset, kTenTwenty - 1200 + 7200);
@@ -42,10 +42,10 @@ TEST(RateLimiter, CountsDownToTheLimitThenRefusesUntilTheWindowEnds) {
 TEST(RateLimiter, BudgetsAreIndependent) {
     FakeClock clock = ClockAt(kTenTwenty);
     RateLimiter limiter(clock);
-    EXPECT_TRUE(limiter.Take("u:a", 1).allowed);
-    EXPECT_FALSE(limiter.Take("u:a", 1).allowed);
-    EXPECT_TRUE(limiter.Take("u:b", 1).allowed);
-    EXPECT_TRUE(limiter.Take("k:a", 1).allowed);
+    EXPECT_TRUE(limiter.Take(Budget::kUser, "a", 1).allowed);
+    EXPECT_FALSE(limiter.Take(Budget::kUser, "a", 1).allowed);
+    EXPECT_TRUE(limiter.Take(Budget::kUser, "b", 1).allowed);
+    EXPECT_TRUE(limiter.Take(Budget::kKey, "a", 1).allowed);
 }
 
 TEST(Billing, HandComputedPro) {

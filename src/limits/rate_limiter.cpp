@@ -1,6 +1,7 @@
 #include "limits/rate_limiter.h"
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
 #include <vector>
 
@@ -10,23 +11,48 @@ using storage::Bind;
 using storage::Session;
 using storage::TransactionFn;
 
-RateLimiter::Shard& RateLimiter::ShardOf(const std::string& key) {
-    return shards_[std::hash<std::string>{}(key) % shards_.size()];
+namespace {
+
+std::string_view PrefixOf(Budget kind) {
+    switch (kind) {
+        case Budget::kUser:
+            return "u:";
+        case Budget::kKey:
+            return "k:";
+        case Budget::kIp:
+            break;
+    }
+    return "ip:";
 }
+
+}  // namespace
 
 int64_t RateLimiter::NowSeconds() const { return ToUnixMillis(clock_.Now()) / 1000; }
 
-RateDecision RateLimiter::Take(const std::string& key, int64_t limit) {
+RateDecision RateLimiter::Take(Budget kind, std::string_view id, int64_t limit) {
     int64_t now = NowSeconds();
     int64_t window = now - now % kWindowSeconds;
     RateDecision d;
     d.limit = limit;
     d.reset = window + kWindowSeconds;
-    Shard& shard = ShardOf(key);
+    // prefix + id in a stack buffer (ids are UUIDs and addresses; a longer one is cut, which
+    // only merges budgets no real id can reach).
+    char buf[96];
+    std::string_view prefix = PrefixOf(kind);
+    size_t n = std::min(id.size(), sizeof buf - prefix.size());
+    std::memcpy(buf, prefix.data(), prefix.size());
+    std::memcpy(buf + prefix.size(), id.data(), n);
+    std::string_view name(buf, prefix.size() + n);
+    size_t hash = NameHash{}(name);
+    Shard& shard = ShardOf(hash);
     int64_t used = 0;
     {
         std::lock_guard lock(shard.mu);
-        Entry& e = shard.entries[key];
+        auto it = shard.entries.find(name);
+        if (it == shard.entries.end()) {
+            it = shard.entries.emplace(std::string(name), Entry{window, 0, 0}).first;
+        }
+        Entry& e = it->second;
         if (e.window != window) e = Entry{window, 0, 0};
         used = e.shared + e.pending;
         d.allowed = used < limit;
@@ -86,7 +112,7 @@ Task<Status> RateLimiter::Sync(storage::Database& db) {
     if (!s.ok()) {
         // Put the counts back, so that the next sync writes them.
         for (const Delta& d : deltas) {
-            Shard& shard = ShardOf(d.key);
+            Shard& shard = ShardOf(NameHash{}(d.key));
             std::lock_guard lock(shard.mu);
             auto it = shard.entries.find(d.key);
             if (it == shard.entries.end() || it->second.window != d.window) continue;
@@ -98,7 +124,7 @@ Task<Status> RateLimiter::Sync(storage::Database& db) {
     if (cleanup) last_cleanup_ = now;
     for (const Delta& d : deltas) {
         if (d.total < 0) continue;
-        Shard& shard = ShardOf(d.key);
+        Shard& shard = ShardOf(NameHash{}(d.key));
         std::lock_guard lock(shard.mu);
         auto it = shard.entries.find(d.key);
         if (it != shard.entries.end() && it->second.window == d.window) {

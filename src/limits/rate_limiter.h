@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "common/clock.h"
@@ -26,6 +27,10 @@
 #include "storage/database.h"
 
 namespace tb::limits {
+
+// Whose budget: the row's bucket is the kind's prefix and the id ("u:<id>", "k:<id>",
+// "ip:<address>").
+enum class Budget { kUser, kKey, kIp };
 
 struct RateDecision {
     bool allowed = true;
@@ -41,9 +46,9 @@ class RateLimiter {
 
     explicit RateLimiter(const Clock& clock) : clock_(clock) {}
 
-    // Counts one request against `key` unless that would pass `limit` (the request is then
-    // refused and not counted).
-    RateDecision Take(const std::string& key, int64_t limit);
+    // Counts one request against a budget unless that would pass `limit` (the request is then
+    // refused and not counted). Allocates only for a budget first seen in this window.
+    RateDecision Take(Budget kind, std::string_view id, int64_t limit);
 
     // Writes this node's new counts to `rate_limits` and reads back the shared totals; drops
     // the windows that ended. On failure the counts stay pending for the next call.
@@ -58,11 +63,16 @@ class RateLimiter {
         int64_t shared = 0;   // the shared total as last read, this node's synced counts included
         int64_t pending = 0;  // this node's counts not yet synced
     };
+    // Budget names are looked up as views (built in a stack buffer): no allocation per request.
+    struct NameHash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
     struct Shard {
         std::mutex mu;
-        std::unordered_map<std::string, Entry> entries;  // guarded by mu
+        std::unordered_map<std::string, Entry, NameHash, std::equal_to<>> entries;  // guarded by mu
     };
-    Shard& ShardOf(const std::string& key);
+    Shard& ShardOf(size_t hash) { return shards_[hash % shards_.size()]; }
     int64_t NowSeconds() const;
 
     const Clock& clock_;

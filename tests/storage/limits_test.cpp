@@ -38,26 +38,26 @@ class LimitsStore : public ::testing::TestWithParam<std::string> {
 
 TEST_P(LimitsStore, NodesShareABudgetThroughSync) {
     RateLimiter a(clock_), b(clock_);
-    for (int i = 0; i < 6; ++i) ASSERT_TRUE(a.Take("u:1", 10).allowed);
+    for (int i = 0; i < 6; ++i) ASSERT_TRUE(a.Take(Budget::kUser, "1", 10).allowed);
     ASSERT_TRUE(RunTask(ioc_, a.Sync(*db_)).ok());
-    ASSERT_TRUE(b.Take("u:1", 10).allowed);
+    ASSERT_TRUE(b.Take(Budget::kUser, "1", 10).allowed);
     ASSERT_TRUE(RunTask(ioc_, b.Sync(*db_)).ok());  // learns a's 6: 7 spent in all
-    RateDecision d = b.Take("u:1", 10);
+    RateDecision d = b.Take(Budget::kUser, "1", 10);
     EXPECT_TRUE(d.allowed);
     EXPECT_EQ(d.remaining, 2);
-    EXPECT_TRUE(b.Take("u:1", 10).allowed);
-    EXPECT_TRUE(b.Take("u:1", 10).allowed);
-    d = b.Take("u:1", 10);
+    EXPECT_TRUE(b.Take(Budget::kUser, "1", 10).allowed);
+    EXPECT_TRUE(b.Take(Budget::kUser, "1", 10).allowed);
+    d = b.Take(Budget::kUser, "1", 10);
     EXPECT_FALSE(d.allowed);
     EXPECT_EQ(d.retry_after, 40 * 60);
     // Another budget is untouched.
-    EXPECT_EQ(b.Take("k:1", 10).remaining, 9);
+    EXPECT_EQ(b.Take(Budget::kKey, "1", 10).remaining, 9);
     // A restarted node starts from the shared row once it has synced.
     ASSERT_TRUE(RunTask(ioc_, b.Sync(*db_)).ok());
     RateLimiter c(clock_);
-    ASSERT_TRUE(c.Take("u:1", 100).allowed);
+    ASSERT_TRUE(c.Take(Budget::kUser, "1", 100).allowed);
     ASSERT_TRUE(RunTask(ioc_, c.Sync(*db_)).ok());
-    EXPECT_EQ(c.Take("u:1", 100).remaining, 100 - 12);
+    EXPECT_EQ(c.Take(Budget::kUser, "1", 100).remaining, 100 - 12);
 }
 
 TEST_P(LimitsStore, MeterFlushesAddUpAcrossNodes) {
