@@ -1,7 +1,5 @@
 #include "api/accounting.h"
 
-#include <fmt/format.h>
-
 #include "api/render.h"
 #include "common/strings.h"
 
@@ -30,11 +28,7 @@ std::optional<Error> Charge(Services& s, http::RouteContext& ctx, limits::Budget
 
 void SetRateHeaders(const http::RouteContext& ctx, http::Response& response) {
     if (!ctx.account.charged) return;
-    // Room for these and the pipeline's own (request id, CORS): one allocation, not several.
-    response.headers.Reserve(response.headers.items().size() + 6);
-    response.headers.Add("X-RateLimit-Limit", fmt::format_int(ctx.account.limit).str());
-    response.headers.Add("X-RateLimit-Remaining", fmt::format_int(ctx.account.remaining).str());
-    response.headers.Add("X-RateLimit-Reset", fmt::format_int(ctx.account.reset).str());
+    response.rate_limit = {ctx.account.limit, ctx.account.remaining, ctx.account.reset};
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #pragma once
 // Our own request and response types: what handlers above http/ see instead of Beast's.
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -52,6 +54,12 @@ struct Response {
     Headers headers;
     std::string body;
     bool close = false;  // close the connection after this response
+    // X-RateLimit-Limit, -Remaining and -Reset (API.md §1.3): three numbers the serializer
+    // writes, so that a rate-limited answer builds no header strings.
+    struct RateLimit {
+        int64_t limit = 0, remaining = 0, reset = 0;
+    };
+    std::optional<RateLimit> rate_limit;
 
     static Response Json(int status, std::string body);
     static Response Text(int status, std::string body);

@@ -1,5 +1,7 @@
 #include "http/server.h"
 
+#include <fmt/format.h>
+
 #include <limits>
 
 #include <boost/asio/co_spawn.hpp>
@@ -137,6 +139,15 @@ void Serialize(const Response& response, bool head, bool keep, std::string& out)
         for (char c : h.value) {
             if (c != '\r' && c != '\n') out += c;
         }
+        out += "\r\n";
+    }
+    if (response.rate_limit) {
+        out += "X-RateLimit-Limit: ";
+        out += fmt::format_int(response.rate_limit->limit).c_str();
+        out += "\r\nX-RateLimit-Remaining: ";
+        out += fmt::format_int(response.rate_limit->remaining).c_str();
+        out += "\r\nX-RateLimit-Reset: ";
+        out += fmt::format_int(response.rate_limit->reset).c_str();
         out += "\r\n";
     }
     bool bodiless = response.status == 204 || response.status == 304 || response.status < 200;

@@ -1,6 +1,7 @@
 #include "limits/usage_meter.h"
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
 
 namespace tb::limits {
@@ -20,15 +21,27 @@ UsageCounts& UsageCounts::operator+=(const UsageCounts& o) {
 
 namespace {
 
-uint64_t Mix(uint64_t h, uint64_t v) { return (h ^ v) * 0x100000001b3ULL + (h >> 29); }
+uint64_t Mix(uint64_t h, uint64_t v) {
+    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h;
+}
+
+// Up to 8 bytes from the end of a field, and its length: ids are UUIDs whose last bytes are
+// random, so this spreads them as well as hashing every byte, for a fraction of the work
+// (rows that share a hash are told apart by comparing their fields).
+uint64_t Tail(std::string_view s) {
+    uint64_t v = 0;
+    size_t n = std::min<size_t>(8, s.size());
+    std::memcpy(&v, s.data() + s.size() - n, n);
+    return v ^ (static_cast<uint64_t>(s.size()) << 56);
+}
 
 uint64_t KeyHash(const UsageEvent& k, int64_t hour, int status_class) {
-    std::hash<std::string_view> hs;
     uint64_t h = 0xcbf29ce484222325ULL;
-    h = Mix(h, hs(k.tenant_id));
-    h = Mix(h, hs(k.user_id));
-    h = Mix(h, hs(k.key_id));
-    h = Mix(h, hs(k.route_group));
+    h = Mix(h, Tail(k.tenant_id));
+    h = Mix(h, Tail(k.user_id));
+    h = Mix(h, Tail(k.key_id));
+    h = Mix(h, Tail(k.route_group));
     h = Mix(h, static_cast<uint64_t>(hour));
     return Mix(h, static_cast<uint64_t>(status_class));
 }
