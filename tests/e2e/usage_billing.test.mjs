@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_BUDGETS, expectEnvelopeError, sleep, startServer } from './harness.mjs';
+import { FAST_MAIL_ENV, fileBox, mailTo, tokenFrom } from './mail_helpers.mjs';
 import {
   NO_THROTTLE_ENV, RANDOM_ID, adminLogin, as, describeRes, expectBadRequest, expectForbidden,
   expectNotFound, expectSuccess, makeTeam, newUser,
@@ -30,7 +31,7 @@ const PLANS = {
 let server;
 let admin;
 before(async () => {
-  server = await startServer({ env: { ...NO_THROTTLE_ENV, ...DEFAULT_BUDGETS, ...PLANS } });
+  server = await startServer({ env: { ...NO_THROTTLE_ENV, ...DEFAULT_BUDGETS, ...FAST_MAIL_ENV, ...PLANS } });
   admin = await adminLogin(server);
 });
 after(async () => { await server?.stop(); });
@@ -330,6 +331,24 @@ describe('quotas: 402 QUOTA_EXCEEDED naming the limit, nothing written', () => {
     assert.equal(members.length, 2);
     const tenant = expectSuccess(await server.get(`/v1/tenants/${owner.tid}`, { headers: h }), 200);
     assert.equal(tenant.member_count, 2, 'the count rolled back with the refused insert');
+  });
+
+  test('members: an invitation accepted after the tenant filled up is 402, and creates no account', async () => {
+    const owner = await newUser(server, 'qacc');
+    const later = await newUser(server, 'qacc2');
+    await setPlan(owner.tid, 'tiny');
+    const h = as(owner, owner.tid);
+    const invitee = `invitee-${Date.now()}@example.com`;
+    const invited = await server.post(`/v1/tenants/${owner.tid}/members`, { headers: h, json: { email: invitee, role: 'member' } });
+    assert.equal(invited.status, 202, describeRes(invited));
+    expectSuccess(await server.post(`/v1/tenants/${owner.tid}/members`, { headers: h, json: { email: later.email, role: 'member' } }), 201);
+    const [mail] = await fileBox(server).waitForMails(mailTo(invitee), 1);
+    const token = tokenFrom(mail.text, 'accept-invitation');
+    const res = await server.post('/v1/invitations/accept', { json: { token, password: 'a fine password 77' } });
+    expectQuota(res, 'max_members', 2);
+    expectEnvelopeError(await server.post('/v1/auth/login', { json: { email: invitee, password: 'a fine password 77' } }), 401, 'UNAUTHORIZED');
+    const tenant = expectSuccess(await server.get(`/v1/tenants/${owner.tid}`, { headers: h }), 200);
+    assert.equal(tenant.member_count, 2);
   });
 });
 
