@@ -174,7 +174,6 @@ int Serve(const Config& config) {
     limits::RateLimiter rate_limiter(clock);
     limits::UsageMeter meter(clock);
     tenancy::TenancySettings tenancy_settings;
-    tenancy_settings.plans = plans.Names();
     tenancy_settings.catalog = &plans;
     tenancy_settings.self_service = config.tenants.self_service;
     tenancy_settings.personal_on_register = config.tenants.personal_on_register;

@@ -111,11 +111,7 @@ Task<Status> AuthService::RequestEmailVerification(const Principal& who, ClientI
     if (who.user.email_verified) co_return Status{};
     if (settings_.limits_enabled) {
         if (auto wait = mail_requests_.Take("verify:" + who.user.id)) {
-            Error e;
-            e.code = ErrorCode::kRateLimited;
-            e.message = "Too many verification mails, try again later";
-            e.retry_after_seconds = *wait;
-            co_return e;
+            co_return Error::RateLimited("Too many verification mails, try again later", *wait);
         }
     }
     int64_t now = Now();

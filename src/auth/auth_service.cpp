@@ -20,11 +20,7 @@ Error InvalidCredentials() { return Error::Unauthorized("Invalid credentials"); 
 Error InvalidRefresh() { return Error::Unauthorized("Invalid refresh token"); }
 
 Error TooMany(int seconds) {
-    Error e;
-    e.code = ErrorCode::kRateLimited;
-    e.message = "Too many attempts, try again later";
-    e.retry_after_seconds = seconds;
-    return e;
+    return Error::RateLimited("Too many attempts, try again later", seconds);
 }
 
 // Reads the signing keys, newest last.

@@ -64,22 +64,32 @@ Result<UsageRange> ParseUsageRange(std::string_view from, std::string_view to,
     return r;
 }
 
-Task<Result<limits::UsageReport>> BillingService::Usage(const tenancy::Caller& who,
-                                                        const UsageRange& range) {
-    if (!who.tenant) co_return Error::NotFound("No tenant selected: send X-Tenant-ID");
-    TB_CO_RETURN_IF_ERROR(who.CanRead());
-    co_return co_await limits::ReadUsage(db_, who.scope(), range.from, range.to, range.step);
+Task<Result<UsageAnswer>> BillingService::Read(const TenantScope& tenant,
+                                               const UsageParams& params) {
+    if (params.invalid) co_return *params.invalid;
+    UsageAnswer out;
+    TB_CO_ASSIGN_OR_RETURN(out.range, ParseUsageRange(params.from, params.to, params.granularity,
+                                                      ToUnixMillis(clock_.Now()) / 1000));
+    TB_CO_ASSIGN_OR_RETURN(out.report, co_await limits::ReadUsage(db_, tenant, out.range.from,
+                                                                  out.range.to, out.range.step));
+    co_return out;
 }
 
-Task<Result<limits::UsageReport>> BillingService::TenantUsage(const tenancy::Caller& who,
-                                                              const std::string& tenant_id,
-                                                              const UsageRange& range) {
+Task<Result<UsageAnswer>> BillingService::Usage(const tenancy::Caller& who,
+                                                const UsageParams& params) {
+    if (!who.tenant) co_return Error::NotFound("No tenant selected: send X-Tenant-ID");
+    TB_CO_RETURN_IF_ERROR(who.CanRead());
+    co_return co_await Read(who.scope(), params);
+}
+
+Task<Result<UsageAnswer>> BillingService::TenantUsage(const tenancy::Caller& who,
+                                                      const std::string& tenant_id,
+                                                      const UsageParams& params) {
     if (!who.platform_admin()) co_return Error::Forbidden("Needs a platform admin");
     TB_CO_ASSIGN_OR_RETURN(
         auto found, co_await db_.Query("SELECT 1 FROM tenants WHERE id = ?", Bind(tenant_id)));
     if (found.empty()) co_return Error::NotFound("Tenant not found");
-    co_return co_await limits::ReadUsage(db_, TenantScope::Of(tenant_id), range.from, range.to,
-                                         range.step);
+    co_return co_await Read(TenantScope::Of(tenant_id), params);
 }
 
 Task<Result<Statement>> BillingService::Billing(const tenancy::Caller& who) {

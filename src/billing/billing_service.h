@@ -32,6 +32,18 @@ struct UsageRange {
 Result<UsageRange> ParseUsageRange(std::string_view from, std::string_view to,
                                    std::string_view granularity, int64_t now_seconds);
 
+// The query parameters of a usage request as sent; `invalid` is a malformed or unknown
+// parameter, answered only after the access checks (API.md §13 "Precedence of errors").
+struct UsageParams {
+    std::string from, to, granularity;
+    std::optional<Error> invalid;
+};
+
+struct UsageAnswer {
+    UsageRange range;
+    limits::UsageReport report;
+};
+
 struct TenantUsageNow {
     int64_t requests = 0, errors = 0, documents_written = 0;              // this period, metered
     int64_t documents = 0, storage_bytes = 0, members = 0, api_keys = 0;  // now
@@ -49,13 +61,14 @@ class BillingService {
     BillingService(storage::Database& db, const Clock& clock, const limits::PlanCatalog& plans)
         : db_(db), clock_(clock), plans_(plans) {}
 
-    Task<Result<limits::UsageReport>> Usage(const tenancy::Caller& who, const UsageRange& range);
-    Task<Result<limits::UsageReport>> TenantUsage(const tenancy::Caller& who,
-                                                  const std::string& tenant_id,
-                                                  const UsageRange& range);
+    Task<Result<UsageAnswer>> Usage(const tenancy::Caller& who, const UsageParams& params);
+    Task<Result<UsageAnswer>> TenantUsage(const tenancy::Caller& who, const std::string& tenant_id,
+                                          const UsageParams& params);
     Task<Result<Statement>> Billing(const tenancy::Caller& who);
 
   private:
+    Task<Result<UsageAnswer>> Read(const storage::TenantScope& tenant, const UsageParams& params);
+
     storage::Database& db_;
     const Clock& clock_;
     const limits::PlanCatalog& plans_;

@@ -156,12 +156,6 @@ const Plan& PlanCatalog::Get(std::string_view name) const {
     return plans_.front();
 }
 
-std::vector<std::string> PlanCatalog::Names() const {
-    std::vector<std::string> names;
-    for (const Plan& p : plans_) names.push_back(p.name);
-    return names;
-}
-
 int64_t PlanCatalog::UserPerHour(const Plan& p) const {
     return p.user_per_hour > 0 ? p.user_per_hour : defaults_.user_per_hour;
 }

@@ -61,7 +61,6 @@ class PlanCatalog {
     const Plan& Get(std::string_view name) const;
     const Plan& Default() const { return Get(default_plan_); }
     const std::vector<Plan>& all() const { return plans_; }
-    std::vector<std::string> Names() const;
 
     // The effective per-hour limits of a plan (its own, else the server default).
     int64_t UserPerHour(const Plan& p) const;

@@ -80,7 +80,6 @@ void UsageMeter::Record(const UsageEvent& e) {
                    status_class,
                    {}};
     });
-    recorded_.fetch_add(1, std::memory_order_relaxed);
 }
 
 Task<Status> UsageMeter::Flush(storage::Database& db) {

@@ -41,8 +41,6 @@ class UsageMeter {
 
     void Record(const UsageEvent& event);
     Task<Status> Flush(storage::Database& db);
-    // Requests recorded since start, per tenant (for /metrics; bounded by the caller).
-    int64_t recorded() const { return recorded_.load(std::memory_order_relaxed); }
 
   private:
     struct Row {
@@ -63,7 +61,6 @@ class UsageMeter {
 
     const Clock& clock_;
     std::array<Shard, 16> shards_;
-    std::atomic<int64_t> recorded_{0};
 };
 
 }  // namespace tb::limits

@@ -33,11 +33,8 @@ Task<Result<PendingInvitation>> TenantService::Invite(const Caller& in, const st
     TB_CO_ASSIGN_OR_RETURN(auto tenant, co_await FindTenant(db_, in.scope().id()));
     if (!tenant) co_return detail::TenantNotFound();
     // A full tenant is told now, not when the invitation is accepted (which checks again).
-    if (settings_.catalog) {
-        TB_CO_RETURN_IF_ERROR(limits::CheckQuota(settings_.catalog->Get(tenant->plan).max_members,
-                                                 tenant->member_count, 1, "max_members",
-                                                 "members"));
-    }
+    TB_CO_RETURN_IF_ERROR(limits::CheckQuota(Plans().Get(tenant->plan).max_members,
+                                             tenant->member_count, 1, "max_members", "members"));
     PendingInvitation out{ids_.Next(), email, std::string(RoleName(role)), 0};
     int64_t now = Now();
     out.expires_at = now + settings_.invitation_ttl_ms;

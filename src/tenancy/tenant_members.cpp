@@ -43,8 +43,8 @@ Task<Status> TenantService::InsertMembership(Session& tx, const TenantScope& sco
         "plan",
         Bind(scope.id()));
     if (!n.ok()) co_return std::move(n).error();
-    if (settings_.catalog && !n->empty()) {
-        const limits::Plan& plan = settings_.catalog->Get(AsText(n->rows[0][1]));
+    if (!n->empty()) {
+        const limits::Plan& plan = Plans().Get(AsText(n->rows[0][1]));
         TB_CO_RETURN_IF_ERROR(limits::CheckQuota(plan.max_members, AsInt(n->rows[0][0]) - 1, 1,
                                                  "max_members", "members"));
     }

@@ -128,6 +128,11 @@ TenantService::TenantService(storage::Database& db, IdGenerator& ids, const Cloc
     });
 }
 
+const limits::PlanCatalog& TenantService::Plans() const {
+    static const limits::PlanCatalog kBuiltIn(limits::DefaultPlans(), "free", {});
+    return settings_.catalog ? *settings_.catalog : kBuiltIn;
+}
+
 void TenantService::ForgetUser(const std::string& user_id) {
     std::lock_guard lock(mu_);
     cache_.erase(user_id);
@@ -442,9 +447,7 @@ Task<Result<Tenant>> TenantService::Create(const Caller& who, NewTenant in) {
     TB_CO_RETURN_IF_ERROR(CheckSlug(in.slug));
     if (in.plan) {
         if (!who.platform_admin()) co_return Error::Forbidden("Only platform admins set the plan");
-        if (std::find(settings_.plans.begin(), settings_.plans.end(), *in.plan) ==
-            settings_.plans.end())
-            co_return Error::Validation("plan", "Unknown plan");
+        if (!Plans().Find(*in.plan)) co_return Error::Validation("plan", "Unknown plan");
     }
     int64_t now = Now();
     Tenant t;
@@ -504,8 +507,7 @@ Task<Result<Tenant>> TenantService::Update(const Caller& who, const std::string&
         TB_CO_RETURN_IF_ERROR(CheckName(*patch.name));
     }
     TB_CO_RETURN_IF_ERROR(CheckSlug(patch.slug));
-    if (patch.plan && std::find(settings_.plans.begin(), settings_.plans.end(), *patch.plan) ==
-                          settings_.plans.end())
+    if (patch.plan && !Plans().Find(*patch.plan))
         co_return Error::Validation("plan", "Unknown plan");
     if (patch.status && *patch.status != "active" && *patch.status != "suspended")
         co_return Error::Validation("status", "status must be active or suspended");

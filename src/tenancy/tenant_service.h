@@ -39,8 +39,8 @@ struct TenancySettings {
     bool self_service = true;          // any user may create tenants (else admins only)
     bool personal_on_register = true;  // registration makes a personal tenant
     std::string default_plan = "free";
-    std::vector<std::string> plans = {"free", "pro", "enterprise"};
-    const limits::PlanCatalog* catalog = nullptr;  // quotas (none without one)
+    // The plans tenants may be on, and their quotas (null: the built-in plans).
+    const limits::PlanCatalog* catalog = nullptr;
     int64_t cache_ms = 1000;
     int64_t invitation_ttl_ms = int64_t{7} * 24 * 3600 * 1000;
     std::string link_base = "http://localhost:8080";  // invitation links (mail.link_base)
@@ -215,6 +215,7 @@ class TenantService : public auth::TenantDirectory {
                              std::optional<Role> next);
     void ForgetUser(const std::string& user_id);
     int64_t Now() const { return ToUnixMillis(clock_.Now()); }
+    const limits::PlanCatalog& Plans() const;
 
     storage::Database& db_;
     IdGenerator& ids_;

@@ -141,6 +141,10 @@ describe('metering: /v1/usage equals the requests made', () => {
     expectBadRequest(await server.get('/v1/usage?granularity=hour&from=2020-01-01&to=2020-03-01', { headers: h }), 'to');
     expectBadRequest(await server.get('/v1/usage?foo=1', { headers: h }), 'foo');
     expectBadRequest(await server.get('/v1/usage?from=2020-01-01&from=2020-01-02', { headers: h }), 'from');
+    expectBadRequest(await server.get('/v1/usage?from=%zz', { headers: h }), 'query');
+    // Access first, then the parameters (API.md §13 "Precedence of errors").
+    expectForbidden(await server.get(`/v1/tenants/${owner.tid}/usage?foo=1`, { headers: h }));
+    expectNotFound(await server.get(`/v1/tenants/${RANDOM_ID}/usage?foo=1`, { headers: admin.auth }));
     expectEnvelopeError(await server.get('/v1/usage'), 401, 'UNAUTHORIZED');
   });
 
@@ -254,6 +258,7 @@ describe('/v1/billing', () => {
     expectSuccess(await server.get('/v1/billing', { headers: { 'X-API-Key': adminKey.key } }), 200);
     expectSuccess(await server.get('/v1/usage', { headers: { 'X-API-Key': reader.key } }), 200);
     expectForbidden(await server.get('/v1/usage', { headers: { 'X-API-Key': writer.key } }));
+    expectForbidden(await server.get('/v1/usage?granularity=week', { headers: { 'X-API-Key': writer.key } }));
   });
 });
 

@@ -95,24 +95,32 @@ json::object ReportJson(const billing::UsageRange& range, const limits::UsageRep
             {"by_user", std::move(by_user)}};
 }
 
-// from, to and granularity; any other parameter, or one repeated, is 400.
-Result<billing::UsageRange> RangeOf(const Services& s, const Request& req) {
-    std::string from, to, granularity;
-    if (!req.query.empty()) {
-        auto params = boost::urls::parse_query(req.query);
-        if (!params) return Error::BadRequest("Malformed query string", "query");
-        bool seen[3] = {false, false, false};
-        for (auto param : *params) {
-            std::string key = param.key.decode();
-            std::string value = param.has_value ? param.value.decode() : std::string();
-            int i = key == "from" ? 0 : key == "to" ? 1 : key == "granularity" ? 2 : -1;
-            if (i < 0) return Error::BadRequest("Unknown query parameter: " + key, key);
-            if (seen[i]) return Error::BadRequest("Repeated query parameter: " + key, key);
-            seen[i] = true;
-            (i == 0 ? from : i == 1 ? to : granularity) = value;
-        }
+// from, to and granularity as sent; any other parameter, or one repeated, is kept as the
+// error the service answers after its access checks.
+billing::UsageParams ParamsOf(const Request& req) {
+    billing::UsageParams p;
+    if (req.query.empty()) return p;
+    auto params = boost::urls::parse_query(req.query);
+    if (!params) {
+        p.invalid = Error::BadRequest("Malformed query string", "query");
+        return p;
     }
-    return billing::ParseUsageRange(from, to, granularity, ToUnixMillis(s.clock.Now()) / 1000);
+    bool seen[3] = {false, false, false};
+    for (auto param : *params) {
+        std::string key = param.key.decode();
+        int i = key == "from" ? 0 : key == "to" ? 1 : key == "granularity" ? 2 : -1;
+        if (i < 0) {
+            p.invalid = Error::BadRequest("Unknown query parameter: " + key, key);
+        } else if (seen[i]) {
+            p.invalid = Error::BadRequest("Repeated query parameter: " + key, key);
+        }
+        if (p.invalid) return p;
+        seen[i] = true;
+        (i == 0   ? p.from
+         : i == 1 ? p.to
+                  : p.granularity) = param.has_value ? param.value.decode() : std::string();
+    }
+    return p;
 }
 
 }  // namespace
@@ -121,12 +129,10 @@ http::Handler GetUsage(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
         auto who = co_await RequireCaller(s, req, ctx);
         if (!who.ok()) co_return Fail(who.error(), ctx);
-        if (Status can = who->CanRead(); !can.ok()) co_return Fail(can.error(), ctx);
-        auto range = RangeOf(s, req);
-        if (!range.ok()) co_return Fail(range.error(), ctx);
-        auto report = co_await s.billing.Usage(*who, *range);
-        if (!report.ok()) co_return Fail(report.error(), ctx);
-        co_return Ok(ReportJson(*range, *report));
+        const billing::UsageParams params = ParamsOf(req);
+        auto usage = co_await s.billing.Usage(*who, params);
+        if (!usage.ok()) co_return Fail(usage.error(), ctx);
+        co_return Ok(ReportJson(usage->range, usage->report));
     };
 }
 
@@ -134,13 +140,11 @@ http::Handler GetTenantUsage(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
         auto who = co_await RequireCaller(s, req, ctx, /*require_tenant=*/false);
         if (!who.ok()) co_return Fail(who.error(), ctx);
-        if (!who->platform_admin()) co_return Fail(Error::Forbidden("Needs a platform admin"), ctx);
-        auto range = RangeOf(s, req);
-        if (!range.ok()) co_return Fail(range.error(), ctx);
+        const billing::UsageParams params = ParamsOf(req);
         const std::string id(ctx.Param("id"));
-        auto report = co_await s.billing.TenantUsage(*who, id, *range);
-        if (!report.ok()) co_return Fail(report.error(), ctx);
-        co_return Ok(ReportJson(*range, *report));
+        auto usage = co_await s.billing.TenantUsage(*who, id, params);
+        if (!usage.ok()) co_return Fail(usage.error(), ctx);
+        co_return Ok(ReportJson(usage->range, usage->report));
     };
 }
 
