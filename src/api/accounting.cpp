@@ -108,7 +108,6 @@ void Accounting::After(const http::Request& request, http::RouteContext& ctx,
                          group, response.status, ctx.account.documents_written,
                          static_cast<int64_t>(request.body.size()),
                          static_cast<int64_t>(response.body.size())});
-        s_.metrics.CountTenant(ctx.account.tenant_id());
     }
 }
 

@@ -229,6 +229,9 @@ int Serve(const Config& config) {
                      [&db] { return static_cast<double>(db.Stats().writer_queue); });
     metrics.AddCounter("tenantbase_rate_limited_total", "Requests refused by a rate limit (429).",
                        [&rate_limiter] { return static_cast<double>(rate_limiter.refused()); });
+    meter.OnFlushed([&metrics](std::string_view tenant_id, int64_t requests) {
+        metrics.CountTenant(tenant_id, static_cast<uint64_t>(requests));
+    });
     api::Services services{db,
                            clock,
                            ids,

@@ -37,7 +37,7 @@ void Metrics::AddCounter(std::string name, std::string help, std::function<doubl
     gauges_.push_back({std::move(name), std::move(help), "counter", std::move(read)});
 }
 
-void Metrics::CountTenant(std::string_view tenant_id) {
+void Metrics::CountTenant(std::string_view tenant_id, uint64_t n) {
     std::atomic<uint64_t>* counter;
     {
         std::lock_guard lock(tenants_mu_);
@@ -53,7 +53,7 @@ void Metrics::CountTenant(std::string_view tenant_id) {
         }
         counter = it->second.get();
     }
-    counter->fetch_add(1, std::memory_order_relaxed);
+    counter->fetch_add(n, std::memory_order_relaxed);
 }
 
 std::string Metrics::Render() const {

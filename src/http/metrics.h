@@ -30,9 +30,10 @@ class Metrics {
     void AddGauge(std::string name, std::string help, std::function<double()> read);
     // A counter read when /metrics is rendered (kept elsewhere, e.g. rate-limit refusals).
     void AddCounter(std::string name, std::string help, std::function<double()> read);
-    // One request in a tenant. Cardinality is bounded: the first kMaxTenants tenants seen get a
-    // series each, later ones share tenant="other".
-    void CountTenant(std::string_view tenant_id);
+    // Adds `n` requests to a tenant's counter. Cardinality is bounded: the first kMaxTenants
+    // tenants seen get a series each, later ones share tenant="other". Fed by the usage
+    // meter's flushes (about once a second), not per request.
+    void CountTenant(std::string_view tenant_id, uint64_t n);
     static constexpr size_t kMaxTenants = 100;
     // The Prometheus text exposition (version 0.0.4).
     std::string Render() const;

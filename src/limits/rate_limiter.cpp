@@ -42,15 +42,15 @@ RateDecision RateLimiter::Take(Budget kind, std::string_view id, int64_t limit) 
     size_t n = std::min(id.size(), sizeof buf - prefix.size());
     std::memcpy(buf, prefix.data(), prefix.size());
     std::memcpy(buf + prefix.size(), id.data(), n);
-    std::string_view name(buf, prefix.size() + n);
-    size_t hash = NameHash{}(name);
-    Shard& shard = ShardOf(hash);
+    std::string_view text(buf, prefix.size() + n);
+    Name name{text, NameHash{}(text)};
+    Shard& shard = ShardOf(name.hash);
     int64_t used = 0;
     {
         std::lock_guard lock(shard.mu);
         auto it = shard.entries.find(name);
         if (it == shard.entries.end()) {
-            it = shard.entries.emplace(std::string(name), Entry{window, 0, 0}).first;
+            it = shard.entries.emplace(std::string(text), Entry{window, 0, 0}).first;
         }
         Entry& e = it->second;
         if (e.window != window) e = Entry{window, 0, 0};

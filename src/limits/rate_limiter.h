@@ -63,14 +63,28 @@ class RateLimiter {
         int64_t shared = 0;   // the shared total as last read, this node's synced counts included
         int64_t pending = 0;  // this node's counts not yet synced
     };
-    // Budget names are looked up as views (built in a stack buffer): no allocation per request.
+    // Budget names are looked up as views (built in a stack buffer) with their hash computed
+    // once, for the shard and the bucket alike: no allocation and one hash per request.
+    struct Name {
+        std::string_view text;
+        size_t hash;
+    };
     struct NameHash {
         using is_transparent = void;
-        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+        size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+        size_t operator()(const Name& n) const noexcept { return n.hash; }
+    };
+    struct NameEq {
+        using is_transparent = void;
+        bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
+        bool operator()(const Name& a, std::string_view b) const noexcept { return a.text == b; }
+        bool operator()(std::string_view a, const Name& b) const noexcept { return a == b.text; }
     };
     struct Shard {
         std::mutex mu;
-        std::unordered_map<std::string, Entry, NameHash, std::equal_to<>> entries;  // guarded by mu
+        std::unordered_map<std::string, Entry, NameHash, NameEq> entries;  // guarded by mu
     };
     Shard& ShardOf(size_t hash) { return shards_[hash % shards_.size()]; }
     int64_t NowSeconds() const;

@@ -122,6 +122,10 @@ Task<Status> UsageMeter::Flush(storage::Database& db) {
             UsageEvent k{r.tenant_id, r.user_id, r.key_id, r.route_group};
             Add(k, r.hour, r.status_class, r.counts, [&] { return std::move(r); });
         }
+        co_return s;
+    }
+    if (on_flushed_) {
+        for (const Row& r : rows) on_flushed_(r.tenant_id, r.counts.requests);
     }
     co_return s;
 }

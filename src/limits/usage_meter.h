@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -39,6 +40,11 @@ class UsageMeter {
   public:
     explicit UsageMeter(const Clock& clock) : clock_(clock) {}
 
+    // Told, after each flush that stored them, each flushed row's tenant and request count
+    // (for /metrics: a per-tenant counter kept off the request path). Set before serving.
+    using FlushedFn = std::function<void(std::string_view tenant_id, int64_t requests)>;
+    void OnFlushed(FlushedFn fn) { on_flushed_ = std::move(fn); }
+
     void Record(const UsageEvent& event);
     Task<Status> Flush(storage::Database& db);
 
@@ -61,6 +67,7 @@ class UsageMeter {
 
     const Clock& clock_;
     std::array<Shard, 16> shards_;
+    FlushedFn on_flushed_;
 };
 
 }  // namespace tb::limits

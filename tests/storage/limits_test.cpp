@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
 #include "backend.h"
 #include "limits/rate_limiter.h"
@@ -93,6 +94,34 @@ TEST_P(LimitsStore, MeterFlushesAddUpAcrossNodes) {
     ASSERT_EQ(days->series.size(), 2u);
     EXPECT_EQ(days->series[0].counts.requests, 0);
     EXPECT_EQ(days->series[1].counts.requests, 4);
+}
+
+// The per-tenant request metric is fed from flushes that stored their rows: a failed flush
+// reports nothing, and its rows are reported once, by the flush that stores them.
+TEST_P(LimitsStore, MeterReportsFlushedRequestsOnce) {
+    UsageMeter meter(clock_);
+    std::map<std::string, int64_t> seen;
+    meter.OnFlushed([&](std::string_view tenant, int64_t n) { seen[std::string(tenant)] += n; });
+    meter.Record({"t1", "u1", "", "documents", 200, 0, 0, 0});
+    meter.Record({"t1", "u1", "", "documents", 200, 0, 0, 0});
+    meter.Record({"t2", "", "k2", "auth", 401, 0, 0, 0});
+    auto rename = [&](std::string_view from, std::string_view to) {
+        const storage::TransactionFn fn = [&](storage::Session& tx) -> Task<Status> {
+            std::string sql = "ALTER TABLE " + std::string(from) + " RENAME TO " + std::string(to);
+            auto done = co_await tx.Execute(sql);
+            if (!done.ok()) co_return std::move(done).error();
+            co_return Status{};
+        };
+        ASSERT_TRUE(RunTask(ioc_, db_->Transaction(fn)).ok());
+    };
+    rename("usage_counters", "usage_counters_away");
+    EXPECT_FALSE(RunTask(ioc_, meter.Flush(*db_)).ok());
+    EXPECT_TRUE(seen.empty());
+    rename("usage_counters_away", "usage_counters");
+    ASSERT_TRUE(RunTask(ioc_, meter.Flush(*db_)).ok());
+    EXPECT_EQ(seen, (std::map<std::string, int64_t>{{"t1", 2}, {"t2", 1}}));
+    ASSERT_TRUE(RunTask(ioc_, meter.Flush(*db_)).ok());  // nothing new
+    EXPECT_EQ(seen["t1"], 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LimitsStore, ::testing::Values("sqlite", "postgres"));
