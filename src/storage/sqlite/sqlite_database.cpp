@@ -144,9 +144,14 @@ Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const SqliteOptions
     std::unique_ptr<SqliteDatabase> db(new SqliteDatabase(options));
     TB_ASSIGN_OR_RETURN(db->writer_,
                         SqliteConnection::Open(options.path, SqliteConnection::Mode::kReadWrite));
+    // temp_store=MEMORY on the writer: each transaction of a group commit runs in a savepoint,
+    // whose sub-journal (the pages' content before it) outgrows SQLite's 64 KiB in-memory
+    // threshold within a batch and then went to a temporary file, created, written and
+    // deleted per batch. Measured on single-document POSTs: 133 -> 110 µs of CPU per request.
+    // Readers keep file-backed temporaries, so a large unindexed sort does not grow memory.
     TB_RETURN_IF_ERROR(
         db->writer_->Script("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;"
-                            "PRAGMA synchronous=" +
+                            "PRAGMA temp_store=MEMORY; PRAGMA synchronous=" +
                             options.synchronous + ";"));
     db->writer_thread_ = std::thread([raw = db.get()] { raw->WriterLoop(); });
     return db;
@@ -232,6 +237,16 @@ void SqliteDatabase::WriterLoop() {
             std::unique_lock lock(queue_mu_);
             queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
             if (queue_.empty()) break;  // stopping, and everything queued is done
+            // Let the threads that submit transactions run first when they are ready to:
+            // when they share a core with this one (a one-core deployment, the benchmark),
+            // the batch then holds what they had in hand. Measured on single-document POSTs
+            // at 32 connections: 16 -> 31 transactions per commit, 4-5% less CPU per request.
+            // When nothing else is runnable this returns at once.
+            if (queue_.size() < options_.max_batch) {
+                lock.unlock();
+                std::this_thread::yield();
+                lock.lock();
+            }
             while (!queue_.empty() && batch.size() < options_.max_batch) {
                 batch.push_back(std::move(queue_.front()));
                 queue_.pop_front();
