@@ -186,11 +186,13 @@ Task<Result<SignedIn>> AuthService::AcceptInvitation(AcceptInput in, ClientInfo 
     TB_CO_RETURN_IF_ERROR(co_await ReloadKeysIfRotated());
     int64_t now = Now();
     NewSession started;
+    // Decided before the transaction, which sets the flag and may run again.
+    const bool verify = !create && !user.email_verified;
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         TB_CO_RETURN_IF_ERROR(co_await tenants_->ClaimInvitation(tx, *invitation, now));
         if (create) {
             TB_CO_RETURN_IF_ERROR(co_await UserStore::Insert(tx, user));
-        } else if (!user.email_verified) {
+        } else if (verify) {
             // The invitation reached this mailbox: as good a proof as a verification mail.
             TB_CO_RETURN_IF_ERROR(co_await UserStore::SetEmailVerified(tx, user.id, now));
             user.email_verified = true;

@@ -225,6 +225,7 @@ Task<Result<SignedIn>> AuthService::Register(RegisterInput in, ClientInfo client
     SignedIn out;
     NewSession started;
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        out.tenants.clear();  // this run's tenant only: a transaction may run again
         TB_CO_RETURN_IF_ERROR(co_await UserStore::Insert(tx, user));
         std::optional<std::string> tid;
         if (tenants_) {
@@ -337,6 +338,8 @@ Task<Result<TokenPair>> AuthService::Refresh(std::string token,
     NewSession issue;  // what to sign once the refresh is committed
     User owner;
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        refused.reset();  // set by this run only: a transaction may run again
+        revoked_user.reset();
         auto found = co_await session_store::FindRefresh(tx, hash);
         if (!found.ok()) co_return std::move(found).error();
         if (!*found) {

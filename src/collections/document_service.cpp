@@ -360,6 +360,7 @@ Task<Result<StoredDocument>> DocumentService::Rewrite(const Caller& who,
     for (int attempt = 0;; ++attempt) {
         bool lost_race = false;
         const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+            lost_race = false;  // set by this run only: a transaction may run again
             std::string sql =
                 "SELECT d.body, d.version, d.created_at, d.created_by, d.org_id, d.size FROM "
                 "documents d WHERE d.tenant_id = ? AND d.collection_id = ? AND d.id = ?";

@@ -116,6 +116,7 @@ Task<Result<std::vector<Outbox::Claimed>>> Outbox::Claim() {
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         auto rows = co_await tx.Query(sql, Bind(now + settings_.lease_ms, now, now, now));
         if (!rows.ok()) co_return std::move(rows).error();
+        out.clear();  // this run's rows only: a transaction may run again
         for (const auto& r : rows->rows)
             out.push_back({AsText(r[0]), AsText(r[1]), AsText(r[2]), AsInt(r[3])});
         co_return Status{};

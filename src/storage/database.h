@@ -43,7 +43,10 @@ class Database : public Session {
     // rolled back otherwise; the result is fn's error, or the commit's.
     // REQUIRES: fn awaits nothing but statements on the Session it is given. fn is taken by
     // reference: await the call at once (GCC 12 destroys by-value std::function parameters of
-    // coroutines twice).
+    // coroutines twice). fn may run more than once, each run on a rolled-back state (SQLite
+    // runs a group-commit batch again after one of its transactions failed); only the last
+    // run counts. So fn assigns what it hands out rather than accumulating it, and has no
+    // effect outside the database.
     virtual Task<Status> Transaction(const TransactionFn& fn) = 0;
     virtual const Dialect& dialect() const = 0;
     // Answers ok when the database answers a trivial query.

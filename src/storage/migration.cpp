@@ -45,6 +45,7 @@ Task<Result<int>> Migrate(Database& db, std::span<const Migration> migrations, c
         bool ran = false;
         int64_t now = ToUnixMillis(clock.Now());
         const TransactionFn apply = [&](Session& tx) -> Task<Status> {
+            ran = false;  // set by this run only: a transaction may run again
             co_return co_await ApplyOne(tx, db.dialect(), m, now, ran);
         };
         Status s = co_await db.Transaction(apply);

@@ -555,6 +555,7 @@ Task<Status> TenantService::Delete(const Caller& who, const std::string& id) {
         auto rows =
             co_await tx.Query("SELECT user_id FROM memberships WHERE tenant_id = ?", Bind(id));
         if (!rows.ok()) co_return std::move(rows).error();
+        members.clear();  // this run's members only: a transaction may run again
         for (const auto& r : rows->rows) members.push_back(AsText(r[0]));
         // Everything the tenant owns, children first; one transaction leaves no orphans.
         static constexpr const char* kPurge[] = {

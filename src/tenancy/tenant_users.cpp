@@ -46,8 +46,8 @@ Task<Result<Member>> TenantService::CreateUser(const Caller& who, NewUser in) {
     if (!who.platform_admin() && static_cast<int>(in.role) > static_cast<int>(*who.role))
         co_return Error::Forbidden("Cannot grant a role above your own");
     Member out;
-    bool created = false;
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        bool created = false;
         int64_t now = Now();
         auto users = co_await tx.Query("SELECT id FROM users WHERE email = ?", Bind(email));
         if (!users.ok()) co_return std::move(users).error();
@@ -153,7 +153,6 @@ Task<Status> TenantService::DeleteUser(const Caller& who, const std::string& use
     if (!existing) co_return UserNotFound();
     if (!who.platform_admin()) co_return Error::Forbidden("Only platform admins purge accounts");
     if (user_id == who.user.id) co_return Error::Conflict("You cannot purge your own account");
-    std::vector<std::string> tenants;
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         // The last owner of any tenant with other members cannot vanish (invariant 2).
         auto owned = co_await tx.Query(
@@ -166,10 +165,6 @@ Task<Status> TenantService::DeleteUser(const Caller& who, const std::string& use
             if (AsInt(r[1]) > 1)
                 co_return Error::Conflict("The user is the last owner of a tenant with members");
         }
-        auto all =
-            co_await tx.Query("SELECT tenant_id FROM memberships WHERE user_id = ?", Bind(user_id));
-        if (!all.ok()) co_return std::move(all).error();
-        for (const auto& r : all->rows) tenants.push_back(AsText(r[0]));
         auto counts = co_await tx.Execute(
             "UPDATE tenants SET member_count = member_count - 1 WHERE id IN (SELECT tenant_id "
             "FROM memberships WHERE user_id = ?)",

@@ -194,7 +194,7 @@ Task<Result<int64_t>> SqliteDatabase::Execute(std::string_view sql, Params param
     int64_t changed = 0;
     std::string text(sql);  // the caller's view may not outlive the hop to the writer
     TransactionFn fn = [&](Session& tx) -> Task<Status> {
-        auto r = co_await tx.Execute(text, std::move(params));
+        auto r = co_await tx.Execute(text, params);  // a copy: the transaction may run again
         if (!r.ok()) co_return std::move(r).error();
         changed = *r;
         co_return Status{};
@@ -218,7 +218,7 @@ Task<Status> SqliteDatabase::Transaction(const TransactionFn& fn) {
         {
             std::lock_guard lock(queue_mu_);
             if (!stopping_) {
-                queue_.push_back(Job{fn, std::move(resume)});
+                queue_.push_back(Job{&fn, std::move(resume)});
                 queue_depth_ = static_cast<int64_t>(queue_.size());
                 queue_cv_.notify_one();
                 return;
@@ -258,38 +258,57 @@ void SqliteDatabase::WriterLoop() {
 }
 
 void SqliteDatabase::RunBatch(std::vector<Job>& batch) {
-    static const Params kNone;
-    std::vector<Status> results;
-    results.reserve(batch.size());
-    Status begin = [&]() -> Status {
-        TB_ASSIGN_OR_RETURN(auto n, writer_->Execute("BEGIN IMMEDIATE", kNone));
-        (void)n;
-        return {};
-    }();
-    if (!begin.ok()) {
-        for (Job& job : batch) job.done(begin);
-        return;
+    // After a batch that had to be run again, the next ones go straight to savepoints.
+    constexpr int kSavepointBatchesAfterFailure = 16;
+    if (batch.size() == 1 || savepoint_batches_ == 0) {
+        if (RunTransactions(batch, false)) return;
+        savepoint_batches_ = kSavepointBatchesAfterFailure;
+    } else {
+        --savepoint_batches_;
     }
-    boost::asio::io_context ctx(1);
+    (void)RunTransactions(batch, true);
+}
+
+Status SqliteDatabase::RunOne(Job& job) {
+    // Every statement of the transaction runs to completion on this thread: it awaits only
+    // the ConnectionSession, which never suspends.
     ConnectionSession session(*writer_);
-    for (Job& job : batch) {
-        (void)writer_->Execute("SAVEPOINT tb_tx", kNone);
-        std::optional<Status> out;
-        boost::asio::co_spawn(ctx, job.fn(session), [&](const std::exception_ptr& e, Status s) {
+    std::optional<Status> out;
+    boost::asio::co_spawn(
+        writer_ctx_, (*job.fn)(session), [&](const std::exception_ptr& e, Status s) {
             out = e ? Status(Error::Internal("exception in a transaction")) : std::move(s);
         });
-        ctx.restart();
-        ctx.run();
-        // A transaction that awaited anything but its session breaks the contract in
-        // database.h; it would hold the writer forever, so stop loudly.
-        if (!out) std::abort();
-        if (out->ok()) {
+    writer_ctx_.restart();
+    writer_ctx_.run();
+    // A transaction that awaited anything but its session breaks the contract in database.h;
+    // it would hold the writer forever, so stop loudly.
+    if (!out) std::abort();
+    return std::move(*out);
+}
+
+bool SqliteDatabase::RunTransactions(std::vector<Job>& batch, bool savepoints) {
+    static const Params kNone;
+    auto begin = writer_->Execute("BEGIN IMMEDIATE", kNone);
+    if (!begin.ok()) {
+        for (Job& job : batch) job.done(begin.error());
+        return true;
+    }
+    bool alone = batch.size() == 1;
+    std::vector<Status> results;
+    results.reserve(batch.size());
+    for (Job& job : batch) {
+        if (savepoints) (void)writer_->Execute("SAVEPOINT tb_tx", kNone);
+        Status s = RunOne(job);
+        if (savepoints) {
+            if (!s.ok()) (void)writer_->Execute("ROLLBACK TO tb_tx", kNone);
             (void)writer_->Execute("RELEASE tb_tx", kNone);
-        } else {
-            (void)writer_->Execute("ROLLBACK TO tb_tx", kNone);
-            (void)writer_->Execute("RELEASE tb_tx", kNone);
+        } else if (!s.ok()) {
+            (void)writer_->Execute("ROLLBACK", kNone);
+            if (!alone) return false;  // run again, with savepoints
+            job.done(std::move(s));
+            return true;
         }
-        results.push_back(std::move(*out));
+        results.push_back(std::move(s));
     }
     auto commit = writer_->Execute("COMMIT", kNone);
     if (!commit.ok()) {
@@ -299,6 +318,7 @@ void SqliteDatabase::RunBatch(std::vector<Job>& batch) {
         }
     }
     for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+    return true;
 }
 
 Task<Status> SqliteDatabase::Ping() {

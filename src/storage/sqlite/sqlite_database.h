@@ -1,13 +1,23 @@
 #pragma once
 // The SQLite backend. WAL mode; reads run inline on the calling thread over a pool of
 // read-only connections (microseconds, no thread hop); every write transaction goes to one
-// writer thread that commits many of them together (group commit): BEGIN, then each
-// transaction inside its own SAVEPOINT, then one COMMIT (one fsync) for the batch.
+// writer thread that commits many of them together (group commit): BEGIN, the batch's
+// transactions one after another, then one COMMIT (one fsync) for the batch.
+//
+// A transaction that fails must leave no trace while the others in its batch commit. Running
+// each inside a SAVEPOINT does that, but the savepoint's sub-journal copies every page the
+// transaction touches (for a document insert, ~30 KB of copying: a fifth of the request).
+// So a batch first runs without savepoints; if one of its transactions fails, the whole batch
+// is rolled back and run again, each transaction in its own savepoint, and the next batches
+// use savepoints too for a while (failures tend to come in runs). A batch of one needs no
+// savepoint: its transaction's failure rolls back the transaction. Hence the contract in
+// database.h: a transaction function may run more than once; only its last run counts.
 //
 // Thread safety: every public method is safe from any thread. The writer connection is used
 // only by the writer thread; a reader connection by one thread at a time (pool_mu_).
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -45,7 +55,7 @@ class SqliteDatabase final : public Database {
 
   private:
     struct Job {
-        TransactionFn fn;
+        const TransactionFn* fn;  // the caller awaits the result, so it outlives the job
         std::function<void(Status)> done;
     };
     class ReaderLease;
@@ -55,9 +65,16 @@ class SqliteDatabase final : public Database {
     void ReleaseReader(std::unique_ptr<SqliteConnection> conn);
     void WriterLoop();
     void RunBatch(std::vector<Job>& batch);
+    // Runs the batch's transactions in one SQLite transaction, each in a savepoint or not.
+    // Without savepoints it stops at the first failure, rolls back and returns false (nothing
+    // delivered); otherwise it commits and delivers every result.
+    bool RunTransactions(std::vector<Job>& batch, bool savepoints);
+    Status RunOne(Job& job);
 
     SqliteOptions options_;
     std::unique_ptr<SqliteConnection> writer_;  // writer thread only (after Open)
+    int savepoint_batches_ = 0;  // batches still to run with savepoints (writer thread only)
+    boost::asio::io_context writer_ctx_{1};  // runs each transaction's coroutine (writer thread)
 
     mutable std::mutex pool_mu_;
     std::vector<std::unique_ptr<SqliteConnection>> idle_readers_;  // guarded by pool_mu_
