@@ -232,6 +232,9 @@ Task<Result<DocumentPage>> DocumentService::List(const Caller& who, const std::s
             "SELECT document_count FROM collections WHERE tenant_id = ? AND id = ?";
         source.unfiltered_count_params = Bind(who.scope().id(), c->def.id);
     }
+    source.count_cache = &counts_;
+    source.count_version = "SELECT write_seq FROM collections WHERE tenant_id = ? AND id = ?";
+    source.count_version_params = Bind(who.scope().id(), c->def.id);
     auto result = co_await storage::RunList(db_, db_.dialect(), DocumentsResource(), q, source);
     if (!result.ok()) co_return std::move(result).error();
     DocumentPage page{{}, result->total, std::move(result->next_keys)};
@@ -332,7 +335,7 @@ Task<Result<std::vector<StoredDocument>>> DocumentService::Create(const Caller& 
         }
         auto n = co_await tx.Execute(
             "UPDATE collections SET document_count = document_count + ?, storage_bytes = "
-            "storage_bytes + ? WHERE tenant_id = ? AND id = ?",
+            "storage_bytes + ?, write_seq = write_seq + 1 WHERE tenant_id = ? AND id = ?",
             Bind(static_cast<int64_t>(out.size()), bytes, who.scope().id(), c->def.id));
         if (!n.ok()) co_return std::move(n).error();
         co_return Status{};
@@ -433,8 +436,8 @@ Task<Result<StoredDocument>> DocumentService::Rewrite(const Caller& who,
                 co_return Status{};
             }
             auto bytes = co_await tx.Execute(
-                "UPDATE collections SET storage_bytes = storage_bytes + ? WHERE tenant_id = ? AND "
-                "id = ?",
+                "UPDATE collections SET storage_bytes = storage_bytes + ?, write_seq = write_seq + "
+                "1 WHERE tenant_id = ? AND id = ?",
                 Bind(grown, who.scope().id(), c->def.id));
             if (!bytes.ok()) co_return std::move(bytes).error();
             co_return Status{};
@@ -490,7 +493,7 @@ Task<Status> DocumentService::Delete(const Caller& who, const std::string& colle
         if (*n == 0) co_return expected_version ? VersionMismatch() : DocumentNotFound();
         auto count = co_await tx.Execute(
             "UPDATE collections SET document_count = document_count - 1, storage_bytes = "
-            "storage_bytes - ? WHERE tenant_id = ? AND id = ?",
+            "storage_bytes - ?, write_seq = write_seq + 1 WHERE tenant_id = ? AND id = ?",
             Bind(size, who.scope().id(), c->def.id));
         if (!count.ok()) co_return std::move(count).error();
         co_return Status{};
@@ -522,7 +525,7 @@ Task<Result<int64_t>> DocumentService::DeleteMatching(const Caller& who,
         for (const auto& r : gone->rows) bytes += AsInt(r[0]);
         auto count = co_await tx.Execute(
             "UPDATE collections SET document_count = document_count - ?, storage_bytes = "
-            "storage_bytes - ? WHERE tenant_id = ? AND id = ?",
+            "storage_bytes - ?, write_seq = write_seq + 1 WHERE tenant_id = ? AND id = ?",
             Bind(deleted, bytes, who.scope().id(), c->def.id));
         if (!count.ok()) co_return std::move(count).error();
         co_return Status{};

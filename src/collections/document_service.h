@@ -24,6 +24,7 @@
 #include "collections/collection_service.h"
 #include "collections/document.h"
 #include "limits/plans.h"
+#include "storage/count_cache.h"
 
 namespace tb::collections {
 
@@ -113,6 +114,7 @@ class DocumentService {
     const Clock& clock_;
     CollectionService& collections_;
     DocumentSettings settings_;
+    storage::CountCache counts_;  // filtered list totals by collections.write_seq
 };
 
 }  // namespace tb::collections

@@ -255,15 +255,58 @@ ListStatement CompileList(const Dialect& dialect, const query::Resource& resourc
     return out;
 }
 
+namespace {
+
+bool Cacheable(const ListStatement& st, const ListSource& source) {
+    if (!source.count_cache || source.count_version.empty()) return false;
+    if (st.count_sql == source.unfiltered_count) return false;  // already a counter
+    // One SELECT: the count reads only the rows the version covers (no subquery on another
+    // table, whose changes the version would not see).
+    size_t first = st.count_sql.find("SELECT");
+    return first != std::string::npos &&
+           st.count_sql.find("SELECT", first + 1) == std::string::npos;
+}
+
+// The version, or nullopt when its row is gone (the count is then not cached).
+Task<Result<std::optional<int64_t>>> ReadVersion(Session& session, const ListSource& source) {
+    auto rows = co_await session.Query(source.count_version, source.count_version_params);
+    if (!rows.ok()) co_return std::move(rows).error();
+    if (rows->empty()) co_return std::optional<int64_t>{};
+    co_return std::optional<int64_t>{AsInt(rows->rows[0][0])};
+}
+
+Task<Result<int64_t>> CachedCount(Session& session, ListStatement& st, const ListSource& source) {
+    std::string key = CountCache::KeyOf(st.count_sql, st.count_params);
+    TB_CO_ASSIGN_OR_RETURN(auto before, co_await ReadVersion(session, source));
+    if (before) {
+        if (auto hit = source.count_cache->Find(key, *before)) co_return *hit;
+    }
+    auto count = co_await session.Query(st.count_sql, std::move(st.count_params));
+    if (!count.ok()) co_return std::move(count).error();
+    int64_t total = AsInt(count->rows.at(0).at(0));
+    // Filed only when no write came between the two reads: then the count saw that version.
+    TB_CO_ASSIGN_OR_RETURN(auto after, co_await ReadVersion(session, source));
+    if (before && after && *before == *after) {
+        source.count_cache->Store(std::move(key), *before, total);
+    }
+    co_return total;
+}
+
+}  // namespace
+
 Task<Result<ListResult>> RunList(Session& session, const Dialect& dialect,
                                  const query::Resource& resource, const query::ListQuery& query,
                                  const ListSource& source) {
     ListStatement st = CompileList(dialect, resource, query, source);
     ListResult out;
     if (!st.count_sql.empty()) {
-        auto count = co_await session.Query(st.count_sql, std::move(st.count_params));
-        if (!count.ok()) co_return std::move(count).error();
-        out.total = AsInt(count->rows.at(0).at(0));
+        if (Cacheable(st, source)) {
+            TB_CO_ASSIGN_OR_RETURN(out.total, co_await CachedCount(session, st, source));
+        } else {
+            auto count = co_await session.Query(st.count_sql, std::move(st.count_params));
+            if (!count.ok()) co_return std::move(count).error();
+            out.total = AsInt(count->rows.at(0).at(0));
+        }
     }
     auto rows = co_await session.Query(st.sql, std::move(st.params));
     if (!rows.ok()) co_return std::move(rows).error();

@@ -14,6 +14,7 @@
 #include "common/result.h"
 #include "common/task.h"
 #include "query/list_query.h"
+#include "storage/count_cache.h"
 #include "storage/database.h"
 
 namespace tb::storage {
@@ -41,6 +42,13 @@ struct ListSource {
     // beside the rows, or the count without joins that cannot change it).
     std::string unfiltered_count;
     Params unfiltered_count_params;
+    // Filtered totals cached in `count_cache` (storage/count_cache.h) under the version that
+    // `count_version` reads: one row, one integer that every write to the counted rows changes
+    // in its own transaction. A count statement with a subquery (rule filters on other
+    // tables, $elemMatch) is never cached. No cache when count_cache is null.
+    CountCache* count_cache = nullptr;
+    std::string count_version;
+    Params count_version_params;
 
     // `tenant_column` = the tenant. `from_params` bind placeholders inside `from`.
     static ListSource ForTenant(const TenantScope& tenant, const std::string& tenant_column,
