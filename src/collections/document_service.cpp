@@ -12,6 +12,7 @@ using storage::IsNull;
 using storage::ListSource;
 using storage::Params;
 using storage::Session;
+using storage::TakeText;
 using storage::TenantScope;
 using storage::TransactionFn;
 using tenancy::Caller;
@@ -239,7 +240,7 @@ Task<Result<DocumentPage>> DocumentService::List(const Caller& who, const std::s
     if (!result.ok()) co_return std::move(result).error();
     DocumentPage page{{}, result->total, std::move(result->next_keys)};
     page.items.reserve(result->rows.rows.size());
-    for (auto& r : result->rows.rows) page.items.push_back(AsText(r[0]));
+    for (auto& r : result->rows.rows) page.items.push_back(TakeText(r[0]));
     co_return page;
 }
 

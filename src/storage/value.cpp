@@ -20,4 +20,9 @@ std::string AsText(const Value& v, std::string fallback) {
     return fallback;
 }
 
+std::string TakeText(Value& v) {
+    if (auto* s = std::get_if<std::string>(&v)) return std::move(*s);
+    return AsText(v);
+}
+
 }  // namespace tb::storage

@@ -50,5 +50,7 @@ inline bool IsNull(const Value& v) { return std::holds_alternative<std::monostat
 int64_t AsInt(const Value& v, int64_t fallback = 0);
 double AsDouble(const Value& v, double fallback = 0);
 std::string AsText(const Value& v, std::string fallback = {});
+// AsText that moves a text value out (the value is left empty): for large columns read once.
+std::string TakeText(Value& v);
 
 }  // namespace tb::storage

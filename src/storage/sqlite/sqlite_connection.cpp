@@ -59,9 +59,8 @@ Error SqliteConnection::ToError(int rc, std::string_view what) const {
 }
 
 Result<sqlite3_stmt*> SqliteConnection::Prepare(std::string_view sql, const Params& params) {
-    std::string key(sql);
     sqlite3_stmt* stmt = nullptr;
-    if (auto it = cache_.find(key); it != cache_.end()) {
+    if (auto it = cache_.find(sql); it != cache_.end()) {
         stmt = it->second;
         sqlite3_reset(stmt);
         sqlite3_clear_bindings(stmt);
@@ -73,7 +72,7 @@ Result<sqlite3_stmt*> SqliteConnection::Prepare(std::string_view sql, const Para
             for (auto& [s, old] : cache_) sqlite3_finalize(old);
             cache_.clear();
         }
-        cache_.emplace(std::move(key), stmt);
+        cache_.emplace(std::string(sql), stmt);
     }
     if (static_cast<size_t>(sqlite3_bind_parameter_count(stmt)) != params.size()) {
         return Error::Internal("parameter count mismatch for: " + std::string(sql));

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "common/result.h"
@@ -36,7 +37,14 @@ class SqliteConnection {
 
     sqlite3* db_;
     // Bounded: cleared when it grows past kMaxCached (generated queries vary).
-    std::unordered_map<std::string, sqlite3_stmt*> cache_;
+    // Looked up by view: statement texts run to kilobytes, not copied per call.
+    struct TextHash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    std::unordered_map<std::string, sqlite3_stmt*, TextHash, std::equal_to<>> cache_;
 };
 
 }  // namespace tb::storage
