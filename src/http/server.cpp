@@ -61,7 +61,15 @@ Status ToRequest(const bhttp::request<bhttp::string_body>& msg, std::string remo
     auto url = boost::urls::parse_origin_form(target.substr(0, q));
     if (!url) return Error::BadRequest("Malformed request target");
     out.path = std::string(url->path());
-    for (auto seg : url->segments()) out.segments.push_back(seg);
+    // Segments decoded only when they hold an escape (most hold none: copied as they are).
+    out.segments.reserve(8);
+    for (auto seg : url->encoded_segments()) {
+        if (seg.find('%') == boost::core::string_view::npos) {
+            out.segments.emplace_back(seg.data(), seg.size());
+        } else {
+            out.segments.push_back(seg.decode());
+        }
+    }
     if (q != std::string_view::npos) out.query = std::string(target.substr(q + 1));
     out.headers.Reserve(16);
     for (const auto& field : msg) {

@@ -27,6 +27,12 @@ describe('routing', () => {
     });
   }
 
+  test('percent-encoded path segments route as their decoded text; an encoded slash stays inside its segment', async () => {
+    assert.equal((await server.get('/v1/%68ealth')).status, 200);
+    assert.equal((await server.get('/v1/HEALTH')).status, 404);
+    expectEnvelopeError(await server.get('/v1%2Fhealth'), 404, 'NOT_FOUND');
+  });
+
   test('a query string does not change routing', async () => {
     const res = await server.get('/v1/health?x=1&y=2');
     assert.equal(res.status, 200);
