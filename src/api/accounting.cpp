@@ -55,6 +55,21 @@ Task<std::optional<Error>> ChargeAnonymous(Services& s, const http::Request& req
     co_return Charge(s, ctx, limits::Budget::kIp, request.remote_ip, limit);
 }
 
+namespace {
+
+// Records who the request is for and charges the API key's budget, else the user's, with
+// the limit of the plan named (empty: the default plan).
+std::optional<Error> ChargeIdentity(Services& s, http::RouteContext& ctx, std::string_view tenant,
+                                    const auth::User& user, const auth::ApiKey* key,
+                                    const std::string& plan_name) {
+    ctx.account.SetIds(tenant, user.id, key ? std::string_view(key->id) : "");
+    const limits::Plan& plan = s.plans.Get(plan_name);
+    if (key) return Charge(s, ctx, limits::Budget::kKey, key->id, s.plans.KeyPerHour(plan));
+    return Charge(s, ctx, limits::Budget::kUser, user.id, s.plans.UserPerHour(plan));
+}
+
+}  // namespace
+
 std::optional<Error> ChargeCaller(Services& s, const tenancy::Caller& who,
                                   http::RouteContext& ctx) {
     std::string_view tenant = who.tenant ? std::string_view(who.tenant->id()) : "";
@@ -62,11 +77,16 @@ std::optional<Error> ChargeCaller(Services& s, const tenancy::Caller& who,
         ctx.account.SetIds(tenant, "", "");
         return std::nullopt;  // charged before the handler (Accounting::Before)
     }
-    ctx.account.SetIds(tenant, who.user.id, who.api_key ? std::string_view(who.api_key->id) : "");
-    const limits::Plan& plan = s.plans.Get(who.tenant ? who.plan : "");
-    if (who.api_key)
-        return Charge(s, ctx, limits::Budget::kKey, who.api_key->id, s.plans.KeyPerHour(plan));
-    return Charge(s, ctx, limits::Budget::kUser, who.user.id, s.plans.UserPerHour(plan));
+    static const std::string kDefaultPlan;
+    return ChargeIdentity(s, ctx, tenant, who.user, who.api_key ? &*who.api_key : nullptr,
+                          who.tenant ? who.plan : kDefaultPlan);
+}
+
+std::optional<Error> ChargePrincipal(Services& s, const auth::Principal& who,
+                                     http::RouteContext& ctx) {
+    static const std::string kDefaultPlan;
+    return ChargeIdentity(s, ctx, "", who.user, who.api_key ? &*who.api_key : nullptr,
+                          kDefaultPlan);
 }
 
 Accounting::Accounting(Services& s, const http::Router& router) : s_(s) {

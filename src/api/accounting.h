@@ -52,5 +52,9 @@ Task<std::optional<Error>> ChargeAnonymous(Services& s, const http::Request& req
 // Charges the budget of the user or API key of `who`, with its plan's limit (the default
 // plan's for a request outside any tenant), and records who the request is for metering.
 std::optional<Error> ChargeCaller(Services& s, const tenancy::Caller& who, http::RouteContext& ctx);
+// The same for a principal outside any tenant (the default plan's budget), without building a
+// Caller from it.
+std::optional<Error> ChargePrincipal(Services& s, const auth::Principal& who,
+                                     http::RouteContext& ctx);
 
 }  // namespace tb::api

@@ -55,8 +55,7 @@ Task<Result<auth::Principal>> RequirePrincipal(Services& s, const http::Request&
     auto who = co_await Authenticate(s, request, ctx);
     if (!who.ok()) co_return co_await CredentialsRefused(s, request, ctx, std::move(who).error());
     // Outside a tenant context: the budget has the default plan's limit.
-    const tenancy::Caller caller{who->user, who->api_key};
-    if (auto refused = ChargeCaller(s, caller, ctx)) co_return std::move(*refused);
+    if (auto refused = ChargePrincipal(s, *who, ctx)) co_return std::move(*refused);
     co_return who;
 }
 
@@ -80,8 +79,7 @@ Task<Result<tenancy::Caller>> RequireCaller(Services& s, const http::Request& re
     if (caller.ok()) {
         if (auto refused = ChargeCaller(s, *caller, ctx)) co_return std::move(*refused);
     } else {
-        const tenancy::Caller outside{who->user, who->api_key};
-        if (auto refused = ChargeCaller(s, outside, ctx)) co_return std::move(*refused);
+        if (auto refused = ChargePrincipal(s, *who, ctx)) co_return std::move(*refused);
     }
     // The tenant's own allowed origins (settings.cors_origins) open its responses to them.
     std::string_view origin = request.headers.Get("origin");
