@@ -30,6 +30,61 @@ json::object UserJson(const auth::User& u) {
             {"last_login_at", TimeJson(u.last_login_at)}};
 }
 
+namespace {
+
+void AppendTime(std::string& out, std::optional<int64_t> ms) {
+    if (!ms) {
+        out += "null";
+        return;
+    }
+    out += '"';
+    out += FormatRfc3339(FromUnixMillis(*ms));  // digits, '-', ':', '.', 'T', 'Z': no escapes
+    out += '"';
+}
+
+void AppendField(std::string& out, std::string_view key, std::string_view value) {
+    out += key;
+    AppendJsonString(out, value);
+}
+
+void AppendField(std::string& out, std::string_view key, bool value) {
+    out += key;
+    out += value ? "true" : "false";
+}
+
+}  // namespace
+
+void AppendUserJson(std::string& out, const auth::User& u) {
+    AppendField(out, R"({"id":)", u.id);
+    AppendField(out, R"(,"email":)", u.email);
+    AppendField(out, R"(,"name":)", u.name);
+    AppendField(out, R"(,"email_verified":)", u.email_verified);
+    AppendField(out, R"(,"is_active":)", u.is_active);
+    AppendField(out, R"(,"is_admin":)", u.is_admin);
+    out += R"(,"created_at":)";
+    AppendTime(out, u.created_at);
+    out += R"(,"updated_at":)";
+    AppendTime(out, u.updated_at);
+    out += R"(,"last_login_at":)";
+    AppendTime(out, u.last_login_at);
+    out += '}';
+}
+
+void AppendMembershipsJson(std::string& out, const std::vector<auth::TenantMembership>& tenants) {
+    out += '[';
+    for (size_t i = 0; i < tenants.size(); ++i) {
+        const auto& t = tenants[i];
+        if (i > 0) out += ',';
+        AppendField(out, R"({"id":)", t.tenant_id);
+        AppendField(out, R"(,"name":)", t.name);
+        AppendField(out, R"(,"slug":)", t.slug);
+        AppendField(out, R"(,"role":)", t.role);
+        AppendField(out, R"(,"plan":)", t.plan);
+        out += '}';
+    }
+    out += ']';
+}
+
 json::object TokensJson(const auth::TokenPair& t) {
     return {{"access_token", t.access_token},
             {"refresh_token", t.refresh_token},

@@ -110,6 +110,27 @@ TEST(Json, TypedFieldsNameTheField) {
     EXPECT_EQ(unknown.error().details.at("field"), "on");
 }
 
+TEST(Json, StringsEscapedAsBoostEscapesThem) {
+    std::string every;
+    for (int c = 1; c < 0x80; ++c) every += static_cast<char>(c);
+    for (std::string s : {std::string(), every, std::string("caf\xC3\xA9 \xE2\x9C\x93 \"q\" \\"),
+                          std::string("a\0b", 3)}) {
+        std::string ours;
+        AppendJsonString(ours, s);
+        EXPECT_EQ(ours, json::serialize(json::string_view(s)));
+        EXPECT_EQ(json::parse(ours).as_string(), s);
+    }
+}
+
+TEST(Json, WriteJsonMatchesBoostButForDoubles) {
+    json::value v = json::parse(
+        R"({"s":"x\u0001\"y","i":-42,"u":18446744073709551615,"b":[true,false,null],"o":{"k":{}},"d":1.5})");
+    EXPECT_EQ(
+        WriteJson(v),
+        R"({"s":"x\u0001\"y","i":-42,"u":18446744073709551615,"b":[true,false,null],"o":{"k":{}},"d":1.5})");
+    EXPECT_EQ(json::parse(WriteJson(v)), v);
+}
+
 TEST(Errors, EveryCodeHasAName) {
     std::set<std::string_view> names;
     for (ErrorCode c : kAllErrorCodes) names.insert(ErrorCodeName(c));

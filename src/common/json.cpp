@@ -94,6 +94,47 @@ Status RejectUnknownFields(const json::object& obj,
     return {};
 }
 
+void AppendJsonString(std::string& out, std::string_view s) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out += '"';
+    size_t run = 0;  // start of the bytes not yet copied
+    for (size_t i = 0; i < s.size(); ++i) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        out.append(s.data() + run, i - run);
+        run = i + 1;
+        switch (c) {
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\b':
+                out += "\\b";
+                break;
+            case '\f':
+                out += "\\f";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                out += "\\u00";
+                out += kHex[c >> 4];
+                out += kHex[c & 0xF];
+        }
+    }
+    out.append(s.data() + run, s.size() - run);
+    out += '"';
+}
+
 namespace {
 void Write(const json::value& v, std::string& out) {
     switch (v.kind()) {
@@ -103,7 +144,7 @@ void Write(const json::value& v, std::string& out) {
             for (const auto& kv : v.get_object()) {
                 if (!first) out += ',';
                 first = false;
-                out += json::serialize(json::string_view(kv.key()));
+                AppendJsonString(out, kv.key());
                 out += ':';
                 Write(kv.value(), out);
             }
@@ -128,7 +169,22 @@ void Write(const json::value& v, std::string& out) {
             out.append(buf, r.ptr);
             return;
         }
-        default:
+        case json::kind::string:
+            AppendJsonString(out, v.get_string());
+            return;
+        case json::kind::int64: {
+            char buf[24];
+            auto r = std::to_chars(buf, buf + sizeof buf, v.get_int64());
+            out.append(buf, r.ptr);
+            return;
+        }
+        case json::kind::bool_:
+            out += v.get_bool() ? "true" : "false";
+            return;
+        case json::kind::null:
+            out += "null";
+            return;
+        default:  // uint64
             out += json::serialize(v);
     }
 }

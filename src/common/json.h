@@ -37,6 +37,10 @@ Result<std::optional<bool>> MaybeBool(const json::object& obj, std::string_view 
 // written in its shortest round-trip form (1.5, 0.1, 1e+300; a whole double as 1.0 keeps no
 // fraction: 1) instead of Boost's exponent form (1.5E0), so documents read back as written.
 std::string WriteJson(const json::value& value);
+// Appends `s` as a JSON string literal, escaped as Boost.JSON's serializer escapes (quote,
+// backslash and control characters; other bytes as they are): for responses written
+// directly into their text instead of through a json::value tree.
+void AppendJsonString(std::string& out, std::string_view s);
 
 Status RejectUnknownFields(const json::object& obj,
                            std::initializer_list<std::string_view> allowed);

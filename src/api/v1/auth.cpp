@@ -190,8 +190,14 @@ http::Handler Me(Services& s) {
         if (!who.ok()) co_return Fail(who.error(), ctx);
         auto tenants = co_await s.tenants.MembershipsOf(who->user.id);
         if (!tenants.ok()) co_return Fail(tenants.error(), ctx);
-        co_return Ok(
-            json::object{{"user", UserJson(who->user)}, {"tenants", MembershipsJson(*tenants)}});
+        std::string body(kOkPrefix);
+        body.reserve(512);
+        body += R"({"user":)";
+        AppendUserJson(body, who->user);
+        body += R"(,"tenants":)";
+        AppendMembershipsJson(body, *tenants);
+        body += "}}";
+        co_return http::Response::Json(200, std::move(body));
     };
 }
 
