@@ -19,10 +19,11 @@ namespace tb {
 
 class WorkerPool {
   public:
-    // nice: the workers' CPU priority (Linux nice value, 0..19). Password hashing runs at 10:
-    // when CPUs are scarce, request handling gets most of the time. (SCHED_IDLE was measured
-    // too: it starved logins under full load without lowering the reads' p99; see
-    // docs/performance.md.)
+    // nice: the workers' CPU priority (Linux nice value, 0..19). Password hashing runs at 15:
+    // when CPUs are scarce, request handling gets most of the time. Measured with the server
+    // on one core saturated by reads and 32 clients logging in (docs/performance.md, 2026-12-03):
+    // the reads' p99 was 5.4-6.2 ms at nice 10, 3.6-4.1 ms at 15 or 19 (2.0 ms without the
+    // logins); SCHED_IDLE gave 2.2 ms but starves logins whenever the core is busy.
     WorkerPool(size_t threads, size_t max_queue, int nice = 0);
     ~WorkerPool();
     WorkerPool(const WorkerPool&) = delete;
