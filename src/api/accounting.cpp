@@ -61,7 +61,7 @@ namespace {
 // the limit of the plan named (empty: the default plan).
 std::optional<Error> ChargeIdentity(Services& s, http::RouteContext& ctx, std::string_view tenant,
                                     const auth::User& user, const auth::ApiKey* key,
-                                    const std::string& plan_name) {
+                                    std::string_view plan_name) {
     ctx.account.SetIds(tenant, user.id, key ? std::string_view(key->id) : "");
     const limits::Plan& plan = s.plans.Get(plan_name);
     if (key) return Charge(s, ctx, limits::Budget::kKey, key->id, s.plans.KeyPerHour(plan));
@@ -77,16 +77,13 @@ std::optional<Error> ChargeCaller(Services& s, const tenancy::Caller& who,
         ctx.account.SetIds(tenant, "", "");
         return std::nullopt;  // charged before the handler (Accounting::Before)
     }
-    static const std::string kDefaultPlan;
     return ChargeIdentity(s, ctx, tenant, who.user, who.api_key ? &*who.api_key : nullptr,
-                          who.tenant ? who.plan : kDefaultPlan);
+                          who.tenant ? std::string_view(who.plan) : "");
 }
 
 std::optional<Error> ChargePrincipal(Services& s, const auth::Principal& who,
                                      http::RouteContext& ctx) {
-    static const std::string kDefaultPlan;
-    return ChargeIdentity(s, ctx, "", who.user, who.api_key ? &*who.api_key : nullptr,
-                          kDefaultPlan);
+    return ChargeIdentity(s, ctx, "", who.user, who.api_key ? &*who.api_key : nullptr, "");
 }
 
 Accounting::Accounting(Services& s, const http::Router& router) : s_(s) {

@@ -244,6 +244,20 @@ Task<Result<DocumentPage>> DocumentService::List(const Caller& who, const std::s
     co_return page;
 }
 
+// Every document write ends here, in its own transaction: the collection's counters move by
+// the write's documents and bytes, and its write sequence (the version cached list totals are
+// filed under, storage/count_cache.h) moves by one, so no write path can leave a stale total.
+Task<Status> DocumentService::Changed(Session& tx, const storage::TenantScope& scope,
+                                      const std::string& collection_id, int64_t documents,
+                                      int64_t bytes) {
+    auto n = co_await tx.Execute(
+        "UPDATE collections SET document_count = document_count + ?, storage_bytes = "
+        "storage_bytes + ?, write_seq = write_seq + 1 WHERE tenant_id = ? AND id = ?",
+        Bind(documents, bytes, scope.id(), collection_id));
+    if (!n.ok()) co_return std::move(n).error();
+    co_return Status{};
+}
+
 // The tenant's documents and their bytes, against its plan (API.md §8): QUOTA_EXCEEDED when
 // adding `documents` and `bytes` would pass a limit. Read in the write's transaction; the
 // counts are those kept by every write (collections.document_count, storage_bytes).
@@ -334,12 +348,8 @@ Task<Result<std::vector<StoredDocument>>> DocumentService::Create(const Caller& 
                      static_cast<int64_t>(out[i].body.size())));
             if (!r.ok()) co_return UniqueViolation(std::move(r).error());
         }
-        auto n = co_await tx.Execute(
-            "UPDATE collections SET document_count = document_count + ?, storage_bytes = "
-            "storage_bytes + ?, write_seq = write_seq + 1 WHERE tenant_id = ? AND id = ?",
-            Bind(static_cast<int64_t>(out.size()), bytes, who.scope().id(), c->def.id));
-        if (!n.ok()) co_return std::move(n).error();
-        co_return Status{};
+        co_return co_await Changed(tx, who.scope(), c->def.id, static_cast<int64_t>(out.size()),
+                                   bytes);
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
     co_return out;
@@ -436,12 +446,7 @@ Task<Result<StoredDocument>> DocumentService::Rewrite(const Caller& who,
                 lost_race = true;
                 co_return Status{};
             }
-            auto bytes = co_await tx.Execute(
-                "UPDATE collections SET storage_bytes = storage_bytes + ?, write_seq = write_seq + "
-                "1 WHERE tenant_id = ? AND id = ?",
-                Bind(grown, who.scope().id(), c->def.id));
-            if (!bytes.ok()) co_return std::move(bytes).error();
-            co_return Status{};
+            co_return co_await Changed(tx, who.scope(), c->def.id, 0, grown);
         };
         TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
         if (!lost_race) co_return out;
@@ -492,12 +497,7 @@ Task<Status> DocumentService::Delete(const Caller& who, const std::string& colle
         auto n = co_await tx.Execute(del, std::move(del_params));
         if (!n.ok()) co_return std::move(n).error();
         if (*n == 0) co_return expected_version ? VersionMismatch() : DocumentNotFound();
-        auto count = co_await tx.Execute(
-            "UPDATE collections SET document_count = document_count - 1, storage_bytes = "
-            "storage_bytes - ?, write_seq = write_seq + 1 WHERE tenant_id = ? AND id = ?",
-            Bind(size, who.scope().id(), c->def.id));
-        if (!count.ok()) co_return std::move(count).error();
-        co_return Status{};
+        co_return co_await Changed(tx, who.scope(), c->def.id, -1, -size);
     };
     co_return co_await db_.Transaction(fn);
 }
@@ -524,12 +524,7 @@ Task<Result<int64_t>> DocumentService::DeleteMatching(const Caller& who,
         deleted = static_cast<int64_t>(gone->size());
         int64_t bytes = 0;
         for (const auto& r : gone->rows) bytes += AsInt(r[0]);
-        auto count = co_await tx.Execute(
-            "UPDATE collections SET document_count = document_count - ?, storage_bytes = "
-            "storage_bytes - ?, write_seq = write_seq + 1 WHERE tenant_id = ? AND id = ?",
-            Bind(deleted, bytes, who.scope().id(), c->def.id));
-        if (!count.ok()) co_return std::move(count).error();
-        co_return Status{};
+        co_return co_await Changed(tx, who.scope(), c->def.id, -deleted, -bytes);
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
     co_return deleted;

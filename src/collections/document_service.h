@@ -100,6 +100,9 @@ class DocumentService {
     // The plan's document and storage quotas for a write adding these (402 past them).
     Task<Status> CheckQuotas(storage::Session& tx, const tenancy::Caller& who, int64_t documents,
                              int64_t bytes);
+    // Moves the collection's document count, stored bytes and write sequence for one write.
+    Task<Status> Changed(storage::Session& tx, const storage::TenantScope& scope,
+                         const std::string& collection_id, int64_t documents, int64_t bytes);
     // `_org` names an organization of the tenant (422 on `<at>._org` otherwise).
     Task<Status> CheckOrg(storage::Session& s, const tenancy::Caller& who,
                           const std::optional<std::string>& org, const std::string& at);
