@@ -156,7 +156,8 @@ int Serve(const Config& config) {
     if (*generated) PrintGeneratedAdmin(**generated);
 
     WorkerPool hash_workers(static_cast<size_t>(config.auth.hash_threads),
-                            static_cast<size_t>(config.auth.hash_queue), /*nice=*/15);
+                            static_cast<size_t>(config.auth.hash_queue),
+                            WorkerPool::Priority::kBackground);
     auth::AuthService auth_service(db, hasher, hash_workers, ids, clock, audit,
                                    AuthSettingsOf(config));
     if (Status s = RunSync(ioc, auth_service.LoadKeys()); !s.ok()) {

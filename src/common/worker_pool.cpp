@@ -1,13 +1,15 @@
 #include "common/worker_pool.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 namespace tb {
 
-WorkerPool::WorkerPool(size_t threads, size_t max_queue, int nice)
-    : max_queue_(max_queue), nice_(nice) {
+WorkerPool::WorkerPool(size_t threads, size_t max_queue, Priority priority)
+    : max_queue_(max_queue), priority_(priority) {
     for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
 }
 
@@ -36,9 +38,12 @@ size_t WorkerPool::queued() const {
 }
 
 void WorkerPool::Loop() {
-    if (nice_ > 0) {
-        // Per-thread on Linux: setpriority on the thread id.
-        (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), nice_);
+    if (priority_ == Priority::kBackground) {
+        sched_param param{};
+        if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) != 0) {
+            // Per-thread on Linux: setpriority on the thread id.
+            (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
+        }
     }
     while (true) {
         std::function<void()> job;

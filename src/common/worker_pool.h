@@ -19,12 +19,17 @@ namespace tb {
 
 class WorkerPool {
   public:
-    // nice: the workers' CPU priority (Linux nice value, 0..19). Password hashing runs at 15:
-    // when CPUs are scarce, request handling gets most of the time. Measured with the server
-    // on one core saturated by reads and 32 clients logging in (docs/performance.md, 2026-12-03):
-    // the reads' p99 was 5.4-6.2 ms at nice 10, 3.6-4.1 ms at 15 or 19 (2.0 ms without the
-    // logins); SCHED_IDLE gave 2.2 ms but starves logins whenever the core is busy.
-    WorkerPool(size_t threads, size_t max_queue, int nice = 0);
+    // kBackground workers run under SCHED_IDLE: they take only CPU time that no other thread
+    // of the machine wants. Password hashing runs so. A nice value is not enough: the kernel
+    // lets a picked thread run to the next scheduler tick (4 ms at HZ=250), so even at nice 15
+    // or 19 a hash stalls the I/O thread sharing its core for milliseconds at a time, and with
+    // two hashing threads often enough to move the p99. Measured with the server on one core
+    // saturated by reads and 32 clients logging in (docs/performance.md, 2026-12-03): `/me`
+    // p99 13 ms at nice 15 against 0.8 ms without the logins; 1.1-1.5 ms under SCHED_IDLE.
+    // The price: on a core that requests keep 100% busy, logins get only the scheduler's
+    // minimal share (well under one per second); with any idle CPU they run at full speed.
+    enum class Priority { kNormal, kBackground };
+    WorkerPool(size_t threads, size_t max_queue, Priority priority = Priority::kNormal);
     ~WorkerPool();
     WorkerPool(const WorkerPool&) = delete;
     WorkerPool& operator=(const WorkerPool&) = delete;
@@ -47,7 +52,7 @@ class WorkerPool {
     void Loop();
 
     size_t max_queue_;
-    int nice_;
+    Priority priority_;
     mutable std::mutex mu_;
     std::condition_variable cv_;
     std::deque<std::function<void()>> jobs_;  // guarded by mu_

@@ -1,6 +1,7 @@
 #include "common/worker_pool.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
@@ -31,6 +32,25 @@ TEST(WorkerPool, RunsOffTheCallingThreadAndResumesOnIt) {
     EXPECT_EQ(value, 42);
     EXPECT_NE(worker, caller);
     EXPECT_EQ(resumed, caller);
+}
+
+// Password hashing must take only CPU time that requests leave (worker_pool.h).
+TEST(WorkerPool, BackgroundWorkersRunUnderSchedIdle) {
+    WorkerPool background(1, 4, WorkerPool::Priority::kBackground);
+    WorkerPool normal(1, 4);
+    boost::asio::io_context ioc;
+    int background_policy = -1, normal_policy = -1;
+    auto task = [&]() -> Task<void> {
+        std::function<Result<int>()> job = [] { return Result<int>(sched_getscheduler(0)); };
+        background_policy = *co_await background.Run<int>(job);
+        normal_policy = *co_await normal.Run<int>(job);
+    };
+    boost::asio::co_spawn(ioc, task(), [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+    });
+    ioc.run();
+    EXPECT_EQ(background_policy, SCHED_IDLE);
+    EXPECT_EQ(normal_policy, SCHED_OTHER);
 }
 
 TEST(WorkerPool, AFullQueueAnswersUnavailable) {
