@@ -16,10 +16,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <boost/url/parse.hpp>
 
 #include "common/log.h"
 #include "http/framing.h"
+#include "http/target.h"
 
 namespace tb::http {
 
@@ -58,18 +58,8 @@ Status ToRequest(const bhttp::request<bhttp::string_body>& msg, std::string remo
     // `n[gt]=5` unencoded (WHATWG URLs do), and the list parser reads them leniently.
     std::string_view target = out.target;
     size_t q = target.find('?');
-    auto url = boost::urls::parse_origin_form(target.substr(0, q));
-    if (!url) return Error::BadRequest("Malformed request target");
-    out.path = std::string(url->path());
-    // Segments decoded only when they hold an escape (most hold none: copied as they are).
     out.segments.reserve(8);
-    for (auto seg : url->encoded_segments()) {
-        if (seg.find('%') == boost::core::string_view::npos) {
-            out.segments.emplace_back(seg.data(), seg.size());
-        } else {
-            out.segments.push_back(seg.decode());
-        }
-    }
+    TB_RETURN_IF_ERROR(SplitPath(target.substr(0, q), out.path, out.segments));
     if (q != std::string_view::npos) out.query = std::string(target.substr(q + 1));
     out.headers.Reserve(16);
     for (const auto& field : msg) {

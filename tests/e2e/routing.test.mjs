@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { UUID, expectEnvelopeError, headerTokens, startServer } from './harness.mjs';
+import { UUID, expectEnvelopeError, headerTokens, httpRequest, rawRequest, startServer } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -32,6 +32,16 @@ describe('routing', () => {
     assert.equal((await server.get('/v1/HEALTH')).status, 404);
     expectEnvelopeError(await server.get('/v1%2Fhealth'), 404, 'NOT_FOUND');
   });
+
+  // Sent over a raw socket: fetch would re-encode these paths before sending them.
+  for (const target of ['/v1/%zz', '/v1/health%2', '/v1/a{b}', '/v1/a|b', 'v1/health']) {
+    test(`a malformed path ${target} -> 400 BAD_REQUEST envelope`, async () => {
+      const r = await rawRequest(server.port, httpRequest([`GET ${target} HTTP/1.1`, 'Host: 127.0.0.1']),
+        { timeoutMs: 3_000 });
+      assert.equal(r.status, 400, `got ${JSON.stringify(r.text.slice(0, 300))}`);
+      assert.match(r.text, /"code":"BAD_REQUEST"/);
+    });
+  }
 
   test('a query string does not change routing', async () => {
     const res = await server.get('/v1/health?x=1&y=2');
