@@ -25,7 +25,8 @@ class WorkerPool {
     // or 19 a hash stalls the I/O thread sharing its core for milliseconds at a time, and with
     // two hashing threads often enough to move the p99. Measured with the server on one core
     // saturated by reads and 32 clients logging in (docs/performance.md, 2026-12-03): `/me`
-    // p99 13 ms at nice 15 against 0.8 ms without the logins; 1.1-1.5 ms under SCHED_IDLE.
+    // p99 13 ms at nice 15 against 0.8 ms without the logins; under SCHED_IDLE 2.8-5.5 ms in
+    // bench/run and 1.1-1.5 ms by hand.
     // The price: on a core that requests keep 100% busy, logins get only the scheduler's
     // minimal share (well under one per second); with any idle CPU they run at full speed.
     enum class Priority { kNormal, kBackground };
