@@ -14,8 +14,8 @@ Status SplitPath(std::string_view path, std::string& decoded, std::vector<std::s
         size_t start = 1;
         while (true) {
             size_t end = path.find('/', start);
-            std::string_view raw = path.substr(
-                start, end == std::string_view::npos ? std::string_view::npos : end - start);
+            // At the last segment, end is npos and npos - start still reaches the end.
+            std::string_view raw = path.substr(start, end - start);
             auto segment =
                 boost::urls::grammar::parse(boost::core::string_view(raw.data(), raw.size()),
                                             boost::urls::pct_encoded_rule(boost::urls::pchars));
