@@ -26,7 +26,10 @@ class WorkerPool {
     // two hashing threads often enough to move the p99. Measured with the server on one core
     // saturated by reads and 32 clients logging in (docs/performance.md, 2026-12-03): `/me`
     // p99 13 ms at nice 15 against 0.8 ms without the logins; under SCHED_IDLE 2.8-5.5 ms in
-    // bench/run and 1.1-1.5 ms by hand.
+    // bench/run. Most of that rest was another inversion: the I/O thread waiting for the
+    // process's mmap_lock while a hashing thread held it (see AcquireReader in
+    // storage/sqlite/sqlite_database.cpp). Without it: 1.45-1.65 ms, 1.3-1.7x the p99 without
+    // the logins. Such a thread must take no lock that an I/O thread needs.
     // The price: on a core that requests keep 100% busy, logins get only the scheduler's
     // minimal share (well under one per second); with any idle CPU they run at full speed.
     enum class Priority { kNormal, kBackground };

@@ -173,7 +173,14 @@ Result<std::unique_ptr<SqliteConnection>> SqliteDatabase::AcquireReader() {
     if (closed_) return Error::Unavailable("Database unavailable", "sqlite: closed");
     TB_ASSIGN_OR_RETURN(auto conn,
                         SqliteConnection::Open(options_.path, SqliteConnection::Mode::kReadOnly));
-    TB_RETURN_IF_ERROR(conn->Script("PRAGMA mmap_size=268435456; PRAGMA foreign_keys=ON;"));
+    // No mmap (SQLite's default, mmap_size=0). With it, a read transaction that finds the
+    // database changed since its last one unmaps and maps the file again: two mmap_lock
+    // writes on the I/O thread after every commit. A password hash holds that lock for reading
+    // while it maps and pre-faults its 19 MiB (libsodium uses MAP_POPULATE), and hashing runs
+    // under SCHED_IDLE, so the I/O thread waited on the lowest-priority thread of the process:
+    // waits of 5-15 ms were traced (perf sched) during a login storm. Reads now go through
+    // SQLite's page cache; get-by-id and list throughput did not move (docs/performance.md).
+    TB_RETURN_IF_ERROR(conn->Script("PRAGMA foreign_keys=ON;"));
     ++open_readers_;
     return conn;
 }
