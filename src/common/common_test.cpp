@@ -149,6 +149,15 @@ TEST(Strings, Helpers) {
     EXPECT_EQ(Utf8Length("\xF0\x9F\x98\x80"), 1u);   // one emoji
 }
 
+TEST(Strings, Concat) {
+    EXPECT_EQ(Concat({}), "");
+    EXPECT_EQ(Concat({"json_extract(", "d.body", ", ", "'$.a'", ")"}),
+              "json_extract(d.body, '$.a')");
+    std::string owned = "x";
+    EXPECT_EQ(Concat({owned, "", owned}), "xx");
+    EXPECT_EQ(Concat({std::string_view("a\0b", 3)}).size(), 3u);  // bytes, not C strings
+}
+
 }  // namespace
 }  // namespace tb
 

@@ -78,4 +78,13 @@ std::vector<std::string> SplitTrimmed(std::string_view s, char sep) {
     return out;
 }
 
+std::string Concat(std::initializer_list<std::string_view> parts) {
+    size_t size = 0;
+    for (std::string_view part : parts) size += part.size();
+    std::string out;
+    out.reserve(size);
+    for (std::string_view part : parts) out += part;
+    return out;
+}
+
 }  // namespace tb

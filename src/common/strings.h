@@ -1,6 +1,7 @@
 #pragma once
 // Small string helpers (ASCII only: HTTP tokens, emails, config names).
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,5 +17,8 @@ size_t Utf8Length(std::string_view s);
 bool IsValidUtf8(std::string_view s);
 // Splits on `sep`, trimming each piece; empty pieces are dropped.
 std::vector<std::string> SplitTrimmed(std::string_view s, char sep);
+// The parts joined, in one allocation: for text built on every request, where a chain of
+// `a + b + c` makes a temporary string (and an allocation) per `+`.
+std::string Concat(std::initializer_list<std::string_view> parts);
 
 }  // namespace tb

@@ -1,5 +1,7 @@
 #include "storage/doc_sql.h"
 
+#include "common/strings.h"
+
 namespace tb::storage {
 
 namespace {
@@ -77,11 +79,10 @@ class Compiler {
     std::string Compare(const Dialect::DocPath& path, const Scalar& s, std::string_view op) {
         if (IsNumber(s) || std::holds_alternative<std::string>(s)) {
             auto key = d_.DocSortKey(path);
-            std::string sql =
-                IsNumber(s)
-                    ? "(" + key.rank + " = 1 AND " + key.number + " " + std::string(op) + " ?)"
-                    : "(" + key.rank + " = 2 AND " + key.number + " = 0 AND " + key.text + " " +
-                          std::string(d_.BinaryCollation()) + " " + std::string(op) + " ?)";
+            std::string sql = IsNumber(s)
+                                  ? Concat({"(", key.rank, " = 1 AND ", key.number, " ", op, " ?)"})
+                                  : Concat({"(", key.rank, " = 2 AND ", key.number, " = 0 AND ",
+                                            key.text, " ", d_.BinaryCollation(), " ", op, " ?)"});
             Bind(s);
             return sql;
         }

@@ -4,6 +4,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "common/await_callback.h"
+#include "common/strings.h"
 #include "storage/migration.h"
 
 namespace tb::storage {
@@ -75,15 +76,19 @@ class SqliteDialect final : public Dialect {
     }
 
   private:
-    static DocSortColumns SortKeyOn(const std::string& body, const DocPath& path) {
-        std::string type = "json_type(" + body + ", " + JsonPath(path) + ")";
-        std::string value = "json_extract(" + body + ", " + JsonPath(path) + ")";
-        return {"(CASE " + type +
+    // Built on every list request that sorts or filters on a document path: one allocation
+    // per string (Concat) rather than one per `+`.
+    static DocSortColumns SortKeyOn(std::string_view body, const DocPath& path) {
+        const std::string json_path = JsonPath(path);
+        const std::string type = Concat({"json_type(", body, ", ", json_path, ")"});
+        const std::string value = Concat({"json_extract(", body, ", ", json_path, ")"});
+        return {
+            Concat({"(CASE ", type,
                     " WHEN 'integer' THEN 1 WHEN 'real' THEN 1 WHEN 'text' THEN 2 WHEN 'false' "
                     "THEN 3 WHEN 'true' THEN 4 WHEN 'object' THEN 5 WHEN 'array' THEN 6 ELSE 0 "
-                    "END)",
-                "(CASE WHEN " + type + " IN ('integer', 'real') THEN " + value + " ELSE 0 END)",
-                "(CASE WHEN " + type + " = 'text' THEN " + value + " ELSE '' END)"};
+                    "END)"}),
+            Concat({"(CASE WHEN ", type, " IN ('integer', 'real') THEN ", value, " ELSE 0 END)"}),
+            Concat({"(CASE WHEN ", type, " = 'text' THEN ", value, " ELSE '' END)"})};
     }
 
     // '$.a.b' (segments are validated identifiers: nothing to escape); inside an $elemMatch,
@@ -91,13 +96,16 @@ class SqliteDialect final : public Dialect {
     static std::string JsonPath(const DocPath& path) {
         bool element = !path.empty() && path.front().starts_with('#');
         std::string rest;
-        for (size_t i = element ? 1 : 0; i < path.size(); ++i) rest += "." + path[i];
-        if (!element) return "'$" + rest + "'";
-        std::string key = "je" + path.front().substr(1) + ".fullkey";
-        return rest.empty() ? key : "(" + key + " || '" + rest + "')";
+        for (size_t i = element ? 1 : 0; i < path.size(); ++i) {
+            rest += '.';
+            rest += path[i];
+        }
+        if (!element) return Concat({"'$", rest, "'"});
+        std::string key = Concat({"je", std::string_view(path.front()).substr(1), ".fullkey"});
+        return rest.empty() ? key : Concat({"(", key, " || '", rest, "')"});
     }
     static std::string Value(const DocPath& path) {
-        return "json_extract(d.body, " + JsonPath(path) + ")";
+        return Concat({"json_extract(d.body, ", JsonPath(path), ")"});
     }
 };
 
