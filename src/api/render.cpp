@@ -38,7 +38,7 @@ void AppendTime(std::string& out, std::optional<int64_t> ms) {
         return;
     }
     out += '"';
-    out += FormatRfc3339(FromUnixMillis(*ms));  // digits, '-', ':', '.', 'T', 'Z': no escapes
+    AppendRfc3339(out, FromUnixMillis(*ms));  // digits, '-', ':', '.', 'T', 'Z': no escapes
     out += '"';
 }
 

@@ -13,38 +13,43 @@ Timestamp SystemClock::Now() const {
 int64_t ToUnixMillis(Timestamp t) { return t.time_since_epoch().count(); }
 Timestamp FromUnixMillis(int64_t ms) { return Timestamp(std::chrono::milliseconds(ms)); }
 
-std::string FormatRfc3339(Timestamp t) {
-    int64_t ms = ToUnixMillis(t);
-    int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-    int millis = static_cast<int>(ms - secs * 1000);
-    std::time_t tt = static_cast<std::time_t>(secs);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    // Written by hand: this runs on hot paths (health, every rendered timestamp).
+void AppendRfc3339(std::string& out, Timestamp t) {
+    // Calendar arithmetic from <chrono> rather than gmtime_r, which takes glibc's time-zone
+    // lock on every call: this runs for every access-log line and rendered timestamp.
+    using namespace std::chrono;
+    const sys_days day = floor<days>(t);
+    const year_month_day date{day};
+    const hh_mm_ss<milliseconds> time{t - day};
+    int year = static_cast<int>(date.year());
+    if (year < 0 || year > 9999) year = 0;
     char buf[24];
-    auto put = [&](int pos, int value, int width) {
+    auto put = [&](int pos, int64_t value, int width) {
         for (int i = width - 1; i >= 0; --i) {
             buf[pos + i] = static_cast<char>('0' + value % 10);
             value /= 10;
         }
     };
-    int year = tm.tm_year + 1900;
-    if (year < 0 || year > 9999) year = 0;
     put(0, year, 4);
     buf[4] = '-';
-    put(5, tm.tm_mon + 1, 2);
+    put(5, static_cast<unsigned>(date.month()), 2);
     buf[7] = '-';
-    put(8, tm.tm_mday, 2);
+    put(8, static_cast<unsigned>(date.day()), 2);
     buf[10] = 'T';
-    put(11, tm.tm_hour, 2);
+    put(11, time.hours().count(), 2);
     buf[13] = ':';
-    put(14, tm.tm_min, 2);
+    put(14, time.minutes().count(), 2);
     buf[16] = ':';
-    put(17, tm.tm_sec, 2);
+    put(17, time.seconds().count(), 2);
     buf[19] = '.';
-    put(20, millis, 3);
+    put(20, time.subseconds().count(), 3);
     buf[23] = 'Z';
-    return std::string(buf, 24);
+    out.append(buf, sizeof buf);
+}
+
+std::string FormatRfc3339(Timestamp t) {
+    std::string out;
+    AppendRfc3339(out, t);
+    return out;
 }
 
 namespace {

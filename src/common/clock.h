@@ -35,8 +35,10 @@ class FakeClock final : public Clock {
     std::atomic<int64_t> ms_;
 };
 
-// "2026-05-07T12:00:00.000Z": RFC 3339, UTC, milliseconds.
+// "2026-05-07T12:00:00.000Z": RFC 3339, UTC, milliseconds (years outside 0-9999 print as 0).
 std::string FormatRfc3339(Timestamp t);
+// The same, appended to out.
+void AppendRfc3339(std::string& out, Timestamp t);
 // Accepts RFC 3339 with optional fraction and a Z or ±hh:mm offset; nullopt when malformed.
 std::optional<Timestamp> ParseRfc3339(std::string_view text);
 int64_t ToUnixMillis(Timestamp t);

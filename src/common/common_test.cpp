@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cstdio>
+#include <ctime>
+#include <random>
 #include <set>
 
 #include "common/clock.h"
@@ -15,6 +19,29 @@ namespace {
 TEST(Rfc3339, FormatsUtcWithMillis) {
     EXPECT_EQ(FormatRfc3339(FromUnixMillis(1778155200123)), "2026-05-07T12:00:00.123Z");
     EXPECT_EQ(FormatRfc3339(FromUnixMillis(0)), "1970-01-01T00:00:00.000Z");
+}
+
+// Differential: the <chrono> calendar against gmtime_r, over random instants from 1900 to
+// 9999 (the seed is fixed so that a failure reproduces).
+TEST(Rfc3339, FormatsLikeGmtime) {
+    std::mt19937_64 rng(20261203);
+    std::uniform_int_distribution<int64_t> ms(-2'208'988'800'000, 253'402'300'799'999);
+    for (int i = 0; i < 20000; ++i) {
+        int64_t t =
+            i < 4 ? std::array<int64_t, 4>{0, -1, 951'782'400'000, 4'107'542'399'999}[i] : ms(rng);
+        int64_t secs = t >= 0 ? t / 1000 : (t - 999) / 1000;
+        std::time_t tt = static_cast<std::time_t>(secs);
+        std::tm tm{};
+        gmtime_r(&tt, &tm);
+        char expected[96];
+        std::snprintf(expected, sizeof expected, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                      tm.tm_sec, static_cast<int>(t - secs * 1000));
+        ASSERT_EQ(FormatRfc3339(FromUnixMillis(t)), expected) << t;
+    }
+    std::string out = "x";
+    AppendRfc3339(out, FromUnixMillis(1778155200123));
+    EXPECT_EQ(out, "x2026-05-07T12:00:00.123Z");
 }
 
 TEST(Rfc3339, ParsesWhatItFormatsAndOffsets) {

@@ -2,29 +2,27 @@
 
 #include <unistd.h>
 
-#include <fmt/format.h>
+#include <algorithm>
 #include <cerrno>
-#include <chrono>
-#include <ctime>
+#include <charconv>
+#include <cmath>
+
+#include "common/clock.h"
 
 namespace tb::http {
 
 namespace {
-void AppendTimestamp(std::string& out) {
-    auto now = std::chrono::system_clock::now();
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-    std::time_t secs = static_cast<std::time_t>(ms / 1000);
-    // gmtime_r is the costly part; cache it per thread for the current second.
-    thread_local std::time_t cached_secs = -1;
-    thread_local char cached[24];
-    if (secs != cached_secs) {
-        std::tm tm{};
-        gmtime_r(&secs, &tm);
-        std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
-        cached_secs = secs;
-    }
-    out += cached;
-    fmt::format_to(std::back_inserter(out), ".{:03d}Z", static_cast<int>(ms % 1000));
+// "12.345": milliseconds with three decimals, from whole microseconds (no float formatting
+// on the per-request path).
+void AppendMillis(std::string& out, double ms) {
+    int64_t micros = std::llround(std::max(ms, 0.0) * 1000.0);
+    char buf[24];
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, micros / 1000).ptr);
+    int frac = static_cast<int>(micros % 1000);
+    out += '.';
+    out += static_cast<char>('0' + frac / 100);
+    out += static_cast<char>('0' + frac / 10 % 10);
+    out += static_cast<char>('0' + frac % 10);
 }
 }  // namespace
 
@@ -59,18 +57,23 @@ AccessLog::Buffer& AccessLog::ThreadBuffer() {
 
 void AccessLog::AppendEscaped(std::string& out, std::string_view s) {
     static constexpr char kHex[] = "0123456789abcdef";
-    for (unsigned char c : s) {
+    size_t run = 0;  // start of the pending run of bytes that need no escape
+    for (size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        const bool plain = c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+        if (plain) continue;
+        out.append(s.data() + run, i - run);  // appended as one piece, not byte by byte
+        run = i + 1;
         if (c == '"' || c == '\\') {
             out += '\\';
             out += static_cast<char>(c);
-        } else if (c < 0x20 || c >= 0x80) {
+        } else {
             out += "\\u00";
             out += kHex[c >> 4];
             out += kHex[c & 15];
-        } else {
-            out += static_cast<char>(c);
         }
     }
+    out.append(s.data() + run, s.size() - run);
 }
 
 void AccessLog::Append(const AccessRecord& r) {
@@ -78,13 +81,17 @@ void AccessLog::Append(const AccessRecord& r) {
     std::unique_lock lock(b.mu);
     std::string& out = b.data;
     out += R"({"ts":")";
-    AppendTimestamp(out);
+    AppendRfc3339(out, SystemClock().Now());
     out += R"(","level":"info","msg":"request","method":")";
     AppendEscaped(out, r.method);
     out += R"(","path":")";
     AppendEscaped(out, r.target);
-    fmt::format_to(std::back_inserter(out), R"(","status":{},"duration_ms":{:.3f},"request_id":")",
-                   r.status, r.duration_ms);
+    out += R"(","status":)";
+    char status[12];
+    out.append(status, std::to_chars(status, status + sizeof status, r.status).ptr);
+    out += R"(,"duration_ms":)";
+    AppendMillis(out, r.duration_ms);
+    out += R"(,"request_id":")";
     AppendEscaped(out, r.request_id);
     out += R"(","remote":")";
     AppendEscaped(out, r.remote);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/json.h"
 
 namespace tb::http {
@@ -12,6 +13,17 @@ TEST(AccessLog, EscapesToValidJson) {
     std::string out;
     AccessLog::AppendEscaped(out, "/a\"b\\c\n\x01\xC3\xA9");
     EXPECT_EQ(out, "/a\\\"b\\\\c\\u000a\\u0001\\u00c3\\u00a9");
+    for (auto [in, want] : std::initializer_list<std::pair<std::string_view, std::string_view>>{
+             {"", ""},
+             {"plain/path?x=1", "plain/path?x=1"},
+             {"\"", "\\\""},
+             {"a\n", "a\\u000a"},
+             {"\x7f", "\x7f"},
+             {"\x80z", "\\u0080z"}}) {
+        std::string got = ">";
+        AccessLog::AppendEscaped(got, in);
+        EXPECT_EQ(got, ">" + std::string(want)) << in;
+    }
 }
 
 TEST(AccessLog, WritesOneJsonLinePerRequest) {
@@ -21,6 +33,7 @@ TEST(AccessLog, WritesOneJsonLinePerRequest) {
         AccessLog log(fds[1]);
         log.Append({"GET", "/v1/x?q=\"1\"", 200, 0.25, "req-1", "127.0.0.1"});
         log.Append({"POST", "/v1/y", 422, 1.5, "req-2", "::1"});
+        log.Append({"GET", "/v1/z", 200, 12.3456, "req-3", "::1"});
     }  // the destructor flushes
     close(fds[1]);
     std::string all;
@@ -35,6 +48,14 @@ TEST(AccessLog, WritesOneJsonLinePerRequest) {
     EXPECT_EQ(first.at("path"), "/v1/x?q=\"1\"");
     EXPECT_EQ(first.at("status"), 200);
     EXPECT_EQ(first.at("request_id"), "req-1");
+    EXPECT_EQ(first.at("duration_ms").to_number<double>(), 0.25);
+    const std::string ts(first.at("ts").as_string());
+    ASSERT_EQ(ts.size(), 24u) << ts;  // 2026-12-03T16:41:12.345Z
+    EXPECT_TRUE(ParseRfc3339(ts).has_value()) << ts;
+    EXPECT_EQ(ts.back(), 'Z');
+    // Three decimals, rounded: 1.5 and 12.3456 ms.
+    EXPECT_NE(all.find(R"("duration_ms":1.500,)"), std::string::npos) << all;
+    EXPECT_NE(all.find(R"("duration_ms":12.346,)"), std::string::npos) << all;
     auto second = json::parse(all.substr(nl + 1, all.find('\n', nl + 1) - nl - 1)).as_object();
     EXPECT_EQ(second.at("status"), 422);
     EXPECT_EQ(second.at("remote"), "::1");
