@@ -1,7 +1,6 @@
 #include "common/clock.h"
 
 #include <cctype>
-#include <ctime>
 
 namespace tb {
 
@@ -103,19 +102,15 @@ std::optional<Timestamp> ParseRfc3339(std::string_view s) {
         return std::nullopt;
     }
     if (pos != s.size()) return std::nullopt;
-    std::tm tm{};
-    tm.tm_year = year - 1900;
-    tm.tm_mon = mon - 1;
-    tm.tm_mday = day;
-    tm.tm_hour = hour;
-    tm.tm_min = min;
-    tm.tm_sec = sec;
-    std::time_t t = timegm(&tm);
-    // timegm normalises impossible dates (Feb 31); reject them instead.
-    std::tm check{};
-    gmtime_r(&t, &check);
-    if (check.tm_mday != day && sec != 60) return std::nullopt;
-    int64_t ms = (static_cast<int64_t>(t) - offset_min * 60LL) * 1000 + millis;
+    // The same <chrono> calendar as AppendRfc3339; an impossible date (Feb 31) is refused, a
+    // leap second (:60) counts as the next minute's first.
+    using namespace std::chrono;
+    const year_month_day date{std::chrono::year{year},
+                              std::chrono::month{static_cast<unsigned>(mon)},
+                              std::chrono::day{static_cast<unsigned>(day)}};
+    if (!date.ok()) return std::nullopt;
+    const sys_seconds t = sys_days(date) + hours(hour) + minutes(min - offset_min) + seconds(sec);
+    int64_t ms = static_cast<int64_t>(t.time_since_epoch().count()) * 1000 + millis;
     return FromUnixMillis(ms);
 }
 

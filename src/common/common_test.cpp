@@ -51,10 +51,19 @@ TEST(Rfc3339, ParsesWhatItFormatsAndOffsets) {
     EXPECT_EQ(ParseRfc3339("2026-05-07T12:00:00Z"), FromUnixMillis(1778155200000));
 }
 
+TEST(Rfc3339, CalendarEdges) {
+    EXPECT_EQ(ParseRfc3339("2028-02-29T00:00:00Z"), FromUnixMillis(1835395200000));  // leap year
+    // A leap second reads as the next minute's first; an offset may cross midnight.
+    EXPECT_EQ(ParseRfc3339("2026-06-30T23:59:60Z"), ParseRfc3339("2026-07-01T00:00:00Z"));
+    EXPECT_EQ(ParseRfc3339("2026-01-01T00:30:00+01:00"), ParseRfc3339("2025-12-31T23:30:00Z"));
+    EXPECT_EQ(ParseRfc3339("1969-12-31T23:59:59.999Z"), FromUnixMillis(-1));
+}
+
 TEST(Rfc3339, RejectsMalformed) {
     for (auto bad :
          {"", "2026-05-07", "2026-05-07T12:00:00", "2026-13-07T12:00:00Z", "2026-02-31T12:00:00Z",
-          "2026-05-07T12:00:00.Z", "2026-05-07T12:00:00Zx", "2026-05-07 12:00:00Z"}) {
+          "2026-05-07T12:00:00.Z", "2026-05-07T12:00:00Zx", "2026-05-07 12:00:00Z",
+          "2026-02-29T12:00:00Z", "2026-02-31T23:59:60Z", "2026-04-31T00:00:00Z"}) {
         EXPECT_FALSE(ParseRfc3339(bad).has_value()) << bad;
     }
 }
