@@ -77,13 +77,13 @@ std::optional<Error> ChargeCaller(Services& s, const tenancy::Caller& who,
         ctx.account.SetIds(tenant, "", "");
         return std::nullopt;  // charged before the handler (Accounting::Before)
     }
-    return ChargeIdentity(s, ctx, tenant, who.user, who.api_key ? &*who.api_key : nullptr,
+    return ChargeIdentity(s, ctx, tenant, *who.user, who.api_key.get(),
                           who.tenant ? std::string_view(who.plan) : "");
 }
 
 std::optional<Error> ChargePrincipal(Services& s, const auth::Principal& who,
                                      http::RouteContext& ctx) {
-    return ChargeIdentity(s, ctx, "", who.user, who.api_key ? &*who.api_key : nullptr, "");
+    return ChargeIdentity(s, ctx, "", *who.user, who.api_key.get(), "");
 }
 
 Accounting::Accounting(Services& s, const http::Router& router) : s_(s) {

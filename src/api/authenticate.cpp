@@ -35,9 +35,11 @@ Task<Result<auth::Principal>> Authenticate(Services& s, const http::Request& req
     if (key.empty()) co_return Error::Unauthorized("Authentication required");
     auto cred = co_await s.api_keys.Authenticate(key, request.headers.Get("origin"));
     if (!cred.ok()) co_return std::move(cred).error();
-    if (cred->key.IsCorsKey()) ctx.cors_allowed = true;
-    co_return auth::Principal{std::move(cred->owner), "", cred->key.tenant_id,
-                              std::move(cred->key)};
+    const std::shared_ptr<const auth::KeyCredential>& c = *cred;
+    if (c->key.IsCorsKey()) ctx.cors_allowed = true;
+    // The user and the key stay inside the cached credential (aliasing pointers).
+    co_return auth::Principal{auth::UserRef(c, &c->owner), "", c->key.tenant_id,
+                              std::shared_ptr<const auth::ApiKey>(c, &c->key)};
 }
 
 // Bad credentials count against the client IP's anonymous budget (API.md §13): past it the
@@ -106,7 +108,7 @@ Result<auth::KeyActor> KeyManager(const tenancy::Caller& who) {
         return Error::Forbidden("Managing API keys needs the admin scope");
     }
     TB_RETURN_IF_ERROR(who.CanRead());
-    auth::KeyActor actor{who.user, std::nullopt, who.ip, who.user_agent, who.tenant, false, {}};
+    auth::KeyActor actor{*who.user, std::nullopt, who.ip, who.user_agent, who.tenant, false, {}};
     if (who.api_key) actor.via_key_id = who.api_key->id;
     auto role = who.EffectiveRole();
     actor.sees_all = who.AtLeastRole(tenancy::Role::kAdmin);

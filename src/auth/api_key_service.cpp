@@ -242,12 +242,12 @@ Task<Status> ApiKeyService::Flush() {
     co_return co_await RefreshCorsOrigins();
 }
 
-Task<Result<KeyCredential>> ApiKeyService::Authenticate(std::string_view secret,
-                                                        std::string_view origin) {
+Task<Result<std::shared_ptr<const KeyCredential>>> ApiKeyService::Authenticate(
+    std::string_view secret, std::string_view origin) {
     if (!secret.starts_with(kPrefix) || secret.size() > 128) co_return Invalid();
     std::string hash = Sha256Hex(secret);
     int64_t now = Now();
-    std::optional<KeyCredential> cred;
+    std::shared_ptr<const KeyCredential> cred;
     bool cached = false;
     {
         std::lock_guard lock(mu_);
@@ -266,7 +266,10 @@ Task<Result<KeyCredential>> ApiKeyService::Authenticate(std::string_view secret,
             ApiKey key = FromRow(rows->rows[0]);
             auto owner = co_await UserStore::FindById(db_, key.owner_user_id);
             if (!owner.ok()) co_return std::move(owner).error();
-            if (*owner) cred = KeyCredential{std::move(key), std::move(**owner)};
+            if (*owner) {
+                cred = std::make_shared<const KeyCredential>(
+                    KeyCredential{std::move(key), std::move(**owner)});
+            }
         }
         std::lock_guard lock(mu_);
         if (by_hash_.size() >= 100'000) by_hash_.clear();
@@ -285,7 +288,7 @@ Task<Result<KeyCredential>> ApiKeyService::Authenticate(std::string_view secret,
         std::lock_guard lock(mu_);
         last_used_[cred->key.id] = now;
     }
-    co_return std::move(*cred);
+    co_return cred;
 }
 
 Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::Create(const KeyActor& who,

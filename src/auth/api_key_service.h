@@ -108,7 +108,9 @@ class ApiKeyService {
     Task<Result<std::pair<ApiKey, std::string>>> Rotate(const KeyActor& who, const std::string& id);
 
     // The key and its owner, or UNAUTHORIZED. `origin` is the request's Origin ("" if none).
-    Task<Result<KeyCredential>> Authenticate(std::string_view secret, std::string_view origin);
+    // Shared with the cache: the caller's principal points into it.
+    Task<Result<std::shared_ptr<const KeyCredential>>> Authenticate(std::string_view secret,
+                                                                    std::string_view origin);
     // Whether any active CORS key lists the origin (for preflights; refreshed in the background).
     bool AnyKeyAllowsOrigin(std::string_view origin) const;
     // Writes the batched last_used_at values and reloads the CORS origin set.
@@ -128,7 +130,7 @@ class ApiKeyService {
     int64_t cache_ms_;
 
     struct Cached {
-        std::optional<KeyCredential> credential;  // nullopt: no such (active) key
+        std::shared_ptr<const KeyCredential> credential;  // null: no such (active) key
         int64_t fetched_ms = 0;
     };
     mutable std::mutex mu_;

@@ -39,7 +39,7 @@ void AuthCache::PutSession(const std::string& sid, SessionState state) {
 
 void AuthCache::InvalidateUser(const std::string& user_id) {
     std::lock_guard lock(mu_);
-    std::erase_if(sessions_, [&](const auto& kv) { return kv.second.user.id == user_id; });
+    std::erase_if(sessions_, [&](const auto& kv) { return kv.second.user->id == user_id; });
 }
 
 }  // namespace tb::auth

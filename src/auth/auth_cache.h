@@ -27,7 +27,7 @@ class AuthCache {
         int64_t exp_ms = 0;
     };
     struct SessionState {
-        User user;
+        UserRef user = NoUser();
         bool live = false;  // exists, not revoked, not expired, belongs to user
         int64_t fetched_ms = 0;
     };

@@ -15,12 +15,12 @@ TEST(AuthCache, TokensLiveUntilTheirExpiry) {
 
 TEST(AuthCache, SessionsExpireAfterTtlAndOnInvalidation) {
     AuthCache cache(1000);
-    User u;
-    u.id = "u1";
+    auto u = std::make_shared<User>();
+    u->id = "u1";
     cache.PutSession("s1", {u, true, 100});
     cache.PutSession("s2", {u, true, 100});
-    User v;
-    v.id = "u2";
+    auto v = std::make_shared<User>();
+    v->id = "u2";
     cache.PutSession("s3", {v, true, 100});
     EXPECT_TRUE(cache.FindSession("s1", 1099).has_value());
     EXPECT_FALSE(cache.FindSession("s1", 1100).has_value());  // past the TTL

@@ -108,25 +108,25 @@ Task<Status> AuthService::ConfirmPasswordReset(std::string token, std::string ne
 
 Task<Status> AuthService::RequestEmailVerification(const Principal& who, ClientInfo client) {
     if (!outbox_) co_return Error::Unavailable("Mail is not configured");
-    if (who.user.email_verified) co_return Status{};
+    if (who.user->email_verified) co_return Status{};
     if (settings_.limits_enabled) {
-        if (auto wait = mail_requests_.Take("verify:" + who.user.id)) {
+        if (auto wait = mail_requests_.Take("verify:" + who.user->id)) {
             co_return Error::RateLimited("Too many verification mails, try again later", *wait);
         }
     }
     int64_t now = Now();
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         TB_CO_ASSIGN_OR_RETURN(std::string token, co_await email_tokens::Create(
-                                                      tx, email_tokens::kVerifyEmail, who.user.id,
+                                                      tx, email_tokens::kVerifyEmail, who.user->id,
                                                       now, settings_.verify_ttl_seconds * 1000));
         auto link = mail::TokenLink(link_base_, "verify-email", token);
         const std::string no_tenant;
-        const mail::Mail message = VerifyMail(who.user, link);
+        const mail::Mail message = VerifyMail(*who.user, link);
         auto queued = co_await outbox_->Enqueue(tx, no_tenant, "verify_email", message);
         if (!queued.ok()) co_return std::move(queued).error();
         audit::Event e = Event("email.verification_requested", client);
         e.tenant_id = who.tenant_id;
-        e.actor = e.target = who.user.id;
+        e.actor = e.target = who.user->id;
         co_return co_await audit_.Record(tx, e);
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));

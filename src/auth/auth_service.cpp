@@ -423,7 +423,7 @@ Task<Status> AuthService::Logout(const Principal& who, std::optional<std::string
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         if (all) {
             TB_CO_RETURN_IF_ERROR(
-                co_await session_store::RevokeUserSessions(tx, who.user.id, "", now));
+                co_await session_store::RevokeUserSessions(tx, who.user->id, "", now));
         } else {
             TB_CO_RETURN_IF_ERROR(co_await session_store::RevokeSession(tx, who.session_id, now));
         }
@@ -434,18 +434,18 @@ Task<Status> AuthService::Logout(const Principal& who, std::optional<std::string
             if (*found) {
                 auto s = co_await session_store::FindSession(tx, (*found)->session_id);
                 if (!s.ok()) co_return std::move(s).error();
-                if (*s && (*s)->user_id == who.user.id) {
+                if (*s && (*s)->user_id == who.user->id) {
                     TB_CO_RETURN_IF_ERROR(co_await session_store::RevokeSession(tx, (*s)->id, now));
                 }
             }
         }
         audit::Event e = Event(all ? "logout.all" : "logout", client);
         e.tenant_id = who.tenant_id;
-        e.actor = e.target = who.user.id;
+        e.actor = e.target = who.user->id;
         co_return co_await audit_.Record(tx, e);
     };
     Status st = co_await db_.Transaction(fn);
-    cache_.InvalidateUser(who.user.id);
+    cache_.InvalidateUser(who.user->id);
     co_return st;
 }
 
@@ -488,17 +488,17 @@ Task<Result<Principal>> AuthService::Authenticate(std::string_view bearer) {
             auto user = co_await UserStore::FindById(db_, (*session)->user_id);
             if (!user.ok()) co_return std::move(user).error();
             if (*user) {
-                fresh.user = std::move(**user);
+                fresh.user = std::make_shared<const User>(std::move(**user));
                 fresh.live = true;
             }
         }
         cache_.PutSession(claims->sid, fresh);
         state = std::move(fresh);
     }
-    if (!state->live || state->user.id != claims->sub)
+    if (!state->live || state->user->id != claims->sub)
         co_return Error::Unauthorized("Session revoked");
-    if (!state->user.is_active) co_return Error::Forbidden("Inactive user");
-    co_return Principal{state->user, claims->sid, claims->tid, std::nullopt};
+    if (!state->user->is_active) co_return Error::Forbidden("Inactive user");
+    co_return Principal{std::move(state->user), claims->sid, claims->tid, nullptr};
 }
 
 Task<Result<User>> AuthService::UpdateName(const Principal& who, std::string name) {
@@ -506,11 +506,11 @@ Task<Result<User>> AuthService::UpdateName(const Principal& who, std::string nam
         co_return Error::Validation("name", "Name must be at most 200 characters");
     int64_t now = Now();
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
-        co_return co_await UserStore::SetName(tx, who.user.id, name, now);
+        co_return co_await UserStore::SetName(tx, who.user->id, name, now);
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
-    cache_.InvalidateUser(who.user.id);
-    User user = who.user;
+    cache_.InvalidateUser(who.user->id);
+    User user = *who.user;
     user.name = name;
     user.updated_at = now;
     co_return user;
@@ -519,23 +519,23 @@ Task<Result<User>> AuthService::UpdateName(const Principal& who, std::string nam
 Task<Status> AuthService::ChangePassword(const Principal& who, std::string current,
                                          std::string next, ClientInfo client) {
     TB_CO_RETURN_IF_ERROR(CheckPassword(next, settings_.password_min_length, "new_password"));
-    auto ok = co_await VerifyPassword(who.user.password_hash, current);
+    auto ok = co_await VerifyPassword(who.user->password_hash, current);
     if (!ok.ok()) co_return std::move(ok).error();
     if (!*ok) co_return Error::Validation("current_password", "Current password is incorrect");
     auto hash = co_await HashPassword(next);
     if (!hash.ok()) co_return std::move(hash).error();
     int64_t now = Now();
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
-        TB_CO_RETURN_IF_ERROR(co_await UserStore::SetPasswordHash(tx, who.user.id, *hash, now));
+        TB_CO_RETURN_IF_ERROR(co_await UserStore::SetPasswordHash(tx, who.user->id, *hash, now));
         TB_CO_RETURN_IF_ERROR(
-            co_await session_store::RevokeUserSessions(tx, who.user.id, who.session_id, now));
+            co_await session_store::RevokeUserSessions(tx, who.user->id, who.session_id, now));
         audit::Event e = Event("password.changed", client);
         e.tenant_id = who.tenant_id;
-        e.actor = e.target = who.user.id;
+        e.actor = e.target = who.user->id;
         co_return co_await audit_.Record(tx, e);
     };
     Status st = co_await db_.Transaction(fn);
-    cache_.InvalidateUser(who.user.id);
+    cache_.InvalidateUser(who.user->id);
     co_return st;
 }
 

@@ -68,10 +68,10 @@ struct SignedIn {
 // Who is calling, once a credential checked out: a user's session, or an API key acting for
 // its owner (then session_id is empty and api_key is set).
 struct Principal {
-    User user;
+    UserRef user = NoUser();
     std::string session_id;
     std::optional<std::string> tenant_id;
-    std::optional<ApiKey> api_key;
+    std::shared_ptr<const ApiKey> api_key;  // null: a session
 };
 
 struct RegisterInput {

@@ -2,6 +2,11 @@
 
 namespace tb::auth {
 
+const UserRef& NoUser() {
+    static const UserRef kNone = std::make_shared<const User>();
+    return kNone;
+}
+
 namespace {
 constexpr std::string_view kColumns =
     "id, email, name, password_hash, email_verified, is_active, is_admin, created_at, "

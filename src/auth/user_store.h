@@ -1,6 +1,7 @@
 #pragma once
 // Accounts in the `users` table (global: users join tenants through memberships).
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -22,6 +23,12 @@ struct User {
     int64_t updated_at = 0;
     std::optional<int64_t> last_login_at;
 };
+
+// A user as the request path holds it: shared and immutable, so that the caches hand the same
+// object to every request instead of copying its strings (and the coroutine frames that carry
+// a caller stay small). Never null: a visitor without an account holds NoUser().
+using UserRef = std::shared_ptr<const User>;
+const UserRef& NoUser();
 
 class UserStore {
   public:

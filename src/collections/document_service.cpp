@@ -129,9 +129,9 @@ Result<DocumentService::Reach> DocumentService::Decide(const Caller& who, const 
             return Reach{};
         case Rule::kOwner:
             if (op == Operation::kCreate) return Reach{};
-            return Reach{Reach::kOwn, who.user.id};
+            return Reach{Reach::kOwn, who.user->id};
         case Rule::kOrg:
-            return Reach{Reach::kOrgs, who.user.id};
+            return Reach{Reach::kOrgs, who.user->id};
         case Rule::kAdmin:
             break;
     }
@@ -305,7 +305,7 @@ Task<Result<std::vector<StoredDocument>>> DocumentService::Create(const Caller& 
         SystemFields sys;
         sys.id = ids_.Next();
         sys.created_at = sys.changed_at = now;
-        sys.created_by = sys.changed_by = who.user.id;
+        sys.created_by = sys.changed_by = who.user->id;
         sys.org = body.org ? *body.org : std::nullopt;
         if (org_rule && !sys.org)
             co_return Error::Validation(Prefixed(at, "_org"),
@@ -331,7 +331,7 @@ Task<Result<std::vector<StoredDocument>>> DocumentService::Create(const Caller& 
                     auto member = co_await tx.Query(
                         "SELECT 1 FROM organization_members WHERE tenant_id = ? AND "
                         "organization_id = ? AND user_id = ?",
-                        Bind(who.scope().id(), *orgs[i], who.user.id));
+                        Bind(who.scope().id(), *orgs[i], who.user->id));
                     if (!member.ok()) co_return std::move(member).error();
                     if (member->empty())
                         co_return Error::Forbidden("You are not a member of this organization");
@@ -339,7 +339,7 @@ Task<Result<std::vector<StoredDocument>>> DocumentService::Create(const Caller& 
             }
             storage::Value org = orgs[i] ? storage::Value{*orgs[i]} : storage::Value{};
             storage::Value by =
-                who.user.id.empty() ? storage::Value{} : storage::Value{who.user.id};
+                who.user->id.empty() ? storage::Value{} : storage::Value{who.user->id};
             auto r = co_await tx.Execute(
                 "INSERT INTO documents (tenant_id, collection_id, id, body, version, created_at, "
                 "changed_at, created_by, changed_by, org_id, size) VALUES (?, ?, ?, ?, 1, ?, ?, "
@@ -407,7 +407,7 @@ Task<Result<StoredDocument>> DocumentService::Rewrite(const Caller& who,
             sys.created_at = cur.created_at;
             sys.created_by = cur.created_by;
             sys.changed_at = Now();
-            sys.changed_by = who.user.id;
+            sys.changed_by = who.user->id;
             sys.version = cur.version + 1;
             sys.org = body.org ? *body.org : cur.org;
             if (sys.org != cur.org) {
@@ -418,7 +418,7 @@ Task<Result<StoredDocument>> DocumentService::Rewrite(const Caller& who,
                     auto member = co_await tx.Query(
                         "SELECT 1 FROM organization_members WHERE tenant_id = ? AND "
                         "organization_id = ? AND user_id = ?",
-                        Bind(who.scope().id(), *sys.org, who.user.id));
+                        Bind(who.scope().id(), *sys.org, who.user->id));
                     if (!member.ok()) co_return std::move(member).error();
                     if (member->empty())
                         co_return Error::Forbidden("You are not a member of this organization");
@@ -429,7 +429,7 @@ Task<Result<StoredDocument>> DocumentService::Rewrite(const Caller& who,
             out.version = sys.version;
             storage::Value org = sys.org ? storage::Value{*sys.org} : storage::Value{};
             storage::Value by =
-                who.user.id.empty() ? storage::Value{} : storage::Value{who.user.id};
+                who.user->id.empty() ? storage::Value{} : storage::Value{who.user->id};
             int64_t grown = static_cast<int64_t>(out.body.size()) - old_size;
             TB_CO_RETURN_IF_ERROR(co_await CheckQuotas(tx, who, 0, grown));
             auto n = co_await tx.Execute(

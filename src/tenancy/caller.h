@@ -15,10 +15,10 @@
 namespace tb::tenancy {
 
 struct Caller {
-    auth::User user;
-    std::optional<auth::ApiKey> api_key;
-    std::optional<storage::TenantScope> tenant;  // the request's tenant, when it has one
-    std::optional<Role> role;                    // the user's role there (nullopt: not a member)
+    auth::UserRef user = auth::NoUser();          // shared with the auth caches, never null
+    std::shared_ptr<const auth::ApiKey> api_key;  // null: not through a key
+    std::optional<storage::TenantScope> tenant;   // the request's tenant, when it has one
+    std::optional<Role> role;                     // the user's role there (nullopt: not a member)
     std::string ip, user_agent;
     // No credentials: a visitor naming a tenant with X-Tenant-ID (API.md §13 "Anonymous
     // tenant"); reaches only what a `public` rule opens.
@@ -27,7 +27,7 @@ struct Caller {
     std::string plan;
 
     // A signed-in platform admin; never through an API key (API.md §13).
-    bool platform_admin() const { return user.is_admin && !api_key; }
+    bool platform_admin() const { return user->is_admin && !api_key; }
     // The role the request acts with in its tenant: a platform admin acts as owner.
     std::optional<Role> EffectiveRole() const {
         if (platform_admin()) return Role::kOwner;
@@ -60,7 +60,7 @@ struct Caller {
         audit::Event e;
         if (tenant) e.tenant_id = tenant->id();
         if (anonymous) e.details["anonymous"] = true;
-        e.actor = user.id;
+        e.actor = user->id;
         e.action = std::move(action);
         e.target = std::move(target);
         e.ip = ip;

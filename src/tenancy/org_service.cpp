@@ -100,7 +100,7 @@ Task<Status> OrgService::CanManageOrg(const Caller& who, const std::string& org_
         auto rows = co_await db_.Query(
             "SELECT role FROM organization_members WHERE tenant_id = ? AND organization_id = ? "
             "AND user_id = ?",
-            Bind(who.scope().id(), org_id, who.user.id));
+            Bind(who.scope().id(), org_id, who.user->id));
         if (!rows.ok()) co_return std::move(rows).error();
         if (!rows->empty() && AsText(rows->rows[0][0]) == "admin") co_return Status{};
     }
@@ -291,7 +291,7 @@ Task<Status> OrgService::RemoveMember(const Caller& who, const std::string& org_
         Bind(who.scope().id(), org_id, user_id));
     if (!exists.ok()) co_return std::move(exists).error();
     if (exists->empty()) co_return Error::NotFound("Member not found");
-    bool self = user_id == who.user.id && !who.api_key;
+    bool self = user_id == who.user->id && !who.api_key;
     if (!self) TB_CO_RETURN_IF_ERROR(co_await CanManageOrg(who, org_id));
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         auto r = co_await tx.Execute(

@@ -39,7 +39,7 @@ Task<Result<PendingInvitation>> TenantService::Invite(const Caller& in, const st
     int64_t now = Now();
     out.expires_at = now + settings_.invitation_ttl_ms;
     std::string token = RandomToken(32);
-    std::string inviter = in.user.name.empty() ? in.user.email : in.user.name;
+    std::string inviter = in.user->name.empty() ? in.user->email : in.user->name;
     // Names are checked when set, but a subject must hold no line break whatever happens.
     std::string tenant_name = tenant->name;
     for (char& c : tenant_name) {
@@ -56,7 +56,7 @@ Task<Result<PendingInvitation>> TenantService::Invite(const Caller& in, const st
         auto r = co_await tx.Execute(
             "INSERT INTO invitations (id, tenant_id, email, role, token_hash, invited_by, "
             "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            Bind(out.id, in.scope().id(), email, out.role, Sha256Hex(token), in.user.id, now,
+            Bind(out.id, in.scope().id(), email, out.role, Sha256Hex(token), in.user->id, now,
                  out.expires_at));
         if (!r.ok()) co_return std::move(r).error();
         auto link = mail::TokenLink(settings_.link_base, "accept-invitation", token);

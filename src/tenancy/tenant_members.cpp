@@ -98,7 +98,7 @@ Task<Status> TenantService::CheckChange(Session& tx, const Caller& who, const Te
     auto current = ParseRole(target.role).value_or(Role::kViewer);
     if (!who.platform_admin()) {
         Role mine = who.role.value_or(Role::kViewer);
-        bool self = target.user.id == who.user.id;
+        bool self = target.user.id == who.user->id;
         // Invariant 3: an admin neither touches an owner nor makes one.
         if (current == Role::kOwner && mine != Role::kOwner && !self)
             co_return Error::Forbidden("Only an owner can change or remove an owner");
@@ -185,7 +185,7 @@ Task<Status> TenantService::RemoveMember(const Caller& who, const std::string& t
     TB_CO_RETURN_IF_ERROR(in.CanRead());
     TB_CO_ASSIGN_OR_RETURN(auto visible, co_await FindMember(db_, in.scope(), user_id));
     if (!visible) co_return Error::NotFound("Member not found");
-    bool self = user_id == in.user.id && !in.api_key;
+    bool self = user_id == in.user->id && !in.api_key;
     if (!self) TB_CO_RETURN_IF_ERROR(in.CanManage());
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         TB_CO_RETURN_IF_ERROR(co_await LockTenant(tx, in.scope()));

@@ -249,7 +249,7 @@ Task<Result<Caller>> TenantService::Resolve(const auth::Principal& p, std::strin
         const std::string& bound = p.api_key->tenant_id.value_or("");
         if (!header.empty() && header != bound)
             co_return Error::Forbidden("This API key is bound to another tenant");
-        TB_CO_ASSIGN_OR_RETURN(membership, co_await MembershipIn(p.user.id, bound));
+        TB_CO_ASSIGN_OR_RETURN(membership, co_await MembershipIn(p.user->id, bound));
         // The owner left the tenant: the key acts for nobody there any more.
         if (!membership) co_return Error::Unauthorized("Invalid API key");
     } else {
@@ -259,16 +259,16 @@ Task<Result<Caller>> TenantService::Resolve(const auth::Principal& p, std::strin
         } else if (p.tenant_id) {
             wanted = *p.tenant_id;
         } else {
-            TB_CO_ASSIGN_OR_RETURN(auto all, co_await MembershipsOf(p.user.id));
+            TB_CO_ASSIGN_OR_RETURN(auto all, co_await MembershipsOf(p.user->id));
             if (!all.empty()) wanted = all.front().tenant_id;
         }
         if (wanted.empty()) {
             if (require) co_return Error::NotFound("No tenant selected: send X-Tenant-ID");
             co_return c;
         }
-        TB_CO_ASSIGN_OR_RETURN(membership, co_await MembershipIn(p.user.id, wanted));
+        TB_CO_ASSIGN_OR_RETURN(membership, co_await MembershipIn(p.user->id, wanted));
         if (!membership) {
-            if (!p.user.is_admin) co_return TenantNotFound();
+            if (!p.user->is_admin) co_return TenantNotFound();
             // A platform admin enters any existing tenant, with no role of their own.
             TB_CO_ASSIGN_OR_RETURN(auto tenant, co_await FindTenant(db_, wanted));
             if (!tenant) co_return TenantNotFound();
@@ -292,7 +292,7 @@ Task<Result<Caller>> TenantService::Enter(const Caller& who, const std::string& 
     if (who.api_key) co_return TenantNotFound();
     Caller c = who;
     c.role.reset();
-    TB_CO_ASSIGN_OR_RETURN(auto membership, co_await MembershipIn(who.user.id, tenant_id));
+    TB_CO_ASSIGN_OR_RETURN(auto membership, co_await MembershipIn(who.user->id, tenant_id));
     if (membership) {
         if (membership->status != "active" && !who.platform_admin())
             co_return Error::Forbidden("Tenant suspended");
@@ -421,16 +421,16 @@ Task<Result<Page<Tenant>>> TenantService::List(const Caller& who, const query::L
     if (who.api_key) {  // a key sees its own tenant only
         source = ListSource::Platform(
             columns, "tenants t LEFT JOIN memberships m ON m.tenant_id = t.id AND m.user_id = ?",
-            "t.id = ?", Bind(who.user.id, who.api_key->tenant_id.value_or("")));
+            "t.id = ?", Bind(who.user->id, who.api_key->tenant_id.value_or("")));
     } else if (who.platform_admin()) {
         source = ListSource::Platform(
             columns, "tenants t LEFT JOIN memberships m ON m.tenant_id = t.id AND m.user_id = ?",
-            "1 = 1", Bind(who.user.id));
+            "1 = 1", Bind(who.user->id));
         // The join adds the caller's role; it never adds or removes a tenant.
         source.unfiltered_count = "SELECT COUNT(*) FROM tenants";
     } else {
         source = ListSource::Platform(columns, "memberships m JOIN tenants t ON t.id = m.tenant_id",
-                                      "m.user_id = ?", Bind(who.user.id));
+                                      "m.user_id = ?", Bind(who.user->id));
     }
     auto result = co_await storage::RunList(db_, db_.dialect(), TenantsResource(), q, source);
     if (!result.ok()) co_return std::move(result).error();
@@ -474,13 +474,13 @@ Task<Result<Tenant>> TenantService::Create(const Caller& who, NewTenant in) {
             co_return std::move(r).error();
         }
         TB_CO_RETURN_IF_ERROR(
-            co_await InsertMembership(tx, TenantScope::Of(t.id), who.user, Role::kOwner, now));
+            co_await InsertMembership(tx, TenantScope::Of(t.id), *who.user, Role::kOwner, now));
         audit::Event e = who.AuditEvent("tenant.created", t.id);
         e.tenant_id = t.id;
         co_return co_await audit_.Record(tx, e);
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
-    bus_.Publish("membership", who.user.id);
+    bus_.Publish("membership", who.user->id);
     co_return t;
 }
 

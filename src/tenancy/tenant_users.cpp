@@ -84,7 +84,7 @@ Task<Result<Member>> TenantService::UpdateUser(const Caller& who, const std::str
     TB_CO_RETURN_IF_ERROR(who.CanRead());
     TB_CO_ASSIGN_OR_RETURN(auto existing, co_await FindMember(db_, who.scope(), user_id));
     if (!existing) co_return UserNotFound();
-    bool self = user_id == who.user.id && !who.api_key;
+    bool self = user_id == who.user->id && !who.api_key;
     // API.md §3.1: self (name) · admin+ (role) · platform admin (is_active, email).
     if (patch.name && !self && !who.platform_admin())
         co_return Error::Forbidden("Only the user changes their own name");
@@ -152,7 +152,7 @@ Task<Status> TenantService::DeleteUser(const Caller& who, const std::string& use
     TB_CO_ASSIGN_OR_RETURN(auto existing, co_await FindMember(db_, who.scope(), user_id));
     if (!existing) co_return UserNotFound();
     if (!who.platform_admin()) co_return Error::Forbidden("Only platform admins purge accounts");
-    if (user_id == who.user.id) co_return Error::Conflict("You cannot purge your own account");
+    if (user_id == who.user->id) co_return Error::Conflict("You cannot purge your own account");
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         // The last owner of any tenant with other members cannot vanish (invariant 2).
         auto owned = co_await tx.Query(

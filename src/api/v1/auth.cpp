@@ -188,12 +188,12 @@ http::Handler Me(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
         auto who = co_await RequirePrincipal(s, req, ctx);
         if (!who.ok()) co_return Fail(who.error(), ctx);
-        auto tenants = co_await s.tenants.MembershipsOf(who->user.id);
+        auto tenants = co_await s.tenants.MembershipsOf(who->user->id);
         if (!tenants.ok()) co_return Fail(tenants.error(), ctx);
         std::string body(kOkPrefix);
         body.reserve(512);
         body += R"({"user":)";
-        AppendUserJson(body, who->user);
+        AppendUserJson(body, *who->user);
         body += R"(,"tenants":)";
         AppendMembershipsJson(body, *tenants);
         body += "}}";
@@ -205,7 +205,7 @@ http::Handler UpdateMe(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
         auto who = co_await RequireSession(s, req, ctx);
         if (!who.ok()) co_return Fail(who.error(), ctx);
-        auto name = ParseName(ctx, who->user.name);
+        auto name = ParseName(ctx, who->user->name);
         if (!name.ok()) co_return Fail(name.error(), ctx);
         auto user = co_await s.auth.UpdateName(*who, *name);
         if (!user.ok()) co_return Fail(user.error(), ctx);
@@ -265,7 +265,7 @@ http::Handler RequestEmailVerification(Services& s) {
         if (Status st = RejectUnknownFields(**body, {}); !st.ok()) co_return Fail(st.error(), ctx);
         Status st = co_await s.auth.RequestEmailVerification(*who, Client(req));
         if (!st.ok()) co_return Fail(st.error(), ctx);
-        co_return Ok(json::object{{"message", who->user.email_verified
+        co_return Ok(json::object{{"message", who->user->email_verified
                                                   ? "The email is already verified"
                                                   : "A verification mail is on its way"}},
                      202);
