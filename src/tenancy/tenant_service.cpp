@@ -140,7 +140,7 @@ void TenantService::ForgetUser(const std::string& user_id) {
 
 // ---- Memberships and the request's tenant ------------------------------------------------
 
-Task<Result<std::optional<TenantMembership>>> TenantService::MembershipIn(
+Task<Result<std::shared_ptr<const TenantMembership>>> TenantService::MembershipIn(
     const std::string& user_id, const std::string& tenant_id) {
     int64_t now = Now();
     {
@@ -157,11 +157,12 @@ Task<Result<std::optional<TenantMembership>>> TenantService::MembershipIn(
         "JOIN tenants t ON t.id = m.tenant_id WHERE m.tenant_id = ? AND m.user_id = ?",
         Bind(tenant_id, user_id));
     if (!rows.ok()) co_return std::move(rows).error();
-    std::optional<TenantMembership> found;
+    std::shared_ptr<const TenantMembership> found;
     if (!rows->empty()) {
         const auto& r = rows->rows[0];
-        found = TenantMembership{AsText(r[0]), AsText(r[1]), AsText(r[2]), AsText(r[3]),
-                                 AsText(r[4]), AsText(r[5]), AsInt(r[6])};
+        found = std::make_shared<const TenantMembership>(
+            TenantMembership{AsText(r[0]), AsText(r[1]), AsText(r[2]), AsText(r[3]), AsText(r[4]),
+                             AsText(r[5]), AsInt(r[6])});
     }
     std::lock_guard lock(mu_);
     if (cache_.size() >= 100'000) cache_.clear();
@@ -243,7 +244,7 @@ Task<Result<Caller>> TenantService::Resolve(const auth::Principal& p, std::strin
                                             bool require, std::string ip, std::string user_agent) {
     Caller c{p.user, p.api_key, std::nullopt, std::nullopt, std::move(ip), std::move(user_agent)};
     header = Trim(header);
-    std::optional<TenantMembership> membership;
+    std::shared_ptr<const TenantMembership> membership;  // the cache's: shared, not copied
     if (p.api_key) {
         // A key is bound to its tenant (API.md §13): any other X-Tenant-ID is refused alike.
         const std::string& bound = p.api_key->tenant_id.value_or("");

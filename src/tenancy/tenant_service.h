@@ -184,14 +184,15 @@ class TenantService : public auth::TenantDirectory {
     // requests that name a tenant before anything resolves it (anonymous budgets).
     Task<Result<std::string>> PlanOf(const std::string& tenant_id);
 
-    // The caller's role in a tenant, through the cache (nullopt: not a member).
-    Task<Result<std::optional<auth::TenantMembership>>> MembershipIn(const std::string& user_id,
-                                                                     const std::string& tenant_id);
+    // The caller's role in a tenant, through the cache (null: not a member); shared with it.
+    Task<Result<std::shared_ptr<const auth::TenantMembership>>> MembershipIn(
+        const std::string& user_id, const std::string& tenant_id);
 
   private:
     struct CachedUser {
-        // tenant id -> membership (nullopt: known not to be a member), with fetch times.
-        std::unordered_map<std::string, std::pair<std::optional<auth::TenantMembership>, int64_t>>
+        // tenant id -> membership (null: known not to be a member), with fetch times.
+        std::unordered_map<std::string,
+                           std::pair<std::shared_ptr<const auth::TenantMembership>, int64_t>>
             in;
         std::optional<std::vector<auth::TenantMembership>> all;
         int64_t all_ms = 0;
