@@ -242,53 +242,64 @@ Task<Status> ApiKeyService::Flush() {
     co_return co_await RefreshCorsOrigins();
 }
 
-Task<Result<std::shared_ptr<const KeyCredential>>> ApiKeyService::Authenticate(
+std::optional<Result<std::shared_ptr<const KeyCredential>>> ApiKeyService::AuthenticateCached(
     std::string_view secret, std::string_view origin) {
-    if (!secret.starts_with(kPrefix) || secret.size() > 128) co_return Invalid();
+    if (!secret.starts_with(kPrefix) || secret.size() > 128) return Invalid();
     std::string hash = Sha256Hex(secret);
     int64_t now = Now();
     std::shared_ptr<const KeyCredential> cred;
-    bool cached = false;
     {
         std::lock_guard lock(mu_);
         auto it = by_hash_.find(hash);
-        if (it != by_hash_.end() && now - it->second.fetched_ms < cache_ms_) {
-            cred = it->second.credential;
-            cached = true;
+        if (it == by_hash_.end() || now - it->second.fetched_ms >= cache_ms_) return std::nullopt;
+        cred = it->second.credential;
+    }
+    return Accept(std::move(cred), origin, now);
+}
+
+Task<Result<std::shared_ptr<const KeyCredential>>> ApiKeyService::Authenticate(
+    std::string_view secret, std::string_view origin) {
+    if (auto hit = AuthenticateCached(secret, origin)) co_return std::move(*hit);
+    std::string hash = Sha256Hex(secret);
+    int64_t now = Now();
+    std::shared_ptr<const KeyCredential> cred;
+    // tenant-scope: the key is what names its tenant; nothing else is known yet.
+    std::string sql = std::string("SELECT ") + kColumns + " FROM api_keys WHERE key_hash = ?";
+    auto rows = co_await db_.Query(sql, Bind(hash));
+    if (!rows.ok()) co_return std::move(rows).error();
+    if (!rows->empty()) {
+        ApiKey key = FromRow(rows->rows[0]);
+        auto owner = co_await UserStore::FindById(db_, key.owner_user_id);
+        if (!owner.ok()) co_return std::move(owner).error();
+        if (*owner) {
+            cred = std::make_shared<const KeyCredential>(
+                KeyCredential{std::move(key), std::move(**owner)});
         }
     }
-    if (!cached) {
-        // tenant-scope: the key is what names its tenant; nothing else is known yet.
-        std::string sql = std::string("SELECT ") + kColumns + " FROM api_keys WHERE key_hash = ?";
-        auto rows = co_await db_.Query(sql, Bind(hash));
-        if (!rows.ok()) co_return std::move(rows).error();
-        if (!rows->empty()) {
-            ApiKey key = FromRow(rows->rows[0]);
-            auto owner = co_await UserStore::FindById(db_, key.owner_user_id);
-            if (!owner.ok()) co_return std::move(owner).error();
-            if (*owner) {
-                cred = std::make_shared<const KeyCredential>(
-                    KeyCredential{std::move(key), std::move(**owner)});
-            }
-        }
+    {
         std::lock_guard lock(mu_);
         if (by_hash_.size() >= 100'000) by_hash_.clear();
         by_hash_[hash] = Cached{cred, now};
     }
+    co_return Accept(std::move(cred), origin, now);
+}
+
+Result<std::shared_ptr<const KeyCredential>> ApiKeyService::Accept(
+    std::shared_ptr<const KeyCredential> cred, std::string_view origin, int64_t now) {
     if (!cred || !cred->key.is_active || !cred->owner.is_active || !cred->key.tenant_id)
-        co_return Invalid();
-    if (cred->key.expires_at && *cred->key.expires_at <= now) co_return Invalid();
+        return Invalid();
+    if (cred->key.expires_at && *cred->key.expires_at <= now) return Invalid();
     if (cred->key.IsCorsKey()) {
         const auto& allowed = cred->key.allowed_origins;
         if (origin.empty() || std::find(allowed.begin(), allowed.end(), origin) == allowed.end()) {
-            co_return Invalid();
+            return Invalid();
         }
     }
     {
         std::lock_guard lock(mu_);
         last_used_[cred->key.id] = now;
     }
-    co_return cred;
+    return cred;
 }
 
 Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::Create(const KeyActor& who,

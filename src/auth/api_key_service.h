@@ -111,12 +111,19 @@ class ApiKeyService {
     // Shared with the cache: the caller's principal points into it.
     Task<Result<std::shared_ptr<const KeyCredential>>> Authenticate(std::string_view secret,
                                                                     std::string_view origin);
+    // Authenticate's answer when the cache decides it, without a coroutine (the common case);
+    // nullopt: ask Authenticate.
+    std::optional<Result<std::shared_ptr<const KeyCredential>>> AuthenticateCached(
+        std::string_view secret, std::string_view origin);
     // Whether any active CORS key lists the origin (for preflights; refreshed in the background).
     bool AnyKeyAllowsOrigin(std::string_view origin) const;
     // Writes the batched last_used_at values and reloads the CORS origin set.
     Task<Status> Flush();
 
   private:
+    // The checks of a found (or known missing: null) credential; records the key's use.
+    Result<std::shared_ptr<const KeyCredential>> Accept(std::shared_ptr<const KeyCredential> cred,
+                                                        std::string_view origin, int64_t now);
     Task<Result<std::optional<ApiKey>>> FindOwned(const KeyActor& who, const std::string& id);
     Task<Status> RefreshCorsOrigins();
     void Invalidate(const std::string& key_id);

@@ -306,17 +306,23 @@ Task<Result<json::array>> CollectionService::Meta(const Caller& who) {
     co_return out;
 }
 
+std::shared_ptr<const Loaded> CollectionService::FindCached(const TenantScope& scope,
+                                                            std::string_view name) {
+    thread_local std::string key;  // reused: no allocation per request
+    key.assign(scope.id()).append(1, '/').append(name);
+    int64_t now = Now();
+    std::lock_guard lock(mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end() && now - it->second.second < settings_.cache_ms) return it->second.first;
+    return nullptr;
+}
+
 Task<Result<std::optional<std::shared_ptr<const Loaded>>>> CollectionService::Find(
     const TenantScope& scope, const std::string& name) {
     using Found = std::optional<std::shared_ptr<const Loaded>>;
+    if (auto hit = FindCached(scope, name)) co_return Found(std::move(hit));
     std::string key = scope.id() + "/" + name;
     int64_t now = Now();
-    {
-        std::lock_guard lock(mu_);
-        auto it = cache_.find(key);
-        if (it != cache_.end() && now - it->second.second < settings_.cache_ms)
-            co_return Found(it->second.first);
-    }
     TB_CO_ASSIGN_OR_RETURN(auto found, co_await Read(db_, scope, name));
     if (!found) co_return Found{};
     auto loaded = std::make_shared<Loaded>();

@@ -70,6 +70,10 @@ class CollectionService {
     // For document requests: the collection in the caller's tenant (nullopt: none).
     Task<Result<std::optional<std::shared_ptr<const Loaded>>>> Find(
         const storage::TenantScope& scope, const std::string& name);
+    // Find's answer when the cache holds it, without a coroutine (the common case of a
+    // document request); null: ask Find.
+    std::shared_ptr<const Loaded> FindCached(const storage::TenantScope& scope,
+                                             std::string_view name);
     // As Find; a missing collection is created when auto_create is on and the caller may
     // manage collections (else 404).
     Task<Result<std::shared_ptr<const Loaded>>> FindForWrite(const tenancy::Caller& who,

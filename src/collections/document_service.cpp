@@ -109,6 +109,14 @@ Task<Result<std::shared_ptr<const Loaded>>> DocumentService::Open(const Caller& 
     co_return *found;
 }
 
+std::shared_ptr<const Loaded> DocumentService::OpenCachedForRead(const Caller& who,
+                                                                 const std::string& collection) {
+    // Open's checks for this case; anything else (a visitor, a refusal) goes through Open.
+    if (who.anonymous || !who.EffectiveRole()) return nullptr;
+    if (who.api_key && !who.api_key->ReachesCollection(collection)) return nullptr;
+    return collections_.FindCached(who.scope(), collection);
+}
+
 Result<DocumentService::Reach> DocumentService::Decide(const Caller& who, const Loaded& c,
                                                        Operation op) const {
     bool write = IsWrite(op);
@@ -191,7 +199,10 @@ Task<Status> DocumentService::CheckOrg(Session& s, const Caller& who,
 
 Task<Result<StoredDocument>> DocumentService::Get(const Caller& who, const std::string& collection,
                                                   const std::string& id) {
-    TB_CO_ASSIGN_OR_RETURN(auto c, co_await Open(who, collection, false));
+    std::shared_ptr<const Loaded> c = OpenCachedForRead(who, collection);
+    if (!c) {
+        TB_CO_ASSIGN_OR_RETURN(c, co_await Open(who, collection, false));
+    }
     TB_CO_ASSIGN_OR_RETURN(Reach reach, Decide(who, *c, Operation::kRead));
     std::string sql =
         "SELECT d.body, d.version FROM documents d WHERE d.tenant_id = ? AND d.collection_id = ? "
@@ -201,12 +212,15 @@ Task<Result<StoredDocument>> DocumentService::Get(const Caller& who, const std::
     auto rows = co_await db_.Query(sql, std::move(params));
     if (!rows.ok()) co_return std::move(rows).error();
     if (rows->empty()) co_return DocumentNotFound();
-    co_return StoredDocument{id, AsInt(rows->rows[0][1]), AsText(rows->rows[0][0])};
+    co_return StoredDocument{id, AsInt(rows->rows[0][1]), TakeText(rows->rows[0][0])};
 }
 
 Task<Result<DocumentPage>> DocumentService::List(const Caller& who, const std::string& collection,
                                                  const query::ListQuery& q) {
-    TB_CO_ASSIGN_OR_RETURN(auto c, co_await Open(who, collection, false));
+    std::shared_ptr<const Loaded> c = OpenCachedForRead(who, collection);
+    if (!c) {
+        TB_CO_ASSIGN_OR_RETURN(c, co_await Open(who, collection, false));
+    }
     TB_CO_ASSIGN_OR_RETURN(Reach reach, Decide(who, *c, Operation::kList));
     ListSource source = ListSource::ForTenant(who.scope(), "d.tenant_id", "d.body", "documents d");
     if (auto literal = storage::CollectionTerm(c->def.id)) {

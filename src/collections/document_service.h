@@ -93,6 +93,10 @@ class DocumentService {
     };
     Task<Result<std::shared_ptr<const Loaded>>> Open(const tenancy::Caller& who,
                                                      const std::string& collection, bool write);
+    // Open's common case without a coroutine: a member's (or a key's) read of a collection
+    // the cache holds. Null: ask Open, which also gives every refusal its answer.
+    std::shared_ptr<const Loaded> OpenCachedForRead(const tenancy::Caller& who,
+                                                    const std::string& collection);
     Result<Reach> Decide(const tenancy::Caller& who, const Loaded& c, Operation op) const;
     // The SQL terms of a reach (after "WHERE tenant_id = ? AND collection_id = ?").
     static void AddReach(const Reach& reach, const storage::TenantScope& scope, std::string& sql,

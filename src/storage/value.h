@@ -16,8 +16,8 @@ using Params = std::vector<Value>;
 
 inline constexpr std::monostate kNull{};
 
+// Columns are positional: each query names its own in its SELECT list.
 struct Rows {
-    std::vector<std::string> columns;
     std::vector<std::vector<Value>> rows;
 
     size_t size() const { return rows.size(); }

@@ -140,18 +140,22 @@ void TenantService::ForgetUser(const std::string& user_id) {
 
 // ---- Memberships and the request's tenant ------------------------------------------------
 
-Task<Result<std::shared_ptr<const TenantMembership>>> TenantService::MembershipIn(
+std::optional<std::shared_ptr<const TenantMembership>> TenantService::CachedMembership(
     const std::string& user_id, const std::string& tenant_id) {
     int64_t now = Now();
-    {
-        std::lock_guard lock(mu_);
-        auto u = cache_.find(user_id);
-        if (u != cache_.end()) {
-            auto it = u->second.in.find(tenant_id);
-            if (it != u->second.in.end() && now - it->second.second < settings_.cache_ms)
-                co_return it->second.first;
-        }
-    }
+    std::lock_guard lock(mu_);
+    auto u = cache_.find(user_id);
+    if (u == cache_.end()) return std::nullopt;
+    auto it = u->second.in.find(tenant_id);
+    if (it == u->second.in.end() || now - it->second.second >= settings_.cache_ms)
+        return std::nullopt;
+    return it->second.first;
+}
+
+Task<Result<std::shared_ptr<const TenantMembership>>> TenantService::MembershipIn(
+    const std::string& user_id, const std::string& tenant_id) {
+    if (auto hit = CachedMembership(user_id, tenant_id)) co_return std::move(*hit);
+    int64_t now = Now();
     auto rows = co_await db_.Query(
         "SELECT t.id, t.name, t.slug, t.plan, t.status, m.role, m.joined_at FROM memberships m "
         "JOIN tenants t ON t.id = m.tenant_id WHERE m.tenant_id = ? AND m.user_id = ?",
@@ -247,10 +251,15 @@ Task<Result<Caller>> TenantService::Resolve(const auth::Principal& p, std::strin
     std::shared_ptr<const TenantMembership> membership;  // the cache's: shared, not copied
     if (p.api_key) {
         // A key is bound to its tenant (API.md §13): any other X-Tenant-ID is refused alike.
-        const std::string& bound = p.api_key->tenant_id.value_or("");
+        static const std::string kNone;
+        const std::string& bound = p.api_key->tenant_id ? *p.api_key->tenant_id : kNone;
         if (!header.empty() && header != bound)
             co_return Error::Forbidden("This API key is bound to another tenant");
-        TB_CO_ASSIGN_OR_RETURN(membership, co_await MembershipIn(p.user->id, bound));
+        if (auto hit = CachedMembership(p.user->id, bound)) {
+            membership = std::move(*hit);  // the common case: no coroutine frame
+        } else {
+            TB_CO_ASSIGN_OR_RETURN(membership, co_await MembershipIn(p.user->id, bound));
+        }
         // The owner left the tenant: the key acts for nobody there any more.
         if (!membership) co_return Error::Unauthorized("Invalid API key");
     } else {
@@ -267,7 +276,11 @@ Task<Result<Caller>> TenantService::Resolve(const auth::Principal& p, std::strin
             if (require) co_return Error::NotFound("No tenant selected: send X-Tenant-ID");
             co_return c;
         }
-        TB_CO_ASSIGN_OR_RETURN(membership, co_await MembershipIn(p.user->id, wanted));
+        if (auto hit = CachedMembership(p.user->id, wanted)) {
+            membership = std::move(*hit);
+        } else {
+            TB_CO_ASSIGN_OR_RETURN(membership, co_await MembershipIn(p.user->id, wanted));
+        }
         if (!membership) {
             if (!p.user->is_admin) co_return TenantNotFound();
             // A platform admin enters any existing tenant, with no role of their own.

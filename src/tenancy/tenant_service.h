@@ -187,6 +187,10 @@ class TenantService : public auth::TenantDirectory {
     // The caller's role in a tenant, through the cache (null: not a member); shared with it.
     Task<Result<std::shared_ptr<const auth::TenantMembership>>> MembershipIn(
         const std::string& user_id, const std::string& tenant_id);
+    // MembershipIn's answer when the cache holds a fresh one, without a coroutine; nullopt:
+    // ask MembershipIn.
+    std::optional<std::shared_ptr<const auth::TenantMembership>> CachedMembership(
+        const std::string& user_id, const std::string& tenant_id);
 
   private:
     struct CachedUser {

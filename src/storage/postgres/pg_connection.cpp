@@ -246,8 +246,6 @@ Task<Result<Rows>> PgConnection::Query(std::string_view sql, const Params& param
         if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) co_return ResultError(r);
         if (st != PGRES_TUPLES_OK) continue;
         int ncol = PQnfields(r), nrow = PQntuples(r);
-        out.columns.clear();
-        for (int c = 0; c < ncol; ++c) out.columns.emplace_back(PQfname(r, c));
         out.rows.reserve(nrow);
         for (int i = 0; i < nrow; ++i) {
             std::vector<Value>& row = out.rows.emplace_back();

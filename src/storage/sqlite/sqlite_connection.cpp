@@ -100,8 +100,6 @@ Result<Rows> SqliteConnection::Query(std::string_view sql, const Params& params)
     TB_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql, params));
     Rows out;
     int ncol = sqlite3_column_count(stmt);
-    out.columns.reserve(ncol);
-    for (int c = 0; c < ncol; ++c) out.columns.emplace_back(sqlite3_column_name(stmt, c));
     while (true) {
         int rc = sqlite3_step(stmt);
         if (rc == SQLITE_DONE) break;
