@@ -49,7 +49,7 @@ class AccessLog {
     };
 
   private:
-    static constexpr size_t kFlushBytes = 16 * 1024;
+    static constexpr size_t kFlushBytes = size_t{16} * 1024;
     Buffer& ThreadBuffer();
     void WriterLoop();
     void WriteAll(std::string& scratch);

@@ -41,7 +41,7 @@ class Interceptor {
 };
 
 struct PipelineOptions {
-    size_t max_body_bytes = 10 * 1024 * 1024;
+    size_t max_body_bytes = size_t{10} * 1024 * 1024;
     AccessLog* access_log = nullptr;  // null: no access log
     // Peers whose X-Forwarded-For names the client (request.remote_ip is set from it).
     TrustedProxies trusted_proxies;

@@ -37,7 +37,7 @@ struct ServerOptions {
     std::chrono::milliseconds header_timeout{10'000};
     std::chrono::milliseconds body_timeout{30'000};
     std::chrono::milliseconds idle_timeout{60'000};
-    size_t max_header_bytes = 16 * 1024;
+    size_t max_header_bytes = size_t{16} * 1024;
     std::string tls_cert;  // PEM files; TLS is on when both are set
     std::string tls_key;
 };
