@@ -15,37 +15,59 @@ auth::ClientInfo Client(const http::Request& request) {
 
 namespace {
 
+// What a request presents: a session's access token or an API key (one of them non-empty).
+struct Credentials {
+    std::string_view bearer, key;
+};
+
+Result<Credentials> ReadCredentials(const http::Request& request) {
+    std::string_view header = Trim(request.headers.Get("authorization"));
+    Credentials c{{}, Trim(request.headers.Get("x-api-key"))};
+    if (!header.empty()) {
+        if (header.size() < 7 || !IEquals(header.substr(0, 7), "Bearer "))
+            return Error::Unauthorized("Authorization must be a Bearer token");
+        c.bearer = Trim(header.substr(7));
+        if (c.bearer.starts_with(kApiKeyPrefix)) {
+            c.key = c.bearer;
+            c.bearer = {};
+        }
+    }
+    if (c.bearer.empty() && c.key.empty()) return Error::Unauthorized("Authentication required");
+    return c;
+}
+
+// The principal of a found key. The user and the key stay inside the cached credential
+// (aliasing pointers).
+Result<auth::Principal> KeyPrincipal(Result<std::shared_ptr<const auth::KeyCredential>> cred,
+                                     http::RouteContext& ctx) {
+    if (!cred.ok()) return std::move(cred).error();
+    const std::shared_ptr<const auth::KeyCredential>& c = *cred;
+    if (c->key.IsCorsKey()) ctx.cors_allowed = true;
+    return auth::Principal{auth::UserRef(c, &c->owner), "", c->key.tenant_id,
+                           std::shared_ptr<const auth::ApiKey>(c, &c->key)};
+}
+
+// Authenticate's answer when the caches decide it, without a coroutine; nullopt: ask
+// Authenticate.
+std::optional<Result<auth::Principal>> AuthenticateCached(Services& s, const http::Request& request,
+                                                          http::RouteContext& ctx) {
+    auto creds = ReadCredentials(request);
+    if (!creds.ok()) return std::move(creds).error();
+    if (!creds->bearer.empty()) return s.auth.AuthenticateCached(creds->bearer);
+    auto cred = s.api_keys.AuthenticateCached(creds->key, request.headers.Get("origin"));
+    if (!cred) return std::nullopt;
+    return KeyPrincipal(std::move(*cred), ctx);
+}
+
 // The credentials of a request, resolved; nothing charged.
 Task<Result<auth::Principal>> Authenticate(Services& s, const http::Request& request,
                                            http::RouteContext& ctx) {
-    std::string_view header = Trim(request.headers.Get("authorization"));
-    std::string_view key = Trim(request.headers.Get("x-api-key"));
-    std::string_view bearer;
-    if (!header.empty()) {
-        if (header.size() < 7 || !IEquals(header.substr(0, 7), "Bearer ")) {
-            co_return Error::Unauthorized("Authorization must be a Bearer token");
-        }
-        bearer = Trim(header.substr(7));
-        if (bearer.starts_with(kApiKeyPrefix)) {
-            key = bearer;
-            bearer = {};
-        }
-    }
-    if (!bearer.empty()) co_return co_await s.auth.Authenticate(bearer);
-    if (key.empty()) co_return Error::Unauthorized("Authentication required");
-    std::string_view origin = request.headers.Get("origin");
-    Result<std::shared_ptr<const auth::KeyCredential>> cred = Error::Internal("unset");
-    if (auto hit = s.api_keys.AuthenticateCached(key, origin)) {
-        cred = std::move(*hit);  // the common case: no coroutine frame for the lookup
-    } else {
-        cred = co_await s.api_keys.Authenticate(key, origin);
-    }
-    if (!cred.ok()) co_return std::move(cred).error();
-    const std::shared_ptr<const auth::KeyCredential>& c = *cred;
-    if (c->key.IsCorsKey()) ctx.cors_allowed = true;
-    // The user and the key stay inside the cached credential (aliasing pointers).
-    co_return auth::Principal{auth::UserRef(c, &c->owner), "", c->key.tenant_id,
-                              std::shared_ptr<const auth::ApiKey>(c, &c->key)};
+    if (auto hit = AuthenticateCached(s, request, ctx)) co_return std::move(*hit);
+    auto creds = ReadCredentials(request);
+    if (!creds.ok()) co_return std::move(creds).error();
+    if (!creds->bearer.empty()) co_return co_await s.auth.Authenticate(creds->bearer);
+    auto cred = co_await s.api_keys.Authenticate(creds->key, request.headers.Get("origin"));
+    co_return KeyPrincipal(std::move(cred), ctx);
 }
 
 // Bad credentials count against the client IP's anonymous budget (API.md §13): past it the
@@ -75,26 +97,58 @@ Task<Result<auth::Principal>> RequireSession(Services& s, const http::Request& r
     co_return who;
 }
 
-Task<Result<tenancy::Caller>> RequireCaller(Services& s, const http::Request& request,
-                                            http::RouteContext& ctx, bool require_tenant) {
+namespace {
+
+// RequireCaller's last step. The budget is charged whatever the answer; with the limit of the
+// tenant's plan when the request entered one. The tenant's own allowed origins
+// (settings.cors_origins) open its responses to them.
+Result<tenancy::Caller> Admit(Services& s, const http::Request& request, http::RouteContext& ctx,
+                              const auth::Principal& who, Result<tenancy::Caller> caller) {
+    if (caller.ok()) {
+        if (auto refused = ChargeCaller(s, *caller, ctx)) return std::move(*refused);
+    } else {
+        if (auto refused = ChargePrincipal(s, who, ctx)) return std::move(*refused);
+    }
+    std::string_view origin = request.headers.Get("origin");
+    if (caller.ok() && caller->tenant && !origin.empty() &&
+        s.tenants.TenantAllowsOrigin(caller->tenant->id(), origin))
+        ctx.cors_allowed = true;
+    return caller;
+}
+
+// RequireCaller when the caches answer every step, without its coroutines; nullopt: the full
+// path, which also charges refused credentials.
+std::optional<Result<tenancy::Caller>> CallerFromCaches(Services& s, const http::Request& request,
+                                                        http::RouteContext& ctx) {
+    auto who = AuthenticateCached(s, request, ctx);
+    if (!who || !who->ok()) return std::nullopt;
+    auto caller =
+        s.tenants.ResolveCached(**who, request.headers.Get("x-tenant-id"), request.remote_ip,
+                                std::string(request.headers.Get("user-agent")));
+    if (!caller) return std::nullopt;
+    return Admit(s, request, ctx, **who, std::move(*caller));
+}
+
+Task<Result<tenancy::Caller>> Ready(Result<tenancy::Caller> caller) { co_return caller; }
+
+Task<Result<tenancy::Caller>> RequireCallerFully(Services& s, const http::Request& request,
+                                                 http::RouteContext& ctx, bool require_tenant) {
     auto who = co_await Authenticate(s, request, ctx);
     if (!who.ok()) co_return co_await CredentialsRefused(s, request, ctx, std::move(who).error());
     auto caller = co_await s.tenants.Resolve(*who, request.headers.Get("x-tenant-id"),
                                              require_tenant, request.remote_ip,
                                              std::string(request.headers.Get("user-agent")));
-    // The budget is charged whatever the answer; with the limit of the tenant's plan when the
-    // request entered one.
-    if (caller.ok()) {
-        if (auto refused = ChargeCaller(s, *caller, ctx)) co_return std::move(*refused);
-    } else {
-        if (auto refused = ChargePrincipal(s, *who, ctx)) co_return std::move(*refused);
-    }
-    // The tenant's own allowed origins (settings.cors_origins) open its responses to them.
-    std::string_view origin = request.headers.Get("origin");
-    if (caller.ok() && caller->tenant && !origin.empty() &&
-        s.tenants.TenantAllowsOrigin(caller->tenant->id(), origin))
-        ctx.cors_allowed = true;
-    co_return caller;
+    co_return Admit(s, request, ctx, *who, std::move(caller));
+}
+
+}  // namespace
+
+// Not a coroutine: the common case is answered by the caches and handed over in one small
+// frame; the full path runs otherwise.
+Task<Result<tenancy::Caller>> RequireCaller(Services& s, const http::Request& request,
+                                            http::RouteContext& ctx, bool require_tenant) {
+    if (auto fast = CallerFromCaches(s, request, ctx)) return Ready(std::move(*fast));
+    return RequireCallerFully(s, request, ctx, require_tenant);
 }
 
 namespace {

@@ -449,7 +449,28 @@ Task<Status> AuthService::Logout(const Principal& who, std::optional<std::string
     co_return st;
 }
 
+namespace {
+
+// Invariant 2: the session and the user are checked on every request.
+Result<Principal> SessionPrincipal(const AuthCache::Token& claims, AuthCache::SessionState state) {
+    if (!state.live || state.user->id != claims.sub) return Error::Unauthorized("Session revoked");
+    if (!state.user->is_active) return Error::Forbidden("Inactive user");
+    return Principal{std::move(state.user), claims.sid, claims.tid, nullptr};
+}
+
+}  // namespace
+
+std::optional<Result<Principal>> AuthService::AuthenticateCached(std::string_view bearer) {
+    int64_t now = Now();
+    std::optional<AuthCache::Token> claims = cache_.FindToken(bearer, now);
+    if (!claims) return std::nullopt;
+    std::optional<AuthCache::SessionState> state = cache_.FindSession(claims->sid, now);
+    if (!state) return std::nullopt;
+    return SessionPrincipal(*claims, std::move(*state));
+}
+
 Task<Result<Principal>> AuthService::Authenticate(std::string_view bearer) {
+    if (auto hit = AuthenticateCached(bearer)) co_return std::move(*hit);
     int64_t now = Now();
     std::optional<AuthCache::Token> claims = cache_.FindToken(bearer, now);
     if (!claims) {
@@ -495,10 +516,7 @@ Task<Result<Principal>> AuthService::Authenticate(std::string_view bearer) {
         cache_.PutSession(claims->sid, fresh);
         state = std::move(fresh);
     }
-    if (!state->live || state->user->id != claims->sub)
-        co_return Error::Unauthorized("Session revoked");
-    if (!state->user->is_active) co_return Error::Forbidden("Inactive user");
-    co_return Principal{std::move(state->user), claims->sid, claims->tid, nullptr};
+    co_return SessionPrincipal(*claims, std::move(*state));
 }
 
 Task<Result<User>> AuthService::UpdateName(const Principal& who, std::string name) {

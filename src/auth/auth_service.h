@@ -114,6 +114,9 @@ class AuthService {
     Task<Status> Logout(const Principal& who, std::optional<std::string> refresh_token, bool all,
                         ClientInfo client);
     Task<Result<Principal>> Authenticate(std::string_view bearer_token);
+    // Authenticate's answer when the token and session caches decide it, without a coroutine;
+    // nullopt: ask Authenticate.
+    std::optional<Result<Principal>> AuthenticateCached(std::string_view bearer_token);
     Task<Result<User>> UpdateName(const Principal& who, std::string name);
     Task<Status> ChangePassword(const Principal& who, std::string current, std::string next,
                                 ClientInfo client);

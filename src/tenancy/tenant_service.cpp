@@ -244,58 +244,86 @@ Task<Result<Caller>> TenantService::ResolveAnonymous(std::string_view header, st
     co_return c;
 }
 
+namespace {
+
+// The tenant a request names for its principal: an API key's own (API.md §13: an X-Tenant-ID
+// naming another is refused alike), else X-Tenant-ID, else the token's tid. "" for a user
+// who names none (Resolve then takes the first membership).
+Result<std::string_view> NamedTenant(const auth::Principal& p, std::string_view header) {
+    if (p.api_key) {
+        std::string_view bound =
+            p.api_key->tenant_id ? std::string_view(*p.api_key->tenant_id) : std::string_view();
+        if (!header.empty() && header != bound)
+            return Error::Forbidden("This API key is bound to another tenant");
+        return bound;
+    }
+    if (!header.empty()) return header.substr(0, 64);
+    if (p.tenant_id) return std::string_view(*p.tenant_id);
+    return std::string_view();
+}
+
+// The caller inside a tenant it is a member of.
+Result<Caller> AdmitMember(Caller c, const TenantMembership& m) {
+    if (m.status != "active" && !c.platform_admin()) return Error::Forbidden("Tenant suspended");
+    c.tenant = TenantScope::Of(m.tenant_id);
+    c.plan = m.plan;
+    c.role = ParseRole(m.role);
+    return c;
+}
+
+}  // namespace
+
+std::optional<Result<Caller>> TenantService::ResolveCached(const auth::Principal& p,
+                                                           std::string_view header,
+                                                           const std::string& ip,
+                                                           const std::string& user_agent) {
+    header = Trim(header);
+    auto named = NamedTenant(p, header);
+    if (!named.ok()) return std::move(named).error();
+    if (named->empty() && !p.api_key) return std::nullopt;  // the first membership: Resolve
+    // The cache is keyed by std::string: look up with the one the principal holds when the
+    // name comes from it, so that the common case copies nothing.
+    std::optional<std::shared_ptr<const TenantMembership>> hit;
+    if (p.api_key && p.api_key->tenant_id) {
+        hit = CachedMembership(p.user->id, *p.api_key->tenant_id);
+    } else if (!p.api_key && header.empty() && p.tenant_id) {
+        hit = CachedMembership(p.user->id, *p.tenant_id);
+    } else {
+        hit = CachedMembership(p.user->id, std::string(*named));
+    }
+    if (!hit) return std::nullopt;
+    if (!*hit) {
+        if (p.api_key) return Error::Unauthorized("Invalid API key");
+        return std::nullopt;  // not a member: Resolve answers (a platform admin may enter)
+    }
+    return AdmitMember(Caller{p.user, p.api_key, std::nullopt, std::nullopt, ip, user_agent},
+                       **hit);
+}
+
 Task<Result<Caller>> TenantService::Resolve(const auth::Principal& p, std::string_view header,
                                             bool require, std::string ip, std::string user_agent) {
+    if (auto hit = ResolveCached(p, header, ip, user_agent)) co_return std::move(*hit);
     Caller c{p.user, p.api_key, std::nullopt, std::nullopt, std::move(ip), std::move(user_agent)};
-    header = Trim(header);
-    std::shared_ptr<const TenantMembership> membership;  // the cache's: shared, not copied
-    if (p.api_key) {
-        // A key is bound to its tenant (API.md §13): any other X-Tenant-ID is refused alike.
-        static const std::string kNone;
-        const std::string& bound = p.api_key->tenant_id ? *p.api_key->tenant_id : kNone;
-        if (!header.empty() && header != bound)
-            co_return Error::Forbidden("This API key is bound to another tenant");
-        if (auto hit = CachedMembership(p.user->id, bound)) {
-            membership = std::move(*hit);  // the common case: no coroutine frame
-        } else {
-            TB_CO_ASSIGN_OR_RETURN(membership, co_await MembershipIn(p.user->id, bound));
-        }
-        // The owner left the tenant: the key acts for nobody there any more.
-        if (!membership) co_return Error::Unauthorized("Invalid API key");
-    } else {
-        std::string wanted;
-        if (!header.empty()) {
-            wanted = std::string(header.substr(0, 64));
-        } else if (p.tenant_id) {
-            wanted = *p.tenant_id;
-        } else {
-            TB_CO_ASSIGN_OR_RETURN(auto all, co_await MembershipsOf(p.user->id));
-            if (!all.empty()) wanted = all.front().tenant_id;
-        }
+    TB_CO_ASSIGN_OR_RETURN(std::string_view named, NamedTenant(p, Trim(header)));
+    std::string wanted(named);
+    if (!p.api_key && wanted.empty()) {
+        TB_CO_ASSIGN_OR_RETURN(auto all, co_await MembershipsOf(p.user->id));
+        if (!all.empty()) wanted = all.front().tenant_id;
         if (wanted.empty()) {
             if (require) co_return Error::NotFound("No tenant selected: send X-Tenant-ID");
             co_return c;
         }
-        if (auto hit = CachedMembership(p.user->id, wanted)) {
-            membership = std::move(*hit);
-        } else {
-            TB_CO_ASSIGN_OR_RETURN(membership, co_await MembershipIn(p.user->id, wanted));
-        }
-        if (!membership) {
-            if (!p.user->is_admin) co_return TenantNotFound();
-            // A platform admin enters any existing tenant, with no role of their own.
-            TB_CO_ASSIGN_OR_RETURN(auto tenant, co_await FindTenant(db_, wanted));
-            if (!tenant) co_return TenantNotFound();
-            c.tenant = TenantScope::Of(tenant->id);
-            c.plan = tenant->plan;
-            co_return c;
-        }
     }
-    if (membership->status != "active" && !c.platform_admin())
-        co_return Error::Forbidden("Tenant suspended");
-    c.tenant = TenantScope::Of(membership->tenant_id);
-    c.plan = membership->plan;
-    c.role = ParseRole(membership->role);
+    TB_CO_ASSIGN_OR_RETURN(auto membership, co_await MembershipIn(p.user->id, wanted));
+    if (membership) co_return AdmitMember(std::move(c), *membership);
+    // The owner of a key left the tenant: the key acts for nobody there any more.
+    if (p.api_key) co_return Error::Unauthorized("Invalid API key");
+    if (!p.user->is_admin) co_return TenantNotFound();
+    // A platform admin enters any existing tenant, with no role of their own.
+    TB_CO_ASSIGN_OR_RETURN(auto tenant, co_await FindTenant(db_, wanted));
+    if (!tenant) co_return TenantNotFound();
+    c.tenant = TenantScope::Of(tenant->id);
+    c.plan = tenant->plan;
     co_return c;
 }
 

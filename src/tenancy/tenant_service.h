@@ -116,6 +116,11 @@ class TenantService : public auth::TenantDirectory {
     // at all → 404 (else the Caller simply has none).
     Task<Result<Caller>> Resolve(const auth::Principal& principal, std::string_view header,
                                  bool require, std::string ip, std::string user_agent);
+    // Resolve's answer when the membership cache decides it, without a coroutine; nullopt:
+    // ask Resolve (the first membership, a platform admin's entry, a cache miss).
+    std::optional<Result<Caller>> ResolveCached(const auth::Principal& principal,
+                                                std::string_view header, const std::string& ip,
+                                                const std::string& user_agent);
 
     // A visitor without credentials in the tenant X-Tenant-ID names: UNAUTHORIZED when the
     // header is missing or names no active tenant, so that nothing is revealed.
