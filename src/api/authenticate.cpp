@@ -59,10 +59,10 @@ std::optional<Result<auth::Principal>> AuthenticateCached(Services& s, const htt
     return KeyPrincipal(std::move(*cred), ctx);
 }
 
-// The credentials of a request, resolved; nothing charged.
+// The credentials of a request, resolved; nothing charged. The services try their caches
+// first (the callers here have tried AuthenticateCached already).
 Task<Result<auth::Principal>> Authenticate(Services& s, const http::Request& request,
                                            http::RouteContext& ctx) {
-    if (auto hit = AuthenticateCached(s, request, ctx)) co_return std::move(*hit);
     auto creds = ReadCredentials(request);
     if (!creds.ok()) co_return std::move(creds).error();
     if (!creds->bearer.empty()) co_return co_await s.auth.Authenticate(creds->bearer);
@@ -78,15 +78,31 @@ Task<Error> CredentialsRefused(Services& s, const http::Request& request, http::
     co_return error;
 }
 
-}  // namespace
+// An answer already in hand, as the awaitable the callers expect: one small frame.
+template <class T>
+Task<T> Ready(T value) {
+    co_return value;
+}
 
-Task<Result<auth::Principal>> RequirePrincipal(Services& s, const http::Request& request,
-                                               http::RouteContext& ctx) {
+Task<Result<auth::Principal>> RequirePrincipalFully(Services& s, const http::Request& request,
+                                                    http::RouteContext& ctx) {
     auto who = co_await Authenticate(s, request, ctx);
     if (!who.ok()) co_return co_await CredentialsRefused(s, request, ctx, std::move(who).error());
     // Outside a tenant context: the budget has the default plan's limit.
     if (auto refused = ChargePrincipal(s, *who, ctx)) co_return std::move(*refused);
     co_return who;
+}
+
+}  // namespace
+
+// Not a coroutine: the caches answer the common case; the full path runs otherwise.
+Task<Result<auth::Principal>> RequirePrincipal(Services& s, const http::Request& request,
+                                               http::RouteContext& ctx) {
+    auto who = AuthenticateCached(s, request, ctx);
+    if (!who || !who->ok()) return RequirePrincipalFully(s, request, ctx);
+    if (auto refused = ChargePrincipal(s, **who, ctx))
+        return Ready(Result<auth::Principal>(std::move(*refused)));
+    return Ready(std::move(*who));
 }
 
 Task<Result<auth::Principal>> RequireSession(Services& s, const http::Request& request,
@@ -128,8 +144,6 @@ std::optional<Result<tenancy::Caller>> CallerFromCaches(Services& s, const http:
     if (!caller) return std::nullopt;
     return Admit(s, request, ctx, **who, std::move(*caller));
 }
-
-Task<Result<tenancy::Caller>> Ready(Result<tenancy::Caller> caller) { co_return caller; }
 
 Task<Result<tenancy::Caller>> RequireCallerFully(Services& s, const http::Request& request,
                                                  http::RouteContext& ctx, bool require_tenant) {

@@ -242,11 +242,8 @@ Task<Status> ApiKeyService::Flush() {
     co_return co_await RefreshCorsOrigins();
 }
 
-std::optional<Result<std::shared_ptr<const KeyCredential>>> ApiKeyService::AuthenticateCached(
-    std::string_view secret, std::string_view origin) {
-    if (!secret.starts_with(kPrefix) || secret.size() > 128) return Invalid();
-    std::string hash = Sha256Hex(secret);
-    int64_t now = Now();
+std::optional<Result<std::shared_ptr<const KeyCredential>>> ApiKeyService::CachedByHash(
+    const std::string& hash, std::string_view origin, int64_t now) {
     std::shared_ptr<const KeyCredential> cred;
     {
         std::lock_guard lock(mu_);
@@ -257,11 +254,18 @@ std::optional<Result<std::shared_ptr<const KeyCredential>>> ApiKeyService::Authe
     return Accept(std::move(cred), origin, now);
 }
 
+std::optional<Result<std::shared_ptr<const KeyCredential>>> ApiKeyService::AuthenticateCached(
+    std::string_view secret, std::string_view origin) {
+    if (!secret.starts_with(kPrefix) || secret.size() > 128) return Invalid();
+    return CachedByHash(Sha256Hex(secret), origin, Now());
+}
+
 Task<Result<std::shared_ptr<const KeyCredential>>> ApiKeyService::Authenticate(
     std::string_view secret, std::string_view origin) {
-    if (auto hit = AuthenticateCached(secret, origin)) co_return std::move(*hit);
+    if (!secret.starts_with(kPrefix) || secret.size() > 128) co_return Invalid();
     std::string hash = Sha256Hex(secret);
     int64_t now = Now();
+    if (auto hit = CachedByHash(hash, origin, now)) co_return std::move(*hit);
     std::shared_ptr<const KeyCredential> cred;
     // tenant-scope: the key is what names its tenant; nothing else is known yet.
     std::string sql = std::string("SELECT ") + kColumns + " FROM api_keys WHERE key_hash = ?";

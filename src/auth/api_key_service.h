@@ -121,6 +121,9 @@ class ApiKeyService {
     Task<Status> Flush();
 
   private:
+    // The cache's answer for a key's hash; nullopt when it holds none (or a stale one).
+    std::optional<Result<std::shared_ptr<const KeyCredential>>> CachedByHash(
+        const std::string& hash, std::string_view origin, int64_t now);
     // The checks of a found (or known missing: null) credential; records the key's use.
     Result<std::shared_ptr<const KeyCredential>> Accept(std::shared_ptr<const KeyCredential> cred,
                                                         std::string_view origin, int64_t now);
