@@ -92,28 +92,32 @@ DocumentService::DocumentService(storage::Database& db, IdGenerator& ids, const 
 Task<Result<std::shared_ptr<const Loaded>>> DocumentService::Open(const Caller& who,
                                                                   const std::string& collection,
                                                                   bool write) {
-    // Membership here; the key's scopes per operation in Decide (a write-only key writes).
-    if (!who.EffectiveRole() && !who.anonymous) co_return Error::NotFound("Tenant not found");
+    // Membership here (MayOpen); the key's scopes per operation in Decide (a write-only key
+    // writes).
     if (who.anonymous) {
         // A visitor learns nothing about collections that are not open to it (API.md §13).
         TB_CO_ASSIGN_OR_RETURN(auto found, co_await collections_.Find(who.scope(), collection));
         if (!found) co_return Error::Unauthorized("Authentication required");
         co_return *found;
     }
-    if (who.api_key && !who.api_key->ReachesCollection(collection)) {
-        co_return Error::Forbidden("This API key cannot reach this collection");
-    }
+    TB_CO_RETURN_IF_ERROR(MayOpen(who, collection));
     if (write) co_return co_await collections_.FindForWrite(who, collection);
     TB_CO_ASSIGN_OR_RETURN(auto found, co_await collections_.Find(who.scope(), collection));
     if (!found) co_return Error::NotFound("Collection not found");
     co_return *found;
 }
 
+Status DocumentService::MayOpen(const Caller& who, const std::string& collection) {
+    if (!who.EffectiveRole()) return Error::NotFound("Tenant not found");
+    if (who.api_key && !who.api_key->ReachesCollection(collection))
+        return Error::Forbidden("This API key cannot reach this collection");
+    return {};
+}
+
 std::shared_ptr<const Loaded> DocumentService::OpenCachedForRead(const Caller& who,
                                                                  const std::string& collection) {
-    // Open's checks for this case; anything else (a visitor, a refusal) goes through Open.
-    if (who.anonymous || !who.EffectiveRole()) return nullptr;
-    if (who.api_key && !who.api_key->ReachesCollection(collection)) return nullptr;
+    // A visitor or a refusal goes through Open, which answers it.
+    if (who.anonymous || !MayOpen(who, collection).ok()) return nullptr;
     return collections_.FindCached(who.scope(), collection);
 }
 

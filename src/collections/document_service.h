@@ -93,6 +93,9 @@ class DocumentService {
     };
     Task<Result<std::shared_ptr<const Loaded>>> Open(const tenancy::Caller& who,
                                                      const std::string& collection, bool write);
+    // Open's refusals of a member or a key (not a visitor): no role in the tenant (404), a
+    // key restricted to other collections (403).
+    static Status MayOpen(const tenancy::Caller& who, const std::string& collection);
     // Open's common case without a coroutine: a member's (or a key's) read of a collection
     // the cache holds. Null: ask Open, which also gives every refusal its answer.
     std::shared_ptr<const Loaded> OpenCachedForRead(const tenancy::Caller& who,

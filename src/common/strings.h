@@ -1,9 +1,11 @@
 #pragma once
 // Small string helpers (ASCII only: HTTP tokens, emails, config names).
 
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace tb {
@@ -20,5 +22,16 @@ std::vector<std::string> SplitTrimmed(std::string_view s, char sep);
 // The parts joined, in one allocation: for text built on every request, where a chain of
 // `a + b + c` makes a temporary string (and an allocation) per `+`.
 std::string Concat(std::initializer_list<std::string_view> parts);
+
+// A hash map keyed by std::string that is looked up by string_view without copying the key
+// (transparent hashing): for caches probed on every request with text from the request.
+struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept {
+        return std::hash<std::string_view>{}(s);
+    }
+};
+template <class V>
+using TextMap = std::unordered_map<std::string, V, TextHash, std::equal_to<>>;
 
 }  // namespace tb

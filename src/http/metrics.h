@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/strings.h"
 #include "http/message.h"
 
 namespace tb::http {
@@ -57,13 +58,7 @@ class Metrics {
     std::vector<Gauge> gauges_;                                          // guarded by mu_
     std::atomic<int64_t> in_flight_{0};
     mutable std::mutex tenants_mu_;
-    struct ViewHash {
-        using is_transparent = void;
-        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-    };
-    std::unordered_map<std::string, std::unique_ptr<std::atomic<uint64_t>>, ViewHash,
-                       std::equal_to<>>
-        tenants_;  // guarded by tenants_mu_
+    TextMap<std::unique_ptr<std::atomic<uint64_t>>> tenants_;  // guarded by tenants_mu_
 };
 
 }  // namespace tb::http

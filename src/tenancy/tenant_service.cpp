@@ -141,7 +141,7 @@ void TenantService::ForgetUser(const std::string& user_id) {
 // ---- Memberships and the request's tenant ------------------------------------------------
 
 std::optional<std::shared_ptr<const TenantMembership>> TenantService::CachedMembership(
-    const std::string& user_id, const std::string& tenant_id) {
+    std::string_view user_id, std::string_view tenant_id) {
     int64_t now = Now();
     std::lock_guard lock(mu_);
     auto u = cache_.find(user_id);
@@ -281,16 +281,7 @@ std::optional<Result<Caller>> TenantService::ResolveCached(const auth::Principal
     auto named = NamedTenant(p, header);
     if (!named.ok()) return std::move(named).error();
     if (named->empty() && !p.api_key) return std::nullopt;  // the first membership: Resolve
-    // The cache is keyed by std::string: look up with the one the principal holds when the
-    // name comes from it, so that the common case copies nothing.
-    std::optional<std::shared_ptr<const TenantMembership>> hit;
-    if (p.api_key && p.api_key->tenant_id) {
-        hit = CachedMembership(p.user->id, *p.api_key->tenant_id);
-    } else if (!p.api_key && header.empty() && p.tenant_id) {
-        hit = CachedMembership(p.user->id, *p.tenant_id);
-    } else {
-        hit = CachedMembership(p.user->id, std::string(*named));
-    }
+    auto hit = CachedMembership(p.user->id, *named);
     if (!hit) return std::nullopt;
     if (!*hit) {
         if (p.api_key) return Error::Unauthorized("Invalid API key");

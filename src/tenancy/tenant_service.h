@@ -28,6 +28,7 @@
 #include "auth/tenant_directory.h"
 #include "common/invalidation.h"
 #include "common/json.h"
+#include "common/strings.h"
 #include "limits/plans.h"
 #include "mail/outbox.h"
 #include "storage/list_sql.h"
@@ -195,14 +196,12 @@ class TenantService : public auth::TenantDirectory {
     // MembershipIn's answer when the cache holds a fresh one, without a coroutine; nullopt:
     // ask MembershipIn.
     std::optional<std::shared_ptr<const auth::TenantMembership>> CachedMembership(
-        const std::string& user_id, const std::string& tenant_id);
+        std::string_view user_id, std::string_view tenant_id);
 
   private:
     struct CachedUser {
         // tenant id -> membership (null: known not to be a member), with fetch times.
-        std::unordered_map<std::string,
-                           std::pair<std::shared_ptr<const auth::TenantMembership>, int64_t>>
-            in;
+        TextMap<std::pair<std::shared_ptr<const auth::TenantMembership>, int64_t>> in;
         std::optional<std::vector<auth::TenantMembership>> all;
         int64_t all_ms = 0;
     };
@@ -236,7 +235,7 @@ class TenantService : public auth::TenantDirectory {
     mail::Outbox* outbox_ = nullptr;
 
     std::mutex mu_;
-    std::unordered_map<std::string, CachedUser> cache_;  // guarded by mu_: by user id
+    TextMap<CachedUser> cache_;  // guarded by mu_: by user id
     // tenant id -> (plan or "", fetched at ms); guarded by mu_, cleared with cache_.
     std::unordered_map<std::string, std::pair<std::string, int64_t>> plans_;
 

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "common/result.h"
+#include "common/strings.h"
 #include "storage/value.h"
 
 namespace tb::storage {
@@ -38,13 +39,7 @@ class SqliteConnection {
     sqlite3* db_;
     // Bounded: cleared when it grows past kMaxCached (generated queries vary).
     // Looked up by view: statement texts run to kilobytes, not copied per call.
-    struct TextHash {
-        using is_transparent = void;
-        size_t operator()(std::string_view s) const noexcept {
-            return std::hash<std::string_view>{}(s);
-        }
-    };
-    std::unordered_map<std::string, sqlite3_stmt*, TextHash, std::equal_to<>> cache_;
+    TextMap<sqlite3_stmt*> cache_;
 };
 
 }  // namespace tb::storage
