@@ -2,6 +2,8 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
 
 #include "common/await_callback.h"
 #include "common/strings.h"
@@ -130,19 +132,77 @@ class ConnectionSession final : public Session {
 
 }  // namespace
 
+// The idle read-only connections. Shared with the pending ends of pass snapshots, which hold
+// a connection and may be destroyed after the database (with their io_context).
+struct SqliteDatabase::ReaderPool {
+    std::mutex mu;
+    std::vector<std::unique_ptr<SqliteConnection>> idle;  // guarded by mu
+    bool closed = false;                                  // guarded by mu
+    std::atomic<int64_t> open{0};
+
+    void Release(std::unique_ptr<SqliteConnection> conn) {
+        if (!conn) return;
+        std::unique_lock lock(mu);
+        if (!closed) {
+            idle.push_back(std::move(conn));
+            return;
+        }
+        lock.unlock();
+        conn.reset();
+        --open;
+    }
+    // A connection in an unknown state: closed, not pooled.
+    void Discard(std::unique_ptr<SqliteConnection> conn) {
+        if (!conn) return;
+        conn.reset();
+        --open;
+    }
+};
+
 // Returns a reader to the pool when it goes out of scope.
 class SqliteDatabase::ReaderLease {
   public:
-    ReaderLease(SqliteDatabase& db, std::unique_ptr<SqliteConnection> conn)
-        : db_(db), conn_(std::move(conn)) {}
-    ~ReaderLease() { db_.ReleaseReader(std::move(conn_)); }
+    ReaderLease(ReaderPool& pool, std::unique_ptr<SqliteConnection> conn)
+        : pool_(pool), conn_(std::move(conn)) {}
+    ~ReaderLease() { pool_.Release(std::move(conn_)); }
     SqliteConnection& operator*() { return *conn_; }
     SqliteConnection* operator->() { return conn_.get(); }
 
   private:
-    SqliteDatabase& db_;
+    ReaderPool& pool_;
     std::unique_ptr<SqliteConnection> conn_;
 };
+
+// The read transaction shared by the reads of one event-loop pass on one thread. Owned by the
+// handler posted to end it; ended when that handler runs or, if its io_context is destroyed
+// first, when it is destroyed.
+struct SqliteDatabase::PassSnapshot {
+    std::shared_ptr<ReaderPool> pool;
+    std::unique_ptr<SqliteConnection> conn;  // null once ended
+
+    PassSnapshot(std::shared_ptr<ReaderPool> p, std::unique_ptr<SqliteConnection> c)
+        : pool(std::move(p)), conn(std::move(c)) {}
+    PassSnapshot(const PassSnapshot&) = delete;
+    PassSnapshot& operator=(const PassSnapshot&) = delete;
+    ~PassSnapshot() { End(); }
+
+    void End() {
+        if (!conn) return;
+        static const Params kNone;
+        // An error may already have ended the transaction (SQLite rolls back on some).
+        if (sqlite3_get_autocommit(conn->handle()) || conn->Execute("COMMIT", kNone).ok()) {
+            pool->Release(std::move(conn));
+        } else {
+            pool->Discard(std::move(conn));
+        }
+    }
+};
+
+// Per thread: the pass snapshot in use, expired once its end has run.
+thread_local std::weak_ptr<SqliteDatabase::PassSnapshot> SqliteDatabase::pass_;
+
+SqliteDatabase::SqliteDatabase(SqliteOptions options)
+    : options_(std::move(options)), readers_(std::make_shared<ReaderPool>()) {}
 
 Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const SqliteOptions& options) {
     if (options.synchronous != "FULL" && options.synchronous != "NORMAL" &&
@@ -171,14 +231,14 @@ const Dialect& SqliteDatabase::dialect() const { return kDialect; }
 
 Result<std::unique_ptr<SqliteConnection>> SqliteDatabase::AcquireReader() {
     {
-        std::lock_guard lock(pool_mu_);
-        if (!idle_readers_.empty()) {
-            auto conn = std::move(idle_readers_.back());
-            idle_readers_.pop_back();
+        std::lock_guard lock(readers_->mu);
+        if (readers_->closed) return Error::Unavailable("Database unavailable", "sqlite: closed");
+        if (!readers_->idle.empty()) {
+            auto conn = std::move(readers_->idle.back());
+            readers_->idle.pop_back();
             return conn;
         }
     }
-    if (closed_) return Error::Unavailable("Database unavailable", "sqlite: closed");
     TB_ASSIGN_OR_RETURN(auto conn,
                         SqliteConnection::Open(options_.path, SqliteConnection::Mode::kReadOnly));
     // No mmap (SQLite's default, mmap_size=0). With it, a read transaction that finds the
@@ -189,19 +249,42 @@ Result<std::unique_ptr<SqliteConnection>> SqliteDatabase::AcquireReader() {
     // waits of 5-15 ms were traced (perf sched) during a login storm. Reads now go through
     // SQLite's page cache; get-by-id and list throughput did not move (docs/performance.md).
     TB_RETURN_IF_ERROR(conn->Script("PRAGMA foreign_keys=ON;"));
-    ++open_readers_;
+    ++readers_->open;
     return conn;
 }
 
-void SqliteDatabase::ReleaseReader(std::unique_ptr<SqliteConnection> conn) {
-    if (!conn) return;
-    std::lock_guard lock(pool_mu_);
-    idle_readers_.push_back(std::move(conn));
+Result<SqliteDatabase::PassSnapshot*> SqliteDatabase::SnapshotForPass(
+    const boost::asio::any_io_executor& executor) {
+    if (auto current = pass_.lock(); current && current->pool == readers_ && current->conn) {
+        return current.get();  // its end, which holds it, runs on this thread: not before we return
+    }
+    const auto* io = executor.target<boost::asio::io_context::executor_type>();
+    if (io == nullptr || !io->running_in_this_thread()) return nullptr;
+    TB_ASSIGN_OR_RETURN(auto conn, AcquireReader());
+    static const Params kNone;
+    if (auto begun = conn->Execute("BEGIN", kNone); !begun.ok()) {
+        readers_->Discard(std::move(conn));
+        return std::move(begun).error();
+    }
+    auto snapshot = std::make_shared<PassSnapshot>(readers_, std::move(conn));
+    PassSnapshot* raw = snapshot.get();
+    pass_ = snapshot;
+    // Behind every handler queued so far: the requests already received share the snapshot,
+    // and whatever is queued from now on (new requests, writes' completions) runs after it.
+    boost::asio::post(*io, [snapshot = std::move(snapshot)]() mutable { snapshot.reset(); });
+    return raw;
 }
 
 Task<Result<Rows>> SqliteDatabase::Query(std::string_view sql, Params params) {
+    const auto executor = co_await boost::asio::this_coro::executor;
+    TB_CO_ASSIGN_OR_RETURN(PassSnapshot * pass, SnapshotForPass(executor));
+    if (pass != nullptr) {
+        auto rows = pass->conn->Query(sql, params);
+        if (!rows.ok()) pass->End();  // the pass's later reads start a fresh transaction
+        co_return rows;
+    }
     TB_CO_ASSIGN_OR_RETURN(auto conn, AcquireReader());
-    ReaderLease lease(*this, std::move(conn));
+    ReaderLease lease(*readers_, std::move(conn));
     co_return lease->Query(sql, params);
 }
 
@@ -338,15 +421,15 @@ bool SqliteDatabase::RunTransactions(std::vector<Job>& batch, bool savepoints) {
 
 Task<Status> SqliteDatabase::Ping() {
     TB_CO_ASSIGN_OR_RETURN(auto conn, AcquireReader());
-    ReaderLease lease(*this, std::move(conn));
+    ReaderLease lease(*readers_, std::move(conn));
     co_return lease->Ping();
 }
 
 DatabaseStats SqliteDatabase::Stats() const {
     DatabaseStats s;
-    std::lock_guard lock(pool_mu_);
-    s.pool_connections = open_readers_.load() + 1;
-    s.pool_idle = static_cast<int64_t>(idle_readers_.size());
+    std::lock_guard lock(readers_->mu);
+    s.pool_connections = readers_->open.load() + 1;
+    s.pool_idle = static_cast<int64_t>(readers_->idle.size());
     s.writer_queue = queue_depth_.load();
     return s;
 }
@@ -376,10 +459,14 @@ void SqliteDatabase::Close() {
     }
     queue_cv_.notify_all();
     if (writer_thread_.joinable()) writer_thread_.join();
+    std::vector<std::unique_ptr<SqliteConnection>> idle;
     {
-        std::lock_guard lock(pool_mu_);
-        idle_readers_.clear();
+        std::lock_guard lock(readers_->mu);
+        readers_->closed = true;
+        idle.swap(readers_->idle);
     }
+    readers_->open -= static_cast<int64_t>(idle.size());
+    idle.clear();
     writer_.reset();
 }
 

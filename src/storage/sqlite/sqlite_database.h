@@ -13,10 +13,19 @@
 // savepoint: its transaction's failure rolls back the transaction. Hence the contract in
 // database.h: a transaction function may run more than once; only its last run counts.
 //
+// Reads on an I/O thread share one read transaction per pass of its event loop: the first
+// read of a pass opens it (BEGIN) and posts its end (COMMIT) behind the handlers already
+// queued, and the pass's other reads run in it. A read transaction of its own costs each
+// statement two fcntl() calls (taking and dropping a WAL read mark) and SQLite's begin and end
+// work: ~10% of a get-by-id. It cannot hide a write from a later request: a request whose
+// bytes arrived after the snapshot was taken is queued behind its end, and a write's
+// completion reaches its coroutine through the queue too; see docs/architecture.md.
+//
 // Thread safety: every public method is safe from any thread. The writer connection is used
-// only by the writer thread; a reader connection by one thread at a time (pool_mu_).
+// only by the writer thread; a reader connection by one thread at a time (ReaderPool::mu).
 
 #include <atomic>
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
 #include <condition_variable>
 #include <deque>
@@ -58,11 +67,16 @@ class SqliteDatabase final : public Database {
         const TransactionFn* fn;  // the caller awaits the result, so it outlives the job
         std::function<void(Status)> done;
     };
+    struct ReaderPool;
     class ReaderLease;
+    struct PassSnapshot;
 
-    explicit SqliteDatabase(SqliteOptions options) : options_(std::move(options)) {}
+    explicit SqliteDatabase(SqliteOptions options);
     Result<std::unique_ptr<SqliteConnection>> AcquireReader();
-    void ReleaseReader(std::unique_ptr<SqliteConnection> conn);
+    // The read transaction of the current event-loop pass on this thread, opened if needed;
+    // null when the caller does not run on an io_context of this thread (then a statement
+    // runs in a transaction of its own).
+    Result<PassSnapshot*> SnapshotForPass(const boost::asio::any_io_executor& executor);
     void WriterLoop();
     void RunBatch(std::vector<Job>& batch);
     // Runs the batch's transactions in one SQLite transaction, each in a savepoint or not.
@@ -76,9 +90,10 @@ class SqliteDatabase final : public Database {
     int savepoint_batches_ = 0;  // batches still to run with savepoints (writer thread only)
     boost::asio::io_context writer_ctx_{1};  // runs each transaction's coroutine (writer thread)
 
-    mutable std::mutex pool_mu_;
-    std::vector<std::unique_ptr<SqliteConnection>> idle_readers_;  // guarded by pool_mu_
-    std::atomic<int64_t> open_readers_{0};
+    // Shared with the pending ends of pass snapshots, which may outlive this object (they are
+    // destroyed with their io_context).
+    std::shared_ptr<ReaderPool> readers_;
+    static thread_local std::weak_ptr<PassSnapshot> pass_;
 
     std::mutex queue_mu_;
     std::condition_variable queue_cv_;
