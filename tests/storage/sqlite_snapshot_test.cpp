@@ -113,6 +113,14 @@ TEST_F(PassSnapshot, NothingStaysOpenOnceTheLoopIsIdle) {
     EXPECT_EQ(log_frames, 0);
 }
 
+TEST_F(PassSnapshot, AClosedDatabaseRefusesReads) {
+    db_->Close();
+    auto rows = RunTask(ioc_, db_->Query("SELECT count(*) FROM things", {}));
+    ASSERT_FALSE(rows.ok());
+    EXPECT_EQ(rows.error().code, ErrorCode::kUnavailable);
+    EXPECT_EQ(db_->Stats().pool_connections, 1);  // the readers are closed, not pooled
+}
+
 TEST_F(PassSnapshot, ReadsOffAnEventLoopRunInTransactionsOfTheirOwn) {
     asio::thread_pool pool(1);
     auto body = [&]() -> Task<std::vector<int64_t>> {

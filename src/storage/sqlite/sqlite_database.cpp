@@ -142,16 +142,16 @@ struct SqliteDatabase::ReaderPool {
 
     void Release(std::unique_ptr<SqliteConnection> conn) {
         if (!conn) return;
-        std::unique_lock lock(mu);
-        if (!closed) {
-            idle.push_back(std::move(conn));
-            return;
+        {
+            std::lock_guard lock(mu);
+            if (!closed) {
+                idle.push_back(std::move(conn));
+                return;
+            }
         }
-        lock.unlock();
-        conn.reset();
-        --open;
+        Discard(std::move(conn));
     }
-    // A connection in an unknown state: closed, not pooled.
+    // Closes a connection instead of pooling it: the pool is closed, or its state is unknown.
     void Discard(std::unique_ptr<SqliteConnection> conn) {
         if (!conn) return;
         conn.reset();

@@ -17,7 +17,7 @@
 // read of a pass opens it (BEGIN) and posts its end (COMMIT) behind the handlers already
 // queued, and the pass's other reads run in it. A read transaction of its own costs each
 // statement two fcntl() calls (taking and dropping a WAL read mark) and SQLite's begin and end
-// work: ~30% of a get-by-id's CPU (21 -> 15 us). It cannot hide a write from a later request: a
+// work: ~22% of a get-by-id's CPU (22 -> 17 us). It cannot hide a write from a later request: a
 // request whose bytes arrived after the snapshot was taken is queued behind its end, and a write's
 // completion reaches its coroutine through the queue too; see docs/architecture.md.
 //
