@@ -9,8 +9,12 @@ namespace {
 constexpr std::string_view kApiKeyPrefix = "tbk_";
 }
 
+std::string UserAgent(const http::Request& request) {
+    return ToValidUtf8(request.headers.Get("user-agent"), 512);
+}
+
 auth::ClientInfo Client(const http::Request& request) {
-    return {request.remote_ip, std::string(request.headers.Get("user-agent"))};
+    return {request.remote_ip, UserAgent(request)};
 }
 
 namespace {
@@ -84,10 +88,16 @@ Task<T> Ready(T value) {
     co_return value;
 }
 
+// The tenant a principal's credential names, for CORS on routes outside a tenant.
+void NoteCorsTenant(const auth::Principal& who, http::RouteContext& ctx) {
+    if (who.tenant_id) ctx.cors_tenant = *who.tenant_id;
+}
+
 Task<Result<auth::Principal>> RequirePrincipalFully(Services& s, const http::Request& request,
                                                     http::RouteContext& ctx) {
     auto who = co_await Authenticate(s, request, ctx);
     if (!who.ok()) co_return co_await CredentialsRefused(s, request, ctx, std::move(who).error());
+    NoteCorsTenant(*who, ctx);
     // Outside a tenant context: the budget has the default plan's limit.
     if (auto refused = ChargePrincipal(s, *who, ctx)) co_return std::move(*refused);
     co_return who;
@@ -100,6 +110,7 @@ Task<Result<auth::Principal>> RequirePrincipal(Services& s, const http::Request&
                                                http::RouteContext& ctx) {
     auto who = AuthenticateCached(s, request, ctx);
     if (!who || !who->ok()) return RequirePrincipalFully(s, request, ctx);
+    NoteCorsTenant(**who, ctx);
     if (auto refused = ChargePrincipal(s, **who, ctx))
         return Ready(Result<auth::Principal>(std::move(*refused)));
     return Ready(std::move(*who));
@@ -138,9 +149,8 @@ std::optional<Result<tenancy::Caller>> CallerFromCaches(Services& s, const http:
                                                         http::RouteContext& ctx) {
     auto who = AuthenticateCached(s, request, ctx);
     if (!who || !who->ok()) return std::nullopt;
-    auto caller =
-        s.tenants.ResolveCached(**who, request.headers.Get("x-tenant-id"), request.remote_ip,
-                                std::string(request.headers.Get("user-agent")));
+    auto caller = s.tenants.ResolveCached(**who, request.headers.Get("x-tenant-id"),
+                                          request.remote_ip, UserAgent(request));
     if (!caller) return std::nullopt;
     return Admit(s, request, ctx, **who, std::move(*caller));
 }
@@ -150,8 +160,7 @@ Task<Result<tenancy::Caller>> RequireCallerFully(Services& s, const http::Reques
     auto who = co_await Authenticate(s, request, ctx);
     if (!who.ok()) co_return co_await CredentialsRefused(s, request, ctx, std::move(who).error());
     auto caller = co_await s.tenants.Resolve(*who, request.headers.Get("x-tenant-id"),
-                                             require_tenant, request.remote_ip,
-                                             std::string(request.headers.Get("user-agent")));
+                                             require_tenant, request.remote_ip, UserAgent(request));
     co_return Admit(s, request, ctx, *who, std::move(caller));
 }
 
@@ -169,9 +178,8 @@ namespace {
 
 Task<Result<tenancy::Caller>> Visitor(Services& s, const http::Request& request,
                                       http::RouteContext& ctx) {
-    auto visitor =
-        co_await s.tenants.ResolveAnonymous(request.headers.Get("x-tenant-id"), request.remote_ip,
-                                            std::string(request.headers.Get("user-agent")));
+    auto visitor = co_await s.tenants.ResolveAnonymous(request.headers.Get("x-tenant-id"),
+                                                       request.remote_ip, UserAgent(request));
     if (visitor.ok()) (void)ChargeCaller(s, *visitor, ctx);  // records the tenant
     co_return visitor;
 }

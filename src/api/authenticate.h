@@ -29,5 +29,8 @@ Task<Result<tenancy::Caller>> RequireCallerOrVisitor(Services& s, const http::Re
 // The key actor for key management; an API key needs the admin scope (403 otherwise).
 Result<auth::KeyActor> KeyManager(const tenancy::Caller& who);
 auth::ClientInfo Client(const http::Request& request);
+// The User-Agent as recorded (sessions, audit log): only recorded, never refused, so invalid
+// UTF-8 is replaced by U+FFFD; at most 512 bytes.
+std::string UserAgent(const http::Request& request);
 
 }  // namespace tb::api

@@ -45,7 +45,7 @@ http::Response ListResponse(const Services& s, const query::Resource& resource,
     json::object body{{"success", true},
                       {"data", std::move(items)},
                       {"meta", Meta(s, resource, q, total, next_keys)}};
-    return http::Response::Json(200, json::serialize(body));
+    return http::Response::Json(200, WriteJson(body));
 }
 
 http::Response ListResponseRaw(const Services& s, const query::Resource& resource,
@@ -62,7 +62,7 @@ http::Response ListResponseRaw(const Services& s, const query::Resource& resourc
         body += items[i];
     }
     body += "],\"meta\":";
-    body += json::serialize(Meta(s, resource, q, total, next_keys));
+    body += WriteJson(Meta(s, resource, q, total, next_keys));
     body += '}';
     return http::Response::Json(200, std::move(body));
 }

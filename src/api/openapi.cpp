@@ -81,7 +81,7 @@ const json::value& OpenApiDocument() {
 }
 
 const std::string& OpenApiJson() {
-    static const std::string kJson = json::serialize(OpenApiDocument());
+    static const std::string kJson = WriteJson(OpenApiDocument());
     return kJson;
 }
 

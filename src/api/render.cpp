@@ -6,10 +6,23 @@ namespace tb::api {
 
 http::Response Ok(json::value data, int status) {
     json::object body{{"success", true}, {"data", std::move(data)}};
-    return http::Response::Json(status, json::serialize(body));
+    return http::Response::Json(status, WriteJson(body));
 }
 
 http::Response Fail(const Error& error, const http::RouteContext& ctx) {
+    // A validation error shows the value it refused (the Nanostack seed's example), unless the
+    // field may hold a secret (common/json.h WithValueShown).
+    if (error.code == ErrorCode::kValidation && !ctx.body.is_null() &&
+        !error.details.contains("value")) {
+        const auto* field = error.details.if_contains("field");
+        if (field && field->is_string()) {
+            if (const json::value* v = ValueAt(ctx.body, field->get_string())) {
+                Error shown = error;
+                WithValueShown(shown, *v);
+                return http::ErrorResponse(shown, ctx.request_id);
+            }
+        }
+    }
     return http::ErrorResponse(error, ctx.request_id);
 }
 

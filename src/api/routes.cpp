@@ -123,9 +123,27 @@ std::vector<std::string> Operations() {
     return out;
 }
 
+namespace {
+
+// Routes that act on no tenant's data: accounts (a user may belong to several tenants),
+// invitations (the token names the tenant), the plan table, health, keys and docs. Every other
+// route acts in the request's tenant (API.md §13 "CORS").
+bool ActsOnNoTenant(std::string_view path) {
+    for (std::string_view prefix : {"/v1/auth/", "/v1/invitations/", "/.well-known/", "/docs"})
+        if (path.starts_with(prefix)) return true;
+    for (std::string_view exact :
+         {"/v1/plans", "/v1/health", "/healthz", "/readyz", "/metrics", "/v1/openapi.json"})
+        if (path == exact) return true;
+    return false;
+}
+
+}  // namespace
+
 void RegisterRoutes(http::Router& router, Services& services) {
     for (const Entry& e : Table()) {
-        router.Add({e.method, e.path, e.make(services), e.body, e.max_body});
+        http::Route route{e.method, e.path, e.make(services), e.body, e.max_body};
+        route.tenantless = ActsOnNoTenant(e.path);
+        router.Add(std::move(route));
     }
 }
 

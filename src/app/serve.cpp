@@ -261,6 +261,9 @@ int Serve(const Config& config) {
     cors.set_preflight_check([&api_keys, &tenants](std::string_view origin, const http::Request&) {
         return api_keys.AnyKeyAllowsOrigin(origin) || tenants.AnyTenantAllowsOrigin(origin);
     });
+    cors.set_tenant_check([&tenants](std::string_view origin, std::string_view tenant_id) {
+        return tenants.TenantAllowsOrigin(std::string(tenant_id), origin);
+    });
     std::optional<http::AccessLog> access_log;
     if (config.log.access) access_log.emplace();
     // Rate limits and metering around every handler (API.md §1.3, §8), unless both are off.

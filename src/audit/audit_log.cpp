@@ -1,5 +1,7 @@
 #include "audit/audit_log.h"
 
+#include "common/strings.h"
+
 namespace tb::audit {
 
 namespace {
@@ -8,10 +10,10 @@ constexpr const char* kColumns =
 }  // namespace
 
 Task<Status> AuditLog::Record(storage::Session& tx, const Event& e) {
-    storage::Params p =
-        storage::Bind(ids_.Next(), e.tenant_id ? storage::Value(*e.tenant_id) : storage::Value(),
-                      ToUnixMillis(clock_.Now()), e.actor, e.action, e.target, e.ip, e.user_agent,
-                      json::serialize(e.details));
+    storage::Params p = storage::Bind(
+        ids_.Next(), e.tenant_id ? storage::Value(*e.tenant_id) : storage::Value(),
+        ToUnixMillis(clock_.Now()), ToValidUtf8(e.actor), e.action, ToValidUtf8(e.target, 1024),
+        ToValidUtf8(e.ip, 64), ToValidUtf8(e.user_agent, 512), WriteJson(e.details));
     auto r = co_await tx.Execute(
         "INSERT INTO audit_log (id, tenant_id, ts, actor, action, target, ip, user_agent, details) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -56,7 +58,7 @@ Task<Result<AuditLog::Page>> AuditLog::List(storage::Database& db,
         e.target = storage::AsText(r[5]);
         e.ip = storage::AsText(r[6]);
         e.user_agent = storage::AsText(r[7]);
-        auto details = ParseJson(storage::AsText(r[8]));
+        auto details = ParseStoredJson(storage::AsText(r[8]));
         if (details.ok() && details->is_object()) e.details = std::move(details->as_object());
         out.items.push_back(std::move(e));
     }

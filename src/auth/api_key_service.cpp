@@ -28,12 +28,12 @@ constexpr const char* kColumns =
 std::string ToJsonArray(const std::vector<std::string>& items) {
     json::array a;
     for (const auto& s : items) a.emplace_back(s);
-    return json::serialize(a);
+    return WriteJson(a);
 }
 
 std::vector<std::string> FromJsonArray(const std::string& text) {
     std::vector<std::string> out;
-    auto v = ParseJson(text);
+    auto v = ParseStoredJson(text);
     if (v.ok() && v->is_array()) {
         for (const auto& item : v->as_array()) {
             if (item.is_string()) out.emplace_back(item.as_string());
@@ -195,7 +195,12 @@ const query::Resource& ApiKeysResource() {
                                     {"is_active", "is_active", Type::kBool},
                                     {"created_at", "created_at", Type::kTime},
                                     {"expires_at", "expires_at", Type::kTime, true},
-                                    {"last_used_at", "last_used_at", Type::kTime, true}}};
+                                    {"last_used_at", "last_used_at", Type::kTime, true}},
+                                   {},
+                                   false,
+                                   false,
+                                   false,
+                                   {{"active", "is_active"}}};
     return r;
 }
 

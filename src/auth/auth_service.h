@@ -5,9 +5,9 @@
 //
 // Invariants:
 //  1. A refresh token is used at most once. Presenting a used one again revokes its whole
-//     session (every token descended from the same login) — except the token retired by the
-//     most recent refresh, presented again within the grace window: it gets a new pair and the
-//     unused child is retired instead (a client whose response was lost).
+//     session (every token descended from the same login) — except within the grace window
+//     after it was retired: then it gets a fresh pair of the same session and nothing is
+//     retired or revoked (tabs refreshing the same token at once, a lost response).
 //  2. Access tokens carry `sid`; every request checks that the session is live and the user
 //     active, so logout and deactivation take effect at once.
 //  3. Unknown email and wrong password answer the same 401 after the same work (a dummy hash
@@ -161,6 +161,10 @@ class AuthService {
     // `tenantbase keys rotate` added a newer key (one small query).
     Task<Status> ReloadKeysIfRotated();
     audit::Event Event(std::string action, const ClientInfo& client) const;
+    // A failed or throttled login, recorded at the instance level and, when the email is a
+    // user's, in every tenant of that user (nothing more for an unknown email).
+    Task<void> RecordLoginEvent(std::string action, const std::string& email,
+                                const std::optional<User>& user, const ClientInfo& client);
     int64_t Now() const { return ToUnixMillis(clock_.Now()); }
 
     storage::Database& db_;

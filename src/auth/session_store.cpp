@@ -71,16 +71,6 @@ Task<Result<std::optional<RefreshRow>>> FindRefresh(storage::Session& tx, const 
     co_return std::optional<RefreshRow>(ToRefresh(rows->rows[0]));
 }
 
-Task<Result<std::optional<RefreshRow>>> NewestChild(storage::Session& tx, const std::string& hash) {
-    std::string sql = std::string("SELECT ") + kRefreshColumns +
-                      " FROM refresh_tokens WHERE parent_hash = ? ORDER BY created_at DESC, "
-                      "token_hash LIMIT 1";
-    auto rows = co_await tx.Query(sql, Bind(hash));
-    if (!rows.ok()) co_return std::move(rows).error();
-    if (rows->empty()) co_return std::optional<RefreshRow>{};
-    co_return std::optional<RefreshRow>(ToRefresh(rows->rows[0]));
-}
-
 Task<Result<bool>> MarkUsed(storage::Session& tx, const std::string& hash, int64_t now) {
     auto r = co_await tx.Execute(
         "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL",

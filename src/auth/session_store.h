@@ -34,8 +34,6 @@ Task<Status> InsertSession(storage::Session& tx, const SessionRow& s, int64_t no
 Task<Result<std::optional<SessionRow>>> FindSession(storage::Session& tx, const std::string& id);
 Task<Status> InsertRefresh(storage::Session& tx, const RefreshRow& r);
 Task<Result<std::optional<RefreshRow>>> FindRefresh(storage::Session& tx, const std::string& hash);
-// The newest child of a refresh token (the one its refresh issued), if any.
-Task<Result<std::optional<RefreshRow>>> NewestChild(storage::Session& tx, const std::string& hash);
 // Marks a token used; false when it was already used (a concurrent refresh won).
 Task<Result<bool>> MarkUsed(storage::Session& tx, const std::string& hash, int64_t now);
 // Moves a session (and the tokens refreshed from it) to another tenant.

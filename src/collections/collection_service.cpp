@@ -27,12 +27,12 @@ Result<Collection> FromRow(const std::vector<storage::Value>& r) {
     c.id = AsText(r[0]);
     c.name = AsText(r[1]);
     if (!IsNull(r[2])) {
-        TB_ASSIGN_OR_RETURN(json::value schema, ParseJson(AsText(r[2])));
+        TB_ASSIGN_OR_RETURN(json::value schema, ParseStoredJson(AsText(r[2])));
         c.schema = std::move(schema);
     }
-    TB_ASSIGN_OR_RETURN(json::value indexes, ParseJson(AsText(r[3])));
+    TB_ASSIGN_OR_RETURN(json::value indexes, ParseStoredJson(AsText(r[3])));
     TB_ASSIGN_OR_RETURN(c.indexes, ParseIndexes(indexes));
-    TB_ASSIGN_OR_RETURN(json::value rules, ParseJson(AsText(r[4])));
+    TB_ASSIGN_OR_RETURN(json::value rules, ParseStoredJson(AsText(r[4])));
     TB_ASSIGN_OR_RETURN(c.rules, ParseRules(rules));
     c.document_count = AsInt(r[5]);
     c.created_at = AsInt(r[6]);
@@ -51,12 +51,12 @@ Result<Definition> CheckDefinition(const json::value& schema, const json::value&
     Definition d;
     if (!schema.is_null()) {
         TB_RETURN_IF_ERROR(Schema::Compile(schema));
-        d.schema = json::serialize(schema);
+        d.schema = WriteJson(schema);
     }
     TB_ASSIGN_OR_RETURN(auto parsed_indexes, ParseIndexes(indexes));
-    d.indexes = json::serialize(IndexesJson(parsed_indexes));
+    d.indexes = WriteJson(IndexesJson(parsed_indexes));
     TB_ASSIGN_OR_RETURN(auto parsed_rules, ParseRules(rules));
-    d.rules = json::serialize(RulesJson(parsed_rules));
+    d.rules = WriteJson(RulesJson(parsed_rules));
     return d;
 }
 
@@ -289,7 +289,7 @@ Task<Result<json::array>> CollectionService::Meta(const Caller& who) {
         if (!docs.ok()) co_return std::move(docs).error();
         std::map<std::string, std::set<std::string_view>> seen;
         for (const auto& d : docs->rows) {
-            auto body = ParseJson(AsText(d[0]), {.max_depth = 256});
+            auto body = ParseStoredJson(AsText(d[0]), {.max_depth = 256});
             if (body.ok() && body->is_object()) Collect(body->get_object(), "", 0, seen);
         }
         json::array fields;

@@ -152,6 +152,24 @@ Result<DocumentService::Reach> DocumentService::Decide(const Caller& who, const 
                             " documents of this collection");
 }
 
+Task<Result<DocumentService::Reach>> DocumentService::DecideOn(const Caller& who, const Loaded& c,
+                                                               Operation op,
+                                                               const std::string& id) {
+    auto reach = Decide(who, c, op);
+    if (reach.ok() || reach.error().code != ErrorCode::kForbidden) co_return reach;
+    auto read = Decide(who, c, Operation::kRead);
+    if (!read.ok()) co_return reach;  // nothing here is visible to the caller
+    std::string sql =
+        "SELECT d.version FROM documents d WHERE d.tenant_id = ? AND d.collection_id = ? AND "
+        "d.id = ?";
+    Params params = Bind(who.scope().id(), c.def.id, id);
+    AddReach(*read, who.scope(), sql, params);
+    auto rows = co_await db_.Query(sql, std::move(params));
+    if (!rows.ok()) co_return std::move(rows).error();
+    if (rows->empty()) co_return DocumentNotFound();
+    co_return reach;
+}
+
 void DocumentService::AddReach(const Reach& reach, const TenantScope& scope, std::string& sql,
                                Params& params) {
     if (reach.kind == Reach::kOwn) {
@@ -176,8 +194,11 @@ Task<Status> DocumentService::Authorize(const Caller& who, const std::string& co
         co_return Error::NotFound("Collection not found");
     }
     TB_CO_ASSIGN_OR_RETURN(auto c, co_await Open(who, collection, false));
-    TB_CO_ASSIGN_OR_RETURN(Reach reach, Decide(who, *c, op));
-    if (id.empty()) co_return Status{};
+    if (id.empty()) {
+        TB_CO_RETURN_IF_ERROR(Decide(who, *c, op));
+        co_return Status{};
+    }
+    TB_CO_ASSIGN_OR_RETURN(Reach reach, co_await DecideOn(who, *c, op, id));
     std::string sql =
         "SELECT d.version FROM documents d WHERE d.tenant_id = ? AND d.collection_id = ? AND "
         "d.id = ?";
@@ -380,7 +401,7 @@ Task<Result<StoredDocument>> DocumentService::Rewrite(const Caller& who,
                                                       const json::value* patch,
                                                       std::optional<int64_t> expected_version) {
     TB_CO_ASSIGN_OR_RETURN(auto c, co_await Open(who, collection, false));
-    TB_CO_ASSIGN_OR_RETURN(Reach reach, Decide(who, *c, Operation::kUpdate));
+    TB_CO_ASSIGN_OR_RETURN(Reach reach, co_await DecideOn(who, *c, Operation::kUpdate, id));
     bool org_rule =
         c->def.rules.of(Operation::kUpdate) == Rule::kOrg && !who.AtLeastRole(Role::kAdmin);
     // The request's own part, checked before the current document is read.
@@ -414,7 +435,7 @@ Task<Result<StoredDocument>> DocumentService::Rewrite(const Caller& who,
                 data = body.data;
             } else {
                 TB_CO_ASSIGN_OR_RETURN(json::value stored,
-                                       ParseJson(AsText(r[0]), {.max_depth = 256}));
+                                       ParseStoredJson(AsText(r[0]), {.max_depth = 256}));
                 json::value merged = MergePatch(json::value(ClientFields(stored.get_object())),
                                                 json::value(body.data));
                 data = std::move(merged.as_object());
@@ -491,7 +512,7 @@ Task<Status> DocumentService::Delete(const Caller& who, const std::string& colle
                                      const std::string& id,
                                      std::optional<int64_t> expected_version) {
     TB_CO_ASSIGN_OR_RETURN(auto c, co_await Open(who, collection, false));
-    TB_CO_ASSIGN_OR_RETURN(Reach reach, Decide(who, *c, Operation::kDelete));
+    TB_CO_ASSIGN_OR_RETURN(Reach reach, co_await DecideOn(who, *c, Operation::kDelete, id));
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         std::string sql =
             "SELECT d.version, d.size FROM documents d WHERE d.tenant_id = ? AND d.collection_id = "

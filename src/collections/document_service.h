@@ -101,6 +101,12 @@ class DocumentService {
     std::shared_ptr<const Loaded> OpenCachedForRead(const tenancy::Caller& who,
                                                     const std::string& collection);
     Result<Reach> Decide(const tenancy::Caller& who, const Loaded& c, Operation op) const;
+    // Decide for an operation on one document: a refused write of a document the caller may
+    // read but that does not exist (another tenant's id, say) answers 404, not 403 — whether
+    // a document exists is settled before whether the caller may change it (API.md §13
+    // "Precedence of errors").
+    Task<Result<Reach>> DecideOn(const tenancy::Caller& who, const Loaded& c, Operation op,
+                                 const std::string& id);
     // The SQL terms of a reach (after "WHERE tenant_id = ? AND collection_id = ?").
     static void AddReach(const Reach& reach, const storage::TenantScope& scope, std::string& sql,
                          storage::Params& params);

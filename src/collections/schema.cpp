@@ -159,7 +159,11 @@ Result<std::unique_ptr<Schema::Node>> Schema::Node::Compile(const json::value& v
 }
 
 Status Schema::Node::Check(const json::value& v, const std::string& path) const {
-    auto fail = [&](std::string message) { return Error::Validation(path, std::move(message)); };
+    auto fail = [&](std::string message) {
+        Error e = Error::Validation(path, std::move(message));
+        WithValueShown(e, v);
+        return e;
+    };
     if (types) {
         unsigned have = 0;
         switch (v.kind()) {

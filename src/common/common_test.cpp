@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 #include <random>
 #include <set>
 
@@ -212,5 +214,71 @@ TEST(Strings, IsValidUtf8) {
         IsValidUtf8("a\x80"
                     "b"));  // stray continuation
 }
+}  // namespace
+}  // namespace tb
+
+namespace tb {
+namespace {
+
+// Issue #20: U+FFFD in place of every byte that begins no well-formed sequence, never a
+// character cut in two at the limit.
+TEST(Strings, ToValidUtf8) {
+    EXPECT_EQ(ToValidUtf8("curl/8.0"), "curl/8.0");
+    EXPECT_EQ(ToValidUtf8("a\xFF"
+                          "b"),
+              "a\xEF\xBF\xBD"
+              "b");
+    EXPECT_EQ(ToValidUtf8("\xC3"), "\xEF\xBF\xBD");
+    EXPECT_EQ(ToValidUtf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");
+    EXPECT_EQ(ToValidUtf8("\xC3\xA9t\xC3\xA9"), "\xC3\xA9t\xC3\xA9");
+    EXPECT_EQ(ToValidUtf8("ab\xC3\xA9", 3), "ab");  // the é would not fit whole
+    EXPECT_TRUE(IsValidUtf8(ToValidUtf8("\xFF\xFE\xFD\x80 x \xED\xA0\x80")));
+}
+
+// Issue #20: numbers past the double range are a 422 naming their path, before anything is
+// stored; JSON written by this server never holds a non-finite number.
+TEST(Json, NonFiniteNumbersAreRefusedWithTheirPath) {
+    for (auto [text, path] : std::initializer_list<std::pair<const char*, const char*>>{
+             {R"({"x":1e400})", "x"},
+             {R"({"x":-1e400})", "x"},
+             {R"({"a":{"b":[1,2,1e999]}})", "a.b.2"},
+             {R"([{"ok":1},{"t":{"n":-2e308}}])", "1.t.n"},
+             {"1e400", ""}}) {
+        auto r = ParseJson(text);
+        ASSERT_FALSE(r.ok()) << text;
+        EXPECT_EQ(r.error().code, ErrorCode::kValidation) << text;
+        EXPECT_EQ(r.error().details.at("field"), path) << text;
+    }
+    EXPECT_TRUE(ParseJson(R"({"x":1e308,"y":-1.7976931348623157e308,"z":1e-400})").ok());
+}
+
+TEST(Json, StoredNonFiniteNumbersReadAsNull) {
+    // What older versions stored: Boost's "Infinity" and std::to_chars' "inf"/"nan".
+    auto v = ParseStoredJson(
+        R"({"a":Infinity,"b":[-Infinity,NaN],"c":inf,"d":{"e":-inf},"f":nan,"s":"x,inf,Infinity"})");
+    ASSERT_TRUE(v.ok());
+    EXPECT_EQ(
+        WriteJson(*v),
+        R"({"a":null,"b":[null,null],"c":null,"d":{"e":null},"f":null,"s":"x,inf,Infinity"})");
+    EXPECT_EQ(NullNonFiniteTokens(R"(["inf\"inf",inf])"), R"(["inf\"inf",null])");
+    EXPECT_FALSE(ParseStoredJson("{bad").ok());
+}
+
+TEST(Json, DoublesInPlainDecimalWhereAsShort) {
+    // Money and percentages (issue #20): never 2.5E1 or 5E-2.
+    EXPECT_EQ(WriteJson(json::value(25.0)), "25");
+    EXPECT_EQ(WriteJson(json::value(2.5)), "2.5");
+    EXPECT_EQ(WriteJson(json::value(0.05)), "0.05");
+    EXPECT_EQ(WriteJson(json::value(1.0)), "1");
+    EXPECT_EQ(WriteJson(json::value(0.0)), "0");
+    EXPECT_EQ(WriteJson(json::value(12.34)), "12.34");
+    EXPECT_EQ(WriteJson(json::value(1999.99)), "1999.99");
+    EXPECT_EQ(WriteJson(json::value(1e300)), "1e+300");
+    EXPECT_EQ(WriteJson(json::value(std::numeric_limits<double>::infinity())), "null");
+    EXPECT_EQ(WriteJson(json::value(std::nan(""))), "null");
+    for (double d : {0.1, 1.0 / 3, 123456.789, 5e-324, 1.7976931348623157e308})
+        EXPECT_EQ(json::parse(WriteJson(json::value(d))).as_double(), d);
+}
+
 }  // namespace
 }  // namespace tb

@@ -2,10 +2,15 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
+
+#include "common/strings.h"
 
 namespace tb {
 
-Result<json::value> ParseJson(std::string_view text, const JsonLimits& limits) {
+namespace {
+
+Result<json::value> Parse(std::string_view text, const JsonLimits& limits) {
     json::parse_options opts;
     opts.max_depth = limits.max_depth;
     boost::system::error_code ec;
@@ -17,6 +22,111 @@ Result<json::value> ParseJson(std::string_view text, const JsonLimits& limits) {
         }
         return Error::BadRequest("Malformed JSON");
     }
+    return v;
+}
+
+// Boost.JSON reads a number past the double range as an infinity without an error.
+bool FindNonFinite(const json::value& v, std::string& path) {
+    auto descend = [&path](std::string_view step, const json::value& child) {
+        size_t mark = path.size();
+        if (!path.empty()) path += '.';
+        path += step;
+        if (FindNonFinite(child, path)) return true;
+        path.resize(mark);
+        return false;
+    };
+    switch (v.kind()) {
+        case json::kind::double_:
+            return !std::isfinite(v.get_double());
+        case json::kind::object:
+            for (const auto& kv : v.get_object())
+                if (descend(kv.key(), kv.value())) return true;
+            return false;
+        case json::kind::array: {
+            const auto& a = v.get_array();
+            for (size_t i = 0; i < a.size(); ++i)
+                if (descend(std::to_string(i), a[i])) return true;
+            return false;
+        }
+        default:
+            return false;
+    }
+}
+
+void NullNonFinite(json::value& v) {
+    switch (v.kind()) {
+        case json::kind::double_:
+            if (!std::isfinite(v.get_double())) v = nullptr;
+            return;
+        case json::kind::object:
+            for (auto& kv : v.get_object()) NullNonFinite(kv.value());
+            return;
+        case json::kind::array:
+            for (auto& item : v.get_array()) NullNonFinite(item);
+            return;
+        default:
+            return;
+    }
+}
+
+}  // namespace
+
+std::string NullNonFiniteTokens(std::string_view text) {
+    static constexpr std::string_view kTokens[] = {"-Infinity", "Infinity", "-inf", "inf",
+                                                   "-nan",      "nan",      "NaN"};
+    std::string out;
+    out.reserve(text.size());
+    bool in_string = false;
+    for (size_t i = 0; i < text.size();) {
+        char c = text[i];
+        if (in_string) {
+            out += c;
+            if (c == '\\' && i + 1 < text.size()) {
+                out += text[i + 1];
+                i += 2;
+                continue;
+            }
+            if (c == '"') in_string = false;
+            ++i;
+            continue;
+        }
+        if (c == '"') in_string = true;
+        bool replaced = false;
+        for (std::string_view token : kTokens) {
+            if (text.substr(i, token.size()) == token) {
+                out += "null";
+                i += token.size();
+                replaced = true;
+                break;
+            }
+        }
+        if (replaced) continue;
+        out += c;
+        ++i;
+    }
+    return out;
+}
+
+std::optional<std::string> NonFinitePath(const json::value& v) {
+    std::string path;
+    if (FindNonFinite(v, path)) return path;
+    return std::nullopt;
+}
+
+Result<json::value> ParseJson(std::string_view text, const JsonLimits& limits) {
+    TB_ASSIGN_OR_RETURN(json::value v, Parse(text, limits));
+    if (auto path = NonFinitePath(v)) {
+        std::string where = path->empty() ? std::string("The number") : *path;
+        return Error::Validation(*path, where + " is outside the range of a finite number");
+    }
+    return v;
+}
+
+Result<json::value> ParseStoredJson(std::string_view text, const JsonLimits& limits) {
+    auto v = Parse(text, limits);
+    if (!v.ok()) v = Parse(NullNonFiniteTokens(text), limits);
+    if (!v.ok()) return v;
+    NullNonFinite(*v);
     return v;
 }
 
@@ -81,6 +191,37 @@ Result<std::optional<bool>> MaybeBool(const json::object& obj, std::string_view 
     if (!it->value().is_bool())
         return Error::Validation(std::string(field), std::string(field) + " must be a boolean");
     return std::optional<bool>(it->value().as_bool());
+}
+
+const json::value* ValueAt(const json::value& root, std::string_view path) {
+    const json::value* at = &root;
+    while (!path.empty()) {
+        size_t dot = path.find('.');
+        std::string_view step = path.substr(0, dot);
+        path = dot == std::string_view::npos ? std::string_view{} : path.substr(dot + 1);
+        if (at->is_object()) {
+            at = at->get_object().if_contains(step);
+        } else if (at->is_array()) {
+            size_t i = 0;
+            auto [p, ec] = std::from_chars(step.data(), step.data() + step.size(), i);
+            if (ec != std::errc() || p != step.data() + step.size()) return nullptr;
+            at = at->get_array().if_contains(i);
+        } else {
+            return nullptr;
+        }
+        if (!at) return nullptr;
+    }
+    return at;
+}
+
+void WithValueShown(Error& error, const json::value& v) {
+    const auto* field = error.details.if_contains("field");
+    std::string path = field && field->is_string() ? ToLower(field->get_string()) : "";
+    for (std::string_view word : {"password", "token", "secret", "key", "code"})
+        if (path.find(word) != std::string::npos) return;
+    bool scalar = (v.is_string() && v.get_string().size() <= 256) || v.is_bool() || v.is_int64() ||
+                  v.is_uint64() || v.is_null() || (v.is_double() && std::isfinite(v.get_double()));
+    if (scalar) error.details["value"] = v;
 }
 
 Status RejectUnknownFields(const json::object& obj,
@@ -164,6 +305,10 @@ void Write(const json::value& v, std::string& out) {
         }
         case json::kind::double_: {
             double d = v.get_double();
+            if (!std::isfinite(d)) {
+                out += "null";
+                return;
+            }
             char buf[32];
             auto r = std::to_chars(buf, buf + sizeof buf, d);
             out.append(buf, r.ptr);
@@ -195,5 +340,7 @@ std::string WriteJson(const json::value& value) {
     Write(value, out);
     return out;
 }
+
+void AppendJson(std::string& out, const json::value& value) { Write(value, out); }
 
 }  // namespace tb

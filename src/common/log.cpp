@@ -1,5 +1,7 @@
 #include "common/log.h"
 
+#include "common/json.h"
+
 #include <spdlog/async.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -15,7 +17,7 @@ std::string Fields(std::string_view msg, std::initializer_list<Field> fields) {
         out += ',';
         out += boost::json::serialize(boost::json::string_view(f.key.data(), f.key.size()));
         out += ':';
-        out += boost::json::serialize(f.value);
+        AppendJson(out, f.value);
     }
     return out;
 }

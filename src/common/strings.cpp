@@ -1,5 +1,6 @@
 #include "common/strings.h"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace tb {
@@ -35,35 +36,57 @@ size_t Utf8Length(std::string_view s) {
     return n;
 }
 
+namespace {
+// The length of the well-formed UTF-8 sequence at s[i] (1 to 4), or 0 when the bytes there are
+// not one (a stray continuation byte, a truncated sequence, an overlong form, a surrogate or a
+// code point past U+10FFFF).
+size_t Utf8SequenceAt(std::string_view s, size_t i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+        return 1;
+    } else if ((c >> 5) == 0x6) {
+        n = 1, cp = c & 0x1F;
+    } else if ((c >> 4) == 0xE) {
+        n = 2, cp = c & 0x0F;
+    } else if ((c >> 3) == 0x1E) {
+        n = 3, cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (i + n >= s.size()) return 0;
+    for (size_t k = 1; k <= n; ++k) {
+        unsigned char d = static_cast<unsigned char>(s[i + k]);
+        if ((d & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (d & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return n + 1;
+}
+}  // namespace
+
 bool IsValidUtf8(std::string_view s) {
-    size_t i = 0;
-    while (i < s.size()) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        size_t n = 0;
-        uint32_t cp = 0;
-        if (c < 0x80) {
-            ++i;
-            continue;
-        } else if ((c >> 5) == 0x6) {
-            n = 1, cp = c & 0x1F;
-        } else if ((c >> 4) == 0xE) {
-            n = 2, cp = c & 0x0F;
-        } else if ((c >> 3) == 0x1E) {
-            n = 3, cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + n >= s.size()) return false;
-        for (size_t k = 1; k <= n; ++k) {
-            unsigned char d = static_cast<unsigned char>(s[i + k]);
-            if ((d & 0xC0) != 0x80) return false;
-            cp = (cp << 6) | (d & 0x3F);
-        }
-        static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-        if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-        i += n + 1;
+    for (size_t i = 0; i < s.size();) {
+        size_t n = Utf8SequenceAt(s, i);
+        if (n == 0) return false;
+        i += n;
     }
     return true;
+}
+
+std::string ToValidUtf8(std::string_view s, size_t max_bytes) {
+    std::string out;
+    out.reserve(std::min(s.size(), max_bytes));
+    for (size_t i = 0; i < s.size();) {
+        size_t n = Utf8SequenceAt(s, i);
+        std::string_view piece = n ? s.substr(i, n) : std::string_view("\xEF\xBF\xBD");
+        if (out.size() + piece.size() > max_bytes) break;  // never cut a character in two
+        out += piece;
+        i += n ? n : 1;
+    }
+    return out;
 }
 
 std::vector<std::string> SplitTrimmed(std::string_view s, char sep) {

@@ -17,6 +17,10 @@ bool IEquals(std::string_view a, std::string_view b);
 size_t Utf8Length(std::string_view s);
 // Whether s is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
 bool IsValidUtf8(std::string_view s);
+// s with every byte that does not begin a well-formed sequence replaced by U+FFFD, cut at a
+// character boundary to at most max_bytes: for text that is only recorded (a User-Agent in
+// the audit log), where refusing the request would lose the record.
+std::string ToValidUtf8(std::string_view s, size_t max_bytes = std::string_view::npos);
 // Splits on `sep`, trimming each piece; empty pieces are dropped.
 std::vector<std::string> SplitTrimmed(std::string_view s, char sep);
 // The parts joined, in one allocation: for text built on every request, where a chain of

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/strings.h"
+
 namespace tb::http {
 
 namespace {
@@ -35,6 +37,16 @@ Response CorsPolicy::Preflight(const Request& request) const {
     r.headers.Add("Access-Control-Allow-Headers", std::string(kAllowHeaders));
     r.headers.Add("Access-Control-Max-Age", "600");
     return r;
+}
+
+bool CorsPolicy::AllowsOutsideTenant(const Request& request, std::string_view tenant) const {
+    std::string_view origin = request.headers.Get("origin");
+    if (origin.empty()) return false;
+    // X-Tenant-ID first, as it picks the request's tenant first (API.md §2 "Tenant context").
+    if (std::string_view named = Trim(request.headers.Get("x-tenant-id")); !named.empty())
+        tenant = named;
+    if (!tenant.empty()) return tenant_check_ && tenant_check_(origin, tenant);
+    return preflight_check_ && preflight_check_(origin, request);
 }
 
 void CorsPolicy::Decorate(const Request& request, Response& response, bool tenant_allowed) const {

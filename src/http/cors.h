@@ -23,6 +23,10 @@ class CorsPolicy {
     explicit CorsPolicy(std::vector<std::string> server_origins)
         : origins_(std::move(server_origins)) {}
     void set_preflight_check(OriginCheck check) { preflight_check_ = std::move(check); }
+    // Whether a tenant's own settings allow an origin.
+    using TenantOriginCheck =
+        std::function<bool(std::string_view origin, std::string_view tenant_id)>;
+    void set_tenant_check(TenantOriginCheck check) { tenant_check_ = std::move(check); }
 
     bool IsPreflight(const Request& request) const;
     // The 204 answer to a preflight, with the allow headers when the origin is allowed.
@@ -31,10 +35,15 @@ class CorsPolicy {
     // `tenant_allowed`: the api layer's verdict for the request's tenant (false if unknown).
     void Decorate(const Request& request, Response& response, bool tenant_allowed) const;
     bool ServerAllows(std::string_view origin) const;
+    // The verdict for a route that acts on no tenant's data (API.md §13 "CORS"): the origins
+    // of the tenant the request names (X-Tenant-ID, else `tenant`, from its credentials),
+    // or, when it names none, any origin the server config, a tenant or a CORS key lists.
+    bool AllowsOutsideTenant(const Request& request, std::string_view tenant) const;
 
   private:
     std::vector<std::string> origins_;
     OriginCheck preflight_check_;
+    TenantOriginCheck tenant_check_;
 };
 
 }  // namespace tb::http

@@ -55,7 +55,7 @@ Response ErrorResponse(const Error& error, std::string_view request_id) {
     body["success"] = false;
     body["error"] = std::move(err);
     body["request_id"] = request_id;
-    Response r = Response::Json(HttpStatus(error.code), json::serialize(body));
+    Response r = Response::Json(HttpStatus(error.code), WriteJson(body));
     if (error.code == ErrorCode::kUnauthorized) r.headers.Add("WWW-Authenticate", "Bearer");
     if (error.retry_after_seconds) {
         r.headers.Add("Retry-After", std::to_string(*error.retry_after_seconds));

@@ -5,8 +5,8 @@
 namespace tb::http {
 
 Status CheckFraming(std::string_view block) {
-    int content_length = 0, transfer_encoding = 0;
-    bool first = true;
+    int content_length = 0, transfer_encoding = 0, host = 0;
+    bool first = true, http11 = false;
     while (!block.empty()) {
         size_t eol = block.find('\n');
         std::string_view line = block.substr(0, eol);
@@ -14,6 +14,7 @@ Status CheckFraming(std::string_view block) {
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         if (first) {  // the request line; the parser checks its shape
             first = false;
+            http11 = line.ends_with(" HTTP/1.1");
             continue;
         }
         if (line.empty()) break;  // end of the header block
@@ -35,6 +36,8 @@ Status CheckFraming(std::string_view block) {
                 value.find_first_not_of("0123456789") != std::string_view::npos) {
                 return Error::BadRequest("Invalid Content-Length header");
             }
+        } else if (IEquals(name, "host")) {
+            if (++host > 1) return Error::BadRequest("Repeated Host header");
         } else if (IEquals(name, "transfer-encoding")) {
             if (++transfer_encoding > 1)
                 return Error::BadRequest("Repeated Transfer-Encoding header");
@@ -46,6 +49,7 @@ Status CheckFraming(std::string_view block) {
     if (content_length && transfer_encoding) {
         return Error::BadRequest("Both Transfer-Encoding and Content-Length");
     }
+    if (http11 && host == 0) return Error::BadRequest("An HTTP/1.1 request needs a Host header");
     return {};
 }
 

@@ -5,7 +5,8 @@
 //   2. its Transfer-Encoding is anything but exactly "chunked" (one header, one coding);
 //   3. it has more than one Content-Length header, or one that is not plain digits;
 //   4. a header line is folded (starts with a space or tab: obsolete line folding);
-//   5. a header line has no colon, or white space before the colon.
+//   5. a header line has no colon, or white space before the colon;
+//   6. it has more than one Host header, or none in an HTTP/1.1 request (RFC 9112 §3.2).
 
 #include <string_view>
 

@@ -40,5 +40,16 @@ TEST(Framing, RefusesFoldingAndBadLines) {
     EXPECT_EQ(Check("X-A: 1\r\n continued\r\n").error().code, ErrorCode::kBadRequest);
 }
 
+// Issue #20 (RFC 9112 §3.2): exactly one Host in HTTP/1.1, at most one in HTTP/1.0.
+TEST(Framing, NeedsExactlyOneHost) {
+    EXPECT_FALSE(CheckFraming("GET / HTTP/1.1\r\n\r\n").ok());
+    EXPECT_FALSE(CheckFraming("GET / HTTP/1.1\r\nAccept: */*\r\n\r\n").ok());
+    EXPECT_FALSE(Check("Host: b\r\n").ok());
+    EXPECT_FALSE(Check("host: a\r\n").ok());
+    EXPECT_TRUE(CheckFraming("GET / HTTP/1.0\r\n\r\n").ok());
+    EXPECT_FALSE(CheckFraming("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n").ok());
+    EXPECT_TRUE(CheckFraming("GET / HTTP/1.1\r\nHOST: a\r\n\r\n").ok());
+}
+
 }  // namespace
 }  // namespace tb::http

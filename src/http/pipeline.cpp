@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "common/strings.h"
 #include "http/errors.h"
+#include "http/target.h"
 
 namespace tb::http {
 
@@ -24,6 +25,24 @@ bool SaneRequestId(std::string_view id) {
 bool IsJsonContentType(std::string_view type) {
     std::string_view media = Trim(type.substr(0, type.find(';')));
     return IEquals(media, "application/json") || IEquals(media, "application/merge-patch+json");
+}
+
+// What every request must satisfy before routing, answered after its body like a bad method
+// override: its query parameters are UTF-8 text (http/target.h), and a body carries no
+// Content-Encoding we would have to decode (RFC 9110 §8.4.1: 415; read as plain, a gzip body
+// would be taken for something it is not).
+std::optional<Error> CheckRequestText(const Request& head) {
+    if (!head.query.empty()) {
+        if (Status st = CheckQueryText(head.query); !st.ok()) return std::move(st).error();
+    }
+    std::string_view coding = Trim(head.headers.Get("content-encoding"));
+    bool has_body =
+        head.headers.Has("transfer-encoding") ||
+        (head.headers.Has("content-length") && head.headers.Get("content-length") != "0");
+    if (has_body && !coding.empty() && !IEquals(coding, "identity"))
+        return Error::UnsupportedMediaType(
+            "Content-Encoding is not supported on request bodies: send them uncompressed");
+    return std::nullopt;
 }
 
 }  // namespace
@@ -63,6 +82,7 @@ Exchange Pipeline::Prepare(Request& head) {
             }
         }
     }
+    if (!ex.early_error) ex.early_error = CheckRequestText(head);
     ex.match = router_.Find(head.method, head.segments);
     ex.body_limit = ex.match.route && ex.match.route->max_body ? ex.match.route->max_body
                                                                : options_.max_body_bytes;
@@ -113,7 +133,8 @@ Task<Response> Pipeline::Handle(Request& request, Exchange& ex) {
                 response = co_await route.handler(request, ctx);
             }
             if (around) around->After(request, ctx, response);
-            cors_allowed = ctx.cors_allowed;
+            cors_allowed = ctx.cors_allowed || (route.tenantless && cors_.AllowsOutsideTenant(
+                                                                        request, ctx.cors_tenant));
         }
     } catch (const std::exception& e) {
         log::Error("unhandled exception", {{"request_id", request_id}, {"what", e.what()}});

@@ -36,6 +36,9 @@ struct RouteContext {
     // Set by the api layer when the request's credentials allow its Origin (a CORS key): the
     // response then carries Access-Control-Allow-Origin.
     bool cors_allowed = false;
+    // Set by the api layer to the tenant a credential names (a token's tid, a key's tenant):
+    // on a route that acts on no tenant, the origins of that tenant are the allowed ones.
+    std::string cors_tenant;
     // What the api layer learned about the request, for rate limits and metering: the tenant
     // it acted in (empty: none), its user and API key, the documents it wrote, and the budget
     // it was charged to (the X-RateLimit-* headers).
@@ -81,6 +84,10 @@ struct Route {
     BodyKind body = BodyKind::kNone;
     size_t max_body = 0;  // 0: the server's limit
     int index = 0;        // position in the table: metrics label
+    // Acts on no tenant's data (accounts, plans, health, docs): CORS allows the origins of the
+    // tenant the request names, or, when it names none, any origin known anywhere
+    // (CorsPolicy::AllowsOutsideTenant).
+    bool tenantless = false;
 };
 
 struct RouteMatch {

@@ -17,4 +17,9 @@ namespace tb::http {
 // The answer equals boost::urls::parse_origin_form's (target_test.cpp holds them equal).
 Status SplitPath(std::string_view path, std::string& decoded, std::vector<std::string>& segments);
 
+// Checks that every parameter name and value of a query string, percent-decoded, is UTF-8
+// text without NUL (400 otherwise, details.field "query"): they are echoed in errors and bound
+// in SQL. A query without '%' or bytes past ASCII passes at once.
+Status CheckQueryText(std::string_view query);
+
 }  // namespace tb::http

@@ -5,15 +5,22 @@
 #include <boost/url/parse.hpp>
 #include <random>
 
+#include "common/strings.h"
+
 namespace tb::http {
 namespace {
 
-// What Boost.URL's full origin-form parser says of a path: nullopt when it refuses it.
+// What Boost.URL's full origin-form parser says of a path: nullopt when it refuses it, or
+// when a decoded segment is not UTF-8 text without NUL (which SplitPath refuses on top).
 std::optional<std::pair<std::string, std::vector<std::string>>> Reference(std::string_view path) {
     auto url = boost::urls::parse_origin_form(boost::core::string_view(path.data(), path.size()));
     if (!url) return std::nullopt;
     std::vector<std::string> segments;
-    for (auto s : url->encoded_segments()) segments.push_back(s.decode());
+    for (auto s : url->encoded_segments()) {
+        segments.push_back(s.decode());
+        if (segments.back().find('\0') != std::string::npos || !IsValidUtf8(segments.back()))
+            return std::nullopt;
+    }
     // Boost hides a leading "." segment (its own prefix for paths such as "/.//a"); a request
     // keeps it, and routes nowhere with it.
     if (path.starts_with("/./")) segments.insert(segments.begin(), ".");
@@ -68,6 +75,32 @@ TEST(SplitPath, SplitsAndDecodesLikeBoostUrl) {
                                "/\x7f",
                                "/\xc3\xa9"}) {
         ExpectSameAsBoost(p);
+    }
+}
+
+// Issue #20: an escape that decodes to invalid UTF-8 or NUL is a 400, never a segment
+// (PostgreSQL cut "c%00zzz" to "c" and answered 500 on "%ff").
+TEST(SplitPath, RefusesSegmentsThatAreNotUtf8Text) {
+    std::string decoded;
+    std::vector<std::string> segments;
+    for (std::string_view p :
+         {"/v1/collections/%ff", "/v1/collections/c%00zzz", "/a/%C3", "/%ED%A0%80", "/%C0%AF"}) {
+        Status st = SplitPath(p, decoded, segments);
+        ASSERT_FALSE(st.ok()) << p;
+        EXPECT_EQ(st.error().code, ErrorCode::kBadRequest);
+    }
+    ASSERT_TRUE(SplitPath("/caf%C3%A9", decoded, segments).ok());
+    EXPECT_EQ(segments.back(), "caf\xc3\xa9");
+}
+
+TEST(CheckQueryText, RefusesNamesAndValuesThatAreNotUtf8Text) {
+    for (std::string_view q : {"a=1", "", "n[gt]=5&tag[in]=a,b", "q=%7B%22a%22%3A1%7D",
+                               "name=caf%C3%A9", "bad%zz=1", "%=1", "a=%"})
+        EXPECT_TRUE(CheckQueryText(q).ok()) << q;
+    for (std::string_view q : {"%ff=1", "a=%ff", "a=1&b=%00", "s=%C3", "a=\xff", "x=%ED%A0%80"}) {
+        Status st = CheckQueryText(q);
+        ASSERT_FALSE(st.ok()) << q;
+        EXPECT_EQ(st.error().code, ErrorCode::kBadRequest);
     }
 }
 

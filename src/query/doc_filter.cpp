@@ -1,5 +1,6 @@
 #include "query/doc_filter.h"
 
+#include "common/strings.h"
 #include "query/doc_regex.h"
 
 namespace tb::query {
@@ -285,6 +286,12 @@ class Parser {
 
 Result<DocFilter> ParseDocFilter(std::string_view text, const DocFilterLimits& limits) {
     auto parsed = ParseJson(text, {.max_depth = 256});
+    if (!parsed.ok() && parsed.error().code == ErrorCode::kValidation) {
+        // A number past the double range (ParseJson names its path).
+        const auto* field = parsed.error().details.if_contains("field");
+        std::string path = field && field->is_string() ? std::string(field->as_string()) : "";
+        return Bad(path, "q holds a number outside the range of a finite number");
+    }
     if (!parsed.ok()) return Error::BadRequest("q is not valid JSON", "q");
     return DocFilterFromJson(*parsed, limits);
 }
@@ -301,20 +308,23 @@ Result<DocFilter> DocFilterFromJson(const json::value& q, const DocFilterLimits&
 
 namespace {
 
-// The values a parameter's text stands for (API.md §1.2 "type-flexibly").
-std::vector<Scalar> Candidates(std::string_view text) {
-    if (text == "null") return {Scalar{}};
+// The values a parameter's text stands for (API.md §1.2 "type-flexibly"). Numeric text past
+// the double range (1e400) -> BAD_REQUEST naming the parameter.
+Result<std::vector<Scalar>> Candidates(const std::string& key, std::string_view text) {
+    if (text == "null") return std::vector<Scalar>{Scalar{}};
     if (text == "true" || text == "false")
-        return {Scalar{text == "true"}, Scalar{std::string(text)}};
+        return std::vector<Scalar>{Scalar{text == "true"}, Scalar{std::string(text)}};
     auto number = ParseJson(text, {.max_depth = 1});
+    if (!number.ok() && number.error().code == ErrorCode::kValidation)
+        return Error::BadRequest(key + " is outside the range of a finite number", key);
     if (number.ok() && (number->is_int64() || number->is_uint64() || number->is_double()) &&
         !text.empty() && text.front() != ' ' && text.back() != ' ') {
         Scalar n = number->is_int64()    ? Scalar{number->get_int64()}
                    : number->is_uint64() ? Scalar{static_cast<double>(number->get_uint64())}
                                          : Scalar{number->get_double()};
-        return {n, Scalar{std::string(text)}};
+        return std::vector<Scalar>{n, Scalar{std::string(text)}};
     }
-    return {Scalar{std::string(text)}};
+    return std::vector<Scalar>{Scalar{std::string(text)}};
 }
 
 DocFilter AnyOf(std::vector<DocFilter> children) {
@@ -345,6 +355,10 @@ Result<DocFilter> DocFilterFromParams(
         auto bad = [&key](std::string message) {
             return Error::BadRequest(std::move(message), key);
         };
+        // Names are echoed in errors, and every response is UTF-8.
+        if (key.find('\0') != std::string::npos || !IsValidUtf8(key))
+            return Error::BadRequest("Query parameter names must be UTF-8 text without NUL",
+                                     "query");
         std::string_view name = key;
         std::string_view op = "eq";
         if (size_t open = name.find('['); open != std::string_view::npos) {
@@ -362,7 +376,8 @@ Result<DocFilter> DocFilterFromParams(
             rest.remove_prefix(dot + 1);
         }
         if (value.size() > 1024) return bad("A filter value has at most 1024 bytes");
-        if (value.find('\0') != std::string::npos) return bad("NUL in a filter value");
+        if (value.find('\0') != std::string::npos || !IsValidUtf8(value))
+            return bad("Filter values must be UTF-8 text without NUL characters");
         static const std::pair<std::string_view, DocOp> kOps[] = {
             {"eq", DocOp::kEq},
             {"ne", DocOp::kNe},
@@ -382,7 +397,8 @@ Result<DocFilter> DocFilterFromParams(
             case DocOp::kEq:
             case DocOp::kNe: {
                 std::vector<DocFilter> any;
-                for (auto& c : Candidates(value)) any.push_back(LeafOf(path, DocOp::kEq, {c}));
+                TB_ASSIGN_OR_RETURN(auto candidates, Candidates(key, value));
+                for (auto& c : candidates) any.push_back(LeafOf(path, DocOp::kEq, {c}));
                 DocFilter eq = AnyOf(std::move(any));
                 all.children.push_back(found->second == DocOp::kEq ? std::move(eq)
                                                                    : Negate(std::move(eq)));
@@ -394,7 +410,8 @@ Result<DocFilter> DocFilterFromParams(
             case DocOp::kLte: {
                 if (value == "null") return bad("null cannot be ordered");
                 std::vector<DocFilter> any;
-                for (auto& c : Candidates(value)) any.push_back(LeafOf(path, found->second, {c}));
+                TB_ASSIGN_OR_RETURN(auto candidates, Candidates(key, value));
+                for (auto& c : candidates) any.push_back(LeafOf(path, found->second, {c}));
                 all.children.push_back(AnyOf(std::move(any)));
                 break;
             }
@@ -406,7 +423,8 @@ Result<DocFilter> DocFilterFromParams(
                     size_t comma = value.find(',', start);
                     std::string item = value.substr(
                         start, comma == std::string::npos ? std::string::npos : comma - start);
-                    for (auto& c : Candidates(item)) set.push_back(std::move(c));
+                    TB_ASSIGN_OR_RETURN(auto candidates, Candidates(key, item));
+                    for (auto& c : candidates) set.push_back(std::move(c));
                     if (comma == std::string::npos) break;
                     start = comma + 1;
                 }

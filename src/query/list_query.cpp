@@ -46,6 +46,10 @@ std::string Shown(std::string_view s) {
     return out;
 }
 
+bool IsUtf8Text(std::string_view s) {
+    return s.find('\0') == std::string_view::npos && IsValidUtf8(s);
+}
+
 Error Bad(std::string_view param, std::string message) {
     return Error::BadRequest(std::move(message), Shown(param));
 }
@@ -222,8 +226,11 @@ Result<std::vector<SortKey>> ParseSort(std::string_view value, const Resource& r
 Result<std::vector<std::string>> ParseFields(std::string_view value, const Resource& resource) {
     std::vector<std::string> out;
     for (std::string& name : SplitTrimmed(value, ',')) {
-        bool known = resource.open_projection ? IsPath(name) : IsName(name) && resource.Find(name);
+        const Field* declared =
+            resource.open_projection || !IsName(name) ? nullptr : resource.Find(name);
+        bool known = resource.open_projection ? IsPath(name) : declared != nullptr;
         if (!known) return Bad("fields", "Unknown field: " + Shown(name));
+        if (declared) name = declared->name;  // an alias projects its field
         if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
     }
     if (out.empty()) return Bad("fields", "fields needs at least one field");
@@ -335,6 +342,8 @@ std::string SortKey::Name() const {
 const Field* Resource::Find(std::string_view name) const {
     for (const auto& f : fields)
         if (f.name == name) return &f;
+    for (const auto& [alias, field] : aliases)
+        if (alias == name) return Find(field);
     return nullptr;
 }
 
@@ -436,6 +445,10 @@ Result<ListQuery> ParseList(std::string_view query_string, const Resource& resou
     for (auto param : *params) {
         std::string key = param.key.decode();
         std::string value = param.has_value ? param.value.decode() : std::string();
+        // Every parameter is text: names and values are echoed in errors and bound in SQL
+        // (PostgreSQL refuses invalid UTF-8 and NUL in text), so they must be UTF-8 without NUL.
+        if (!IsUtf8Text(key) || !IsUtf8Text(value))
+            return Bad(key, "Query parameters must be UTF-8 text without NUL characters");
         if (key == "page") {
             TB_RETURN_IF_ERROR(once(seen_page, key));
             TB_ASSIGN_OR_RETURN(q.page, Integer(key, value, 1, limits.max_page));

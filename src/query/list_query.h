@@ -53,7 +53,12 @@ struct Resource {
     // (`tag=x`, `address.city[startswith]=O`), kept raw in ListQuery::path_filters for the
     // document query language (doc_filter.h) to type.
     bool open_filters = false;
+    // Other names of declared fields, {alias, field name}: `active` for `is_active`, as the
+    // Nanostack seed's own example filters users (`?role=admin&active=true`). An alias
+    // filters, sorts and projects as the field it names.
+    std::vector<std::pair<std::string, std::string>> aliases;
 
+    // The declared field of that name or alias; null when there is none.
     const Field* Find(std::string_view name) const;
 };
 

@@ -38,7 +38,7 @@ Tenant TenantFromRow(const std::vector<storage::Value>& r) {
     t.slug = AsText(r[2]);
     t.plan = AsText(r[3]);
     t.status = AsText(r[4]);
-    auto settings = ParseJson(AsText(r[5]));
+    auto settings = ParseStoredJson(AsText(r[5]));
     if (settings.ok() && settings->is_object()) t.settings = std::move(settings->as_object());
     t.member_count = AsInt(r[6]);
     t.created_at = AsInt(r[7]);
@@ -48,7 +48,7 @@ Tenant TenantFromRow(const std::vector<storage::Value>& r) {
 }
 
 Status ValidateSettings(const json::object& settings) {
-    if (json::serialize(settings).size() > size_t{16} * 1024)
+    if (WriteJson(settings).size() > size_t{16} * 1024)
         return Error::Validation("settings", "settings must be at most 16 KiB");
     if (auto it = settings.find("cors_origins"); it != settings.end()) {
         if (!it->value().is_array())
@@ -111,7 +111,11 @@ const query::Resource& UsersResource() {
                                     {"updated_at", "u.updated_at", Type::kTime},
                                     {"last_login_at", "u.last_login_at", Type::kTime, true},
                                     {"joined_at", "m.joined_at", Type::kTime}},
-                                   {"purge"}};
+                                   {"purge"},
+                                   false,
+                                   false,
+                                   false,
+                                   {{"active", "is_active"}}};
     return r;
 }
 
@@ -231,7 +235,8 @@ Task<Result<std::string>> TenantService::PlanOf(const std::string& tenant_id) {
 Task<Result<Caller>> TenantService::ResolveAnonymous(std::string_view header, std::string ip,
                                                      std::string user_agent) {
     std::string wanted(Trim(header).substr(0, 64));
-    if (wanted.empty()) co_return Error::Unauthorized("Authentication required");
+    // Not an id (invalid UTF-8 among them): no tenant has it, and it never reaches SQL.
+    if (wanted.empty() || !IsUuid(wanted)) co_return Error::Unauthorized("Authentication required");
     TB_CO_ASSIGN_OR_RETURN(auto tenant, co_await FindTenant(db_, wanted));
     if (!tenant || tenant->status != "active")
         co_return Error::Unauthorized("Authentication required");
@@ -257,7 +262,9 @@ Result<std::string_view> NamedTenant(const auth::Principal& p, std::string_view 
             return Error::Forbidden("This API key is bound to another tenant");
         return bound;
     }
-    if (!header.empty()) return header.substr(0, 64);
+    // Not an id (invalid UTF-8 among them): no tenant has it, and it never reaches SQL.
+    if (!header.empty())
+        return IsUuid(header) ? header : Result<std::string_view>(TenantNotFound());
     if (p.tenant_id) return std::string_view(*p.tenant_id);
     return std::string_view();
 }
@@ -378,7 +385,7 @@ Task<Status> TenantService::RefreshCorsOrigins() {
     if (!rows.ok()) co_return std::move(rows).error();
     auto index = std::make_shared<CorsIndex>();
     for (const auto& r : rows->rows) {
-        auto settings = ParseJson(AsText(r[1]));
+        auto settings = ParseStoredJson(AsText(r[1]));
         if (!settings.ok() || !settings->is_object()) continue;
         auto* origins = settings->as_object().if_contains("cors_origins");
         if (!origins || !origins->is_array()) continue;
@@ -451,7 +458,8 @@ Task<Result<std::optional<TenantMembership>>> TenantService::CreatePersonalTenan
 Task<Result<Page<Tenant>>> TenantService::List(const Caller& who, const query::ListQuery& q) {
     std::string columns = std::string(kTenantColumns) + ", m.role";
     ListSource source;
-    if (who.api_key) {  // a key sees its own tenant only
+    if (who.api_key) {  // a key sees its own tenant only, and only with `read` (or `admin`)
+        TB_CO_RETURN_IF_ERROR(who.CanRead());
         source = ListSource::Platform(
             columns, "tenants t LEFT JOIN memberships m ON m.tenant_id = t.id AND m.user_id = ?",
             "t.id = ?", Bind(who.user->id, who.api_key->tenant_id.value_or("")));
@@ -562,7 +570,7 @@ Task<Result<Tenant>> TenantService::Update(const Caller& who, const std::string&
         auto r = co_await tx.Execute(
             "UPDATE tenants SET name = ?, slug = ?, plan = ?, status = ?, settings = ?, "
             "updated_at = ? WHERE id = ?",
-            Bind(t.name, t.slug, t.plan, t.status, json::serialize(t.settings), t.updated_at, id));
+            Bind(t.name, t.slug, t.plan, t.status, WriteJson(t.settings), t.updated_at, id));
         if (!r.ok()) {
             if (r.error().code == ErrorCode::kConflict)
                 co_return Error::Conflict("Slug already taken", "slug");

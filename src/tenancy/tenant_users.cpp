@@ -82,6 +82,9 @@ Task<Result<Member>> TenantService::CreateUser(const Caller& who, NewUser in) {
 Task<Result<Member>> TenantService::UpdateUser(const Caller& who, const std::string& user_id,
                                                UserPatch patch) {
     TB_CO_RETURN_IF_ERROR(who.CanRead());
+    // A change through a key is management whatever it changes (API.md §13 "API key scopes").
+    if (who.api_key && !who.api_key->HasScope("admin"))
+        co_return Error::Forbidden("This API key lacks the admin scope");
     TB_CO_ASSIGN_OR_RETURN(auto existing, co_await FindMember(db_, who.scope(), user_id));
     if (!existing) co_return UserNotFound();
     bool self = user_id == who.user->id && !who.api_key;

@@ -207,9 +207,14 @@ describe('PUT/PATCH /v1/users/{id}', () => {
     assert.equal(err.message, 'Inactive user');
     err = expectForbidden(await server.post('/v1/auth/login', { json: { email: u.email, password: PASSWORD } }));
     assert.equal(err.message, 'Inactive user');
+    // Refresh answers as login and /me do (issue #20: it said 401 "Invalid refresh token").
+    err = expectForbidden(await server.post('/v1/auth/refresh', { json: { refresh_token: u.tokens.refresh_token } }));
+    assert.equal(err.message, 'Inactive user');
     res = await putUser(as(admin, t.tid), u.user.id, { is_active: true }, 'PATCH');
     assert.equal(expectSuccess(res, 200).is_active, true);
     assert.equal((await login(server, u.email)).user.id, u.user.id);
+    // The refused refresh retired nothing: the session refreshes again.
+    expectSuccess(await server.post('/v1/auth/refresh', { json: { refresh_token: u.tokens.refresh_token } }), 200);
   });
 
   test('not in the tenant → 404; bad values → 422', async () => {

@@ -228,7 +228,7 @@ http::Handler ChangePassword(Services& s) {
 http::Handler Jwks(Services& s) {
     return [&s](Request&, RouteContext&) -> Task<Response> {
         // The standard JWKS document, not the envelope: JOSE libraries read it as is.
-        Response r = Response::Json(200, json::serialize(s.auth.Jwks()));
+        Response r = Response::Json(200, WriteJson(s.auth.Jwks()));
         r.headers.Add("Cache-Control", "public, max-age=300");
         co_return r;
     };

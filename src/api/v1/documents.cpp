@@ -36,6 +36,7 @@ Response DocumentResponse(const StoredDocument& d, int status) {
 // Entity tags are ours ("<version>", optionally weak); anything else matches nothing.
 struct TagList {
     bool any = false;
+    size_t items = 0;  // every member of the list, `*` and tags we cannot match included
     std::vector<int64_t> versions;
     bool unparsable = false;
 };
@@ -46,6 +47,7 @@ TagList ParseTags(std::string_view header) {
     while (i < header.size()) {
         while (i < header.size() && (header[i] == ' ' || header[i] == ',')) ++i;
         if (i >= header.size()) break;
+        ++out.items;
         if (header[i] == '*') {
             out.any = true;
             ++i;
@@ -78,8 +80,9 @@ std::optional<int64_t> ExpectedVersion(const Request& req) {
     auto header = req.headers.Get("if-match");
     if (header.empty()) return std::nullopt;
     TagList tags = ParseTags(header);
+    if (tags.unparsable || tags.items != 1) return int64_t{-1};  // a list never matches
     if (tags.any) return std::nullopt;
-    if (tags.unparsable || tags.versions.size() != 1) return int64_t{-1};
+    if (tags.versions.size() != 1) return int64_t{-1};
     return tags.versions[0];
 }
 
@@ -135,7 +138,7 @@ http::Handler ListDocuments(Services& s) {
         if (!q->fields.empty()) {
             // Projection: `_id` always kept (API.md §1.2).
             for (auto& item : page->items) {
-                auto parsed = ParseJson(item, {.max_depth = 256});
+                auto parsed = ParseStoredJson(item, {.max_depth = 256});
                 if (parsed.ok() && parsed->is_object())
                     item = WriteJson(ProjectPaths(parsed->as_object(), q->fields));
             }

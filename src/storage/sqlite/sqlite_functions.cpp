@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 
+#include "common/json.h"
+
 namespace tb::storage {
 
 namespace {
@@ -35,6 +37,17 @@ void Regexp(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     sqlite3_set_auxdata(ctx, 1, re.release(), DeleteRegex);
 }
 
+void NullNonFinite(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+    if (argc != 1 || sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+    std::string repaired =
+        NullNonFiniteTokens(std::string_view(text, sqlite3_value_bytes(argv[0])));
+    sqlite3_result_text(ctx, repaired.data(), static_cast<int>(repaired.size()), SQLITE_TRANSIENT);
+}
+
 }  // namespace
 
 Status RegisterSqliteFunctions(sqlite3* db) {
@@ -43,6 +56,12 @@ Status RegisterSqliteFunctions(sqlite3* db) {
                                         nullptr, Regexp, nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK)
         return Error::Internal(std::string("sqlite: registering tb_regexp: ") + sqlite3_errstr(rc));
+    rc = sqlite3_create_function_v2(db, "tb_null_non_finite", 1,
+                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+                                    NullNonFinite, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK)
+        return Error::Internal(std::string("sqlite: registering tb_null_non_finite: ") +
+                               sqlite3_errstr(rc));
     return {};
 }
 

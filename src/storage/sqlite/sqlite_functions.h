@@ -5,6 +5,9 @@
 //   NULL text. The documents' `$regex` (query/doc_regex.h makes the pattern canonical, so RE2
 //   here and PostgreSQL's engine agree). Linear time; the compiled pattern is kept for the
 //   statement while the parameter stays bound.
+//
+//   tb_null_non_finite(text): the JSON text with the non-finite number tokens that older
+//   versions stored replaced by null (common/json.h NullNonFiniteTokens), for migration 0010.
 
 #include <sqlite3.h>
 
