@@ -235,3 +235,35 @@ test('a platform admin with X-Tenant-ID reads the tenant\'s and the instance-lev
   assert.ok(data.some((e) => e.tenant_id === tid(user) && e.action === 'api_key.created' && e.target === keyId));
   assert.ok(!data.some((e) => e.target === otherKeyId), 'another tenant\'s key event');
 });
+
+// Issue #20: a failed or throttled login for an email that belongs to a user is a security
+// event of every tenant that user is a member of; an unknown email stays instance-level.
+test('login failures and throttling show in the tenants of the user, and nowhere for an unknown email', async () => {
+  const throttled = await startServer({ env: { ...NO_THROTTLE_ENV, TB_LIMITS_LOGIN_FAILURES: '3' } });
+  try {
+    const victim = await register(throttled, { email: uniqueEmail('audit-victim') });
+    const team = await register(throttled, { email: uniqueEmail('audit-team') });
+    const add = await throttled.post(`/v1/tenants/${tid(team)}/members`,
+      { headers: bearer(team.tokens.access_token), json: { email: victim.user.email, role: 'member' } });
+    assert.equal(add.status, 201, add.body);
+    const admin = (await login(throttled, TEST_ADMIN.email, TEST_ADMIN.password)).tokens.access_token;
+    const ghost = uniqueEmail('audit-ghost');
+    // Three failures from this IP (the limit), then a throttled attempt.
+    for (const email of [ghost, victim.user.email, victim.user.email, victim.user.email]) {
+      await throttled.post('/v1/auth/login', { json: { email, password: 'wrong-password-2' } });
+    }
+    for (const [owner, tenant] of [[victim, tid(victim)], [team, tid(team)]]) {
+      const res = await throttled.get('/v1/audit-logs?per_page=100', { headers: bearer(owner.tokens.access_token) });
+      assert.equal(res.status, 200, res.body);
+      const mine = res.json.data.filter((e) => e.target === victim.user.email);
+      assert.deepEqual(mine.map((e) => e.action).sort(), ['login.failed', 'login.failed', 'login.throttled'],
+        `tenant ${tenant}: ${JSON.stringify(mine)}`);
+      for (const e of mine) assert.equal(e.tenant_id, tenant);
+      assert.ok(!res.body.includes(ghost), 'an unknown email never reaches a tenant');
+    }
+    const instance = await throttled.get(`/v1/audit-logs?target=${encodeURIComponent(ghost)}`, { headers: bearer(admin) });
+    assert.deepEqual(instance.json.data.map((e) => [e.action, e.tenant_id]), [['login.failed', null]]);
+  } finally {
+    await throttled.stop();
+  }
+});

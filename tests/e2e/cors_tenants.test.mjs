@@ -71,3 +71,56 @@ describe('tenant CORS origins', () => {
     assert.equal(JSON.parse(res.body).error.details.field, 'settings.cors_origins');
   });
 });
+
+// Issue #20: the routes that act on no tenant's data (/v1/auth/*, invitations, plans, health,
+// keys, docs) never carried Access-Control-Allow-Origin for a tenant's origin, so a tenant's
+// browser app could not sign in or read its user.
+describe('routes outside a tenant (API.md §13 "CORS")', () => {
+  const C_ORIGIN = 'https://c-app.example';
+  let c;
+  before(async () => {
+    c = await newUser(server, 'corsc');
+    const res = await server.request('PUT', `/v1/tenants/${c.tid}`, {
+      headers: as(c), json: { settings: { cors_origins: [C_ORIGIN] } },
+    });
+    assert.equal(res.status, 200, describeRes(res));
+  });
+  const allowOrigin = (res) => res.headers['access-control-allow-origin'];
+
+  test('naming no tenant: any origin a tenant lists is allowed, an unknown one is not', async () => {
+    for (const [method, path, json] of [['POST', '/v1/auth/login', { email: c.email, password: 'wrong password' }],
+      ['POST', '/v1/auth/register', { email: 'x' }], ['GET', '/v1/plans'], ['GET', '/v1/health'],
+      ['GET', '/.well-known/jwks.json'], ['POST', '/v1/invitations/accept', {}]]) {
+      const res = await server.request(method, path, { headers: { Origin: C_ORIGIN }, json });
+      assert.equal(allowOrigin(res), C_ORIGIN, `${method} ${path}: ${JSON.stringify(res.headers)}`);
+      assert.match(res.headers['access-control-expose-headers'] || '', /x-request-id/);
+      const unknown = await server.request(method, path, { headers: { Origin: NOBODY }, json });
+      assert.equal(allowOrigin(unknown), undefined, `${method} ${path} for an unknown origin`);
+    }
+  });
+
+  test("with a token: the token's tenant decides (GET /v1/auth/me, refresh, logout)", async () => {
+    const own = await server.get('/v1/auth/me', { headers: { ...c.auth, Origin: C_ORIGIN } });
+    assert.equal(own.status, 200, describeRes(own));
+    assert.equal(allowOrigin(own), C_ORIGIN);
+    // A's origin is known, but C's token names C's tenant.
+    const other = await server.get('/v1/auth/me', { headers: { ...c.auth, Origin: A_ORIGIN } });
+    assert.equal(other.status, 200);
+    assert.equal(allowOrigin(other), undefined);
+    const patched = await server.request('PATCH', '/v1/auth/me', { headers: { ...c.auth, Origin: C_ORIGIN }, json: { name: 'C' } });
+    assert.equal(allowOrigin(patched), C_ORIGIN);
+  });
+
+  test('X-Tenant-ID names the tenant when sent', async () => {
+    const named = await server.post('/v1/auth/login', {
+      headers: { Origin: A_ORIGIN, 'X-Tenant-ID': a.tid }, json: { email: a.email, password: 'wrong password' },
+    });
+    assert.equal(allowOrigin(named), A_ORIGIN);
+    const mismatch = await server.post('/v1/auth/login', {
+      headers: { Origin: C_ORIGIN, 'X-Tenant-ID': a.tid }, json: { email: a.email, password: 'wrong password' },
+    });
+    assert.equal(allowOrigin(mismatch), undefined, "C's origin is not A's");
+    const me = await server.get('/v1/auth/me', { headers: { ...c.auth, Origin: A_ORIGIN, 'X-Tenant-ID': a.tid } });
+    assert.equal(allowOrigin(me), A_ORIGIN);
+  });
+});
