@@ -27,6 +27,7 @@ const std::vector<Entry>& Table() {
         {Method::kGet, "/metrics", v1::MetricsText},
         {Method::kGet, "/.well-known/jwks.json", v1::Jwks},
         {Method::kGet, "/v1/openapi.json", v1::OpenApi},
+        {Method::kGet, "/v1/openapi-3.0.json", v1::OpenApi30},
         {Method::kGet, "/docs", v1::DocsPage},
         {Method::kGet, "/docs/swagger-ui-bundle.js", v1::SwaggerUiScript, BodyKind::kNone, 0, true},
         {Method::kGet, "/docs/swagger-ui.css", v1::SwaggerUiStyles, BodyKind::kNone, 0, true},
@@ -132,7 +133,8 @@ bool ActsOnNoTenant(std::string_view path) {
     for (std::string_view prefix : {"/v1/auth/", "/v1/invitations/", "/.well-known/", "/docs"})
         if (path.starts_with(prefix)) return true;
     for (std::string_view exact :
-         {"/v1/plans", "/v1/health", "/healthz", "/readyz", "/metrics", "/v1/openapi.json"})
+         {"/v1/plans", "/v1/health", "/healthz", "/readyz", "/metrics", "/v1/openapi.json",
+          "/v1/openapi-3.0.json"})
         if (path == exact) return true;
     return false;
 }

@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startServer } from './harness.mjs';
-import { NO_THROTTLE_ENV, as, createKey, expectSuccess, makeTeam } from './tenancy_helpers.mjs';
+import { NO_THROTTLE_ENV, createKey } from './tenancy_helpers.mjs';
+import { operations, routeFixtures } from './route_fixtures.mjs';
 
 // What a key needs, by "METHOD path template".
 //   public: no credentials needed; a key changes nothing (never 401 or 403).
@@ -53,43 +54,18 @@ const SCOPES = [['read'], ['write'], ['admin'], ['read', 'write']];
 const allows = (need, scopes) => need === 'any' || scopes.includes('admin') || scopes.includes(need);
 
 let server;
-let team;
 let ops; // [{method, template}]
 let keys; // scope list joined -> key text
-let ids;
+let concrete; // template -> a path with real ids
 before(async () => {
   server = await startServer({ env: { ...NO_THROTTLE_ENV } });
-  team = await makeTeam(server, 'scopes');
-  const owner = as(team.owner, team.tid);
-  const doc = expectSuccess(await server.post('/v1/collections/scoped/documents', { headers: owner, json: { a: 1 } }), 201);
-  const org = expectSuccess(await server.post('/v1/organizations', { headers: owner, json: { name: 'Scoped org' } }), 201);
-  expectSuccess(await server.post(`/v1/organizations/${org.id}/members`,
-    { headers: owner, json: { user_id: team.mem.user.id, role: 'member' } }), 201);
-  const target = await createKey(server, owner, { name: 'target' });
-  const mail = expectSuccess(await server.post('/v1/mail', { headers: owner, json: { to: 'a@b.c', subject: 's', text: 't' } }), 202);
-  ids = { doc: doc._id, org: org.id, key: target.id, mail: mail.id };
+  const fixtures = await routeFixtures(server, 'scopes');
+  concrete = fixtures.concrete;
   keys = {};
-  for (const scopes of SCOPES) keys[scopes.join()] = (await createKey(server, owner, { name: scopes.join(), scopes })).key;
-  const document = await (await fetch(`${server.url}/v1/openapi.json`)).json();
-  ops = [];
-  for (const [template, item] of Object.entries(document.paths)) {
-    for (const method of ['get', 'post', 'put', 'patch', 'delete']) {
-      if (item[method]) ops.push({ method: method.toUpperCase(), template });
-    }
-  }
+  for (const scopes of SCOPES) keys[scopes.join()] = (await createKey(server, fixtures.owner, { name: scopes.join(), scopes })).key;
+  ops = await operations(server);
 });
 after(async () => { await server?.stop(); });
-
-/** A concrete path for a template: real ids of the team's tenant, so that 404 masks nothing. */
-function concrete(template) {
-  let path = template;
-  if (template.startsWith('/v1/tenants/{id}')) path = path.replace('{id}', team.tid);
-  else if (template.startsWith('/v1/organizations/{id}')) path = path.replace('{id}', ids.org);
-  else if (template.startsWith('/v1/api-keys/{id}')) path = path.replace('{id}', ids.key);
-  else if (template.startsWith('/v1/mail/{id}')) path = path.replace('{id}', ids.mail);
-  else if (template.startsWith('/v1/users/{id}')) path = path.replace('{id}', team.mem.user.id);
-  return path.replace('{name}', 'scoped').replace('{id}', ids.doc).replace('{user_id}', team.mem.user.id);
-}
 
 describe('every route × every key scope', () => {
   test('every operation of the document is in the table', () => {

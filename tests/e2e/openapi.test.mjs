@@ -2,8 +2,13 @@
 // without credentials, describing the routes this server answers.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { JSON_CONTENT_TYPE, startServer } from './harness.mjs';
+import { promisify } from 'node:util';
+import { JSON_CONTENT_TYPE, REPO_ROOT, startServer } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -32,5 +37,33 @@ test('every documented GET without path parameters and without security answers 
     const r = await server.get(path);
     assert.ok(Object.keys(op.responses).includes(String(r.status)),
       `GET ${path} answered ${r.status}, documented: ${Object.keys(op.responses).join(', ')}`);
+  }
+});
+
+// Issue #20: tools that read only OpenAPI 3.0 (Dredd 14 aborts on 3.1) get a 3.0.3 rendition of
+// the same document, which a linter nobody here wrote accepts.
+test('GET /v1/openapi-3.0.json: the same API in OpenAPI 3.0.3, valid for @redocly/cli', async () => {
+  const res = await server.get('/v1/openapi-3.0.json');
+  assert.equal(res.status, 200);
+  assert.match(res.headers['content-type'], JSON_CONTENT_TYPE);
+  const v30 = JSON.parse(res.body);
+  const v31 = JSON.parse((await server.get('/v1/openapi.json')).body);
+  assert.equal(v30.openapi, '3.0.3');
+  assert.deepEqual(Object.keys(v30.paths), Object.keys(v31.paths));
+  assert.ok(v30.info.contact && v30.info.license?.name, 'info.contact and info.license');
+  assert.ok(!/"type":\[/.test(res.body), 'no 3.1 type lists');
+  assert.ok(!/"const":/.test(res.body), 'no const');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-openapi30-'));
+  try {
+    const file = path.join(dir, 'openapi-3.0.json');
+    fs.writeFileSync(file, res.body);
+    const redocly = path.join(REPO_ROOT, 'tests', 'node_modules', '.bin', 'redocly');
+    // The same rules as the 3.1 document, but for the per-location ignores of that file.
+    const { stdout, stderr } = await promisify(execFile)(redocly,
+      ['lint', file, '--config', path.join(REPO_ROOT, 'docs', 'redocly.yaml'), '--format', 'stylish'],
+      { timeout: 120_000 }).catch((err) => assert.fail(`redocly lint failed:\n${err.stdout}\n${err.stderr}`));
+    assert.match(`${stdout}${stderr}`, /valid|0 errors|Woohoo/i);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -51,6 +51,19 @@ const EXCERPT = 800;
 let loading = null; // Promise<Validator>
 let ready = null; // Validator once loaded
 
+// What this process saw answered, for the suite's coverage check (openapi_coverage.mjs):
+// "METHOD /template STATUS" for each documented response key met, and
+// "METHOD /template STATUS header NAME" for each documented header met present. Written to
+// TB_OPENAPI_COVERAGE_DIR (when set) as the process exits, with the document.
+const observed = new Set();
+process.on('exit', () => {
+  const dir = process.env.TB_OPENAPI_COVERAGE_DIR;
+  if (!dir || !ready) return;
+  fs.writeFileSync(`${dir}/observed-${process.pid}.json`, JSON.stringify([...observed]));
+  const doc = `${dir}/openapi.json`;
+  if (!fs.existsSync(doc)) fs.writeFileSync(doc, JSON.stringify(ready.doc));
+});
+
 /**
  * Loads the document once per process: from TB_TEST_OPENAPI (a JSON file) when set, else
  * from GET <baseUrl>/v1/openapi.json. Safe to call many times; later calls reuse the first.
@@ -201,6 +214,8 @@ export class Validator {
     const responses = op.responses || {};
     const key = [String(status), `${String(status)[0]}XX`, 'default'].find((k) => k in responses);
     if (!key) fail(`status ${status} is not documented for ${opMethod.toUpperCase()} ${template} (documented: ${Object.keys(responses).join(', ')})`);
+    const seen = `${opMethod.toUpperCase()} ${template} ${key}`;
+    observed.add(seen);
     const [resp, respPointer] = this.deref(responses[key], `${opPointer}/responses/${ptr(key)}`);
     if (!resp) fail(`unresolvable response object for ${key}`);
 
@@ -212,6 +227,7 @@ export class Validator {
         if (h?.required) fail(`required header ${name} is missing`);
         continue;
       }
+      observed.add(`${seen} header ${name}`);
       if (h?.schema) this.check(`${hPointer}/schema`, coerceHeader(v, h.schema), fail, `header ${name}: ${JSON.stringify(v)}`);
     }
 

@@ -13,6 +13,7 @@ http::Handler Readiness(Services& s);
 http::Handler MetricsText(Services& s);
 // The OpenAPI document (API.md §10).
 http::Handler OpenApi(Services& s);
+http::Handler OpenApi30(Services& s);
 
 // docs.cpp: interactive documentation at /docs and its assets.
 http::Handler DocsPage(Services& s);

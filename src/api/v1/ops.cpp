@@ -1,4 +1,5 @@
 #include "api/openapi.h"
+#include "api/openapi30.h"
 #include "api/v1/handlers.h"
 #include "common/json.h"
 
@@ -61,6 +62,14 @@ http::Handler OpenApi(Services&) {
     return [](Request&, RouteContext&) -> Task<Response> {
         // The bare document, not the envelope: OpenAPI tools read it as is.
         Response r = Response::Json(200, OpenApiJson());
+        r.headers.Add("Cache-Control", "public, max-age=300");
+        co_return r;
+    };
+}
+
+http::Handler OpenApi30(Services&) {
+    return [](Request&, RouteContext&) -> Task<Response> {
+        Response r = Response::Json(200, OpenApi30Json());
         r.headers.Add("Cache-Control", "public, max-age=300");
         co_return r;
     };
