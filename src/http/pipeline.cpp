@@ -4,6 +4,7 @@
 
 #include "common/log.h"
 #include "common/strings.h"
+#include "http/compression.h"
 #include "http/errors.h"
 #include "http/target.h"
 
@@ -167,6 +168,7 @@ void Pipeline::Abandon(Exchange&) { metrics_.in_flight().fetch_sub(1, std::memor
 
 void Pipeline::Finish(const Request& request, const Exchange& ex, const std::string& request_id,
                       Response& response) {
+    CompressResponse(request, response);
     response.headers.Add("X-Request-ID", request_id);
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - ex.start).count();

@@ -16,6 +16,7 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 const FAULTS = {
   '* 500': 'a bug: the exception guard answers 500 INTERNAL_ERROR',
   '* 503': 'the database unreachable, the server draining, or a worker queue full',
+  'POST /v1/invitations/accept 409': 'a race: the email registered between reading the invitation and creating its account',
 };
 
 const dir = process.argv[2];

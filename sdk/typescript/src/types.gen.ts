@@ -1081,10 +1081,66 @@ export type Count = boolean;
 
 /**
  * Comma list of declared fields, `-` for descending, at most 5 keys (e.g.
- * `name,-created_at`). Ties are broken by id ascending. Unknown field → `400`.
+ * `-created_at`). Ties are broken by id ascending. Unknown field → `400`.
  *
  */
-export type Sort = string;
+export type SortCollections = string;
+
+/**
+ * Comma list of declared fields, `-` for descending, at most 5 keys (e.g.
+ * `-_created`). Ties are broken by id ascending. Unknown field → `400`.
+ *
+ */
+export type SortDocuments = string;
+
+/**
+ * Comma list of declared fields, `-` for descending, at most 5 keys (e.g.
+ * `-ts`). Ties are broken by id ascending. Unknown field → `400`.
+ *
+ */
+export type SortAuditLogs = string;
+
+/**
+ * Comma list of declared fields, `-` for descending, at most 5 keys (e.g.
+ * `-created_at`). Ties are broken by id ascending. Unknown field → `400`.
+ *
+ */
+export type SortApiKeys = string;
+
+/**
+ * Comma list of declared fields, `-` for descending, at most 5 keys (e.g.
+ * `name`). Ties are broken by id ascending. Unknown field → `400`.
+ *
+ */
+export type SortTenants = string;
+
+/**
+ * Comma list of declared fields, `-` for descending, at most 5 keys (e.g.
+ * `-joined_at`). Ties are broken by id ascending. Unknown field → `400`.
+ *
+ */
+export type SortTenantMembers = string;
+
+/**
+ * Comma list of declared fields, `-` for descending, at most 5 keys (e.g.
+ * `email`). Ties are broken by id ascending. Unknown field → `400`.
+ *
+ */
+export type SortUsers = string;
+
+/**
+ * Comma list of declared fields, `-` for descending, at most 5 keys (e.g.
+ * `name`). Ties are broken by id ascending. Unknown field → `400`.
+ *
+ */
+export type SortOrganizations = string;
+
+/**
+ * Comma list of declared fields, `-` for descending, at most 5 keys (e.g.
+ * `-joined_at`). Ties are broken by id ascending. Unknown field → `400`.
+ *
+ */
+export type SortOrganizationMembers = string;
 
 /**
  * Projection: comma list of declared fields (e.g. `name,email`). Items then carry only
@@ -1251,6 +1307,39 @@ export type GetOpenApiDocumentResponses = {
 
 export type GetOpenApiDocumentResponse = GetOpenApiDocumentResponses[keyof GetOpenApiDocumentResponses];
 
+export type GetOpenApi30DocumentData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/openapi-3.0.json';
+};
+
+export type GetOpenApi30DocumentErrors = {
+    /**
+     * `RATE_LIMITED`: a rate limit or the login throttle was hit.
+     */
+    429: Error;
+};
+
+export type GetOpenApi30DocumentError = GetOpenApi30DocumentErrors[keyof GetOpenApi30DocumentErrors];
+
+export type GetOpenApi30DocumentResponses = {
+    /**
+     * An OpenAPI 3.0.3 document.
+     */
+    200: {
+        openapi: '3.0.3';
+        info: {
+            [key: string]: unknown;
+        };
+        paths: {
+            [key: string]: unknown;
+        };
+    };
+};
+
+export type GetOpenApi30DocumentResponse = GetOpenApi30DocumentResponses[keyof GetOpenApi30DocumentResponses];
+
 export type GetDocsPageData = {
     body?: never;
     path?: never;
@@ -1297,7 +1386,7 @@ export type RegisterErrors = {
     409: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -1373,7 +1462,7 @@ export type LoginErrors = {
     404: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -1449,7 +1538,7 @@ export type RefreshTokensErrors = {
     404: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -1519,7 +1608,7 @@ export type LogoutErrors = {
     403: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -1634,7 +1723,7 @@ export type UpdateMeErrors = {
     403: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -1704,7 +1793,7 @@ export type ChangePasswordErrors = {
     403: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -1762,7 +1851,7 @@ export type RequestPasswordResetErrors = {
     400: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -1820,7 +1909,7 @@ export type ConfirmPasswordResetErrors = {
     400: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -1890,7 +1979,7 @@ export type RequestEmailVerificationErrors = {
     403: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -1948,7 +2037,7 @@ export type ConfirmEmailErrors = {
     400: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -2023,7 +2112,7 @@ export type AcceptInvitationErrors = {
     409: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -2101,7 +2190,7 @@ export type ListCollectionsData = {
         count?: boolean;
         /**
          * Comma list of declared fields, `-` for descending, at most 5 keys (e.g.
-         * `name,-created_at`). Ties are broken by id ascending. Unknown field → `400`.
+         * `-created_at`). Ties are broken by id ascending. Unknown field → `400`.
          *
          */
         sort?: string;
@@ -2232,7 +2321,7 @@ export type CreateCollectionErrors = {
     409: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -2296,13 +2385,6 @@ export type DeleteCollectionData = {
 };
 
 export type DeleteCollectionErrors = {
-    /**
-     * `BAD_REQUEST`: malformed JSON, a bad query parameter (unknown field or operator,
-     * badly typed value, repeated `page`/`per_page`/`sort`/`fields`/`count`/`after`), or a bad
-     * `X-HTTP-Method-Override`. `details.field` names the parameter.
-     *
-     */
-    400: Error;
     /**
      * `UNAUTHORIZED`: missing, malformed, expired or revoked credentials (or, on login,
      * invalid credentials).
@@ -2369,13 +2451,6 @@ export type GetCollectionData = {
 };
 
 export type GetCollectionErrors = {
-    /**
-     * `BAD_REQUEST`: malformed JSON, a bad query parameter (unknown field or operator,
-     * badly typed value, repeated `page`/`per_page`/`sort`/`fields`/`count`/`after`), or a bad
-     * `X-HTTP-Method-Override`. `details.field` names the parameter.
-     *
-     */
-    400: Error;
     /**
      * `UNAUTHORIZED`: missing, malformed, expired or revoked credentials (or, on login,
      * invalid credentials).
@@ -2473,7 +2548,7 @@ export type UpdateCollectionDefinitionErrors = {
     409: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -2568,7 +2643,7 @@ export type ReplaceCollectionDefinitionErrors = {
     409: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -2627,13 +2702,6 @@ export type GetMetaData = {
 };
 
 export type GetMetaErrors = {
-    /**
-     * `BAD_REQUEST`: malformed JSON, a bad query parameter (unknown field or operator,
-     * badly typed value, repeated `page`/`per_page`/`sort`/`fields`/`count`/`after`), or a bad
-     * `X-HTTP-Method-Override`. `details.field` names the parameter.
-     *
-     */
-    400: Error;
     /**
      * `UNAUTHORIZED`: missing, malformed, expired or revoked credentials (or, on login,
      * invalid credentials).
@@ -2719,7 +2787,7 @@ export type ListDocumentsData = {
         count?: boolean;
         /**
          * Comma list of declared fields, `-` for descending, at most 5 keys (e.g.
-         * `name,-created_at`). Ties are broken by id ascending. Unknown field → `400`.
+         * `-_created`). Ties are broken by id ascending. Unknown field → `400`.
          *
          */
         sort?: string;
@@ -2884,7 +2952,7 @@ export type CreateDocumentsErrors = {
     409: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -2979,7 +3047,7 @@ export type DeleteDocumentsByQueryErrors = {
     404: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -3056,13 +3124,6 @@ export type DeleteDocumentData = {
 };
 
 export type DeleteDocumentErrors = {
-    /**
-     * `BAD_REQUEST`: malformed JSON, a bad query parameter (unknown field or operator,
-     * badly typed value, repeated `page`/`per_page`/`sort`/`fields`/`count`/`after`), or a bad
-     * `X-HTTP-Method-Override`. `details.field` names the parameter.
-     *
-     */
-    400: Error;
     /**
      * `UNAUTHORIZED`: missing, malformed, expired or revoked credentials (or, on login,
      * invalid credentials).
@@ -3141,13 +3202,6 @@ export type GetDocumentData = {
 };
 
 export type GetDocumentErrors = {
-    /**
-     * `BAD_REQUEST`: malformed JSON, a bad query parameter (unknown field or operator,
-     * badly typed value, repeated `page`/`per_page`/`sort`/`fields`/`count`/`after`), or a bad
-     * `X-HTTP-Method-Override`. `details.field` names the parameter.
-     *
-     */
-    400: Error;
     /**
      * `UNAUTHORIZED`: missing, malformed, expired or revoked credentials (or, on login,
      * invalid credentials).
@@ -3264,7 +3318,7 @@ export type PatchDocumentErrors = {
     412: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -3378,7 +3432,7 @@ export type ReplaceDocumentErrors = {
     412: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -3464,7 +3518,7 @@ export type SendMailErrors = {
     404: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -3528,13 +3582,6 @@ export type GetMailData = {
 };
 
 export type GetMailErrors = {
-    /**
-     * `BAD_REQUEST`: malformed JSON, a bad query parameter (unknown field or operator,
-     * badly typed value, repeated `page`/`per_page`/`sort`/`fields`/`count`/`after`), or a bad
-     * `X-HTTP-Method-Override`. `details.field` names the parameter.
-     *
-     */
-    400: Error;
     /**
      * `UNAUTHORIZED`: missing, malformed, expired or revoked credentials (or, on login,
      * invalid credentials).
@@ -3615,7 +3662,7 @@ export type ListAuditLogsData = {
         count?: boolean;
         /**
          * Comma list of declared fields, `-` for descending, at most 5 keys (e.g.
-         * `name,-created_at`). Ties are broken by id ascending. Unknown field → `400`.
+         * `-ts`). Ties are broken by id ascending. Unknown field → `400`.
          *
          */
         sort?: string;
@@ -3863,12 +3910,6 @@ export type ListPlansData = {
 
 export type ListPlansErrors = {
     /**
-     * `UNAUTHORIZED`: missing, malformed, expired or revoked credentials (or, on login,
-     * invalid credentials).
-     *
-     */
-    401: Error;
-    /**
      * `RATE_LIMITED`: a rate limit or the login throttle was hit.
      */
     429: Error;
@@ -3991,7 +4032,7 @@ export type ListApiKeysData = {
         count?: boolean;
         /**
          * Comma list of declared fields, `-` for descending, at most 5 keys (e.g.
-         * `name,-created_at`). Ties are broken by id ascending. Unknown field → `400`.
+         * `-created_at`). Ties are broken by id ascending. Unknown field → `400`.
          *
          */
         sort?: string;
@@ -4125,7 +4166,7 @@ export type CreateApiKeyErrors = {
     404: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -4348,7 +4389,7 @@ export type PatchApiKeyErrors = {
     404: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -4439,7 +4480,7 @@ export type PutApiKeyErrors = {
     404: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -4583,7 +4624,7 @@ export type ListTenantsData = {
         count?: boolean;
         /**
          * Comma list of declared fields, `-` for descending, at most 5 keys (e.g.
-         * `name,-created_at`). Ties are broken by id ascending. Unknown field → `400`.
+         * `name`). Ties are broken by id ascending. Unknown field → `400`.
          *
          */
         sort?: string;
@@ -4714,7 +4755,7 @@ export type CreateTenantErrors = {
     409: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -4941,7 +4982,7 @@ export type PatchTenantErrors = {
     409: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -5036,7 +5077,7 @@ export type PutTenantErrors = {
     409: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -5119,7 +5160,7 @@ export type ListTenantMembersData = {
         count?: boolean;
         /**
          * Comma list of declared fields, `-` for descending, at most 5 keys (e.g.
-         * `name,-created_at`). Ties are broken by id ascending. Unknown field → `400`.
+         * `-joined_at`). Ties are broken by id ascending. Unknown field → `400`.
          *
          */
         sort?: string;
@@ -5262,7 +5303,7 @@ export type AddTenantMemberErrors = {
     409: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -5439,7 +5480,7 @@ export type PatchTenantMemberErrors = {
     409: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -5538,7 +5579,7 @@ export type PutTenantMemberErrors = {
     409: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -5616,7 +5657,7 @@ export type ListUsersData = {
         count?: boolean;
         /**
          * Comma list of declared fields, `-` for descending, at most 5 keys (e.g.
-         * `name,-created_at`). Ties are broken by id ascending. Unknown field → `400`.
+         * `email`). Ties are broken by id ascending. Unknown field → `400`.
          *
          */
         sort?: string;
@@ -5754,7 +5795,7 @@ export type CreateUserErrors = {
     409: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -5997,7 +6038,7 @@ export type PatchUserErrors = {
     409: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -6092,7 +6133,7 @@ export type PutUserErrors = {
     409: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -6170,7 +6211,7 @@ export type ListOrganizationsData = {
         count?: boolean;
         /**
          * Comma list of declared fields, `-` for descending, at most 5 keys (e.g.
-         * `name,-created_at`). Ties are broken by id ascending. Unknown field → `400`.
+         * `name`). Ties are broken by id ascending. Unknown field → `400`.
          *
          */
         sort?: string;
@@ -6301,7 +6342,7 @@ export type CreateOrganizationErrors = {
     409: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -6528,7 +6569,7 @@ export type PatchOrganizationErrors = {
     409: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -6623,7 +6664,7 @@ export type PutOrganizationErrors = {
     409: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;
@@ -6706,7 +6747,7 @@ export type ListOrganizationMembersData = {
         count?: boolean;
         /**
          * Comma list of declared fields, `-` for descending, at most 5 keys (e.g.
-         * `name,-created_at`). Ties are broken by id ascending. Unknown field → `400`.
+         * `-joined_at`). Ties are broken by id ascending. Unknown field → `400`.
          *
          */
         sort?: string;
@@ -6842,7 +6883,7 @@ export type AddOrganizationMemberErrors = {
     409: Error;
     /**
      * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
-     * read; the connection is closed).
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
      *
      */
     413: Error;

@@ -2,6 +2,7 @@
 #include "api/openapi30.h"
 #include "api/v1/handlers.h"
 #include "common/json.h"
+#include "http/compression.h"
 
 namespace tb::api::v1 {
 
@@ -58,21 +59,26 @@ http::Handler MetricsText(Services& s) {
     };
 }
 
-http::Handler OpenApi(Services&) {
-    return [](Request&, RouteContext&) -> Task<Response> {
-        // The bare document, not the envelope: OpenAPI tools read it as is.
-        Response r = Response::Json(200, OpenApiJson());
-        r.headers.Add("Cache-Control", "public, max-age=300");
-        co_return r;
-    };
-}
+namespace {
+std::string_view OpenApi31Text() { return OpenApiJson(); }
+std::string_view OpenApi30Text() { return OpenApi30Json(); }
 
-http::Handler OpenApi30(Services&) {
-    return [](Request&, RouteContext&) -> Task<Response> {
-        Response r = Response::Json(200, OpenApi30Json());
+// The bare document, not the envelope: OpenAPI tools read it as is. Compressed once.
+http::Handler Document(std::string_view (*text)()) {
+    auto gzip = std::make_shared<http::StaticGzip>(text);
+    return [gzip](Request& req, RouteContext&) -> Task<Response> {
+        Response r;
+        r.status = 200;
+        gzip->Serve(req, r);
+        r.headers.Add("Content-Type", std::string(http::kJsonContentType));
         r.headers.Add("Cache-Control", "public, max-age=300");
         co_return r;
     };
 }
+}  // namespace
+
+http::Handler OpenApi(Services&) { return Document(OpenApi31Text); }
+
+http::Handler OpenApi30(Services&) { return Document(OpenApi30Text); }
 
 }  // namespace tb::api::v1
