@@ -25,12 +25,14 @@ bool AcceptsGzip(std::string_view accept_encoding);
 // zlib fails (then the answer goes out as it is).
 std::optional<std::string> Gzip(std::string_view data, int level);
 
-// Compresses a response in place when the request accepts gzip and the response qualifies,
+// Compresses a response in place when the request accepts gzip and the response qualifies
+// (at zlib's fastest level by default: for a 5 KB list about 7% larger than level 4 for about
+// half the CPU; docs/performance.md),
 // and marks every qualifying response `Vary: Accept-Encoding` (caches must not hand a
 // compressed answer to a client that did not ask for one). A strong ETag becomes weak, as
 // the bytes are no longer the identity representation's. A response that already has a
 // Content-Encoding (a pre-compressed asset) only gets the Vary.
-void CompressResponse(const Request& request, Response& response, int level = 4);
+void CompressResponse(const Request& request, Response& response, int level = 1);
 
 // A body that never changes (the docs assets, the OpenAPI documents), compressed at most once
 // at level 9, on first use.

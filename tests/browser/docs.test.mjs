@@ -69,3 +69,24 @@ test('/docs lists the endpoints and "Try it out" calls the live server', { timeo
   assert.deepEqual(foreign, [], 'no request leaves the server');
   assert.deepEqual(errors, [], 'no script errors on the page');
 });
+
+// Issue #20: "Try it out" on a list sent `additionalProp1=string…` from the filter object's
+// made-up example (400, or a silently empty list); the page has the operation search box.
+test('/docs: "Try it out" on a list sends no made-up filter; operations can be searched', { timeout: 60_000 }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
+  await page.goto(`${server.url}/docs`);
+  await page.waitForSelector('.opblock-summary-path', { timeout: 20_000 });
+  const search = page.locator('input.operation-filter-input');
+  await search.waitFor({ timeout: 5_000 });
+  await search.fill('tenants');
+  const op = page.locator('.opblock', { has: page.locator('.opblock-summary-path', { hasText: /^\/v1\/tenants$/ }) })
+    .filter({ has: page.locator('.opblock-summary-method', { hasText: 'GET' }) }).first();
+  await op.locator('.opblock-summary').click();
+  const [request] = await Promise.all([
+    page.waitForRequest((r) => r.url().startsWith(`${server.url}/v1/tenants`)),
+    op.locator('button.execute').click(),
+  ]);
+  assert.doesNotMatch(request.url(), /additionalProp/, request.url());
+  const sort = new URL(request.url()).searchParams.get('sort');
+  assert.ok(sort === null || sort === 'name', `the sort example is one tenants accept: ${sort}`);
+});
