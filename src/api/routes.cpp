@@ -18,6 +18,10 @@ struct Entry {
     bool asset = false;   // a static file of a page (not an API operation: not in the document)
 };
 
+// The body limit of routes whose bodies are a few small fields (credentials, tokens, names):
+// a login has no business sending megabytes (issue #29: one hashed a 9 MiB password).
+constexpr size_t kSmallBody = 16 * 1024;
+
 // One line per route: method, path template, handler, body kind, body limit.
 const std::vector<Entry>& Table() {
     static const std::vector<Entry> kTable = {
@@ -31,21 +35,23 @@ const std::vector<Entry>& Table() {
         {Method::kGet, "/docs", v1::DocsPage},
         {Method::kGet, "/docs/swagger-ui-bundle.js", v1::SwaggerUiScript, BodyKind::kNone, 0, true},
         {Method::kGet, "/docs/swagger-ui.css", v1::SwaggerUiStyles, BodyKind::kNone, 0, true},
-        {Method::kPost, "/v1/auth/register", v1::Register, BodyKind::kJson},
-        {Method::kPost, "/v1/auth/login", v1::Login, BodyKind::kJson},
-        {Method::kPost, "/v1/auth/refresh", v1::Refresh, BodyKind::kJson},
-        {Method::kPost, "/v1/auth/logout", v1::Logout, BodyKind::kJson},
+        {Method::kPost, "/v1/auth/register", v1::Register, BodyKind::kJson, kSmallBody},
+        {Method::kPost, "/v1/auth/login", v1::Login, BodyKind::kJson, kSmallBody},
+        {Method::kPost, "/v1/auth/refresh", v1::Refresh, BodyKind::kJson, kSmallBody},
+        {Method::kPost, "/v1/auth/logout", v1::Logout, BodyKind::kJson, kSmallBody},
         {Method::kGet, "/v1/auth/me", v1::Me},
-        {Method::kPatch, "/v1/auth/me", v1::UpdateMe, BodyKind::kJson},
-        {Method::kPost, "/v1/auth/password", v1::ChangePassword, BodyKind::kJson},
+        {Method::kPatch, "/v1/auth/me", v1::UpdateMe, BodyKind::kJson, kSmallBody},
+        {Method::kPost, "/v1/auth/password", v1::ChangePassword, BodyKind::kJson, kSmallBody},
         {Method::kPost, "/v1/auth/password-reset/request", v1::RequestPasswordReset,
-         BodyKind::kJson},
+         BodyKind::kJson, kSmallBody},
         {Method::kPost, "/v1/auth/password-reset/confirm", v1::ConfirmPasswordReset,
-         BodyKind::kJson},
+         BodyKind::kJson, kSmallBody},
         {Method::kPost, "/v1/auth/verify-email/request", v1::RequestEmailVerification,
-         BodyKind::kJson},
-        {Method::kPost, "/v1/auth/verify-email/confirm", v1::ConfirmEmail, BodyKind::kJson},
-        {Method::kPost, "/v1/invitations/accept", v1::AcceptInvitation, BodyKind::kJson},
+         BodyKind::kJson, kSmallBody},
+        {Method::kPost, "/v1/auth/verify-email/confirm", v1::ConfirmEmail, BodyKind::kJson,
+         kSmallBody},
+        {Method::kPost, "/v1/invitations/accept", v1::AcceptInvitation, BodyKind::kJson,
+         kSmallBody},
         {Method::kGet, "/v1/collections", v1::ListCollections},
         {Method::kPost, "/v1/collections", v1::CreateCollection, BodyKind::kJson},
         {Method::kGet, "/v1/collections/{name}", v1::GetCollection},
@@ -67,10 +73,10 @@ const std::vector<Entry>& Table() {
         {Method::kGet, "/v1/mail/{id}", v1::GetMail},
         {Method::kGet, "/v1/audit-logs", v1::ListAuditLogs},
         {Method::kGet, "/v1/api-keys", v1::ListApiKeys},
-        {Method::kPost, "/v1/api-keys", v1::CreateApiKey, BodyKind::kJson},
+        {Method::kPost, "/v1/api-keys", v1::CreateApiKey, BodyKind::kJson, kSmallBody},
         {Method::kGet, "/v1/api-keys/{id}", v1::GetApiKey},
-        {Method::kPut, "/v1/api-keys/{id}", v1::UpdateApiKey, BodyKind::kJson},
-        {Method::kPatch, "/v1/api-keys/{id}", v1::UpdateApiKey, BodyKind::kJson},
+        {Method::kPut, "/v1/api-keys/{id}", v1::UpdateApiKey, BodyKind::kJson, kSmallBody},
+        {Method::kPatch, "/v1/api-keys/{id}", v1::UpdateApiKey, BodyKind::kJson, kSmallBody},
         {Method::kDelete, "/v1/api-keys/{id}", v1::DeleteApiKey},
         {Method::kPost, "/v1/api-keys/{id}/rotate", v1::RotateApiKey},
         {Method::kGet, "/v1/tenants", v1::ListTenants},
@@ -132,9 +138,8 @@ namespace {
 bool ActsOnNoTenant(std::string_view path) {
     for (std::string_view prefix : {"/v1/auth/", "/v1/invitations/", "/.well-known/", "/docs"})
         if (path.starts_with(prefix)) return true;
-    for (std::string_view exact :
-         {"/v1/plans", "/v1/health", "/healthz", "/readyz", "/metrics", "/v1/openapi.json",
-          "/v1/openapi-3.0.json"})
+    for (std::string_view exact : {"/v1/plans", "/v1/health", "/healthz", "/readyz", "/metrics",
+                                   "/v1/openapi.json", "/v1/openapi-3.0.json"})
         if (path == exact) return true;
     return false;
 }

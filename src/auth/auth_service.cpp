@@ -280,6 +280,7 @@ Task<Result<SignedIn>> AuthService::Register(RegisterInput in, ClientInfo client
 Task<Result<SignedIn>> AuthService::Login(std::string raw_email, std::string password,
                                           std::optional<std::string> tenant_id, ClientInfo client) {
     std::string email = ToLower(Trim(raw_email));
+    TB_CO_RETURN_IF_ERROR(CheckPasswordLength(password));  // never hash megabytes
     UserStore users(db_);
     auto found = co_await users.FindByEmail(email);
     if (!found.ok()) co_return std::move(found).error();
@@ -564,6 +565,7 @@ Task<Result<User>> AuthService::UpdateName(const Principal& who, std::string nam
 Task<Status> AuthService::ChangePassword(const Principal& who, std::string current,
                                          std::string next, ClientInfo client) {
     TB_CO_RETURN_IF_ERROR(CheckPassword(next, settings_.password_min_length, "new_password"));
+    TB_CO_RETURN_IF_ERROR(CheckPasswordLength(current, "current_password"));
     auto ok = co_await VerifyPassword(who.user->password_hash, current);
     if (!ok.ok()) co_return std::move(ok).error();
     if (!*ok) co_return Error::Validation("current_password", "Current password is incorrect");

@@ -9,6 +9,7 @@
 #include <openssl/pem.h>
 
 #include "common/encoding.h"
+#include "common/strings.h"
 
 namespace tb::auth {
 
@@ -228,6 +229,11 @@ Result<std::string> JwtCodec::Sign(const KeyRing& ring, json::object claims) con
     return input + "." + B64(sig);
 }
 
+namespace {
+// The clock skew tolerated on `nbf` and `iat` (RFC 7519 §4.1.5 allows "a small leeway").
+constexpr int64_t kClockSkewMs = 60'000;
+}  // namespace
+
 Result<json::object> JwtCodec::Verify(const KeyRing& ring, std::string_view token,
                                       Timestamp now) const {
     size_t d1 = token.find('.');
@@ -239,8 +245,14 @@ Result<json::object> JwtCodec::Verify(const KeyRing& ring, std::string_view toke
     auto sig = Base64UrlDecode(token.substr(d2 + 1));
     if (!header_raw || !payload_raw || !sig) return Invalid();
     auto header = ParseJson(*header_raw, {.max_depth = 4});
-    if (!header.ok() || !header->is_object()) return Invalid();
+    if (!header.ok() || !header->is_object() || HasDuplicateKeys(*header_raw)) return Invalid();
     const json::object& h = header->as_object();
+    // Only an access token of ours (RFC 8725 §3.11: explicit typing); a JWT of another kind,
+    // signed by the same key, is not one.
+    auto typ = h.if_contains("typ");
+    if (!typ || !typ->is_string() ||
+        !(IEquals(typ->get_string(), "JWT") || IEquals(typ->get_string(), "at+jwt")))
+        return Invalid();
     // Pin the algorithm: the token may not choose it.
     auto alg = h.if_contains("alg");
     auto kid = h.if_contains("kid");
@@ -272,7 +284,8 @@ Result<json::object> JwtCodec::Verify(const KeyRing& ring, std::string_view toke
     if (!valid) return Invalid();
 
     auto payload = ParseJson(*payload_raw, {.max_depth = 8});
-    if (!payload.ok() || !payload->is_object()) return Invalid();
+    // A claim named twice is ambiguous (an expired `exp` first, a valid one second).
+    if (!payload.ok() || !payload->is_object() || HasDuplicateKeys(*payload_raw)) return Invalid();
     json::object claims = std::move(payload->as_object());
     auto iss = claims.if_contains("iss");
     if (!iss || !iss->is_string() || iss->as_string() != settings_.issuer) return Invalid();
@@ -287,6 +300,14 @@ Result<json::object> JwtCodec::Verify(const KeyRing& ring, std::string_view toke
     auto exp = claims.if_contains("exp");
     if (!exp || !exp->is_int64()) return Invalid();
     if (exp->as_int64() * 1000 <= ToUnixMillis(now)) return Error::Unauthorized("Token expired");
+    // Not valid yet, or issued in the future: beyond a minute of clock skew, refused.
+    for (std::string_view claim : {"nbf", "iat"}) {
+        const json::value* at = claims.if_contains(claim);
+        if (!at) continue;
+        if (!at->is_number()) return Invalid();
+        if (at->to_number<double>() * 1000 > static_cast<double>(ToUnixMillis(now) + kClockSkewMs))
+            return Invalid();
+    }
     return claims;
 }
 

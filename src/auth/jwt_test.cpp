@@ -92,6 +92,70 @@ TEST(JwtConfusion, Hs256SignedWithRsaPublicKeyIsRefused) {
     EXPECT_FALSE(rs.Verify(*ring, forged, FromUnixMillis(0)).ok());
 }
 
+// Issue #29: tokens signed with our own key that must still be refused. HS256, so that the
+// test can sign any header and payload text itself.
+class JwtClaims : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        key_ = GenerateSigningKey(JwtAlgorithm::kHS256, "k1", 0).value();
+        ring_ = KeyRing::Load({key_}).value();
+    }
+    std::string SignRaw(std::string_view header, std::string_view payload) {
+        std::string input = B64(header) + "." + B64(payload);
+        return input + "." + B64(HmacSha256(key_.secret_pem, input));
+    }
+    Result<json::object> Verify(std::string_view header, std::string_view payload) {
+        return codec_.Verify(*ring_, SignRaw(header, payload), now_);
+    }
+    static constexpr std::string_view kHeader = R"({"alg":"HS256","typ":"JWT","kid":"k1"})";
+    SigningKey key_;
+    std::shared_ptr<const KeyRing> ring_;
+    JwtCodec codec_{JwtSettings{JwtAlgorithm::kHS256, "tb", "tb-api"}};
+    Timestamp now_ = FromUnixMillis(1'000'000'000'000);  // 1,000,000,000 s
+};
+
+TEST_F(JwtClaims, AcceptsAWellFormedToken) {
+    EXPECT_TRUE(
+        Verify(kHeader,
+               R"({"iss":"tb","aud":"tb-api","exp":1000000900,"iat":1000000030,"nbf":999999000})")
+            .ok());
+    EXPECT_TRUE(Verify(R"({"alg":"HS256","typ":"at+jwt","kid":"k1"})",
+                       R"({"iss":"tb","aud":"tb-api","exp":1000000900})")
+                    .ok());
+}
+
+TEST_F(JwtClaims, RefusesNbfOrIatInTheFuture) {
+    // Within a minute of skew: accepted; past it: refused.
+    EXPECT_FALSE(
+        Verify(kHeader, R"({"iss":"tb","aud":"tb-api","exp":1000000900,"nbf":1000000061})").ok());
+    EXPECT_FALSE(
+        Verify(kHeader, R"({"iss":"tb","aud":"tb-api","exp":1000000900,"iat":1000000600})").ok());
+    EXPECT_FALSE(
+        Verify(kHeader, R"({"iss":"tb","aud":"tb-api","exp":1000000900,"iat":"soon"})").ok());
+    EXPECT_TRUE(
+        Verify(kHeader, R"({"iss":"tb","aud":"tb-api","exp":1000000900,"nbf":1000000059})").ok());
+}
+
+TEST_F(JwtClaims, RefusesAMissingOrForeignTyp) {
+    for (std::string_view header :
+         {R"({"alg":"HS256","kid":"k1"})", R"({"alg":"HS256","typ":"JOSE","kid":"k1"})",
+          R"({"alg":"HS256","typ":"secevent+jwt","kid":"k1"})",
+          R"({"alg":"HS256","typ":1,"kid":"k1"})"}) {
+        EXPECT_FALSE(Verify(header, R"({"iss":"tb","aud":"tb-api","exp":1000000900})").ok())
+            << header;
+    }
+}
+
+TEST_F(JwtClaims, RefusesDuplicateClaims) {
+    // Expired first, valid second: Boost.JSON would keep the last.
+    EXPECT_FALSE(Verify(kHeader, R"({"iss":"tb","aud":"tb-api","exp":1,"exp":1000000900})").ok());
+    EXPECT_FALSE(
+        Verify(kHeader, R"({"iss":"evil","iss":"tb","aud":"tb-api","exp":1000000900})").ok());
+    EXPECT_FALSE(Verify(R"({"alg":"HS256","typ":"JWT","kid":"x","kid":"k1"})",
+                        R"({"iss":"tb","aud":"tb-api","exp":1000000900})")
+                     .ok());
+}
+
 TEST(Jwks, PublishesPublicPartsOnly) {
     auto ring = KeyRing::Load({GenerateSigningKey(JwtAlgorithm::kRS256, "a", 0).value(),
                                GenerateSigningKey(JwtAlgorithm::kRS256, "b", 1).value()})

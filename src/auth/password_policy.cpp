@@ -23,15 +23,22 @@ constexpr std::array<std::string_view, 64> kCommon = {
     "password12", "abcd1234",   "letmein123", "1234abcd"};
 }  // namespace
 
+Status CheckPasswordLength(std::string_view password, std::string_view field) {
+    if (password.size() > kMaxPasswordBytes) {
+        return Error::Validation(
+            std::string(field),
+            "Password must be at most " + std::to_string(kMaxPasswordBytes) + " characters");
+    }
+    return {};
+}
+
 Status CheckPassword(std::string_view password, size_t min_length, std::string_view field) {
     if (password.size() < min_length) {
         return Error::Validation(
             std::string(field),
             "Password must be at least " + std::to_string(min_length) + " characters");
     }
-    if (password.size() > 1024) {
-        return Error::Validation(std::string(field), "Password must be at most 1024 characters");
-    }
+    TB_RETURN_IF_ERROR(CheckPasswordLength(password, field));
     std::string lower = ToLower(password);
     if (std::find(kCommon.begin(), kCommon.end(), lower) != kCommon.end()) {
         return Error::Validation(std::string(field), "Password is too common");

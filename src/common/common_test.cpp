@@ -282,3 +282,16 @@ TEST(Json, DoublesInPlainDecimalWhereAsShort) {
 
 }  // namespace
 }  // namespace tb
+
+namespace tb {
+namespace {
+TEST(Json, HasDuplicateKeys) {
+    EXPECT_FALSE(HasDuplicateKeys(R"({"a":1,"b":{"a":2},"c":[{"a":3},{"a":4}]})"));
+    EXPECT_TRUE(HasDuplicateKeys(R"({"a":1,"a":2})"));
+    EXPECT_TRUE(HasDuplicateKeys(R"({"x":{"a":1, "a" : 2}})"));
+    EXPECT_TRUE(HasDuplicateKeys(R"([{"k":"v","k":"w"}])"));
+    EXPECT_FALSE(HasDuplicateKeys(R"({"a":"x\":1","b":"\\"})"));  // colons and quotes in strings
+    EXPECT_FALSE(HasDuplicateKeys(R"(["a:", "b"])"));
+}
+}  // namespace
+}  // namespace tb

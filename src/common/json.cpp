@@ -107,6 +107,44 @@ std::string NullNonFiniteTokens(std::string_view text) {
     return out;
 }
 
+namespace {
+
+// Counts the members of every object of a parsed value.
+size_t CountKeys(const json::value& v) {
+    size_t n = 0;
+    if (v.is_object()) {
+        for (const auto& kv : v.get_object()) n += 1 + CountKeys(kv.value());
+    } else if (v.is_array()) {
+        for (const auto& item : v.get_array()) n += CountKeys(item);
+    }
+    return n;
+}
+
+// Counts the keys written in a JSON text: the strings followed by ':' (in JSON only a key is).
+size_t CountKeysInText(std::string_view text) {
+    size_t n = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '"') continue;
+        for (++i; i < text.size() && text[i] != '"'; ++i)
+            if (text[i] == '\\') ++i;  // an escaped character, '"' included
+        size_t j = i + 1;
+        while (j < text.size() &&
+               (text[j] == ' ' || text[j] == '\t' || text[j] == '\n' || text[j] == '\r'))
+            ++j;
+        if (j < text.size() && text[j] == ':') ++n;
+    }
+    return n;
+}
+
+}  // namespace
+
+bool HasDuplicateKeys(std::string_view text) {
+    boost::system::error_code ec;
+    json::value v = json::parse(text, ec);
+    if (ec) return false;
+    return CountKeysInText(text) != CountKeys(v);
+}
+
 std::optional<std::string> NonFinitePath(const json::value& v) {
     std::string path;
     if (FindNonFinite(v, path)) return path;

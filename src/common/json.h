@@ -31,6 +31,10 @@ Result<json::value> ParseStoredJson(std::string_view text, const JsonLimits& lim
 // std::to_chars' "inf", "-inf" or "nan": the text with each such token outside strings
 // replaced by null (the one repair, used by ParseStoredJson and a SQLite migration).
 std::string NullNonFiniteTokens(std::string_view text);
+// Whether a JSON text that parses names a key twice in one object (Boost.JSON keeps the last
+// silently): for texts whose every key must be unambiguous, such as a token's claims (a
+// duplicate `exp`, expired first and valid second, must not pass). REQUIRES: text parses.
+bool HasDuplicateKeys(std::string_view text);
 // The dotted path (array positions as numbers) of the first non-finite number in v.
 std::optional<std::string> NonFinitePath(const json::value& v);
 

@@ -50,6 +50,10 @@ Status CheckFraming(std::string_view block) {
         return Error::BadRequest("Both Transfer-Encoding and Content-Length");
     }
     if (http11 && host == 0) return Error::BadRequest("An HTTP/1.1 request needs a Host header");
+    // HTTP/1.0 has no chunked coding: a proxy would frame such a body otherwise than we do
+    // (RFC 9112 §6.1: treat the message as faulty and close).
+    if (!http11 && transfer_encoding)
+        return Error::BadRequest("Transfer-Encoding is not allowed in an HTTP/1.0 request");
     return {};
 }
 

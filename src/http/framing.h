@@ -6,7 +6,8 @@
 //   3. it has more than one Content-Length header, or one that is not plain digits;
 //   4. a header line is folded (starts with a space or tab: obsolete line folding);
 //   5. a header line has no colon, or white space before the colon;
-//   6. it has more than one Host header, or none in an HTTP/1.1 request (RFC 9112 §3.2).
+//   6. it has more than one Host header, or none in an HTTP/1.1 request (RFC 9112 §3.2);
+//   7. it is HTTP/1.0 (or older) with a Transfer-Encoding (RFC 9112 §6.1).
 
 #include <string_view>
 

@@ -51,5 +51,16 @@ TEST(Framing, NeedsExactlyOneHost) {
     EXPECT_TRUE(CheckFraming("GET / HTTP/1.1\r\nHOST: a\r\n\r\n").ok());
 }
 
+// Issue #29: HTTP/1.0 has no chunked coding; a 1.0 message with Transfer-Encoding is a
+// smuggling vector behind a proxy (RFC 9112 §6.1).
+TEST(Framing, RefusesTransferEncodingInHttp10) {
+    EXPECT_FALSE(CheckFraming("POST /x HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+                              "Connection: keep-alive\r\n\r\n")
+                     .ok());
+    EXPECT_TRUE(CheckFraming("POST /x HTTP/1.0\r\nHost: a\r\nContent-Length: 2\r\n\r\n").ok());
+    EXPECT_TRUE(
+        CheckFraming("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n").ok());
+}
+
 }  // namespace
 }  // namespace tb::http

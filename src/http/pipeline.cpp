@@ -1,5 +1,6 @@
 #include "http/pipeline.h"
 
+#include <algorithm>
 #include <exception>
 
 #include "common/log.h"
@@ -87,8 +88,10 @@ Exchange Pipeline::Prepare(Request& head) {
     }
     if (!ex.early_error) ex.early_error = CheckRequestText(head);
     ex.match = router_.Find(head.method, head.segments);
-    ex.body_limit = ex.match.route && ex.match.route->max_body ? ex.match.route->max_body
-                                                               : options_.max_body_bytes;
+    // A route's own limit only lowers the server's.
+    ex.body_limit = ex.match.route && ex.match.route->max_body
+                        ? std::min(ex.match.route->max_body, options_.max_body_bytes)
+                        : options_.max_body_bytes;
     return ex;
 }
 

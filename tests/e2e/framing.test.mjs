@@ -149,4 +149,15 @@ describe('well-formed messages and keep-alive', () => {
     assert.equal(r.status, 200, r.text.slice(0, 300));
     assert.ok(r.closedByServer);
   });
+
+  // Issue #29 (RFC 9112 §6.1): HTTP/1.0 has no chunked coding. Such a message with
+  // keep-alive and a pipelined second request was processed and both were answered.
+  test('HTTP/1.0 with Transfer-Encoding: 400, closed, the pipelined request never answered', async () => {
+    const smuggled = httpRequest(['GET /v1/health HTTP/1.1', 'Host: 127.0.0.1']);
+    const r = await rawRequest(server.port, httpRequest(['POST /v1/health HTTP/1.0', 'Host: 127.0.0.1',
+      'Transfer-Encoding: chunked', 'Connection: keep-alive'], `0\r\n\r\n${smuggled}`), { timeoutMs: 3_000 });
+    assert.equal(r.status, 400, r.text.slice(0, 300));
+    assert.ok(r.closedByServer);
+    assert.equal(r.responses.length, 1, 'the second request is not answered');
+  });
 });

@@ -136,10 +136,39 @@ describe('credentials before the body on authenticated endpoints', () => {
 
 describe('bodies between 1 MiB and the 10 MiB limit are read', () => {
   test('a 2 MiB JSON body reaches the handler (422 for the long name, not 400 or 413)', async () => {
-    const body = JSON.stringify({ email: 'big@example.com', password: 'correct horse battery',
-      name: 'x'.repeat(2 * 1024 * 1024) });
-    const res = await server.post('/v1/auth/register', { headers: { 'Content-Type': 'application/json' }, body });
+    // On a route with the server's limit (credential routes take 16 KiB: below).
+    const reg = await server.post('/v1/auth/register', { json: { email: 'big@example.com', password: 'correct horse battery' } });
+    assert.equal(reg.status, 201, reg.body);
+    const body = JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) });
+    const res = await server.post('/v1/organizations', {
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${reg.json.data.tokens.access_token}` }, body,
+    });
     expectEnvelopeError(res, 422, 'VALIDATION_ERROR');
     assert.equal(JSON.parse(res.body).error.details.field, 'name');
+  });
+});
+
+// Issue #29: the auth, invitation and key routes read bodies up to 16 KiB (a login hashed a
+// 9 MiB password), and no password longer than 1,024 bytes is ever hashed.
+describe('small bodies on credential routes', () => {
+  test('a body over 16 KiB -> 413 on /v1/auth/*, invitations and keys', async () => {
+    const big = JSON.stringify({ email: 'big@example.com', password: 'x'.repeat(20 * 1024) });
+    for (const path of ['/v1/auth/login', '/v1/auth/register', '/v1/auth/refresh',
+      '/v1/auth/password-reset/request', '/v1/invitations/accept']) {
+      const res = await server.post(path, { headers: { 'Content-Type': 'application/json' }, body: big });
+      expectEnvelopeError(res, 413, 'PAYLOAD_TOO_LARGE');
+    }
+  });
+
+  test('a password over 1,024 bytes -> 422 before it is hashed, for any email', async () => {
+    for (const email of ['nobody-at-all@example.com', 'admin@e2e.test']) {
+      const started = Date.now();
+      const res = await server.post('/v1/auth/login', { json: { email, password: 'p'.repeat(1025) } });
+      const error = expectEnvelopeError(res, 422, 'VALIDATION_ERROR');
+      assert.equal(error.details.field, 'password');
+      assert.ok(Date.now() - started < 2000);
+    }
+    const ok = await server.post('/v1/auth/login', { json: { email: 'nobody-at-all@example.com', password: 'p'.repeat(1024) } });
+    expectEnvelopeError(ok, 401, 'UNAUTHORIZED');
   });
 });
