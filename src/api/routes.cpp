@@ -34,6 +34,7 @@ const std::vector<Entry>& Table() {
         {Method::kGet, "/v1/openapi-3.0.json", v1::OpenApi30},
         {Method::kGet, "/docs", v1::DocsPage},
         {Method::kGet, "/docs/swagger-ui-bundle.js", v1::SwaggerUiScript, BodyKind::kNone, 0, true},
+        {Method::kGet, "/docs/docs-init.js", v1::DocsInitScript, BodyKind::kNone, 0, true},
         {Method::kGet, "/docs/swagger-ui.css", v1::SwaggerUiStyles, BodyKind::kNone, 0, true},
         {Method::kPost, "/v1/auth/register", v1::Register, BodyKind::kJson, kSmallBody},
         {Method::kPost, "/v1/auth/login", v1::Login, BodyKind::kJson, kSmallBody},

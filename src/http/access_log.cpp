@@ -76,6 +76,59 @@ void AccessLog::AppendEscaped(std::string& out, std::string_view s) {
     out.append(s.data() + run, s.size() - run);
 }
 
+namespace {
+
+// A query parameter whose value may be a credential: never written to a log.
+bool SecretParameter(std::string_view raw_name) {
+    std::string name;
+    for (size_t i = 0; i < raw_name.size() && name.size() < 64; ++i) {
+        char c = raw_name[i];
+        if (c == '%' && i + 2 < raw_name.size()) {
+            auto hex = [](char h) -> int {
+                if (h >= '0' && h <= '9') return h - '0';
+                if (h >= 'a' && h <= 'f') return h - 'a' + 10;
+                if (h >= 'A' && h <= 'F') return h - 'A' + 10;
+                return -1;
+            };
+            int hi = hex(raw_name[i + 1]), lo = hex(raw_name[i + 2]);
+            if (hi >= 0 && lo >= 0) {
+                c = static_cast<char>(hi * 16 + lo);
+                i += 2;
+            }
+        }
+        name += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    }
+    for (std::string_view exact : {"apikey", "api_key", "key", "x-api-key"})
+        if (name == exact) return true;
+    for (std::string_view part : {"token", "password", "secret"})
+        if (name.find(part) != std::string::npos) return true;
+    return false;
+}
+
+}  // namespace
+
+void AccessLog::AppendRedactedTarget(std::string& out, std::string_view target) {
+    size_t q = target.find('?');
+    AppendEscaped(out, target.substr(0, q));
+    if (q == std::string_view::npos) return;
+    out += '?';
+    std::string_view query = target.substr(q + 1);
+    while (true) {
+        size_t amp = query.find('&');
+        std::string_view param = query.substr(0, amp);
+        size_t eq = param.find('=');
+        if (eq != std::string_view::npos && SecretParameter(param.substr(0, eq))) {
+            AppendEscaped(out, param.substr(0, eq));
+            out += "=[REDACTED]";
+        } else {
+            AppendEscaped(out, param);
+        }
+        if (amp == std::string_view::npos) break;
+        out += '&';
+        query.remove_prefix(amp + 1);
+    }
+}
+
 void AccessLog::Append(const AccessRecord& r) {
     Buffer& b = ThreadBuffer();
     std::unique_lock lock(b.mu);
@@ -85,7 +138,7 @@ void AccessLog::Append(const AccessRecord& r) {
     out += R"(","level":"info","msg":"request","method":")";
     AppendEscaped(out, r.method);
     out += R"(","path":")";
-    AppendEscaped(out, r.target);
+    AppendRedactedTarget(out, r.target);
     out += R"(","status":)";
     char status[12];
     out.append(status, std::to_chars(status, status + sizeof status, r.status).ptr);

@@ -42,6 +42,11 @@ class AccessLog {
     // Appends s as the inside of a JSON string (no quotes). Bytes >= 0x80 are written as
     // \u00XX so a line is valid JSON whatever the client sent.
     static void AppendEscaped(std::string& out, std::string_view s);
+    // Appends a request target as AppendEscaped does, but for the values of query parameters
+    // that may carry a credential (`access_token`, `refresh_token`, `apikey`, `api_key`,
+    // `token`, `key`, `password`, any name holding "token", "password" or "secret"), written
+    // `[REDACTED]`: a refused request's key must not end up in the log either.
+    static void AppendRedactedTarget(std::string& out, std::string_view target);
 
     struct Buffer {
         std::mutex mu;

@@ -26,6 +26,27 @@ TEST(AccessLog, EscapesToValidJson) {
     }
 }
 
+// Issue #29: `?access_token=` and `?apikey=` were refused (401) but logged whole.
+TEST(AccessLog, RedactsCredentialsInTheQuery) {
+    for (auto [in, want] : std::initializer_list<std::pair<std::string_view, std::string_view>>{
+             {"/v1/x", "/v1/x"},
+             {"/v1/x?a=1&b=2", "/v1/x?a=1&b=2"},
+             {"/v1/x?access_token=eyJ.x.y", "/v1/x?access_token=[REDACTED]"},
+             {"/rest/c?apikey=sk_live_1&max=2", "/rest/c?apikey=[REDACTED]&max=2"},
+             {"/a?API_KEY=k&key=k2&x-api-key=k3",
+              "/a?API_KEY=[REDACTED]&key=[REDACTED]&x-api-key=[REDACTED]"},
+             {"/a?refresh_token=r&password=p&token=t&client_secret=s",
+              "/a?refresh_token=[REDACTED]&password=[REDACTED]&token=[REDACTED]&client_secret=["
+              "REDACTED]"},
+             {"/a?%61pikey=k", "/a?%61pikey=[REDACTED]"},  // an escaped name is still the name
+             {"/a?keys=1&monkey=2&q=key", "/a?keys=1&monkey=2&q=key"},
+             {"/a?token", "/a?token"}}) {
+        std::string got;
+        AccessLog::AppendRedactedTarget(got, in);
+        EXPECT_EQ(got, want) << in;
+    }
+}
+
 TEST(AccessLog, WritesOneJsonLinePerRequest) {
     int fds[2];
     ASSERT_EQ(pipe(fds), 0);

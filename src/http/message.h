@@ -60,6 +60,9 @@ struct Response {
         int64_t limit = 0, remaining = 0, reset = 0;
     };
     std::optional<RateLimit> rate_limit;
+    // `Cache-Control: no-store`, written by the serializer: an answer to a request with
+    // credentials, unless the handler chose a Cache-Control of its own (pipeline Finish).
+    bool no_store = false;
 
     static Response Json(int status, std::string body);
     static Response Text(int status, std::string body);

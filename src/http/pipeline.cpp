@@ -174,6 +174,10 @@ void Pipeline::Abandon(Exchange&) { metrics_.in_flight().fetch_sub(1, std::memor
 void Pipeline::Finish(const Request& request, const Exchange& ex, const std::string& request_id,
                       Response& response) {
     CompressResponse(request, response);
+    // An answer to credentials is the caller's alone: no cache keeps it (issue #29).
+    if ((request.headers.Has("authorization") || request.headers.Has("x-api-key")) &&
+        !response.headers.Has("cache-control"))
+        response.no_store = true;
     response.headers.Add("X-Request-ID", request_id);
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - ex.start).count();

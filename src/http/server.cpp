@@ -157,6 +157,11 @@ void Serialize(const Response& response, bool head, bool keep, std::string& out)
         }
         out += "\r\n"sv;
     }
+    // On every answer (issue #29): no MIME sniffing of an API answer into something a browser
+    // runs, no URL of ours (a reset token in a link) in another site's Referer. Written here,
+    // not as Headers, so that no answer pays an allocation for them.
+    out += "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"sv;
+    if (response.no_store) out += "Cache-Control: no-store\r\n"sv;
     if (response.rate_limit) {
         out += "X-RateLimit-Limit: "sv;
         AppendInt(out, response.rate_limit->limit);

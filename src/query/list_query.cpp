@@ -513,6 +513,14 @@ Result<ListQuery> ParseList(std::string_view query_string, const Resource& resou
         // Part of the query's identity, as sort is: a cursor is bound to its hints.
         q.extra.emplace("h", *hints);
     }
+    if (q.skip && *q.skip > limits.max_offset) {
+        return Bad("h", "h.$skip may skip at most " + std::to_string(limits.max_offset) +
+                            " rows: page deeper with a cursor (after=)");
+    }
+    if ((q.page - 1) * q.per_page > limits.max_offset) {
+        return Bad("page", "page may skip at most " + std::to_string(limits.max_offset) +
+                               " rows (page × per_page): page deeper with a cursor (after=)");
+    }
     if (after) {
         if (seen_page) return Bad("after", "page and after cannot be combined");
         q.cursor_mode = true;

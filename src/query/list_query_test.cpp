@@ -50,6 +50,18 @@ TEST(ParseList, PagingBounds) {
     EXPECT_EQ(FieldOf(Parse("page=1&page=2")), "page");
 }
 
+// Issue #29: deep offsets read and discard every row before them; past 10,000 -> cursors.
+TEST(ParseList, OffsetsAreCapped) {
+    EXPECT_TRUE(Parse("page=501").ok());               // skips 10,000 rows at 20 a page
+    EXPECT_TRUE(Parse("page=101&per_page=100").ok());  // 10,000 at 100 a page
+    EXPECT_EQ(FieldOf(Parse("page=502")), "page");
+    EXPECT_EQ(FieldOf(Parse("page=102&per_page=100")), "page");
+    EXPECT_EQ(FieldOf(Parse("page=100000")), "page");
+    auto deep = Parse("page=999&per_page=100");
+    ASSERT_FALSE(deep.ok());
+    EXPECT_NE(deep.error().message.find("after="), std::string::npos) << deep.error().message;
+}
+
 TEST(ParseList, EqualityFiltersAreTyped) {
     auto q = Parse("name=Ann&active=true&age=42&created_at=2026-05-07T12:00:00.000Z");
     ASSERT_TRUE(q.ok()) << q.error().message;

@@ -38,6 +38,8 @@ test('/docs lists the endpoints and "Try it out" calls the live server', { timeo
   });
   const errors = [];
   page.on('pageerror', (err) => errors.push(err.message));
+  // The page's Content-Security-Policy (issue #29) must not block anything it needs.
+  page.on('console', (msg) => { if (/Content Security Policy|Refused to/i.test(msg.text())) errors.push(msg.text()); });
 
   await page.goto(`${server.url}/docs`);
   await page.waitForSelector('.opblock-summary-path', { timeout: 20_000 });
