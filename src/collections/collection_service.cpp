@@ -134,6 +134,16 @@ Task<Result<tenancy::Page<Collection>>> CollectionService::List(const Caller& wh
     TB_CO_RETURN_IF_ERROR(who.CanRead());
     ListSource source =
         ListSource::ForTenant(who.scope(), "c.tenant_id", kColumns, "collections c");
+    // A key restricted to some collections sees only those (issue #29): the rest of the
+    // tenant's collections, their names and fields, are none of its business.
+    if (who.api_key && !who.api_key->collections.empty()) {
+        source.scope += " AND c.name IN (";
+        for (size_t i = 0; i < who.api_key->collections.size(); ++i) {
+            source.scope += i ? ", ?" : "?";
+            source.params.emplace_back(who.api_key->collections[i]);
+        }
+        source.scope += ")";
+    }
     auto result = co_await storage::RunList(db_, db_.dialect(), CollectionsResource(), q, source);
     if (!result.ok()) co_return std::move(result).error();
     tenancy::Page<Collection> page{{}, result->total, std::move(result->next_keys)};
@@ -280,6 +290,7 @@ Task<Result<json::array>> CollectionService::Meta(const Caller& who) {
     json::array out;
     for (const auto& r : rows->rows) {
         TB_CO_ASSIGN_OR_RETURN(Collection c, FromRow(r));
+        if (who.api_key && !who.api_key->ReachesCollection(c.name)) continue;  // as List
         // The fields seen: sampled from the newest 200 documents, so the answer stays cheap
         // on any collection size.
         auto docs = co_await db_.Query(

@@ -110,3 +110,30 @@ describe('every route × every key scope', () => {
     assert.deepEqual(wrong, []);
   });
 });
+
+// Issue #29: a key limited to some collections listed every collection and its fields.
+describe('a key limited to collections', () => {
+  test('sees only its collections in /v1/collections and /v1/meta; others answer 403', async () => {
+    const fx = await routeFixtures(server, 'limited-key');
+    for (const name of ['alpha', 'beta', 'gamma']) {
+      const res = await server.post(`/v1/collections/${name}/documents`, { headers: fx.owner, json: { secret_field: 1 } });
+      assert.equal(res.status, 201, res.body);
+    }
+    const key = (await createKey(server, fx.owner, { name: 'alpha and beta', collections: ['alpha', 'beta'] })).key;
+    const headers = { 'X-API-Key': key };
+    const listed = await server.get('/v1/collections', { headers });
+    assert.equal(listed.status, 200, listed.body);
+    assert.deepEqual(listed.json.data.map((c) => c.name).sort(), ['alpha', 'beta']);
+    assert.equal(listed.json.meta.total, 2, 'the total counts only what the key sees');
+    const meta = await server.get('/v1/meta', { headers });
+    assert.equal(meta.status, 200, meta.body);
+    assert.deepEqual(meta.json.data.collections.map((c) => c.name).sort(), ['alpha', 'beta']);
+    assert.doesNotMatch(meta.body, /gamma|scoped/);
+    assert.equal((await server.get('/v1/collections/gamma', { headers })).status, 403);
+    assert.equal((await server.get('/v1/collections/gamma/documents', { headers })).status, 403);
+    // An unrestricted key of the same tenant sees them all.
+    const all = (await createKey(server, fx.owner, { name: 'all' })).key;
+    const every = await server.get('/v1/collections', { headers: { 'X-API-Key': all } });
+    assert.deepEqual(every.json.data.map((c) => c.name).sort(), ['alpha', 'beta', 'gamma', 'scoped']);
+  });
+});
