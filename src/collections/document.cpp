@@ -15,21 +15,32 @@ std::string Join(const std::string& base, std::string_view key) {
 
 bool HasNul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
 
-// NUL anywhere in a key or string value → 422 at its path.
-Status CheckNul(const json::value& v, const std::string& path) {
+// A field name a document may hold: no NUL; no '.', which would make a dotted query path
+// ambiguous ("a.b" the key or b inside a); no leading '$', which MongoDB-style clients and
+// our own q= read as an operator (issue #29). "" otherwise: why not.
+std::string_view KeyProblem(std::string_view key) {
+    if (HasNul(key)) return "Keys must not contain NUL";
+    if (key.find('.') != std::string_view::npos) return "Field names must not contain '.'";
+    if (!key.empty() && key.front() == '$') return "Field names must not start with '$'";
+    return {};
+}
+
+// Every key and string value at any depth → 422 at its path when it cannot be stored.
+Status CheckKeysAndStrings(const json::value& v, const std::string& path) {
     if (v.is_string()) {
         if (HasNul(v.get_string()))
             return Error::Validation(path, "Strings must not contain NUL characters");
     } else if (v.is_object()) {
         for (const auto& kv : v.get_object()) {
             std::string child = Join(path, kv.key());
-            if (HasNul(kv.key())) return Error::Validation(child, "Keys must not contain NUL");
-            TB_RETURN_IF_ERROR(CheckNul(kv.value(), child));
+            if (auto problem = KeyProblem(kv.key()); !problem.empty())
+                return Error::Validation(child, std::string(problem));
+            TB_RETURN_IF_ERROR(CheckKeysAndStrings(kv.value(), child));
         }
     } else if (v.is_array()) {
         const auto& a = v.get_array();
         for (size_t i = 0; i < a.size(); ++i)
-            TB_RETURN_IF_ERROR(CheckNul(a[i], Join(path, std::to_string(i))));
+            TB_RETURN_IF_ERROR(CheckKeysAndStrings(a[i], Join(path, std::to_string(i))));
     }
     return {};
 }
@@ -58,8 +69,9 @@ Result<ClientBody> TakeClientBody(json::object body, const std::string& at) {
             return Error::Validation(path,
                                      "Fields starting with _ are reserved: " + std::string(key));
         }
-        if (HasNul(key)) return Error::Validation(path, "Keys must not contain NUL");
-        TB_RETURN_IF_ERROR(CheckNul(kv.value(), path));
+        if (auto problem = KeyProblem(key); !problem.empty())
+            return Error::Validation(path, std::string(problem));
+        TB_RETURN_IF_ERROR(CheckKeysAndStrings(kv.value(), path));
         out.data.emplace(key, std::move(kv.value()));
     }
     return out;

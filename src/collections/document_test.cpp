@@ -58,6 +58,22 @@ TEST(TakeClientBody, DropsSystemFieldsTakesOrgAndRejectsOtherUnderscores) {
     EXPECT_FALSE(TakeClientBody(J(R"({"_org":5})").as_object()).ok());
 }
 
+// Issue #29: "a.b" made dotted query paths ambiguous, "$set" confused MongoDB-style clients.
+TEST(TakeClientBody, RefusesDotsAndLeadingDollarsInFieldNamesAtAnyDepth) {
+    for (auto [doc, path] : std::initializer_list<std::pair<const char*, const char*>>{
+             {R"({"a.b": 1})", "a.b"},
+             {R"({"$set": {"x": 1}})", "$set"},
+             {R"({"ok": {"deep": {"$inc": 1}}})", "ok.deep.$inc"},
+             {R"({"list": [{"fine": 1}, {"x.y": 2}]})", "list.1.x.y"}}) {
+        auto r = TakeClientBody(J(doc).as_object());
+        ASSERT_FALSE(r.ok()) << doc;
+        EXPECT_EQ(r.error().code, ErrorCode::kValidation);
+        EXPECT_EQ(r.error().details.at("field"), path) << doc;
+    }
+    EXPECT_TRUE(
+        TakeClientBody(J(R"({"price$": 1, "a_b": {"c-d": "x.y", "s": "$5"}})").as_object()).ok());
+}
+
 TEST(RenderDocument, PutsIdFirstKeepsNumbersAsWrittenAndEnforcesTheSize) {
     const SystemFields sys{"id1", 0, 0, "u1", "", 2, std::nullopt};
     auto text = RenderDocument(J(R"({"n":1.5,"m":0.1,"k":3,"s":"é"})").as_object(), sys, {});

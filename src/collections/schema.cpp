@@ -107,6 +107,12 @@ Result<std::unique_ptr<Schema::Node>> Schema::Node::Compile(const json::value& v
         } else if (key == "properties") {
             if (!val.is_object()) return Error::Validation(here, "properties is an object");
             for (const auto& p : val.get_object()) {
+                // The names documents may hold (collections/document.h): no '.', no leading $.
+                std::string_view name = p.key();
+                if (name.find('.') != std::string_view::npos || name.starts_with('$'))
+                    return Error::Validation(here + "." + std::string(name),
+                                             "Property names must not contain '.' or start "
+                                             "with '$'");
                 TB_ASSIGN_OR_RETURN(
                     auto child, Compile(p.value(), here + "." + std::string(p.key()), depth + 1));
                 node->properties.emplace(std::string(p.key()), std::move(child));

@@ -25,6 +25,10 @@ TEST(Schema, RejectsUnknownKeywordsAndBadValuesNamingThePath) {
         const char* field;
     } cases[] = {
         {R"({"foo": 1})", "schema.foo"},
+        // Issue #29: property names documents may not hold.
+        {R"({"properties": {"a.b": {"type": "string"}}})", "schema.properties.a.b"},
+        {R"({"properties": {"x": {"properties": {"$set": {}}}}})",
+         "schema.properties.x.properties.$set"},
         {R"({"properties": {"a": {"minLenght": 1}}})", "schema.properties.a.minLenght"},
         {R"({"type": "text"})", "schema.type"},
         {R"({"type": ["string", 3]})", "schema.type"},
