@@ -133,6 +133,7 @@ const std::vector<Setting>& Settings() {
         Bool("log.access", &C::log, &C::Log::access),
         OneOf("sqlite.synchronous", &C::sqlite, &C::Sqlite::synchronous, {"FULL", "NORMAL", "OFF"}),
         Int("postgres.pool_size", &C::postgres, &C::Postgres::pool_size, 1, 1000),
+        Int("query.timeout_ms", &C::query, &C::Query::timeout_ms, 0, 3'600'000),
         Text("brand.name", &C::brand, &C::Brand::name),
         Text("brand.short_name", &C::brand, &C::Brand::short_name),
         Text("brand.description", &C::brand, &C::Brand::description),

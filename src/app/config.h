@@ -43,6 +43,11 @@ struct Config {
     struct Sqlite {
         std::string synchronous = "FULL";
     } sqlite;
+    struct Query {
+        // Every statement's deadline (issue #29): past it the statement is stopped and the
+        // request answers 503 QUERY_TIMEOUT. 0: none.
+        int64_t timeout_ms = 2000;
+    } query;
     struct Postgres {
         int64_t pool_size = 16;
     } postgres;

@@ -23,6 +23,7 @@ Result<OpenedDatabase> OpenDatabase(const Config& config, boost::asio::any_io_ex
         storage::SqliteOptions options;
         options.path = url.substr(std::string_view("sqlite://").size());
         options.synchronous = config.sqlite.synchronous;
+        options.statement_timeout = std::chrono::milliseconds(config.query.timeout_ms);
         TB_ASSIGN_OR_RETURN(auto db, storage::SqliteDatabase::Open(options));
         out.db = std::move(db);
         out.migrations = storage::SqliteMigrations();
@@ -30,6 +31,7 @@ Result<OpenedDatabase> OpenDatabase(const Config& config, boost::asio::any_io_ex
         storage::PostgresOptions options;
         options.url = url;
         options.pool_size = static_cast<size_t>(config.postgres.pool_size);
+        options.statement_timeout = std::chrono::milliseconds(config.query.timeout_ms);
         out.db = std::make_unique<storage::PgDatabase>(std::move(ex), options);
         out.migrations = storage::PostgresMigrations();
     }

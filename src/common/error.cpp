@@ -34,6 +34,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
             return "INTERNAL_ERROR";
         case ErrorCode::kUnavailable:
             return "UNAVAILABLE";
+        case ErrorCode::kQueryTimeout:
+            return "QUERY_TIMEOUT";
     }
     return "INTERNAL_ERROR";
 }
@@ -90,6 +92,13 @@ Error Error::UnsupportedMediaType(std::string message) {
 }
 Error Error::Unavailable(std::string message, std::string internal) {
     Error e = Make(ErrorCode::kUnavailable, std::move(message));
+    e.internal = std::move(internal);
+    return e;
+}
+Error Error::QueryTimeout(std::string internal) {
+    Error e = Make(ErrorCode::kQueryTimeout,
+                   "The query took too long and was stopped: narrow it with filters, use an index "
+                   "(the collection's indexes), or page with a cursor");
     e.internal = std::move(internal);
     return e;
 }

@@ -28,6 +28,7 @@ enum class ErrorCode {
     kHeadersTooLarge,
     kInternal,
     kUnavailable,
+    kQueryTimeout,  // a statement passed query.timeout_ms (503)
 };
 
 // Every enumerator, for tables and tests that must walk them all.
@@ -37,6 +38,7 @@ inline constexpr ErrorCode kAllErrorCodes[] = {
     ErrorCode::kPreconditionFailed, ErrorCode::kPayloadTooLarge,  ErrorCode::kUnsupportedMediaType,
     ErrorCode::kValidation,         ErrorCode::kQuotaExceeded,    ErrorCode::kRateLimited,
     ErrorCode::kHeadersTooLarge,    ErrorCode::kInternal,         ErrorCode::kUnavailable,
+    ErrorCode::kQueryTimeout,
 };
 
 // The public code string of the error envelope, e.g. "VALIDATION_ERROR".
@@ -58,6 +60,8 @@ struct Error {
     static Error PayloadTooLarge(std::string message = "Request body too large");
     static Error UnsupportedMediaType(std::string message);
     static Error Unavailable(std::string message, std::string internal = {});
+    // 503 QUERY_TIMEOUT: a statement ran past its deadline and was stopped (rolled back).
+    static Error QueryTimeout(std::string internal = {});
     // 429 with Retry-After.
     static Error RateLimited(std::string message, int retry_after_seconds);
     // 402: a plan limit (`limit` names it, e.g. "max_documents", with its value) is reached.

@@ -36,6 +36,7 @@ int HttpStatus(ErrorCode code) {
         case ErrorCode::kInternal:
             return 500;
         case ErrorCode::kUnavailable:
+        case ErrorCode::kQueryTimeout:
             return 503;
     }
     return 500;

@@ -94,9 +94,9 @@ describe('pages', () => {
     const past = await users('?page=6&per_page=7');
     assert.deepEqual(past.data, []);
     assert.deepEqual(past.meta, { page: 6, per_page: 7, total: 34, total_pages: 5 });
-    const far = await users('?page=1000&per_page=100');
+    const far = await users('?page=101&per_page=100');
     assert.deepEqual(far.data, []);
-    assert.equal(far.meta.page, 1000);
+    assert.equal(far.meta.page, 101);
   });
 
   test('bad page/per_page → 400 naming the parameter; repeated parameters → 400', async () => {

@@ -48,7 +48,7 @@ export type TenantName = string;
  */
 export type Slug = string;
 
-export type ErrorCode = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'CONFLICT' | 'PRECONDITION_FAILED' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'VALIDATION_ERROR' | 'QUOTA_EXCEEDED' | 'RATE_LIMITED' | 'HEADERS_TOO_LARGE' | 'INTERNAL_ERROR' | 'UNAVAILABLE';
+export type ErrorCode = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'CONFLICT' | 'PRECONDITION_FAILED' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'VALIDATION_ERROR' | 'QUOTA_EXCEEDED' | 'RATE_LIMITED' | 'HEADERS_TOO_LARGE' | 'INTERNAL_ERROR' | 'UNAVAILABLE' | 'QUERY_TIMEOUT';
 
 /**
  * The error envelope.
@@ -1411,7 +1411,7 @@ export type RegisterErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -1487,7 +1487,7 @@ export type LoginErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -1563,7 +1563,7 @@ export type RefreshTokensErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -1633,7 +1633,7 @@ export type LogoutErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -1678,7 +1678,7 @@ export type GetMeErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -1748,7 +1748,7 @@ export type UpdateMeErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -1818,7 +1818,7 @@ export type ChangePasswordErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -1876,7 +1876,7 @@ export type RequestPasswordResetErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -1934,7 +1934,7 @@ export type ConfirmPasswordResetErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -2004,7 +2004,7 @@ export type RequestEmailVerificationErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -2062,7 +2062,7 @@ export type ConfirmEmailErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -2137,7 +2137,7 @@ export type AcceptInvitationErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -2256,7 +2256,7 @@ export type ListCollectionsErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -2346,7 +2346,7 @@ export type CreateCollectionErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -2412,7 +2412,7 @@ export type DeleteCollectionErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -2478,7 +2478,7 @@ export type GetCollectionErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -2573,7 +2573,7 @@ export type UpdateCollectionDefinitionErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -2668,7 +2668,7 @@ export type ReplaceCollectionDefinitionErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -2729,7 +2729,7 @@ export type GetMetaErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -2875,7 +2875,7 @@ export type ListDocumentsErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -2977,7 +2977,7 @@ export type CreateDocumentsErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -3072,7 +3072,7 @@ export type DeleteDocumentsByQueryErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -3155,7 +3155,7 @@ export type DeleteDocumentErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -3229,7 +3229,7 @@ export type GetDocumentErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -3343,7 +3343,7 @@ export type PatchDocumentErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -3457,7 +3457,7 @@ export type ReplaceDocumentErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -3543,7 +3543,7 @@ export type SendMailErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -3609,7 +3609,7 @@ export type GetMailErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -3728,7 +3728,7 @@ export type ListAuditLogsErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -3809,7 +3809,7 @@ export type GetUsageErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -3885,7 +3885,7 @@ export type GetTenantUsageErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -3918,7 +3918,7 @@ export type ListPlansErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -3979,7 +3979,7 @@ export type GetBillingErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -4098,7 +4098,7 @@ export type ListApiKeysErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -4191,7 +4191,7 @@ export type CreateApiKeyErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -4257,7 +4257,7 @@ export type DeleteApiKeyErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -4323,7 +4323,7 @@ export type GetApiKeyErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -4414,7 +4414,7 @@ export type PatchApiKeyErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -4505,7 +4505,7 @@ export type PutApiKeyErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -4571,7 +4571,7 @@ export type RotateApiKeyErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -4690,7 +4690,7 @@ export type ListTenantsErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -4780,7 +4780,7 @@ export type CreateTenantErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -4846,7 +4846,7 @@ export type DeleteTenantErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -4912,7 +4912,7 @@ export type GetTenantErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -5007,7 +5007,7 @@ export type PatchTenantErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -5102,7 +5102,7 @@ export type PutTenantErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -5226,7 +5226,7 @@ export type ListTenantMembersErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -5328,7 +5328,7 @@ export type AddTenantMemberErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -5406,7 +5406,7 @@ export type RemoveTenantMemberErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -5505,7 +5505,7 @@ export type PatchTenantMemberErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -5604,7 +5604,7 @@ export type PutTenantMemberErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -5723,7 +5723,7 @@ export type ListUsersErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -5820,7 +5820,7 @@ export type CreateUserErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -5902,7 +5902,7 @@ export type DeleteUserErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -5968,7 +5968,7 @@ export type GetUserErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -6063,7 +6063,7 @@ export type PatchUserErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -6158,7 +6158,7 @@ export type PutUserErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -6277,7 +6277,7 @@ export type ListOrganizationsErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -6367,7 +6367,7 @@ export type CreateOrganizationErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -6433,7 +6433,7 @@ export type DeleteOrganizationErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -6499,7 +6499,7 @@ export type GetOrganizationErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -6594,7 +6594,7 @@ export type PatchOrganizationErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -6689,7 +6689,7 @@ export type PutOrganizationErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -6813,7 +6813,7 @@ export type ListOrganizationMembersErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -6908,7 +6908,7 @@ export type AddOrganizationMemberErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -6978,7 +6978,7 @@ export type RemoveOrganizationMemberErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };

@@ -35,6 +35,9 @@ Error ResultError(const PGresult* r) {
         e.internal = message;
         return e;
     }
+    if (sqlstate == "57014") {  // query_canceled: statement_timeout (query.timeout_ms)
+        return Error::QueryTimeout("postgres 57014: " + message);
+    }
     if (sqlstate == "2201B") {  // a $regex the ARE engine finds too complex
         Error e = Error::BadRequest("The regular expression is too complex", "q");
         e.internal = message;

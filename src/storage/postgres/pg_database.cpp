@@ -119,7 +119,9 @@ class PgSession final : public Session {
     Task<Result<int64_t>> Execute(std::string_view sql, Params params) override {
         co_return co_await conn_.Execute(sql, params);
     }
+    // DDL (migrations): no statement deadline for the rest of this transaction.
     Task<Status> ExecuteScript(std::string_view sql) override {
+        TB_CO_RETURN_IF_ERROR(co_await conn_.Script("SET LOCAL statement_timeout = 0"));
         co_return co_await conn_.Script(sql);
     }
 
@@ -179,7 +181,14 @@ Task<Result<PgDatabase::Conn>> PgDatabase::Acquire() {
         }
     }
     auto conn = co_await PgConnection::Connect(ex_, options_.url);
-    if (!conn.ok()) Release(nullptr);  // give the reserved slot back
+    if (!conn.ok()) {
+        Release(nullptr);  // give the reserved slot back
+        co_return conn;
+    }
+    if (Status st = co_await (*conn)->Script(TimeoutStatement()); !st.ok()) {
+        Release(nullptr);
+        co_return std::move(st).error();
+    }
     co_return conn;
 }
 
@@ -213,10 +222,20 @@ Task<Result<int64_t>> PgDatabase::Execute(std::string_view sql, Params params) {
     co_return co_await lease->Execute(sql, params);
 }
 
+std::string PgDatabase::TimeoutStatement() const {
+    return "SET statement_timeout = " + std::to_string(options_.statement_timeout.count());
+}
+
+// DDL (index builds, CONCURRENTLY ones too, which may not run inside a transaction block):
+// without a deadline, then the connection's own again.
 Task<Status> PgDatabase::ExecuteScript(std::string_view sql) {
     TB_CO_ASSIGN_OR_RETURN(Conn conn, co_await Acquire());
     Lease lease(*this, std::move(conn));
-    co_return co_await lease->Script(sql);
+    TB_CO_RETURN_IF_ERROR(co_await lease->Script("SET statement_timeout = 0"));
+    Status st = co_await lease->Script(sql);
+    Status restored = co_await lease->Script(TimeoutStatement());
+    if (!restored.ok() && st.ok()) co_return restored;
+    co_return st;
 }
 
 Task<Status> PgDatabase::Transaction(const TransactionFn& fn) {

@@ -5,6 +5,7 @@
 //
 // Thread safety: every public method is safe from any thread; the pool is guarded by mu_.
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -22,6 +23,9 @@ namespace tb::storage {
 struct PostgresOptions {
     std::string url;  // postgres://user:pass@host:port/db
     size_t pool_size = 16;
+    // Every statement's deadline (query.timeout_ms; 0: none): the session's statement_timeout,
+    // set on each new connection. Scripts (migrations, index builds) run without it.
+    std::chrono::milliseconds statement_timeout{2000};
 };
 
 class PgDatabase final : public Database {
@@ -40,6 +44,8 @@ class PgDatabase final : public Database {
     void Close() override;
 
   private:
+    // `SET statement_timeout = <query.timeout_ms>`: every connection's own deadline.
+    std::string TimeoutStatement() const;
     using Conn = std::unique_ptr<PgConnection>;
     class Lease;
     Task<Result<Conn>> Acquire();

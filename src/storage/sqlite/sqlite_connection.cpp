@@ -1,6 +1,7 @@
 #include "storage/sqlite/sqlite_connection.h"
 
 #include <string>
+#include <utility>
 
 #include "storage/sqlite/sqlite_functions.h"
 
@@ -28,7 +29,23 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::stri
         sqlite3_close(db);
         return std::move(st).error();
     }
-    return std::unique_ptr<SqliteConnection>(new SqliteConnection(db));
+    std::unique_ptr<SqliteConnection> conn(new SqliteConnection(db));
+    sqlite3_progress_handler(db, kProgressSteps, &SqliteConnection::OnProgress, conn.get());
+    return conn;
+}
+
+int SqliteConnection::OnProgress(void* self) {
+    auto* c = static_cast<SqliteConnection*>(self);
+    if (c->budget_.count() == 0) return 0;
+    auto now = std::chrono::steady_clock::now();
+    if (!c->armed_) {  // the first check of this statement: its clock starts (a few µs late)
+        c->deadline_ = now + c->budget_;
+        c->armed_ = true;
+        return 0;
+    }
+    if (now < c->deadline_) return 0;
+    c->timed_out_ = true;
+    return 1;  // SQLITE_INTERRUPT for the statement
 }
 
 SqliteConnection::~SqliteConnection() {
@@ -38,6 +55,7 @@ SqliteConnection::~SqliteConnection() {
 
 Error SqliteConnection::ToError(int rc, std::string_view what) const {
     std::string detail = std::string(what) + ": " + sqlite3_errmsg(db_);
+    if (rc == SQLITE_INTERRUPT && timed_out_) return Error::QueryTimeout("sqlite " + detail);
     switch (rc) {
         case SQLITE_CONSTRAINT_UNIQUE:
         case SQLITE_CONSTRAINT_PRIMARYKEY: {
@@ -59,6 +77,7 @@ Error SqliteConnection::ToError(int rc, std::string_view what) const {
 }
 
 Result<sqlite3_stmt*> SqliteConnection::Prepare(std::string_view sql, const Params& params) {
+    armed_ = timed_out_ = false;  // a new statement, a new deadline
     sqlite3_stmt* stmt = nullptr;
     if (auto it = cache_.find(sql); it != cache_.end()) {
         stmt = it->second;
@@ -154,7 +173,9 @@ Status SqliteConnection::Ping() {
 Status SqliteConnection::Script(std::string_view sql) {
     std::string text(sql);
     char* err = nullptr;
+    auto budget = std::exchange(budget_, std::chrono::nanoseconds{0});  // DDL: no deadline
     int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
+    budget_ = budget;
     if (rc != SQLITE_OK) {
         std::string msg = err ? err : sqlite3_errstr(rc);
         sqlite3_free(err);

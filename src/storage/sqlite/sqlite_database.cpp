@@ -202,7 +202,9 @@ struct SqliteDatabase::PassSnapshot {
 thread_local std::weak_ptr<SqliteDatabase::PassSnapshot> SqliteDatabase::pass_;
 
 SqliteDatabase::SqliteDatabase(SqliteOptions options)
-    : options_(std::move(options)), readers_(std::make_shared<ReaderPool>()) {}
+    : options_(std::move(options)),
+      slow_reads_(std::make_unique<WorkerPool>(2, 64, WorkerPool::Priority::kBackground)),
+      readers_(std::make_shared<ReaderPool>()) {}
 
 Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const SqliteOptions& options) {
     if (options.synchronous != "FULL" && options.synchronous != "NORMAL" &&
@@ -221,6 +223,7 @@ Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const SqliteOptions
         db->writer_->Script("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;"
                             "PRAGMA temp_store=MEMORY; PRAGMA synchronous=" +
                             options.synchronous + ";"));
+    db->writer_->SetStatementBudget(options.statement_timeout);
     db->writer_thread_ = std::thread([raw = db.get()] { raw->WriterLoop(); });
     return db;
 }
@@ -275,17 +278,40 @@ Result<SqliteDatabase::PassSnapshot*> SqliteDatabase::SnapshotForPass(
     return raw;
 }
 
+std::chrono::nanoseconds SqliteDatabase::InlineBudget() const {
+    auto full = options_.statement_timeout;
+    return full.count() == 0 ? kInlineReadBudget
+                             : std::min<std::chrono::nanoseconds>(full, kInlineReadBudget);
+}
+
 Task<Result<Rows>> SqliteDatabase::Query(std::string_view sql, Params params) {
     const auto executor = co_await boost::asio::this_coro::executor;
     TB_CO_ASSIGN_OR_RETURN(PassSnapshot * pass, SnapshotForPass(executor));
     if (pass != nullptr) {
+        pass->conn->SetStatementBudget(InlineBudget());
         auto rows = pass->conn->Query(sql, params);
-        if (!rows.ok()) pass->End();  // the pass's later reads start a fresh transaction
-        co_return rows;
+        if (rows.ok()) co_return rows;
+        pass->End();  // the pass's later reads start a fresh transaction
+        bool more_time = options_.statement_timeout.count() == 0 ||
+                         options_.statement_timeout > kInlineReadBudget;
+        if (rows.error().code != ErrorCode::kQueryTimeout || !more_time) co_return rows;
+        co_return co_await SlowRead(std::string(sql), std::move(params));
     }
     TB_CO_ASSIGN_OR_RETURN(auto conn, AcquireReader());
     ReaderLease lease(*readers_, std::move(conn));
+    lease->SetStatementBudget(options_.statement_timeout);
     co_return lease->Query(sql, params);
+}
+
+Task<Result<Rows>> SqliteDatabase::SlowRead(std::string sql, Params params) {
+    std::function<Result<Rows>()> job = [this, sql = std::move(sql),
+                                         params = std::move(params)]() -> Result<Rows> {
+        TB_ASSIGN_OR_RETURN(auto conn, AcquireReader());
+        ReaderLease lease(*readers_, std::move(conn));
+        lease->SetStatementBudget(options_.statement_timeout);
+        return lease->Query(sql, params);
+    };
+    co_return co_await slow_reads_->Run<Rows>(std::move(job));
 }
 
 Task<Result<int64_t>> SqliteDatabase::Execute(std::string_view sql, Params params) {
@@ -402,7 +428,16 @@ bool SqliteDatabase::RunTransactions(std::vector<Job>& batch, bool savepoints) {
             (void)writer_->Execute("RELEASE tb_tx", kNone);
         } else if (!s.ok()) {
             (void)writer_->Execute("ROLLBACK", kNone);
-            if (!alone) return false;  // run again, with savepoints
+            if (!alone) {
+                // Run again, with savepoints; a transaction stopped at its deadline is answered
+                // now rather than run (and stopped) a second time.
+                if (s.error().code == ErrorCode::kQueryTimeout) {
+                    size_t i = static_cast<size_t>(&job - batch.data());
+                    job.done(std::move(s));
+                    batch.erase(batch.begin() + static_cast<std::ptrdiff_t>(i));
+                }
+                return false;
+            }
             job.done(std::move(s));
             return true;
         }
@@ -453,6 +488,7 @@ Status SqliteDatabase::Backup(const std::string& path) {
 
 void SqliteDatabase::Close() {
     if (closed_.exchange(true)) return;
+    slow_reads_.reset();  // lets the running slow reads finish; they use the readers below
     {
         std::lock_guard lock(queue_mu_);
         stopping_ = true;

@@ -27,6 +27,7 @@
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -35,6 +36,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/worker_pool.h"
 #include "storage/database.h"
 #include "storage/migration.h"
 #include "storage/sqlite/sqlite_connection.h"
@@ -45,6 +47,11 @@ struct SqliteOptions {
     std::string path;
     std::string synchronous = "FULL";  // FULL | NORMAL | OFF
     size_t max_batch = 512;            // transactions per group commit
+    // Every statement's deadline (query.timeout_ms; 0: none). A read that runs inline on an
+    // I/O thread gets kInlineReadBudget only: past it, it is stopped and run again on a
+    // slow-read thread with the full deadline, so that one slow query never holds up the
+    // other requests of its I/O thread (issue #29).
+    std::chrono::milliseconds statement_timeout{2000};
 };
 
 class SqliteDatabase final : public Database {
@@ -77,6 +84,10 @@ class SqliteDatabase final : public Database {
     // null when the caller does not run on an io_context of this thread (then a statement
     // runs in a transaction of its own).
     Result<PassSnapshot*> SnapshotForPass(const boost::asio::any_io_executor& executor);
+    // A read stopped inline (past kInlineReadBudget), run again on a slow-read thread in a
+    // transaction of its own, with the full statement_timeout.
+    Task<Result<Rows>> SlowRead(std::string sql, Params params);
+    std::chrono::nanoseconds InlineBudget() const;
     void WriterLoop();
     void RunBatch(std::vector<Job>& batch);
     // Runs the batch's transactions in one SQLite transaction, each in a savepoint or not.
@@ -85,7 +96,15 @@ class SqliteDatabase final : public Database {
     bool RunTransactions(std::vector<Job>& batch, bool savepoints);
     Status RunOne(Job& job);
 
+    // How long a read may hold an I/O thread before it moves to a slow-read thread: the
+    // latency one slow query may add to the other requests of its thread.
+    static constexpr std::chrono::milliseconds kInlineReadBudget{5};
+
     SqliteOptions options_;
+    // Slow reads: two threads (this machine kind has two cores), a bounded queue (503 past it),
+    // under SCHED_IDLE like password hashing (common/worker_pool.h): they take only the CPU the
+    // I/O threads leave, so a slow query delays itself, not the requests of other tenants.
+    std::unique_ptr<WorkerPool> slow_reads_;
     std::unique_ptr<SqliteConnection> writer_;  // writer thread only (after Open)
     int savepoint_batches_ = 0;  // batches still to run with savepoints (writer thread only)
     boost::asio::io_context writer_ctx_{1};  // runs each transaction's coroutine (writer thread)
