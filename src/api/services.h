@@ -50,6 +50,9 @@ struct Services {
     billing::BillingService& billing;
     bool limits_enabled = true;    // limits.enabled: rate limits on (quotas apply regardless)
     bool metering_enabled = true;  // limits.metering
+    // Why an acknowledged write could be lost under the database's settings ("" when none):
+    // shown by /v1/health and /readyz (issue #29).
+    std::string durability_warning;
 };
 
 }  // namespace tb::api

@@ -345,6 +345,12 @@ Result<Config> LoadConfig(const ConfigSources& src) {
         }
     }
     TB_RETURN_IF_ERROR(ApplyPlanEnv(c, src.env));
+    for (const auto& [name, value] : src.env) {
+        bool known = name.starts_with("TB_PLANS_") ||
+                     std::any_of(Settings().begin(), Settings().end(),
+                                 [&](const Setting& s) { return EnvName(s.name) == name; });
+        if (!known) c.ignored_env.push_back(name);
+    }
     for (const auto& [name, value] : src.flags) {
         const Setting* s = FindSetting(name);
         if (!s) return Error::BadRequest("unknown setting " + name);

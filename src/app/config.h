@@ -17,6 +17,9 @@
 namespace tb::app {
 
 struct Config {
+    // TB_* variables of the environment that name no setting: ignored, and warned about at
+    // start-up (a misspelt TB_SQLITE_SYNCHRONUS must not pass unnoticed).
+    std::vector<std::string> ignored_env;
     std::string http = "0.0.0.0:8080";  // ADDR:PORT
     std::string data = "./data";
     std::string database;  // empty: sqlite://<data>/tenantbase.db

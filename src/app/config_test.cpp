@@ -33,6 +33,19 @@ TEST(Config, FlagBeatsEnvBeatsFileBeatsDefault) {
     EXPECT_EQ(c.DatabaseUrl(), "sqlite:///file/tenantbase.db");
 }
 
+// Issue #29: a misspelt TB_* variable was ignored in silence.
+TEST(Config, UnknownEnvironmentVariablesAreCollected) {
+    ConfigSources s;
+    s.env = {{"TB_SQLITE_SYNCHRONUS", "OFF"},
+             {"TB_SQLITE_SYNCHRONOUS", "NORMAL"},
+             {"TB_QUERY_TIMEOUT_MS", "100"},
+             {"TB_PLANS_PRO_MAX_DOCUMENTS", "5"}};
+    auto c = LoadConfig(s).value();
+    EXPECT_EQ(c.ignored_env, std::vector<std::string>{"TB_SQLITE_SYNCHRONUS"});
+    EXPECT_EQ(c.sqlite.synchronous, "NORMAL");
+    EXPECT_EQ(c.query.timeout_ms, 100);
+}
+
 TEST(Config, PlansFromTomlAndEnvironment) {
     ConfigSources s;
     s.file_name = "tb.toml";

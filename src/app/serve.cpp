@@ -143,6 +143,20 @@ int Serve(const Config& config) {
         return 1;
     }
     if (*migrated > 0) log::Info("migrations applied", {{"count", *migrated}});
+    for (const std::string& name : config.ignored_env)  // the value may be a secret: not logged
+        log::Warn("unknown setting in the environment, ignored", {{"variable", name}});
+    std::string durability_warning;
+    if (auto warning = RunSync(ioc, db.DurabilityWarning()); !warning.ok()) {
+        log::Warn("cannot read the database's durability settings",
+                  {{"error", warning.error().internal}});
+    } else if (!warning->empty()) {
+        durability_warning = std::move(*warning);
+        log::Warn("DURABILITY AT RISK: acknowledged writes can be lost",
+                  {{"reason", durability_warning}});
+    } else {
+        log::Info("durability: a committed write survives a crash and a power failure",
+                  {{"database", std::string(db.dialect().Name())}});
+    }
 
     auth::PasswordHasher hasher(PasswordParamsOf(config));
     audit::AuditLog audit(ids, clock);
@@ -253,7 +267,8 @@ int Serve(const Config& config) {
                            meter,
                            billing,
                            config.limits.enabled,
-                           config.limits.metering};
+                           config.limits.metering,
+                           durability_warning};
     http::Router router;
     api::RegisterRoutes(router, services);
     http::CorsPolicy cors(config.cors.origins);

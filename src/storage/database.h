@@ -51,6 +51,10 @@ class Database : public Session {
     virtual const Dialect& dialect() const = 0;
     // Answers ok when the database answers a trivial query.
     virtual Task<Status> Ping() = 0;
+    // Why an acknowledged (committed) write could be lost under the database's settings, in
+    // words that name the setting; "" when it could not (issue #29: an unsafe configuration
+    // must not start silently).
+    virtual Task<Result<std::string>> DurabilityWarning() = 0;
     virtual DatabaseStats Stats() const = 0;
     // A consistent copy of the whole database into `path` while it is in use.
     virtual Status Backup(const std::string& path) = 0;

@@ -308,6 +308,10 @@ export type Health = {
     };
     checks: {
         database: 'ok' | 'unavailable';
+        /**
+         * `ok`, or `at risk: …` naming the setting under which an acknowledged write could be lost (`sqlite.synchronous` NORMAL or OFF; PostgreSQL's `fsync`, `synchronous_commit` or `full_page_writes` off), as logged at start-up.
+         */
+        durability: string;
     };
 };
 

@@ -33,7 +33,11 @@ http::Handler Health(Services& s) {
         body += R"(","uptime":)";
         body += std::to_string(uptime);
         body += tail;
-        body += db.ok() ? R"("ok"}}})" : R"("unavailable"}}})";
+        body += db.ok() ? R"("ok")" : R"("unavailable")";
+        body += R"(,"durability":)";
+        AppendJsonString(body,
+                         s.durability_warning.empty() ? "ok" : "at risk: " + s.durability_warning);
+        body += "}}}";
         co_return Response::Json(db.ok() ? 200 : 503, std::move(body));
     };
 }
@@ -46,7 +50,11 @@ http::Handler Readiness(Services& s) {
     return [&s](Request&, RouteContext&) -> Task<Response> {
         if (!s.ready.load()) co_return Response::Text(503, "unavailable");
         Status db = co_await s.db.Ping();
-        co_return db.ok() ? Response::Text(200, "ok") : Response::Text(503, "unavailable");
+        if (!db.ok()) co_return Response::Text(503, "unavailable");
+        Response r = Response::Text(200, "ok");
+        if (!s.durability_warning.empty())
+            r.headers.Add("X-Durability-Warning", s.durability_warning);
+        co_return r;
     };
 }
 

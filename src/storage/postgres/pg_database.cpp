@@ -259,6 +259,25 @@ Task<Status> PgDatabase::Ping() {
     co_return Status{};
 }
 
+Task<Result<std::string>> PgDatabase::DurabilityWarning() {
+    TB_CO_ASSIGN_OR_RETURN(
+        Rows rows, co_await Query("SELECT current_setting('fsync'), current_setting("
+                                  "'synchronous_commit'), current_setting('full_page_writes')",
+                                  {}));
+    if (rows.size() != 1) co_return std::string();
+    std::string out;
+    auto add = [&out](std::string text) { out += (out.empty() ? "" : "; ") + std::move(text); };
+    if (AsText(rows.rows[0][0]) == "off")
+        add("PostgreSQL fsync=off: committed writes can be lost, and the database corrupted, in "
+            "a crash");
+    if (AsText(rows.rows[0][1]) == "off")
+        add("PostgreSQL synchronous_commit=off: the last committed writes can be lost in a "
+            "crash");
+    if (AsText(rows.rows[0][2]) == "off")
+        add("PostgreSQL full_page_writes=off: a crash can corrupt the database");
+    co_return out;
+}
+
 DatabaseStats PgDatabase::Stats() const {
     std::lock_guard lock(mu_);
     return DatabaseStats{static_cast<int64_t>(total_), static_cast<int64_t>(idle_.size()),

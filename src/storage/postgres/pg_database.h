@@ -39,6 +39,7 @@ class PgDatabase final : public Database {
     Task<Status> Transaction(const TransactionFn& fn) override;
     const Dialect& dialect() const override;
     Task<Status> Ping() override;
+    Task<Result<std::string>> DurabilityWarning() override;
     DatabaseStats Stats() const override;
     Status Backup(const std::string& path) override;
     void Close() override;

@@ -460,6 +460,14 @@ Task<Status> SqliteDatabase::Ping() {
     co_return lease->Ping();
 }
 
+Task<Result<std::string>> SqliteDatabase::DurabilityWarning() {
+    // In WAL mode, NORMAL syncs at checkpoints only: a power loss or an OS crash may roll back
+    // the last committed transactions; OFF leaves it all to the OS.
+    if (options_.synchronous == "FULL") co_return std::string();
+    co_return "sqlite.synchronous=" + options_.synchronous +
+        ": committed writes can be lost in a power failure or an operating system crash";
+}
+
 DatabaseStats SqliteDatabase::Stats() const {
     DatabaseStats s;
     std::lock_guard lock(readers_->mu);

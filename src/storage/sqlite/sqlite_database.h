@@ -65,6 +65,7 @@ class SqliteDatabase final : public Database {
     Task<Status> Transaction(const TransactionFn& fn) override;
     const Dialect& dialect() const override;
     Task<Status> Ping() override;
+    Task<Result<std::string>> DurabilityWarning() override;
     DatabaseStats Stats() const override;
     Status Backup(const std::string& path) override;
     void Close() override;
