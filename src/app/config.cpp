@@ -173,6 +173,7 @@ const std::vector<Setting>& Settings() {
         Int("auth.access_ttl_seconds", &C::auth, &C::Auth::access_ttl_seconds, 10, 86400),
         Int("auth.refresh_ttl_seconds", &C::auth, &C::Auth::refresh_ttl_seconds, 60, 86400 * 365),
         Int("auth.refresh_grace_seconds", &C::auth, &C::Auth::refresh_grace_seconds, 0, 300),
+        Int("auth.session_idle_seconds", &C::auth, &C::Auth::session_idle_seconds, 0, 86400 * 365),
         Int("auth.password_min_length", &C::auth, &C::Auth::password_min_length, 8, 1024),
         Int("auth.argon2_ops", &C::auth, &C::Auth::argon2_ops, 1, 64),
         Int("auth.argon2_memory_kib", &C::auth, &C::Auth::argon2_memory_kib, 8192, 4 * 1024 * 1024),

@@ -107,6 +107,7 @@ auth::AuthSettings AuthSettingsOf(const Config& c) {
     s.access_ttl_seconds = c.auth.access_ttl_seconds;
     s.refresh_ttl_seconds = c.auth.refresh_ttl_seconds;
     s.refresh_grace_seconds = c.auth.refresh_grace_seconds;
+    s.session_idle_seconds = c.auth.session_idle_seconds;
     s.password_min_length = static_cast<size_t>(c.auth.password_min_length);
     s.limits_enabled = c.limits.enabled;
     s.login_failures = static_cast<int>(c.limits.login_failures);

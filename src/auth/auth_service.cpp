@@ -379,6 +379,13 @@ Task<Result<TokenPair>> AuthService::Refresh(std::string token,
             refused = InvalidRefresh();
             co_return Status{};
         }
+        // Idle: the token was issued by the session's last refresh (or its login) longer ago
+        // than the idle limit (issue #29). A retired token within the grace window is recent.
+        if (settings_.session_idle_seconds > 0 && !row.used_at &&
+            now - row.created_at > settings_.session_idle_seconds * 1000) {
+            refused = InvalidRefresh();
+            co_return Status{};
+        }
         auto user = co_await UserStore::FindById(tx, (*session)->user_id);
         if (!user.ok()) co_return std::move(user).error();
         if (!*user) {

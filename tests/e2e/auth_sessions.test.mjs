@@ -342,3 +342,24 @@ describe('POST /v1/auth/password', () => {
     expectUnauthorized(res);
   });
 });
+
+// Issue #29: sessions had a 30-day absolute lifetime and no idle limit.
+describe('idle sessions (TB_AUTH_SESSION_IDLE_SECONDS=2)', () => {
+  test('a refresh within the limit keeps the session; one after it is refused', async () => {
+    const idle = await startServer({ env: { ...NO_THROTTLE_ENV, TB_AUTH_SESSION_IDLE_SECONDS: '2' } });
+    try {
+      const acct = await register(idle, {});
+      await sleep(1200);
+      const t1 = await refreshOk(idle, acct.tokens.refresh_token, 'within the idle limit');
+      await sleep(1200);
+      const t2 = await refreshOk(idle, t1.refresh_token, 'each refresh restarts the clock');
+      await sleep(2300);
+      expectUnauthorized(await refresh(idle, t2.refresh_token));
+      // A fresh login starts a new session.
+      const again = await login(idle, acct.email);
+      await refreshOk(idle, again.tokens.refresh_token);
+    } finally {
+      await idle.stop();
+    }
+  });
+});
