@@ -155,4 +155,9 @@ void RegisterRoutes(http::Router& router, Services& services) {
     }
 }
 
+void RegisterMetricsRoutes(http::Router& router, Services& services) {
+    router.Add({Method::kGet, "/metrics", v1::PublicMetricsText(services), BodyKind::kNone, 0});
+    router.Add({Method::kGet, "/healthz", v1::Liveness(services), BodyKind::kNone, 0});
+}
+
 }  // namespace tb::api

@@ -16,5 +16,8 @@ std::vector<std::string> RouteNames();
 std::vector<std::string> Operations();
 // Registers every route on the router; handlers keep a reference to services.
 void RegisterRoutes(http::Router& router, Services& services);
+// The routes of the metrics.http listener: GET /metrics (open to whoever reaches the
+// listener) and GET /healthz.
+void RegisterMetricsRoutes(http::Router& router, Services& services);
 
 }  // namespace tb::api

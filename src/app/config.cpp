@@ -133,6 +133,7 @@ const std::vector<Setting>& Settings() {
         Bool("log.access", &C::log, &C::Log::access),
         OneOf("sqlite.synchronous", &C::sqlite, &C::Sqlite::synchronous, {"FULL", "NORMAL", "OFF"}),
         Int("postgres.pool_size", &C::postgres, &C::Postgres::pool_size, 1, 1000),
+        Text("metrics.http", &C::metrics, &C::MetricsListener::http),
         Int("query.timeout_ms", &C::query, &C::Query::timeout_ms, 0, 3'600'000),
         Text("brand.name", &C::brand, &C::Brand::name),
         Text("brand.short_name", &C::brand, &C::Brand::short_name),
@@ -301,10 +302,13 @@ std::string Config::DatabaseUrl() const {
     return "sqlite://" + data + "/tenantbase.db";
 }
 
-Result<std::pair<std::string, uint16_t>> Config::ListenAddress() const {
+namespace {
+// "ADDR:PORT" (IPv6 in brackets; localhost is 127.0.0.1; an empty address is every one).
+Result<std::pair<std::string, uint16_t>> ParseListenAddress(const std::string& setting,
+                                                            const std::string& http) {
     size_t colon = http.rfind(':');
     if (colon == std::string::npos || colon + 1 == http.size()) {
-        return BadValue("http", "ADDR:PORT", http);
+        return BadValue(setting, "ADDR:PORT", http);
     }
     std::string host = http.substr(0, colon);
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
@@ -316,9 +320,18 @@ Result<std::pair<std::string, uint16_t>> Config::ListenAddress() const {
     int port = 0;
     auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
     if (ec != std::errc() || p != port_text.data() + port_text.size() || port < 0 || port > 65535) {
-        return BadValue("http", "ADDR:PORT with a port from 0 to 65535", http);
+        return BadValue(setting, "ADDR:PORT with a port from 0 to 65535", http);
     }
     return std::make_pair(host, static_cast<uint16_t>(port));
+}
+}  // namespace
+
+Result<std::pair<std::string, uint16_t>> Config::ListenAddress() const {
+    return ParseListenAddress("http", http);
+}
+
+Result<std::pair<std::string, uint16_t>> Config::MetricsAddress() const {
+    return ParseListenAddress("metrics.http", metrics.http);
 }
 
 Result<Config> LoadConfig(const ConfigSources& src) {
@@ -359,6 +372,7 @@ Result<Config> LoadConfig(const ConfigSources& src) {
     }
     // Cross-field checks.
     TB_RETURN_IF_ERROR(c.ListenAddress());
+    if (!c.metrics.http.empty()) TB_RETURN_IF_ERROR(c.MetricsAddress());
     if (c.data.empty()) return BadValue("data", "a directory", "");
     if (c.tls.cert.empty() != c.tls.key.empty()) {
         return Error::BadRequest("invalid value for setting tls.cert/tls.key: set both or neither");

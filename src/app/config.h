@@ -46,6 +46,12 @@ struct Config {
     struct Sqlite {
         std::string synchronous = "FULL";
     } sqlite;
+    struct MetricsListener {
+        // ADDR:PORT of a second listener that serves GET /metrics to anyone who reaches it
+        // (a Prometheus on the internal network); "" for none. On the main listener /metrics
+        // answers platform admins only (issue #29: it named every tenant id to anyone).
+        std::string http;
+    } metrics;
     struct Query {
         // Every statement's deadline (issue #29): past it the statement is stopped and the
         // request answers 503 QUERY_TIMEOUT. 0: none.
@@ -122,6 +128,8 @@ struct Config {
     // Derived.
     std::string DatabaseUrl() const;
     Result<std::pair<std::string, uint16_t>> ListenAddress() const;
+    // metrics.http as (host, port); REQUIRES: metrics.http is set.
+    Result<std::pair<std::string, uint16_t>> MetricsAddress() const;
 };
 
 // Where the values come from, for tests and the CLI.

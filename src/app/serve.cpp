@@ -310,6 +310,30 @@ int Serve(const Config& config) {
         log::Error("cannot start the server", {{"error", s.error().message}});
         return 1;
     }
+    // metrics.http: a second listener with /metrics open to whoever reaches it (bind it to an
+    // internal address); on the main one /metrics is a platform admin's (issue #29).
+    http::Router metrics_router;
+    api::RegisterMetricsRoutes(metrics_router, services);
+    http::CorsPolicy no_cors({});
+    // Its own counters (never rendered): scrapes are not requests of the API's route table.
+    http::Metrics scrape_metrics({"/metrics", "/healthz"});
+    http::Pipeline metrics_pipeline(metrics_router, scrape_metrics, no_cors, ids, {});
+    std::optional<http::Server> metrics_server;
+    if (!config.metrics.http.empty()) {
+        auto [metrics_host, metrics_port] =
+            config.MetricsAddress().value();  // checked by LoadConfig
+        http::ServerOptions metrics_options = options;
+        metrics_options.host = metrics_host;
+        metrics_options.port = metrics_port;
+        metrics_options.tls_cert.clear();
+        metrics_options.tls_key.clear();
+        metrics_server.emplace(std::vector<asio::io_context*>{context_ptrs.front()},
+                               metrics_options, metrics_pipeline);
+        if (Status s = metrics_server->Listen(); !s.ok()) {
+            log::Error("cannot start the metrics listener", {{"error", s.error().message}});
+            return 1;
+        }
+    }
 
     // Background upkeep: batched last_used_at writes and the CORS-key origin set, every 5 s.
     std::function<Task<void>()> upkeep_tick = [&]() -> Task<void> {
@@ -345,6 +369,7 @@ int Serve(const Config& config) {
         outbox.Stop();
         log::Info("shutting down", {{"signal", signal}});
         server.Shutdown();
+        if (metrics_server) metrics_server->Shutdown();
         asio::co_spawn(
             ioc,
             [&]() -> Task<void> {
@@ -367,6 +392,11 @@ int Serve(const Config& config) {
     });
 
     server.Start();
+    if (metrics_server) {
+        metrics_server->Start();
+        log::Info("metrics listening on http://" + config.MetricsAddress().value().first + ":" +
+                  std::to_string(metrics_server->port()));
+    }
     asio::co_spawn(ioc, outbox.Run(*transport, mail_workers), asio::detached);
     ready = true;
     std::string scheme = config.tls.cert.empty() ? "http" : "https";

@@ -199,7 +199,10 @@ export async function startServer(opts = {}) {
   let lastErr;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const server = new Server({ ...opts, port, dataDir, databaseUrl, backend });
+    // Every server also gets a metrics.http listener (issue #29: on the main one /metrics is a
+    // platform admin's), which Server.metrics() scrapes; a test may set TB_METRICS_HTTP itself.
+    const metricsPort = opts.env && 'TB_METRICS_HTTP' in opts.env ? null : await freePort();
+    const server = new Server({ ...opts, port, metricsPort, dataDir, databaseUrl, backend });
     try {
       if (opts.waitReady !== false) {
         await server.waitReady();
@@ -220,8 +223,9 @@ export async function startServer(opts = {}) {
 }
 
 export class Server {
-  constructor({ env = {}, args = [], port, dataDir, databaseUrl, backend }) {
+  constructor({ env = {}, args = [], port, metricsPort, dataDir, databaseUrl, backend }) {
     this.port = port;
+    this.metricsUrl = metricsPort ? `http://127.0.0.1:${metricsPort}` : null;
     this.host = '127.0.0.1';
     this.url = `http://127.0.0.1:${port}`;
     this.dataDir = dataDir;
@@ -235,6 +239,7 @@ export class Server {
       TB_LOG_ACCESS: 'false',
       TB_ADMIN_EMAIL: TEST_ADMIN.email,
       TB_ADMIN_PASSWORD: TEST_ADMIN.password,
+      ...(metricsPort ? { TB_METRICS_HTTP: `127.0.0.1:${metricsPort}` } : {}),
       // Every suite signs up and signs in from 127.0.0.1 many times: request budgets this
       // large stay out of the way; rate_limits.test.mjs removes them to test the defaults.
       ...UNLIMITED_BUDGETS,
@@ -391,6 +396,12 @@ export class Server {
   }
 
   get(p, opts) { return this.request('GET', p, opts); }
+
+  /** GET /metrics from the server's metrics.http listener (no credentials there). */
+  async metrics() {
+    assert.ok(this.metricsUrl, 'this server was started with a TB_METRICS_HTTP of its own');
+    return request(`${this.metricsUrl}/metrics`, 'GET');
+  }
   post(p, opts) { return this.request('POST', p, opts); }
 }
 
@@ -694,7 +705,7 @@ export function findSamples(samples, name, labels = {}) {
 
 /** Scrapes /metrics and returns the value of the unlabelled gauge tenantbase_http_requests_in_flight. */
 export async function inFlight(server) {
-  const res = await server.get('/metrics');
+  const res = await server.metrics();
   assert.equal(res.status, 200);
   const [g] = findSamples(parseMetrics(res.body), 'tenantbase_http_requests_in_flight');
   assert.ok(g, 'tenantbase_http_requests_in_flight is exported');

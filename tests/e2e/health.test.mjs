@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { JSON_CONTENT_TYPE, RFC3339_MS_Z, findSamples as find, inFlight, parseMetrics, startServer } from './harness.mjs';
+import { JSON_CONTENT_TYPE, RFC3339_MS_Z, TEST_ADMIN, findSamples as find, inFlight, parseMetrics, request, startServer } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -63,7 +63,7 @@ describe('liveness and readiness', () => {
 });
 
 async function scrape() {
-  const res = await server.get('/metrics');
+  const res = await server.metrics();
   assert.equal(res.status, 200);
   assert.match(res.headers['content-type'] || '', /^text\/plain/);
   return { text: res.body, samples: parseMetrics(res.body) };
@@ -125,5 +125,34 @@ describe('GET /metrics', () => {
     await server.post('/v1/health');
     const n = await inFlight(server);
     assert.ok(n <= 1, `in flight: ${n}`);
+  });
+});
+
+// Issue #29: /metrics was public and its per-tenant series named every tenant id to anyone.
+describe('who reads /metrics', () => {
+  test('on the main listener: a platform admin only (401 without credentials, 403 for others)', async () => {
+    const anonymous = await server.get('/metrics');
+    assert.equal(anonymous.status, 401);
+    assert.doesNotMatch(anonymous.body, /tenantbase_/);
+    const reg = await server.post('/v1/auth/register', { json: { email: `metrics-${process.pid}@example.com`, password: 'correct horse battery staple' } });
+    assert.equal(reg.status, 201, reg.body);
+    const user = { Authorization: `Bearer ${reg.json.data.tokens.access_token}` };
+    assert.equal((await server.get('/metrics', { headers: user })).status, 403);
+    const key = await server.post('/v1/api-keys', { headers: { ...user, 'X-Tenant-ID': reg.json.data.tenants[0].id }, json: { name: 'k', scopes: ['read', 'write', 'admin'] } });
+    assert.equal(key.status, 201, key.body);
+    assert.equal((await server.get('/metrics', { headers: { 'X-API-Key': key.json.data.key } })).status, 403);
+    const login = await server.post('/v1/auth/login', { json: { email: TEST_ADMIN.email, password: TEST_ADMIN.password } });
+    const admin = await server.get('/metrics', { headers: { Authorization: `Bearer ${login.json.data.tokens.access_token}` } });
+    assert.equal(admin.status, 200);
+    assert.match(admin.body, /^# TYPE tenantbase_http_requests_total counter$/m);
+  });
+
+  test('on the metrics.http listener: open to whoever reaches it, and only /metrics and /healthz', async () => {
+    const res = await server.metrics();
+    assert.equal(res.status, 200);
+    assert.match(res.body, /tenantbase_http_requests_total/);
+    const other = await request(`${server.metricsUrl}/v1/health`, 'GET');
+    assert.equal(other.status, 404);
+    assert.equal((await request(`${server.metricsUrl}/healthz`, 'GET')).status, 200);
   });
 });

@@ -17,7 +17,7 @@ import { operations, routeFixtures } from './route_fixtures.mjs';
 //   any: any key will do (it authenticates as its owner).
 //   read | write | admin: the scope needed (admin covers the other two).
 const NEEDS = {
-  'GET /v1/health': 'public', 'GET /healthz': 'public', 'GET /readyz': 'public', 'GET /metrics': 'public',
+  'GET /v1/health': 'public', 'GET /healthz': 'public', 'GET /readyz': 'public', 'GET /metrics': 'session',
   'GET /.well-known/jwks.json': 'public', 'GET /v1/openapi.json': 'public', 'GET /docs': 'public',
   'GET /v1/openapi-3.0.json': 'public',
   'POST /v1/auth/register': 'public', 'POST /v1/auth/login': 'public', 'POST /v1/auth/refresh': 'public',

@@ -103,8 +103,8 @@ describe('defaults (API.md §1.3: user 1000, key 5000, anonymous IP 100 per hour
     assert.equal(rate(again).remaining, rate(inOther).remaining - 2, 'the key has its own budget');
   });
 
-  test('health, readiness and metrics are not limited and carry no rate headers', async () => {
-    for (const p of ['/v1/health', '/healthz', '/readyz', '/metrics']) {
+  test('health and readiness are not limited and carry no rate headers', async () => {
+    for (const p of ['/v1/health', '/healthz', '/readyz']) {
       const res = await servers.defaults.get(p);
       assert.equal(res.status, 200, p);
       assert.equal(res.headers['x-ratelimit-limit'], undefined, p);
@@ -208,7 +208,7 @@ describe('budgets run out (user 6, key 4, anonymous 3 per hour)', () => {
   });
 
   test('/metrics counts the refusals', async () => {
-    const text = (await servers.small.get('/metrics')).body;
+    const text = (await servers.small.metrics()).body;
     const m = text.match(/^tenantbase_rate_limited_total (\d+)/m);
     assert.ok(m && Number(m[1]) >= 5, `tenantbase_rate_limited_total in:\n${text.slice(0, 2000)}`);
   });

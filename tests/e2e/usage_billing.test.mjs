@@ -167,7 +167,7 @@ describe('metering: /v1/usage equals the requests made', () => {
   });
 
   test('/metrics counts requests per tenant', async () => {
-    const text = (await server.get('/metrics')).body;
+    const text = (await server.metrics()).body;
     const line = text.split('\n').find((l) => l.startsWith(`tenantbase_tenant_requests_total{tenant="${owner.tid}"}`));
     assert.ok(line, 'a series for the tenant');
     assert.ok(Number(line.split(' ').pop()) >= usageBefore.requests);

@@ -1244,6 +1244,27 @@ export type GetMetricsData = {
     url: '/metrics';
 };
 
+export type GetMetricsErrors = {
+    /**
+     * `UNAUTHORIZED`: missing, malformed, expired or revoked credentials (or, on login,
+     * invalid credentials).
+     *
+     */
+    401: Error;
+    /**
+     * `FORBIDDEN`: authenticated, but the role or the key's scope does not allow it (also an
+     * inactive user, a suspended tenant, or an API key on a session-only endpoint).
+     *
+     */
+    403: Error;
+    /**
+     * `RATE_LIMITED`: a rate limit or the login throttle was hit.
+     */
+    429: Error;
+};
+
+export type GetMetricsError = GetMetricsErrors[keyof GetMetricsErrors];
+
 export type GetMetricsResponses = {
     /**
      * The metrics.

@@ -14,6 +14,7 @@ http::Handler MetricsText(Services& s);
 // The OpenAPI document (API.md §10).
 http::Handler OpenApi(Services& s);
 http::Handler OpenApi30(Services& s);
+http::Handler PublicMetricsText(Services& s);
 http::Handler DocsInitScript(Services& s);
 
 // docs.cpp: interactive documentation at /docs and its assets.

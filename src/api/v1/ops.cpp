@@ -1,5 +1,7 @@
+#include "api/authenticate.h"
 #include "api/openapi.h"
 #include "api/openapi30.h"
+#include "api/render.h"
 #include "api/v1/handlers.h"
 #include "common/json.h"
 #include "http/compression.h"
@@ -58,13 +60,32 @@ http::Handler Readiness(Services& s) {
     };
 }
 
+namespace {
+Response MetricsResponse(Services& s) {
+    Response r = Response::Empty(200);
+    r.headers.Add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    r.body = s.metrics.Render();
+    return r;
+}
+}  // namespace
+
+// On the main listener the metrics (which name every tenant) are a platform admin's to read
+// (issue #29); a Prometheus scrapes the metrics.http listener instead (PublicMetricsText).
 http::Handler MetricsText(Services& s) {
-    return [&s](Request&, RouteContext&) -> Task<Response> {
-        Response r = Response::Empty(200);
-        r.headers.Add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-        r.body = s.metrics.Render();
-        co_return r;
+    return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
+        auto who = co_await RequirePrincipal(s, req, ctx);
+        if (!who.ok()) co_return Fail(who.error(), ctx);
+        if (who->api_key || !who->user->is_admin) {
+            co_return Fail(Error::Forbidden("Only platform admins read /metrics here; scrape the "
+                                            "metrics.http listener"),
+                           ctx);
+        }
+        co_return MetricsResponse(s);
     };
+}
+
+http::Handler PublicMetricsText(Services& s) {
+    return [&s](Request&, RouteContext&) -> Task<Response> { co_return MetricsResponse(s); };
 }
 
 namespace {
