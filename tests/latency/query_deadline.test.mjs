@@ -4,11 +4,14 @@
 // 5 ms on an I/O thread moves to a slow-read thread, so the other requests of that thread
 // keep their latency; on PostgreSQL the session's statement_timeout stops it. DDL (index
 // builds) runs without a deadline.
+//
+// In tests/latency/, not tests/e2e/: tests/run-e2e runs these files one at a time after the
+// others, so that no other test's servers share the two cores while latency is measured.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { BACKEND, BIN, startServer } from './harness.mjs';
-import { NO_THROTTLE_ENV, as, expectSuccess, newUser } from './tenancy_helpers.mjs';
+import { BACKEND, BIN, startServer } from '../e2e/harness.mjs';
+import { NO_THROTTLE_ENV, as, expectSuccess, newUser } from '../e2e/tenancy_helpers.mjs';
 
 let server;
 let slow; // headers of the tenant with the big collection
