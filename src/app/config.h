@@ -32,6 +32,8 @@ struct Config {
         double shutdown_timeout_seconds = 10;
         int64_t max_body_bytes = 10 * 1024 * 1024;
         int64_t max_header_bytes = 16 * 1024;
+        int64_t max_connections = 10'000;      // open at once, in all
+        int64_t max_connections_per_ip = 256;  // open at once per client address
     } server;
     struct Tls {
         std::string cert, key;

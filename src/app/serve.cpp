@@ -1,5 +1,7 @@
 #include "app/serve.h"
 
+#include <sys/resource.h>
+
 #include <sched.h>
 #include <spdlog/spdlog.h>
 
@@ -116,12 +118,35 @@ auth::AuthSettings AuthSettingsOf(const Config& c) {
     return s;
 }
 
+namespace {
+// Every connection is a file descriptor: the soft limit (often 1,024) goes up to the hard one
+// at start-up (issue #29), and the connection cap is checked against what it allows.
+void RaiseFileLimit(const Config& config) {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    if (limit.rlim_cur < limit.rlim_max) {
+        rlimit raised = limit;
+        raised.rlim_cur = limit.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+    }
+    auto fds = static_cast<int64_t>(limit.rlim_cur);
+    log::Info("file descriptors", {{"limit", fds}});
+    if (config.server.max_connections + 64 > fds) {
+        log::Warn(
+            "server.max_connections is above what the file limit allows: past it, new "
+            "connections wait until others close",
+            {{"max_connections", config.server.max_connections}, {"fd_limit", fds}});
+    }
+}
+}  // namespace
+
 int Serve(const Config& config) {
     log::Configure(config.log.level);
     if (!auth::InitCrypto()) {
         log::Error("libsodium failed to initialise");
         return 1;
     }
+    RaiseFileLimit(config);
     size_t threads = IoThreads(config);
     // One context per I/O thread (each run by exactly one thread); the first also runs
     // start-up work, the database driver, signals and the acceptor.
@@ -303,6 +328,9 @@ int Serve(const Config& config) {
     options.max_header_bytes = static_cast<size_t>(config.server.max_header_bytes);
     options.tls_cert = config.tls.cert;
     options.tls_key = config.tls.key;
+    options.max_connections = static_cast<size_t>(config.server.max_connections);
+    options.max_connections_per_ip = static_cast<size_t>(config.server.max_connections_per_ip);
+    options.trusted_proxies = http::TrustedProxies::Parse(config.limits.trusted_proxies).value();
     std::vector<asio::io_context*> context_ptrs;
     for (auto& c : contexts) context_ptrs.push_back(c.get());
     http::Server server(context_ptrs, options, pipeline);

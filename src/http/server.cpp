@@ -266,18 +266,71 @@ Task<void> Server::SweepLoop(size_t context) {
     }
 }
 
+bool Server::Admit(const std::string& address) {
+    if (static_cast<size_t>(open_.load()) >= options_.max_connections) return false;
+    if (options_.trusted_proxies.Contains(address)) return true;
+    std::lock_guard lock(per_ip_mu_);
+    size_t& n = per_ip_[address];
+    if (n >= options_.max_connections_per_ip) {
+        if (n == 0) per_ip_.erase(address);
+        return false;
+    }
+    ++n;
+    return true;
+}
+
+void Server::Leave(const std::string& address) {
+    if (options_.trusted_proxies.Contains(address)) return;
+    std::lock_guard lock(per_ip_mu_);
+    auto it = per_ip_.find(address);
+    if (it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
+}
+
+namespace {
+// The answer to a connection past the caps, written before anything is read: a client sees
+// why, and a slow one cannot hold the slot by not reading.
+constexpr std::string_view kTooManyConnections =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
+    "Retry-After: 1\r\nConnection: close\r\nContent-Length: 94\r\n\r\n"
+    R"({"success":false,"error":{"code":"UNAVAILABLE","message":"Too many connections, retry later"}})";
+}  // namespace
+
 Task<void> Server::AcceptLoop() {
+    asio::steady_timer backoff(acceptor_.get_executor());
     while (!draining_) {
         error_code ec;
         size_t index = next_context_++ % contexts_.size();
         tcp::socket socket = co_await acceptor_.async_accept(*contexts_[index], Redirect(ec));
         if (ec) {
             if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
-            continue;  // e.g. EMFILE: keep serving the connections we have
+            // e.g. EMFILE: keep serving the connections we have; say so (once in ten seconds),
+            // and do not spin on a backlog the next accept cannot take either.
+            auto now = std::chrono::steady_clock::now();
+            if (now - fd_warning_at_ > std::chrono::seconds(10)) {
+                fd_warning_at_ = now;
+                log::Warn("cannot accept connections",
+                          {{"error", ec.message()}, {"open_connections", open_.load()}});
+            }
+            backoff.expires_after(std::chrono::milliseconds(50));
+            co_await backoff.async_wait(Redirect(ec));
+            continue;
+        }
+        error_code peer_ec;
+        auto peer = socket.remote_endpoint(peer_ec);
+        std::string address = peer_ec ? std::string() : peer.address().to_string();
+        if (!Admit(address)) {
+            // Refused cleanly; the write is small enough for the socket buffer.
+            socket.non_blocking(true, ec);
+            socket.write_some(asio::buffer(kTooManyConnections.data(), kTooManyConnections.size()),
+                              ec);
+            socket.shutdown(tcp::socket::shutdown_both, ec);
+            socket.close(ec);
+            continue;
         }
         socket.set_option(tcp::no_delay(true), ec);
         auto executor = socket.get_executor();
-        asio::co_spawn(executor, ServeConnection(std::move(socket), index), asio::detached);
+        asio::co_spawn(executor, ServeConnection(std::move(socket), index, std::move(address)),
+                       asio::detached);
     }
 }
 
@@ -300,13 +353,12 @@ void Server::Shutdown() {
     }
 }
 
-Task<void> Server::ServeConnection(tcp::socket socket, size_t context) {
+Task<void> Server::ServeConnection(tcp::socket socket, size_t context, std::string address) {
     auto conn = std::make_shared<Connection>();
     live_[context].emplace(conn.get(), conn);
     ++open_;
     error_code ec;
-    auto remote = socket.remote_endpoint(ec);
-    conn->remote = ec ? std::string() : remote.address().to_string();
+    conn->remote = address;
     try {
         if (tls_) {
             asio::ssl::stream<tcp::socket> stream(std::move(socket), *tls_);
@@ -331,6 +383,7 @@ Task<void> Server::ServeConnection(tcp::socket socket, size_t context) {
     }
     live_[context].erase(conn.get());
     --open_;
+    Leave(address);
 }
 
 template <class Stream>

@@ -21,12 +21,14 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "common/result.h"
+#include "http/client_ip.h"
 #include "http/pipeline.h"
 
 namespace tb::http {
@@ -40,6 +42,12 @@ struct ServerOptions {
     size_t max_header_bytes = size_t{16} * 1024;
     std::string tls_cert;  // PEM files; TLS is on when both are set
     std::string tls_key;
+    // Open connections at most, in all and per client address (issue #29: one address held
+    // 300 idle ones). Past either, a new connection gets a 503 and is closed before anything
+    // is read. Peers in trusted_proxies carry many clients: no per-address cap for them.
+    size_t max_connections = 10'000;
+    size_t max_connections_per_ip = 256;
+    TrustedProxies trusted_proxies;
 };
 
 class Server {
@@ -62,7 +70,8 @@ class Server {
     struct Connection;
     Task<void> AcceptLoop();
     Task<void> SweepLoop(size_t context);
-    Task<void> ServeConnection(boost::asio::ip::tcp::socket socket, size_t context);
+    Task<void> ServeConnection(boost::asio::ip::tcp::socket socket, size_t context,
+                               std::string address);
     template <class Stream>
     Task<void> ServeRequests(Stream& stream, Connection& conn);
 
@@ -78,6 +87,13 @@ class Server {
     // The live connections of each context, touched only by that context's thread.
     std::vector<std::unordered_map<Connection*, std::weak_ptr<Connection>>> live_;
     std::atomic<int64_t> open_{0};
+    // Open connections per client address (for max_connections_per_ip); guarded by per_ip_mu_.
+    std::mutex per_ip_mu_;
+    std::unordered_map<std::string, size_t> per_ip_;
+    // Whether a new connection from `address` is within the caps; counts it when it is.
+    bool Admit(const std::string& address);
+    void Leave(const std::string& address);
+    std::chrono::steady_clock::time_point fd_warning_at_{};  // acceptor coroutine only
 };
 
 }  // namespace tb::http
