@@ -1246,19 +1246,15 @@ export type GetMetricsData = {
 
 export type GetMetricsErrors = {
     /**
-     * `UNAUTHORIZED`: missing, malformed, expired or revoked credentials (or, on login,
-     * invalid credentials).
-     *
+     * `UNAUTHORIZED`: no credentials, or bad ones.
      */
     401: Error;
     /**
-     * `FORBIDDEN`: authenticated, but the role or the key's scope does not allow it (also an
-     * inactive user, a suspended tenant, or an API key on a session-only endpoint).
-     *
+     * `FORBIDDEN`: not a platform admin (API keys never are).
      */
     403: Error;
     /**
-     * `RATE_LIMITED`: a rate limit or the login throttle was hit.
+     * `RATE_LIMITED`: the admin's request budget is used up.
      */
     429: Error;
 };

@@ -100,6 +100,13 @@ class SqliteDatabase final : public Database {
     // How long a read may hold an I/O thread before it moves to a slow-read thread: the
     // latency one slow query may add to the other requests of its thread.
     static constexpr std::chrono::milliseconds kInlineReadBudget{5};
+    // The WAL's bounds (pages of 4 KiB): a PASSIVE checkpoint every 1,000 frames (SQLite's
+    // default), a TRUNCATE past 4,096 (16 MiB), and the file trimmed to 64 MiB at most.
+    static constexpr int kWalCheckpointFrames = 1000;
+    static constexpr int kWalTruncateFrames = 4096;
+    static constexpr int64_t kWalSizeLimitBytes = int64_t{64} * 1024 * 1024;
+    // The writer's wal_hook: runs after each commit on the writer thread.
+    static int OnWalCommit(void* self, sqlite3* db, const char* name, int frames);
 
     SqliteOptions options_;
     // Slow reads: two threads (this machine kind has two cores), a bounded queue (503 past it),
