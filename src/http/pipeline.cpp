@@ -49,6 +49,15 @@ std::optional<Error> CheckRequestText(const Request& head) {
     return std::nullopt;
 }
 
+// Authorization or X-API-Key, in one pass over the headers (every answer asks).
+bool HasCredentials(const Request& request) {
+    for (const Header& h : request.headers.items()) {
+        if (h.name.size() == 13 && IEquals(h.name, "authorization")) return true;
+        if (h.name.size() == 9 && IEquals(h.name, "x-api-key")) return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 Pipeline::Pipeline(const Router& router, Metrics& metrics, const CorsPolicy& cors, IdGenerator& ids,
@@ -175,9 +184,7 @@ void Pipeline::Finish(const Request& request, const Exchange& ex, const std::str
                       Response& response) {
     CompressResponse(request, response);
     // An answer to credentials is the caller's alone: no cache keeps it (issue #29).
-    if ((request.headers.Has("authorization") || request.headers.Has("x-api-key")) &&
-        !response.headers.Has("cache-control"))
-        response.no_store = true;
+    if (HasCredentials(request) && !response.headers.Has("cache-control")) response.no_store = true;
     response.headers.Add("X-Request-ID", request_id);
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - ex.start).count();

