@@ -20,7 +20,7 @@ struct Entry {
 
 // The body limit of routes whose bodies are a few small fields (credentials, tokens, names):
 // a login has no business sending megabytes (issue #29: one hashed a 9 MiB password).
-constexpr size_t kSmallBody = 16 * 1024;
+constexpr size_t kSmallBody = size_t{16} * 1024;
 
 // One line per route: method, path template, handler, body kind, body limit.
 const std::vector<Entry>& Table() {

@@ -362,7 +362,9 @@ Result<Config> LoadConfig(const ConfigSources& src) {
         }
     }
     TB_RETURN_IF_ERROR(ApplyPlanEnv(c, src.env));
-    for (const auto& [name, value] : src.env) {
+    for (const auto& variable : src.env) {
+        // A named reference, not a structured binding: clang 14 (clang-tidy) cannot capture one.
+        const std::string& name = variable.first;
         bool known = name.starts_with("TB_PLANS_") ||
                      std::any_of(Settings().begin(), Settings().end(),
                                  [&](const Setting& s) { return EnvName(s.name) == name; });

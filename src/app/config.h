@@ -119,7 +119,7 @@ struct Config {
         int64_t refresh_grace_seconds = 10;
         // A session not refreshed for this long is over (0: no idle limit), within its
         // absolute lifetime (refresh_ttl_seconds).
-        int64_t session_idle_seconds = 7 * 86400;
+        int64_t session_idle_seconds = int64_t{7} * 86400;
         int64_t password_min_length = 8;
         int64_t argon2_ops = 2;             // passes (OWASP minimum: 2)
         int64_t argon2_memory_kib = 19456;  // 19 MiB (OWASP minimum)

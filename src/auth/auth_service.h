@@ -43,7 +43,7 @@ struct AuthSettings {
     int64_t refresh_grace_seconds = 10;
     // A refresh token older than this (no refresh for that long: an idle session) is refused;
     // 0: no idle limit.
-    int64_t session_idle_seconds = 7 * 86400;
+    int64_t session_idle_seconds = int64_t{7} * 86400;
     size_t password_min_length = 8;
     bool limits_enabled = true;
     int login_failures = 10;
