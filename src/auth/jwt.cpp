@@ -245,7 +245,8 @@ Result<json::object> JwtCodec::Verify(const KeyRing& ring, std::string_view toke
     auto sig = Base64UrlDecode(token.substr(d2 + 1));
     if (!header_raw || !payload_raw || !sig) return Invalid();
     auto header = ParseJson(*header_raw, {.max_depth = 4});
-    if (!header.ok() || !header->is_object() || HasDuplicateKeys(*header_raw)) return Invalid();
+    if (!header.ok() || !header->is_object() || HasDuplicateKeys(*header_raw, *header))
+        return Invalid();
     const json::object& h = header->as_object();
     // Only an access token of ours (RFC 8725 §3.11: explicit typing); a JWT of another kind,
     // signed by the same key, is not one.
@@ -285,7 +286,8 @@ Result<json::object> JwtCodec::Verify(const KeyRing& ring, std::string_view toke
 
     auto payload = ParseJson(*payload_raw, {.max_depth = 8});
     // A claim named twice is ambiguous (an expired `exp` first, a valid one second).
-    if (!payload.ok() || !payload->is_object() || HasDuplicateKeys(*payload_raw)) return Invalid();
+    if (!payload.ok() || !payload->is_object() || HasDuplicateKeys(*payload_raw, *payload))
+        return Invalid();
     json::object claims = std::move(payload->as_object());
     auto iss = claims.if_contains("iss");
     if (!iss || !iss->is_string() || iss->as_string() != settings_.issuer) return Invalid();

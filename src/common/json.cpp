@@ -138,11 +138,8 @@ size_t CountKeysInText(std::string_view text) {
 
 }  // namespace
 
-bool HasDuplicateKeys(std::string_view text) {
-    boost::system::error_code ec;
-    json::value v = json::parse(text, ec);
-    if (ec) return false;
-    return CountKeysInText(text) != CountKeys(v);
+bool HasDuplicateKeys(std::string_view text, const json::value& parsed) {
+    return CountKeysInText(text) != CountKeys(parsed);
 }
 
 std::optional<std::string> NonFinitePath(const json::value& v) {

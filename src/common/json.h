@@ -33,8 +33,9 @@ Result<json::value> ParseStoredJson(std::string_view text, const JsonLimits& lim
 std::string NullNonFiniteTokens(std::string_view text);
 // Whether a JSON text that parses names a key twice in one object (Boost.JSON keeps the last
 // silently): for texts whose every key must be unambiguous, such as a token's claims (a
-// duplicate `exp`, expired first and valid second, must not pass). REQUIRES: text parses.
-bool HasDuplicateKeys(std::string_view text);
+// duplicate `exp`, expired first and valid second, must not pass). REQUIRES: `parsed` is
+// what `text` parsed to (the caller has it already: no second parse).
+bool HasDuplicateKeys(std::string_view text, const json::value& parsed);
 // The dotted path (array positions as numbers) of the first non-finite number in v.
 std::optional<std::string> NonFinitePath(const json::value& v);
 
