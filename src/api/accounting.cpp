@@ -12,6 +12,21 @@ bool HasCredentials(const http::Request& request) {
            !Trim(request.headers.Get("authorization")).empty();
 }
 
+// The budget a 429 names in details.scope.
+std::string_view ScopeName(limits::Budget kind) {
+    switch (kind) {
+        case limits::Budget::kUser:
+            return "user";
+        case limits::Budget::kKey:
+            return "key";
+        case limits::Budget::kTenant:
+            return "tenant";
+        case limits::Budget::kIp:
+            break;
+    }
+    return "ip";
+}
+
 std::optional<Error> Charge(Services& s, http::RouteContext& ctx, limits::Budget kind,
                             std::string_view id, int64_t limit) {
     if (!s.limits_enabled || ctx.account.charged) return std::nullopt;
@@ -21,14 +36,36 @@ std::optional<Error> Charge(Services& s, http::RouteContext& ctx, limits::Budget
     ctx.account.remaining = d.remaining;
     ctx.account.reset = d.reset;
     if (d.allowed) return std::nullopt;
-    return Error::RateLimited("Rate limit exceeded: " + std::to_string(d.limit) +
-                                  " requests per hour; retry after the window resets",
-                              static_cast<int>(d.retry_after));
+    Error e = Error::RateLimited("Rate limit exceeded: " + std::to_string(d.limit) +
+                                     " requests per hour; retry after the window resets",
+                                 static_cast<int>(d.retry_after));
+    e.details["scope"] = ScopeName(kind);
+    return e;
+}
+
+// Charges the tenant's budget too (issue #29: a second key must not mean a second budget for
+// the tenant). Refused by it, the request is given back to the principal's budget, so that a
+// refused request counts in neither.
+std::optional<Error> ChargeTenant(Services& s, http::RouteContext& ctx, limits::Budget kind,
+                                  std::string_view id, std::string_view tenant, int64_t limit) {
+    limits::RateDecision d = s.rate_limiter.Take(limits::Budget::kTenant, tenant, limit);
+    ctx.account.tenant_limit = d.limit;
+    ctx.account.tenant_remaining = d.remaining;
+    if (d.allowed) return std::nullopt;
+    s.rate_limiter.Refund(kind, id);
+    ctx.account.remaining = std::min(ctx.account.limit, ctx.account.remaining + 1);
+    Error e = Error::RateLimited("Tenant rate limit exceeded: " + std::to_string(d.limit) +
+                                     " requests per hour for the whole tenant; retry after the "
+                                     "window resets",
+                                 static_cast<int>(d.retry_after));
+    e.details["scope"] = ScopeName(limits::Budget::kTenant);
+    return e;
 }
 
 void SetRateHeaders(const http::RouteContext& ctx, http::Response& response) {
     if (!ctx.account.charged) return;
-    response.rate_limit = {ctx.account.limit, ctx.account.remaining, ctx.account.reset};
+    response.rate_limit = {ctx.account.limit, ctx.account.remaining, ctx.account.reset,
+                           ctx.account.tenant_limit, ctx.account.tenant_remaining};
 }
 
 }  // namespace
@@ -58,14 +95,19 @@ Task<std::optional<Error>> ChargeAnonymous(Services& s, const http::Request& req
 namespace {
 
 // Records who the request is for and charges the API key's budget, else the user's, with
-// the limit of the plan named (empty: the default plan).
+// the limit of the plan named (empty: the default plan), and then the tenant's, if any.
 std::optional<Error> ChargeIdentity(Services& s, http::RouteContext& ctx, std::string_view tenant,
                                     const auth::User& user, const auth::ApiKey* key,
                                     std::string_view plan_name) {
     ctx.account.SetIds(tenant, user.id, key ? std::string_view(key->id) : "");
+    if (!s.limits_enabled || ctx.account.charged) return std::nullopt;
     const limits::Plan& plan = s.plans.Get(plan_name);
-    if (key) return Charge(s, ctx, limits::Budget::kKey, key->id, s.plans.KeyPerHour(plan));
-    return Charge(s, ctx, limits::Budget::kUser, user.id, s.plans.UserPerHour(plan));
+    limits::Budget kind = key ? limits::Budget::kKey : limits::Budget::kUser;
+    std::string_view id = key ? std::string_view(key->id) : std::string_view(user.id);
+    int64_t limit = key ? s.plans.KeyPerHour(plan) : s.plans.UserPerHour(plan);
+    if (auto refused = Charge(s, ctx, kind, id, limit)) return refused;
+    if (tenant.empty()) return std::nullopt;
+    return ChargeTenant(s, ctx, kind, id, tenant, s.plans.TenantPerHour(plan));
 }
 
 }  // namespace

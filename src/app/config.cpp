@@ -153,6 +153,7 @@ const std::vector<Setting>& Settings() {
         Int("limits.key_per_hour", &C::limits, &C::Limits::key_per_hour, 1, int64_t{1} << 40),
         Int("limits.anonymous_per_hour", &C::limits, &C::Limits::anonymous_per_hour, 1,
             int64_t{1} << 40),
+        Int("limits.tenant_per_hour", &C::limits, &C::Limits::tenant_per_hour, 1, int64_t{1} << 40),
         List("limits.trusted_proxies", &C::limits, &C::Limits::trusted_proxies),
         Bool("limits.metering", &C::limits, &C::Limits::metering),
         Bool("tenants.self_service", &C::tenants, &C::Tenants::self_service),

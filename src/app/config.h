@@ -79,6 +79,7 @@ struct Config {
         int64_t user_per_hour = 1000;
         int64_t key_per_hour = 5000;
         int64_t anonymous_per_hour = 100;
+        int64_t tenant_per_hour = 50'000;
         // false: requests are not metered into usage_counters (benchmarks of the bare path).
         bool metering = true;
         // Peers whose X-Forwarded-For names the client (addresses or CIDR ranges).

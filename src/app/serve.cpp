@@ -211,7 +211,7 @@ int Serve(const Config& config) {
     InvalidationBus bus;
     limits::PlanCatalog plans(config.plans, config.tenants.default_plan,
                               {config.limits.user_per_hour, config.limits.key_per_hour,
-                               config.limits.anonymous_per_hour});
+                               config.limits.anonymous_per_hour, config.limits.tenant_per_hour});
     limits::RateLimiter rate_limiter(clock);
     limits::UsageMeter meter(clock);
     tenancy::TenancySettings tenancy_settings;

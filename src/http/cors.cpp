@@ -13,6 +13,7 @@ constexpr std::string_view kAllowHeaders =
     "x-request-id, x-http-method-override";
 constexpr std::string_view kExposeHeaders =
     "etag, x-request-id, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, "
+    "x-ratelimit-tenant-limit, x-ratelimit-tenant-remaining, x-ratelimit-tenant-reset, "
     "retry-after";
 }  // namespace
 

@@ -54,10 +54,12 @@ struct Response {
     Headers headers;
     std::string body;
     bool close = false;  // close the connection after this response
-    // X-RateLimit-Limit, -Remaining and -Reset (API.md §1.3): three numbers the serializer
-    // writes, so that a rate-limited answer builds no header strings.
+    // X-RateLimit-Limit, -Remaining and -Reset (API.md §1.3), and X-RateLimit-Tenant-* when
+    // the tenant's budget was charged too (tenant_limit > 0): numbers the serializer writes,
+    // so that a rate-limited answer builds no header strings.
     struct RateLimit {
         int64_t limit = 0, remaining = 0, reset = 0;
+        int64_t tenant_limit = 0, tenant_remaining = 0;
     };
     std::optional<RateLimit> rate_limit;
     // `Cache-Control: no-store`, written by the serializer: an answer to a request with

@@ -46,6 +46,8 @@ struct RouteContext {
         int64_t documents_written = 0;
         bool charged = false;
         int64_t limit = 0, remaining = 0, reset = 0;
+        // The tenant's budget, when one was charged too (0: none).
+        int64_t tenant_limit = 0, tenant_remaining = 0;
 
         // The three ids share one buffer: every metered request sets them (one allocation).
         void SetIds(std::string_view tenant, std::string_view user, std::string_view key) {

@@ -170,6 +170,15 @@ void Serialize(const Response& response, bool head, bool keep, std::string& out)
         out += "\r\nX-RateLimit-Reset: "sv;
         AppendInt(out, response.rate_limit->reset);
         out += "\r\n"sv;
+        if (response.rate_limit->tenant_limit > 0) {
+            out += "X-RateLimit-Tenant-Limit: "sv;
+            AppendInt(out, response.rate_limit->tenant_limit);
+            out += "\r\nX-RateLimit-Tenant-Remaining: "sv;
+            AppendInt(out, response.rate_limit->tenant_remaining);
+            out += "\r\nX-RateLimit-Tenant-Reset: "sv;
+            AppendInt(out, response.rate_limit->reset);
+            out += "\r\n"sv;
+        }
     }
     bool bodiless = response.status == 204 || response.status == 304 || response.status < 200;
     if (!bodiless) {

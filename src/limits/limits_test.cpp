@@ -46,6 +46,23 @@ TEST(RateLimiter, BudgetsAreIndependent) {
     EXPECT_FALSE(limiter.Take(Budget::kUser, "a", 1).allowed);
     EXPECT_TRUE(limiter.Take(Budget::kUser, "b", 1).allowed);
     EXPECT_TRUE(limiter.Take(Budget::kKey, "a", 1).allowed);
+    EXPECT_TRUE(limiter.Take(Budget::kTenant, "a", 1).allowed);
+}
+
+TEST(RateLimiter, RefundGivesBackOneRequestOfThisWindow) {
+    FakeClock clock = ClockAt(kTenTwenty);
+    RateLimiter limiter(clock);
+    EXPECT_TRUE(limiter.Take(Budget::kTenant, "t", 2).allowed);
+    EXPECT_TRUE(limiter.Take(Budget::kTenant, "t", 2).allowed);
+    limiter.Refund(Budget::kTenant, "t");
+    RateDecision d = limiter.Take(Budget::kTenant, "t", 2);
+    EXPECT_TRUE(d.allowed);
+    EXPECT_EQ(d.remaining, 0);
+    // A refund for another window (or an unknown budget) changes nothing.
+    clock.Advance(std::chrono::seconds(2400));
+    limiter.Refund(Budget::kTenant, "t");
+    limiter.Refund(Budget::kTenant, "unknown");
+    EXPECT_EQ(limiter.Take(Budget::kTenant, "t", 2).remaining, 1);
 }
 
 TEST(Billing, HandComputedPro) {
@@ -97,6 +114,8 @@ TEST(Plans, CatalogFallsBackToDefaultsAndTheDefaultPlan) {
     EXPECT_EQ(catalog.UserPerHour(free), 1000);
     EXPECT_EQ(catalog.KeyPerHour(free), 5000);
     EXPECT_EQ(catalog.AnonymousPerHour(free), 100);
+    EXPECT_EQ(catalog.TenantPerHour(free), 50'000);
+    EXPECT_EQ(catalog.TenantPerHour(catalog.Get("pro")), 500'000);
     EXPECT_EQ(catalog.UserPerHour(catalog.Get("pro")), 10'000);
     EXPECT_EQ(catalog.Get("gone").name, "free");
     EXPECT_EQ(catalog.Find("gone"), nullptr);

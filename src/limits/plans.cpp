@@ -59,6 +59,7 @@ const std::vector<std::pair<std::string, Setter>>& Fields() {
         {"user_per_hour", Count(&Plan::user_per_hour, 0)},
         {"key_per_hour", Count(&Plan::key_per_hour, 0)},
         {"anonymous_per_hour", Count(&Plan::anonymous_per_hour, 0)},
+        {"tenant_per_hour", Count(&Plan::tenant_per_hour, 0)},
         {"max_documents", Count(&Plan::max_documents, kUnlimited)},
         {"max_storage_bytes", Count(&Plan::max_storage_bytes, kUnlimited)},
         {"max_members", Count(&Plan::max_members, kUnlimited)},
@@ -98,6 +99,7 @@ std::vector<Plan> DefaultPlans() {
     pro.user_per_hour = 10'000;
     pro.key_per_hour = 50'000;
     pro.anonymous_per_hour = 1'000;
+    pro.tenant_per_hour = 500'000;
     pro.max_documents = 10'000'000;
     pro.max_storage_bytes = 100 * kGiB;
     pro.max_members = 1'000;
@@ -114,6 +116,7 @@ std::vector<Plan> DefaultPlans() {
     enterprise.user_per_hour = 100'000;
     enterprise.key_per_hour = 500'000;
     enterprise.anonymous_per_hour = 10'000;
+    enterprise.tenant_per_hour = 5'000'000;
     enterprise.max_file_bytes = kGiB;
     enterprise.price_monthly_micros = 499'000'000;
     enterprise.included_requests = 50'000'000;
@@ -164,6 +167,9 @@ int64_t PlanCatalog::KeyPerHour(const Plan& p) const {
 }
 int64_t PlanCatalog::AnonymousPerHour(const Plan& p) const {
     return p.anonymous_per_hour > 0 ? p.anonymous_per_hour : defaults_.anonymous_per_hour;
+}
+int64_t PlanCatalog::TenantPerHour(const Plan& p) const {
+    return p.tenant_per_hour > 0 ? p.tenant_per_hour : defaults_.tenant_per_hour;
 }
 
 Status CheckQuota(int64_t limit, int64_t current, int64_t adding, std::string_view limit_name,

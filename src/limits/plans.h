@@ -23,6 +23,8 @@ struct Plan {
     std::string name;
     // Requests per fixed one-hour window (0: the server default).
     int64_t user_per_hour = 0, key_per_hour = 0, anonymous_per_hour = 0;
+    // The whole tenant's signed-in requests (every user and key of it together), issue #29.
+    int64_t tenant_per_hour = 0;
     // Quotas (kUnlimited: none).
     int64_t max_documents = kUnlimited, max_storage_bytes = kUnlimited, max_members = kUnlimited,
             max_api_keys = kUnlimited, max_file_bytes = kUnlimited;
@@ -46,7 +48,8 @@ Status SetPlanField(Plan& plan, std::string_view field, const std::string& value
 const std::vector<std::string>& PlanFieldNames();
 
 struct RateDefaults {
-    int64_t user_per_hour = 1000, key_per_hour = 5000, anonymous_per_hour = 100;
+    int64_t user_per_hour = 1000, key_per_hour = 5000, anonymous_per_hour = 100,
+            tenant_per_hour = 50'000;
 };
 
 class PlanCatalog {
@@ -66,6 +69,7 @@ class PlanCatalog {
     int64_t UserPerHour(const Plan& p) const;
     int64_t KeyPerHour(const Plan& p) const;
     int64_t AnonymousPerHour(const Plan& p) const;
+    int64_t TenantPerHour(const Plan& p) const;
     int64_t AnonymousPerHour() const { return defaults_.anonymous_per_hour; }
 
   private:

@@ -19,6 +19,8 @@ std::string_view PrefixOf(Budget kind) {
             return "u:";
         case Budget::kKey:
             return "k:";
+        case Budget::kTenant:
+            return "t:";
         case Budget::kIp:
             break;
     }
@@ -29,28 +31,44 @@ std::string_view PrefixOf(Budget kind) {
 
 int64_t RateLimiter::NowSeconds() const { return ToUnixMillis(clock_.Now()) / 1000; }
 
+RateLimiter::Name RateLimiter::NameOf(Budget kind, std::string_view id, std::span<char> buf) {
+    // ids are UUIDs and addresses; a longer one is cut, which only merges budgets no real id
+    // can reach.
+    std::string_view prefix = PrefixOf(kind);
+    size_t n = std::min(id.size(), buf.size() - prefix.size());
+    std::memcpy(buf.data(), prefix.data(), prefix.size());
+    std::memcpy(buf.data() + prefix.size(), id.data(), n);
+    std::string_view text(buf.data(), prefix.size() + n);
+    return {text, NameHash{}(text)};
+}
+
+void RateLimiter::Refund(Budget kind, std::string_view id) {
+    int64_t now = NowSeconds();
+    int64_t window = now - now % kWindowSeconds;
+    char buf[96];
+    Name name = NameOf(kind, id, buf);
+    Shard& shard = ShardOf(name.hash);
+    std::lock_guard lock(shard.mu);
+    auto it = shard.entries.find(name);
+    // A negative pending count (a sync came between) is written as a negative delta.
+    if (it != shard.entries.end() && it->second.window == window) --it->second.pending;
+}
+
 RateDecision RateLimiter::Take(Budget kind, std::string_view id, int64_t limit) {
     int64_t now = NowSeconds();
     int64_t window = now - now % kWindowSeconds;
     RateDecision d;
     d.limit = limit;
     d.reset = window + kWindowSeconds;
-    // prefix + id in a stack buffer (ids are UUIDs and addresses; a longer one is cut, which
-    // only merges budgets no real id can reach).
     char buf[96];
-    std::string_view prefix = PrefixOf(kind);
-    size_t n = std::min(id.size(), sizeof buf - prefix.size());
-    std::memcpy(buf, prefix.data(), prefix.size());
-    std::memcpy(buf + prefix.size(), id.data(), n);
-    std::string_view text(buf, prefix.size() + n);
-    Name name{text, NameHash{}(text)};
+    Name name = NameOf(kind, id, buf);
     Shard& shard = ShardOf(name.hash);
     int64_t used = 0;
     {
         std::lock_guard lock(shard.mu);
         auto it = shard.entries.find(name);
         if (it == shard.entries.end()) {
-            it = shard.entries.emplace(std::string(text), Entry{window, 0, 0}).first;
+            it = shard.entries.emplace(std::string(name.text), Entry{window, 0, 0}).first;
         }
         Entry& e = it->second;
         if (e.window != window) e = Entry{window, 0, 0};

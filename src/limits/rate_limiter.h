@@ -1,7 +1,7 @@
 #pragma once
 // Request budgets in fixed one-hour windows (API.md §1.3, §13 "Rate-limit windows"): one
-// budget per signed-in user, per API key and per anonymous client IP, named by a key such as
-// "u:<user id>", "k:<key id>" or "ip:<address>".
+// budget per signed-in user, per API key, per anonymous client IP and per tenant, named by a
+// key such as "u:<user id>", "k:<key id>", "ip:<address>" or "t:<tenant id>".
 //
 // Take is O(1) and touches only memory: a sharded map of this window's counts. Sync (every
 // second, off the request path) adds each key's new requests to the shared row of
@@ -18,6 +18,7 @@
 #include <array>
 #include <cstdint>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -29,8 +30,8 @@
 namespace tb::limits {
 
 // Whose budget: the row's bucket is the kind's prefix and the id ("u:<id>", "k:<id>",
-// "ip:<address>").
-enum class Budget { kUser, kKey, kIp };
+// "ip:<address>", "t:<tenant id>").
+enum class Budget { kUser, kKey, kIp, kTenant };
 
 struct RateDecision {
     bool allowed = true;
@@ -49,6 +50,9 @@ class RateLimiter {
     // Counts one request against a budget unless that would pass `limit` (the request is then
     // refused and not counted). Allocates only for a budget first seen in this window.
     RateDecision Take(Budget kind, std::string_view id, int64_t limit);
+    // Gives back one request Take counted in this window (a request a second budget then
+    // refused is not counted in either).
+    void Refund(Budget kind, std::string_view id);
 
     // Writes this node's new counts to `rate_limits` and reads back the shared totals; drops
     // the windows that ended. On failure the counts stay pending for the next call.
@@ -87,6 +91,8 @@ class RateLimiter {
         std::unordered_map<std::string, Entry, NameHash, NameEq> entries;  // guarded by mu
     };
     Shard& ShardOf(size_t hash) { return shards_[hash % shards_.size()]; }
+    // The budget's bucket name ("<prefix><id>") in `buf`, with its hash.
+    static Name NameOf(Budget kind, std::string_view id, std::span<char> buf);
     int64_t NowSeconds() const;
 
     const Clock& clock_;

@@ -10,7 +10,10 @@ const DISALLOWED = 'https://evil.example';
 
 const ALLOW_HEADERS = ['authorization', 'content-type', 'x-api-key', 'x-tenant-id', 'if-match',
   'if-none-match', 'x-request-id', 'x-http-method-override'];
-const EXPOSE_HEADERS = ['etag', 'x-request-id', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'];
+const EXPOSE_HEADERS = [
+  'etag', 'x-request-id', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset',
+  'x-ratelimit-tenant-limit', 'x-ratelimit-tenant-remaining', 'x-ratelimit-tenant-reset',
+];
 
 let server;
 before(async () => {

@@ -22,12 +22,21 @@ const SMALL = {
   TB_PLANS_PRO_USER_PER_HOUR: '10',
 };
 
+// The whole tenant: 8 requests an hour, fewer than two keys' 4 + 4 plus its user's 6.
+const TENANT_BUDGET = {
+  ...SMALL,
+  TB_LIMITS_TENANT_PER_HOUR: '8',
+  TB_PLANS_PRO_TENANT_PER_HOUR: '12',
+  TB_PLANS_PRO_KEY_PER_HOUR: '4',
+};
+
 const servers = {};
 before(async () => {
-  [servers.defaults, servers.small, servers.disabled] = await Promise.all([
+  [servers.defaults, servers.small, servers.disabled, servers.tenant] = await Promise.all([
     startServer({ env: { ...NO_THROTTLE_ENV, ...DEFAULT_BUDGETS } }),
     startServer({ env: SMALL }),
     startServer({ env: { ...SMALL, TB_LIMITS_ENABLED: 'false' } }),
+    startServer({ env: TENANT_BUDGET }),
   ]);
 });
 after(async () => { await Promise.all(Object.values(servers).map((s) => s?.stop())); });
@@ -37,6 +46,14 @@ let clientN = 0;
 function client() {
   clientN += 1;
   return { 'X-Forwarded-For': `198.51.100.${clientN}` };
+}
+
+function tenantRate(res) {
+  return {
+    limit: Number(res.headers['x-ratelimit-tenant-limit']),
+    remaining: Number(res.headers['x-ratelimit-tenant-remaining']),
+    reset: Number(res.headers['x-ratelimit-tenant-reset']),
+  };
 }
 
 function rate(res) {
@@ -211,6 +228,87 @@ describe('budgets run out (user 6, key 4, anonymous 3 per hour)', () => {
     const text = (await servers.small.metrics()).body;
     const m = text.match(/^tenantbase_rate_limited_total (\d+)/m);
     assert.ok(m && Number(m[1]) >= 5, `tenantbase_rate_limited_total in:\n${text.slice(0, 2000)}`);
+  });
+});
+
+describe('a budget for the whole tenant (issue #29: tenant 8, key 4, user 6 per hour)', () => {
+  test('every key and user of a tenant spends one tenant budget; past it 429 scope "tenant"', async () => {
+    const s = servers.tenant;
+    const u = await signUp(s, client());
+    const inTenant = { ...u.auth, 'X-Tenant-ID': u.tid };
+    // Requests outside a tenant spend only the user's budget and carry no tenant headers.
+    const me = await s.get('/v1/auth/me', { headers: u.auth });
+    assert.equal(me.status, 200);
+    assert.equal(me.headers['x-ratelimit-tenant-limit'], undefined);
+
+    const k1 = expectSuccess(await s.post('/v1/api-keys', { headers: inTenant, json: { name: 'k1' } }), 201);
+    const k2Res = await s.post('/v1/api-keys', { headers: inTenant, json: { name: 'k2' } });
+    const k2 = expectSuccess(k2Res, 201);
+    assert.deepEqual([tenantRate(k2Res).limit, tenantRate(k2Res).remaining], [8, 6]);
+    expectHourReset(tenantRate(k2Res).reset);
+    assert.equal(tenantRate(k2Res).reset, rate(k2Res).reset);
+
+    const seen = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await s.get('/v1/collections', { headers: { 'X-API-Key': k1.key } });
+      assert.equal(res.status, 200, describeRes(res));
+      seen.push([rate(res).remaining, tenantRate(res).remaining]);
+    }
+    assert.deepEqual(seen, [[3, 5], [2, 4], [1, 3], [0, 2]]);
+    for (let i = 0; i < 2; i++) {
+      const res = await s.get('/v1/collections', { headers: { 'X-API-Key': k2.key } });
+      assert.equal(res.status, 200, describeRes(res));
+    }
+    // k2 has 2 of its own 4 left, but the tenant has none: refused, and counted in neither.
+    for (let i = 0; i < 2; i++) {
+      const refused = await s.get('/v1/collections', { headers: { 'X-API-Key': k2.key } });
+      const error = expectEnvelopeError(refused, 429, 'RATE_LIMITED');
+      assert.equal(error.details.scope, 'tenant', describeRes(refused));
+      assert.deepEqual([rate(refused).limit, rate(refused).remaining], [4, 2], 'the key budget is not spent');
+      assert.deepEqual([tenantRate(refused).limit, tenantRate(refused).remaining], [8, 0]);
+      const retry = Number(refused.headers['retry-after']);
+      assert.ok(retry >= 1 && retry <= 3600, `Retry-After ${retry}`);
+    }
+    const byUser = await s.get('/v1/collections', { headers: inTenant });
+    assert.equal(expectEnvelopeError(byUser, 429, 'RATE_LIMITED').details.scope, 'tenant');
+    // The user still works outside the tenant, with the user budget the refusals did not spend
+    // (me and two keys before: 3 of 6 left before this one).
+    const meAgain = await s.get('/v1/auth/me', { headers: u.auth });
+    assert.equal(meAgain.status, 200, describeRes(meAgain));
+    assert.equal(rate(meAgain).remaining, 2);
+
+    // Another tenant is untouched.
+    const other = await signUp(s, client());
+    const otherRes = await s.get('/v1/collections', { headers: { ...other.auth, 'X-Tenant-ID': other.tid } });
+    assert.equal(otherRes.status, 200, describeRes(otherRes));
+    assert.deepEqual([tenantRate(otherRes).limit, tenantRate(otherRes).remaining], [8, 7]);
+  });
+
+  test('a key refused by its own budget does not spend the tenant\'s; the plan sets the tenant limit', async () => {
+    const s = servers.tenant;
+    const u = await signUp(s, client());
+    const inTenant = { ...u.auth, 'X-Tenant-ID': u.tid };
+    const key = expectSuccess(await s.post('/v1/api-keys', { headers: inTenant, json: { name: 'k' } }), 201);
+    for (let i = 0; i < 4; i++) assert.equal((await s.get('/v1/collections', { headers: { 'X-API-Key': key.key } })).status, 200);
+    const refused = await s.get('/v1/collections', { headers: { 'X-API-Key': key.key } });
+    assert.equal(expectEnvelopeError(refused, 429, 'RATE_LIMITED').details.scope, 'key');
+    assert.equal(refused.headers['x-ratelimit-tenant-limit'], undefined, 'the tenant was not charged');
+    const res = await s.get('/v1/collections', { headers: inTenant });
+    assert.equal(res.status, 200, describeRes(res));
+    assert.equal(tenantRate(res).remaining, 8 - 6, 'key creation, 4 by the key and this one');
+
+    const adminRes = await s.post('/v1/auth/login', {
+      headers: client(), json: { email: 'admin@e2e.test', password: 'E2e-admin-Passw0rd!' },
+    });
+    const admin = bearer(expectSuccess(adminRes, 200).tokens.access_token);
+    const put = await s.request('PUT', `/v1/tenants/${u.tid}`, { headers: admin, json: { plan: 'pro' } });
+    assert.equal(put.status, 200, describeRes(put));
+    const onPro = await s.get('/v1/collections', { headers: inTenant });
+    assert.deepEqual([tenantRate(onPro).limit, tenantRate(onPro).remaining], [12, 12 - 7]);
+    const plans = expectSuccess(await s.get('/v1/plans', { headers: client() }), 200);
+    const pro = plans.find((p) => p.name === 'pro');
+    assert.equal(pro.limits.tenant_per_hour, 12);
+    assert.equal(plans.find((p) => p.name === 'free').limits.tenant_per_hour, 8);
   });
 });
 

@@ -185,6 +185,8 @@ describe('/v1/plans', () => {
     assert.equal(byName.free.limits.user_per_hour, 1000);
     assert.equal(byName.free.limits.key_per_hour, 5000);
     assert.equal(byName.free.limits.anonymous_per_hour, 100);
+    assert.equal(byName.free.limits.tenant_per_hour, 50_000);
+    assert.equal(byName.pro.limits.tenant_per_hour, 500_000);
     assert.equal(byName.free.limits.max_file_bytes, 10 * 1024 * 1024);
     assert.equal(byName.free.limits.max_storage_bytes, 1024 ** 3);
     assert.equal(byName.pro.limits.max_file_bytes, 100 * 1024 * 1024);

@@ -509,6 +509,10 @@ export type PlanLimits = {
     user_per_hour: number;
     key_per_hour: number;
     anonymous_per_hour: number;
+    /**
+     * The whole tenant's signed-in requests per hour, every user and key together.
+     */
+    tenant_per_hour: number;
     max_documents: number | null;
     max_storage_bytes: number | null;
     max_members: number | null;

@@ -39,6 +39,7 @@ json::object LimitsJson(const Services& s, const limits::Plan& p) {
     return {{"user_per_hour", s.plans.UserPerHour(p)},
             {"key_per_hour", s.plans.KeyPerHour(p)},
             {"anonymous_per_hour", s.plans.AnonymousPerHour(p)},
+            {"tenant_per_hour", s.plans.TenantPerHour(p)},
             {"max_documents", Quota(p.max_documents)},
             {"max_storage_bytes", Quota(p.max_storage_bytes)},
             {"max_members", Quota(p.max_members)},
