@@ -1,5 +1,6 @@
 #include "api/accounting.h"
 
+#include "api/denials.h"
 #include "api/render.h"
 #include "common/strings.h"
 
@@ -154,6 +155,7 @@ Task<std::optional<http::Response>> Accounting::Before(http::Request& request,
 
 void Accounting::After(const http::Request& request, http::RouteContext& ctx,
                        http::Response& response) {
+    NoteDenial(s_, request, ctx, response);
     const std::string& group = GroupOf(ctx);
     if (group.empty()) return;
     // Credentials sent to a route that reads none (a stale token on login): the request still

@@ -24,8 +24,8 @@ namespace tb::api {
 // routes API.md §13 leaves out of usage and rate limits (health, readiness, metrics).
 std::string RouteGroup(std::string_view path_template);
 
-// Rate limiting and metering around every routed handler (installed only when limits or
-// metering are on).
+// Rate limiting, metering and the audit of refusals (api/denials.h) around every routed
+// handler.
 class Accounting final : public http::Interceptor {
   public:
     // The route group of every route of the router, by route index.

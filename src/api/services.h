@@ -5,6 +5,7 @@
 #include <chrono>
 #include <string>
 
+#include "audit/denial_log.h"
 #include "auth/auth_service.h"
 #include "billing/billing_service.h"
 #include "collections/collection_service.h"
@@ -48,6 +49,7 @@ struct Services {
     limits::RateLimiter& rate_limiter;
     limits::UsageMeter& meter;
     billing::BillingService& billing;
+    audit::DenialLog& denials;
     bool limits_enabled = true;    // limits.enabled: rate limits on (quotas apply regardless)
     bool metering_enabled = true;  // limits.metering
     // Why an acknowledged write could be lost under the database's settings ("" when none):

@@ -259,6 +259,7 @@ int Serve(const Config& config) {
     query::CursorCodec cursors(*cursor_secret);
 
     billing::BillingService billing(db, clock, plans);
+    audit::DenialLog denials(audit, clock, {});
     std::atomic<bool> ready{false};
     http::Metrics metrics(api::RouteNames());
     metrics.AddGauge("tenantbase_db_pool_connections", "Open database connections.",
@@ -270,6 +271,10 @@ int Serve(const Config& config) {
                      [&db] { return static_cast<double>(db.Stats().writer_queue); });
     metrics.AddCounter("tenantbase_rate_limited_total", "Requests refused by a rate limit (429).",
                        [&rate_limiter] { return static_cast<double>(rate_limiter.refused()); });
+    metrics.AddCounter("tenantbase_access_denied_total",
+                       "Requests refused for want of rights (403, or 404 hiding another tenant), "
+                       "audited as access.denied.",
+                       [&denials] { return static_cast<double>(denials.total()); });
     meter.OnFlushed([&metrics](std::string_view tenant_id, int64_t requests) {
         metrics.CountTenant(tenant_id, static_cast<uint64_t>(requests));
     });
@@ -292,6 +297,7 @@ int Serve(const Config& config) {
                            rate_limiter,
                            meter,
                            billing,
+                           denials,
                            config.limits.enabled,
                            config.limits.metering,
                            durability_warning};
@@ -307,10 +313,10 @@ int Serve(const Config& config) {
     });
     std::optional<http::AccessLog> access_log;
     if (config.log.access) access_log.emplace();
-    // Rate limits and metering around every handler (API.md §1.3, §8), unless both are off.
+    // Rate limits, metering and the audit of refusals around every handler (API.md §1.3, §8).
     api::Accounting accounting(services, router);
     http::PipelineOptions pipeline_options;
-    if (config.limits.enabled || config.limits.metering) pipeline_options.interceptor = &accounting;
+    pipeline_options.interceptor = &accounting;
     pipeline_options.max_body_bytes = static_cast<size_t>(config.server.max_body_bytes);
     pipeline_options.access_log = access_log ? &*access_log : nullptr;
     // Checked by LoadConfig.
@@ -372,11 +378,14 @@ int Serve(const Config& config) {
             log::Warn("tenant CORS upkeep failed", {{"error", s.error().internal}});
         }
     };
-    // Usage counters and shared rate-limit budgets, every second (API.md §13: usage shows
-    // within 5 s; nodes learn each other's spending within about a second).
+    // Usage counters, refusals and shared rate-limit budgets, every second (API.md §13: usage
+    // shows within 5 s; nodes learn each other's spending within about a second).
     std::function<Task<void>()> counters_tick = [&]() -> Task<void> {
         if (Status s = co_await meter.Flush(db); !s.ok()) {
             log::Warn("usage flush failed", {{"error", s.error().internal}});
+        }
+        if (Status s = co_await denials.Flush(db); !s.ok()) {
+            log::Warn("access.denied events lost", {{"error", s.error().internal}});
         }
         if (!config.limits.enabled) co_return;
         if (Status s = co_await rate_limiter.Sync(db); !s.ok()) {

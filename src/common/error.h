@@ -50,6 +50,9 @@ struct Error {
     std::string internal;  // logged with the request id, never sent
     boost::json::object details;
     std::optional<int> retry_after_seconds;  // for kRateLimited / kUnavailable
+    // A refusal for want of rights that answers 404 so as not to reveal what it hides (another
+    // tenant): audited as access.denied, as every 403 is (issue #29). Never sent.
+    bool access_denied = false;
 
     static Error BadRequest(std::string message, std::string field = {});
     static Error Unauthorized(std::string message = "Authentication required");

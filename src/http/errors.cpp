@@ -57,6 +57,7 @@ Response ErrorResponse(const Error& error, std::string_view request_id) {
     body["error"] = std::move(err);
     body["request_id"] = request_id;
     Response r = Response::Json(HttpStatus(error.code), WriteJson(body));
+    r.access_denied = error.access_denied || error.code == ErrorCode::kForbidden;
     if (error.code == ErrorCode::kUnauthorized) r.headers.Add("WWW-Authenticate", "Bearer");
     if (error.retry_after_seconds) {
         r.headers.Add("Retry-After", std::to_string(*error.retry_after_seconds));

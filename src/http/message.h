@@ -65,6 +65,9 @@ struct Response {
     // `Cache-Control: no-store`, written by the serializer: an answer to a request with
     // credentials, unless the handler chose a Cache-Control of its own (pipeline Finish).
     bool no_store = false;
+    // A refusal for want of rights (a 403, or a 404 hiding another tenant's data): the layer
+    // above audits it (issue #29). Not sent.
+    bool access_denied = false;
 
     static Response Json(int status, std::string body);
     static Response Text(int status, std::string body);

@@ -38,6 +38,13 @@ inline Member MemberFromRow(const std::vector<storage::Value>& r) {
 Task<Status> LockTenant(storage::Session& tx, const storage::TenantScope& scope);
 
 inline Error TenantNotFound() { return Error::NotFound("Tenant not found"); }
+// The same answer to someone who may not enter the tenant (it may exist): audited as
+// access.denied in that tenant's log.
+inline Error TenantHidden() {
+    Error e = TenantNotFound();
+    e.access_denied = true;
+    return e;
+}
 inline Error UserNotFound() { return Error::NotFound("User not found"); }
 
 }  // namespace tb::tenancy::detail

@@ -14,6 +14,7 @@ using auth::TenantMembership;
 using detail::kMemberColumns;
 using detail::kMemberFrom;
 using detail::MemberFromRow;
+using detail::TenantHidden;
 using detail::TenantNotFound;
 using detail::UserNotFound;
 using storage::AsInt;
@@ -316,7 +317,7 @@ Task<Result<Caller>> TenantService::Resolve(const auth::Principal& p, std::strin
     if (membership) co_return AdmitMember(std::move(c), *membership);
     // The owner of a key left the tenant: the key acts for nobody there any more.
     if (p.api_key) co_return Error::Unauthorized("Invalid API key");
-    if (!p.user->is_admin) co_return TenantNotFound();
+    if (!p.user->is_admin) co_return TenantHidden();
     // A platform admin enters any existing tenant, with no role of their own.
     TB_CO_ASSIGN_OR_RETURN(auto tenant, co_await FindTenant(db_, wanted));
     if (!tenant) co_return TenantNotFound();
@@ -329,7 +330,7 @@ Task<Result<Caller>> TenantService::Enter(const Caller& who, const std::string& 
     if (who.tenant && who.tenant->id() == tenant_id) co_return who;
     // Another tenant than the request's: a key never leaves its own; a user enters tenants
     // they belong to; a platform admin any existing one.
-    if (who.api_key) co_return TenantNotFound();
+    if (who.api_key) co_return TenantHidden();
     Caller c = who;
     c.role.reset();
     TB_CO_ASSIGN_OR_RETURN(auto membership, co_await MembershipIn(who.user->id, tenant_id));
@@ -341,7 +342,7 @@ Task<Result<Caller>> TenantService::Enter(const Caller& who, const std::string& 
         c.role = ParseRole(membership->role);
         co_return c;
     }
-    if (!who.platform_admin()) co_return TenantNotFound();
+    if (!who.platform_admin()) co_return TenantHidden();
     TB_CO_ASSIGN_OR_RETURN(auto tenant, co_await FindTenant(db_, tenant_id));
     if (!tenant) co_return TenantNotFound();
     c.tenant = TenantScope::Of(tenant->id);

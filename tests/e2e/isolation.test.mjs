@@ -19,7 +19,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { TEST_ADMIN, UUID, startServer } from './harness.mjs';
+import { TEST_ADMIN, UUID, sleep, startServer } from './harness.mjs';
 import { NO_THROTTLE_ENV, PASSWORD, bearer, login, register } from './auth_helpers.mjs';
 
 // ---------------------------------------------------------------------------------------
@@ -170,10 +170,15 @@ async function snapshotB() {
   const userDetails = await Promise.all(T.B.users.map((u) => one(`/v1/users/${u.id}`)));
   // last_used_at is a usage stamp (written in batches), not data an attacker could change.
   const stamp = (k) => ({ ...k, last_used_at: undefined });
+  // A's refused attempts are recorded in B's log as access.denied (issue #29): that is B's
+  // evidence, not a change A made to B's data.
+  const fromA = new Set(T.A.users.map((u) => u.id));
+  const deniedToA = (e) => e.action === 'access.denied' && fromA.has(e.actor);
   return {
     tenant, users, members, orgs, keys: keys.map(stamp), orgDetails, orgMembers,
     keyDetails: keyDetails.map(stamp), userDetails,
-    auditIds: audit.map((e) => e.id).sort(),
+    auditIds: audit.filter((e) => !deniedToA(e)).map((e) => e.id).sort(),
+    deniedToA: audit.filter(deniedToA),
   };
 }
 
@@ -931,7 +936,20 @@ describe('B after the attack', () => {
   test('B\'s users, members, organizations, keys, tenant and audit log are unchanged', async () => {
     const now = await snapshotB();
     for (const k of Object.keys(snapshotBefore)) {
+      if (k === 'deniedToA') continue;
       assert.deepEqual(now[k], snapshotBefore[k], `B's ${k} changed`);
+    }
+    // ...and B's admins can see that A tried (the events reach the log within a second).
+    let denied = now.deniedToA;
+    for (let i = 0; i < 30 && denied.length === 0; i++) {
+      await sleep(100);
+      denied = (await snapshotB()).deniedToA;
+    }
+    assert.ok(denied.length > 0, 'A\'s refused attempts are in B\'s audit log');
+    for (const e of denied) {
+      assert.equal(e.tenant_id, T.B.id);
+      assert.ok([403, 404].includes(e.details.status), JSON.stringify(e));
+      assert.match(e.details.route, /^(GET|POST|PUT|PATCH|DELETE|HEAD) \//);
     }
   });
 

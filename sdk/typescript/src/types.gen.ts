@@ -275,7 +275,8 @@ export type AuditEntry = {
      * `password.changed`, `api_key.created|updated|rotated|revoked`,
      * `tenant.created|updated|deleted`, `member.added|removed|role_changed`,
      * `user.created|updated|deleted`, `org.created|updated|deleted`,
-     * `org.member_added|member_removed`.
+     * `org.member_added|member_removed`, `access.denied` (a 403, or a 404 hiding
+     * another tenant; `details: {route, status, via_key?, suppressed?}`).
      *
      */
     action: string;
