@@ -122,6 +122,16 @@ TEST(Encoding, TokensAreRandomAndLongEnough) {
     EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));
 }
 
+TEST(Encoding, Sha256InPiecesEqualsTheOneShot) {
+    std::string text(100'000, '\0');
+    for (size_t i = 0; i < text.size(); ++i) text[i] = static_cast<char>(i * 7);
+    Sha256 h;
+    for (size_t i = 0; i < text.size(); i += 4093) h.Update(std::string_view(text).substr(i, 4093));
+    EXPECT_EQ(h.FinishHex(), Sha256Hex(text));
+    Sha256 empty;
+    EXPECT_EQ(empty.FinishHex(), Sha256Hex(""));
+}
+
 TEST(Json, MalformedAndTooDeepAreBadRequest) {
     EXPECT_EQ(ParseJson("{bad").error().code, ErrorCode::kBadRequest);
     EXPECT_EQ(ParseJson("").error().code, ErrorCode::kBadRequest);

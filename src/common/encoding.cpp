@@ -99,6 +99,31 @@ std::string RandomToken(size_t bytes) {
     return Base64UrlEncode(buf);
 }
 
+struct Sha256::Ctx {
+    EVP_MD_CTX* md = nullptr;
+};
+
+Sha256::Sha256() : ctx_(new Ctx) {
+    ctx_->md = EVP_MD_CTX_new();
+    if (!ctx_->md || EVP_DigestInit_ex(ctx_->md, EVP_sha256(), nullptr) != 1) std::abort();
+}
+
+Sha256::~Sha256() {
+    EVP_MD_CTX_free(ctx_->md);
+    delete ctx_;
+}
+
+void Sha256::Update(std::string_view data) {
+    if (EVP_DigestUpdate(ctx_->md, data.data(), data.size()) != 1) std::abort();
+}
+
+std::string Sha256::FinishHex() {
+    uint8_t digest[SHA256_DIGEST_LENGTH];
+    unsigned int len = 0;
+    if (EVP_DigestFinal_ex(ctx_->md, digest, &len) != 1) std::abort();
+    return HexEncode(std::span<const uint8_t>(digest, len));
+}
+
 std::string Sha256Hex(std::string_view text) {
     // The one-shot SHA256() of OpenSSL 3 looks the algorithm up in the provider registry on
     // every call (EVP_MD_fetch, locks): a visible share of an API-key request. Fetch once,

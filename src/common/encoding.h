@@ -21,6 +21,21 @@ void SecureRandomBytes(std::span<uint8_t> out);
 std::string RandomToken(size_t bytes = 32);
 // Hex SHA-256 of text.
 std::string Sha256Hex(std::string_view text);
+// SHA-256 of data that arrives in pieces (an upload hashed as it streams).
+class Sha256 {
+  public:
+    Sha256();
+    ~Sha256();
+    Sha256(const Sha256&) = delete;
+    Sha256& operator=(const Sha256&) = delete;
+    void Update(std::string_view data);
+    // The hex digest; the object is spent.
+    std::string FinishHex();
+
+  private:
+    struct Ctx;
+    Ctx* ctx_;
+};
 // Raw HMAC-SHA256 of data under key (32 bytes in a string).
 std::string HmacSha256(std::string_view key, std::string_view data);
 // Constant-time equality of two strings (length may leak, contents do not).
