@@ -167,8 +167,8 @@ void Accounting::After(const http::Request& request, http::RouteContext& ctx,
     if (s_.metering_enabled && !ctx.account.tenant_id().empty()) {
         s_.meter.Record({ctx.account.tenant_id(), ctx.account.user_id(), ctx.account.key_id(),
                          group, response.status, ctx.account.documents_written,
-                         static_cast<int64_t>(request.body.size()),
-                         static_cast<int64_t>(response.body.size())});
+                         static_cast<int64_t>(request.body_bytes()),
+                         static_cast<int64_t>(response.body_bytes())});
     }
 }
 

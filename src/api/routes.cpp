@@ -21,6 +21,9 @@ struct Entry {
 // The body limit of routes whose bodies are a few small fields (credentials, tokens, names):
 // a login has no business sending megabytes (issue #29: one hashed a 9 MiB password).
 constexpr size_t kSmallBody = size_t{16} * 1024;
+// Uploads are streamed, not held: the plan's max_file_bytes and storage quota are their real
+// bounds (the service stops an upload as soon as it passes either).
+constexpr size_t kUploadBody = size_t{1} << 40;
 
 // One line per route: method, path template, handler, body kind, body limit.
 const std::vector<Entry>& Table() {
@@ -70,6 +73,12 @@ const std::vector<Entry>& Table() {
         {Method::kDelete, "/v1/collections/{name}/documents/{id}", v1::DeleteDocument},
         {Method::kPost, "/v1/collections/{name}/documents:delete", v1::DeleteDocuments,
          BodyKind::kJson},
+        {Method::kPost, "/v1/files", v1::UploadFiles, BodyKind::kStream, kUploadBody},
+        {Method::kGet, "/v1/files", v1::ListFiles},
+        {Method::kGet, "/v1/files/{id}", v1::GetFile},
+        {Method::kDelete, "/v1/files/{id}", v1::DeleteFile},
+        {Method::kGet, "/v1/files/{id}/content", v1::GetFileContent},
+        {Method::kPost, "/v1/files/{id}/link", v1::CreateFileLink, BodyKind::kJson, kSmallBody},
         {Method::kPost, "/v1/mail", v1::SendMail, BodyKind::kJson},
         {Method::kGet, "/v1/mail/{id}", v1::GetMail},
         {Method::kGet, "/v1/audit-logs", v1::ListAuditLogs},

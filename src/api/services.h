@@ -12,6 +12,8 @@
 #include "collections/document_service.h"
 #include "common/clock.h"
 #include "common/ids.h"
+#include "files/file_links.h"
+#include "files/file_service.h"
 #include "http/metrics.h"
 #include "limits/plans.h"
 #include "limits/rate_limiter.h"
@@ -45,6 +47,8 @@ struct Services {
     mail::Outbox& outbox;
     collections::CollectionService& collections;
     collections::DocumentService& documents;
+    files::FileService& files;
+    files::FileLinks& file_links;
     const limits::PlanCatalog& plans;
     limits::RateLimiter& rate_limiter;
     limits::UsageMeter& meter;

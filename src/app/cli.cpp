@@ -10,6 +10,7 @@
 #include "app/run_sync.h"
 #include "app/serve.h"
 #include "auth/admin_bootstrap.h"
+#include "files/file_links.h"
 
 namespace tb::app {
 
@@ -152,12 +153,18 @@ int RunCli(int argc, char** argv) {
         IdGenerator ids(clock);
         auto alg = auth::ParseAlgorithm(config->auth.jwt_algorithm).value();
         auto kid = RunSync(ioc, auth::AuthService::RotateKey(*opened->db, ids, clock, alg));
+        Status links = kid.ok() ? RunSync(ioc, files::FileLinks::Rotate(*opened->db)) : Status{};
         if (!kid.ok()) {
             std::cerr << "tenantbase: key rotation failed: " << kid.error().internal << "\n";
             rc = 1;
+        } else if (!links.ok()) {
+            std::cerr << "tenantbase: file link secret rotation failed: " << links.error().internal
+                      << "\n";
+            rc = 1;
         } else {
             std::cout << "new signing key " << *kid << " (" << config->auth.jwt_algorithm
-                      << "); running nodes pick it up on their next key reload\n";
+                      << ") and file link secret; running nodes pick them up on their next "
+                         "reload\n";
         }
     }
     opened->db->Close();

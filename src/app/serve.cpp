@@ -24,6 +24,9 @@
 #include "common/invalidation.h"
 #include "common/log.h"
 #include "common/worker_pool.h"
+#include "files/file_links.h"
+#include "files/file_service.h"
+#include "files/local_store.h"
 #include "http/server.h"
 #include "mail/outbox.h"
 #include "mail/transport.h"
@@ -251,6 +254,22 @@ int Serve(const Config& config) {
     collections::DocumentSettings document_settings;
     document_settings.plans = &plans;
     collections::DocumentService documents(db, ids, clock, collection_service, document_settings);
+    // Files: contents under <data>/files; fsync, rename and sweeps on their own workers.
+    WorkerPool file_workers(2, 4096);
+    files::LocalStore file_store(std::filesystem::path(config.data) / "files", file_workers);
+    if (Status s = file_store.Open(); !s.ok()) {
+        log::Error("cannot open the file store", {{"error", s.error().internal}});
+        return 1;
+    }
+    if (auto swept = RunSync(ioc, file_store.Sweep(db)); !swept.ok()) {
+        log::Warn("file store sweep failed", {{"error", swept.error().internal}});
+    }
+    files::FileService file_service(db, ids, clock, audit, file_store, plans);
+    files::FileLinks file_links;
+    if (Status s = RunSync(ioc, file_links.Load(db)); !s.ok()) {
+        log::Error("cannot load the file link secrets", {{"error", s.error().internal}});
+        return 1;
+    }
     auto cursor_secret = RunSync(ioc, storage::InstanceSecret(db, "list_cursor"));
     if (!cursor_secret.ok()) {
         log::Error("cannot load the instance secrets", {{"error", cursor_secret.error().internal}});
@@ -293,6 +312,8 @@ int Serve(const Config& config) {
                            outbox,
                            collection_service,
                            documents,
+                           file_service,
+                           file_links,
                            plans,
                            rate_limiter,
                            meter,
@@ -377,6 +398,10 @@ int Serve(const Config& config) {
         if (Status s = co_await tenants.RefreshCorsOrigins(); !s.ok()) {
             log::Warn("tenant CORS upkeep failed", {{"error", s.error().internal}});
         }
+        // A rotation by `tenantbase keys rotate` reaches the running nodes here.
+        if (Status s = co_await file_links.Load(db); !s.ok()) {
+            log::Warn("file link secrets not reloaded", {{"error", s.error().internal}});
+        }
     };
     // Usage counters, refusals and shared rate-limit budgets, every second (API.md §13: usage
     // shows within 5 s; nodes learn each other's spending within about a second).
@@ -392,7 +417,14 @@ int Serve(const Config& config) {
             log::Warn("rate-limit sync failed", {{"error", s.error().internal}});
         }
     };
+    // What a failed delete or a dead tenant left in the file store, hourly.
+    std::function<Task<void>()> sweep_tick = [&]() -> Task<void> {
+        if (auto swept = co_await file_store.Sweep(db); !swept.ok()) {
+            log::Warn("file store sweep failed", {{"error", swept.error().internal}});
+        }
+    };
     Periodic upkeep(ioc, std::chrono::seconds(5), upkeep_tick);
+    Periodic sweeps(ioc, std::chrono::hours(1), sweep_tick);
     Periodic counters(ioc, std::chrono::seconds(1), counters_tick);
 
     // SIGTERM/SIGINT: refuse new connections, finish what is in flight (bounded), write the
@@ -402,6 +434,7 @@ int Serve(const Config& config) {
         if (ec) return;
         ready = false;
         upkeep.Stop();
+        sweeps.Stop();
         counters.Stop();
         outbox.Stop();
         log::Info("shutting down", {{"signal", signal}});
@@ -414,7 +447,7 @@ int Serve(const Config& config) {
                     std::chrono::steady_clock::now() + Ms(config.server.shutdown_timeout_seconds);
                 asio::steady_timer timer(ioc);
                 while ((server.open_connections() > 0 || outbox.running() || upkeep.running() ||
-                        counters.running()) &&
+                        sweeps.running() || counters.running()) &&
                        std::chrono::steady_clock::now() < deadline) {
                     timer.expires_after(std::chrono::milliseconds(10));
                     co_await timer.async_wait(asio::use_awaitable);

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "limits/usage_store.h"
+
 namespace tb::billing {
 
 using storage::AsInt;
@@ -105,18 +107,9 @@ Task<Result<Statement>> BillingService::Billing(const tenancy::Caller& who) {
     st.usage.requests = metered.requests;
     st.usage.errors = metered.errors;
     st.usage.documents_written = metered.documents_written;
-    TB_CO_ASSIGN_OR_RETURN(
-        st.usage.documents,
-        co_await Count(db_,
-                       "SELECT CAST(COALESCE(SUM(document_count), 0) AS BIGINT) FROM collections "
-                       "WHERE tenant_id = ?",
-                       id));
-    TB_CO_ASSIGN_OR_RETURN(
-        st.usage.storage_bytes,
-        co_await Count(db_,
-                       "SELECT CAST(COALESCE(SUM(storage_bytes), 0) AS BIGINT) FROM collections "
-                       "WHERE tenant_id = ?",
-                       id));
+    TB_CO_ASSIGN_OR_RETURN(limits::Stored stored, co_await limits::ReadStored(db_, who.scope()));
+    st.usage.documents = stored.documents;
+    st.usage.storage_bytes = stored.bytes;
     TB_CO_ASSIGN_OR_RETURN(
         st.usage.members, co_await Count(db_, "SELECT member_count FROM tenants WHERE id = ?", id));
     TB_CO_ASSIGN_OR_RETURN(

@@ -1,5 +1,6 @@
 #include "collections/document_service.h"
 
+#include "limits/usage_store.h"
 #include "query/doc_filter.h"
 #include "storage/doc_sql.h"
 
@@ -306,16 +307,11 @@ Task<Status> DocumentService::CheckQuotas(Session& tx, const Caller& who, int64_
     const limits::Plan& plan = settings_.plans->Get(who.plan);
     if (plan.max_documents == limits::kUnlimited && plan.max_storage_bytes == limits::kUnlimited)
         co_return Status{};
-    auto rows = co_await tx.Query(
-        "SELECT CAST(COALESCE(SUM(document_count), 0) AS BIGINT), "
-        "CAST(COALESCE(SUM(storage_bytes), 0) AS BIGINT) FROM collections WHERE tenant_id = ?",
-        Bind(who.scope().id()));
-    if (!rows.ok()) co_return std::move(rows).error();
-    const auto& r = rows->rows[0];
-    TB_CO_RETURN_IF_ERROR(limits::CheckQuota(plan.max_documents, AsInt(r[0]), documents,
+    TB_CO_ASSIGN_OR_RETURN(limits::Stored stored, co_await limits::ReadStored(tx, who.scope()));
+    TB_CO_RETURN_IF_ERROR(limits::CheckQuota(plan.max_documents, stored.documents, documents,
                                              "max_documents", "documents"));
-    co_return limits::CheckQuota(plan.max_storage_bytes, AsInt(r[1]), bytes, "max_storage_bytes",
-                                 "bytes of documents");
+    co_return limits::CheckQuota(plan.max_storage_bytes, stored.bytes, bytes, "max_storage_bytes",
+                                 "bytes stored");
 }
 
 Task<Result<std::vector<StoredDocument>>> DocumentService::Create(const Caller& who,

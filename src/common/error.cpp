@@ -36,6 +36,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
             return "UNAVAILABLE";
         case ErrorCode::kQueryTimeout:
             return "QUERY_TIMEOUT";
+        case ErrorCode::kRangeNotSatisfiable:
+            return "RANGE_NOT_SATISFIABLE";
     }
     return "INTERNAL_ERROR";
 }

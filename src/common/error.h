@@ -29,6 +29,7 @@ enum class ErrorCode {
     kInternal,
     kUnavailable,
     kQueryTimeout,  // a statement passed query.timeout_ms (503)
+    kRangeNotSatisfiable,  // a Range that starts past the end of a file (416)
 };
 
 // Every enumerator, for tables and tests that must walk them all.
@@ -38,7 +39,7 @@ inline constexpr ErrorCode kAllErrorCodes[] = {
     ErrorCode::kPreconditionFailed, ErrorCode::kPayloadTooLarge,  ErrorCode::kUnsupportedMediaType,
     ErrorCode::kValidation,         ErrorCode::kQuotaExceeded,    ErrorCode::kRateLimited,
     ErrorCode::kHeadersTooLarge,    ErrorCode::kInternal,         ErrorCode::kUnavailable,
-    ErrorCode::kQueryTimeout,
+    ErrorCode::kQueryTimeout,       ErrorCode::kRangeNotSatisfiable,
 };
 
 // The public code string of the error envelope, e.g. "VALIDATION_ERROR".

@@ -31,6 +31,8 @@ int HttpStatus(ErrorCode code) {
             return 422;
         case ErrorCode::kRateLimited:
             return 429;
+        case ErrorCode::kRangeNotSatisfiable:
+            return 416;
         case ErrorCode::kHeadersTooLarge:
             return 431;
         case ErrorCode::kInternal:

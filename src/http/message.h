@@ -2,11 +2,14 @@
 // Our own request and response types: what handlers above http/ see instead of Beast's.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "common/byte_source.h"
 
 namespace tb::http {
 
@@ -47,6 +50,13 @@ struct Request {
     std::string body;
     std::string remote_ip;
     bool keep_alive = true;
+    // On a streamed route (BodyKind::kStream) the body is not read before the handler runs:
+    // the handler reads it from here, in pieces (body stays empty). Null on other routes.
+    // A body left unread ends the connection after the response.
+    ByteSource* body_stream = nullptr;
+    // The body bytes read so far (both kinds), for metering.
+    uint64_t body_bytes() const { return body_stream ? streamed_bytes : body.size(); }
+    uint64_t streamed_bytes = 0;  // set by the server as body_stream is read
 };
 
 struct Response {
@@ -68,6 +78,13 @@ struct Response {
     // A refusal for want of rights (a 403, or a 404 hiding another tenant's data): the layer
     // above audits it (issue #29). Not sent.
     bool access_denied = false;
+
+    // A body sent in pieces after the header (a stored file): `stream_size` bytes read from
+    // `stream`, never held whole; `body` stays empty. If the stream fails part-way the
+    // connection is closed (the client sees a short body).
+    std::shared_ptr<ByteSource> stream;
+    uint64_t stream_size = 0;
+    uint64_t body_bytes() const { return stream ? stream_size : body.size(); }
 
     static Response Json(int status, std::string body);
     static Response Text(int status, std::string body);

@@ -97,10 +97,14 @@ Exchange Pipeline::Prepare(Request& head) {
     }
     if (!ex.early_error) ex.early_error = CheckRequestText(head);
     ex.match = router_.Find(head.method, head.segments);
-    // A route's own limit only lowers the server's.
-    ex.body_limit = ex.match.route && ex.match.route->max_body
-                        ? std::min(ex.match.route->max_body, options_.max_body_bytes)
-                        : options_.max_body_bytes;
+    // A route's own limit only lowers the server's, except a streamed route's (uploads).
+    const Route* route = ex.match.route;
+    if (route && route->body == BodyKind::kStream && route->max_body) {
+        ex.body_limit = route->max_body;
+    } else {
+        ex.body_limit = route && route->max_body ? std::min(route->max_body, options_.max_body_bytes)
+                                                 : options_.max_body_bytes;
+    }
     return ex;
 }
 

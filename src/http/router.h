@@ -22,6 +22,9 @@ enum class BodyKind {
     kNone,  // no body expected (one sent is read and ignored)
     kJson,  // application/json (and merge-patch+json): parsed before the handler runs
     kRaw,   // anything: the handler reads request.body
+    // Anything, not read before the handler: the handler reads request.body_stream. The
+    // route's max_body is its limit, even above the server's (uploads).
+    kStream,
 };
 
 struct RouteContext {

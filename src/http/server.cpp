@@ -19,6 +19,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "common/log.h"
+#include "common/strings.h"
 #include "http/framing.h"
 #include "http/target.h"
 
@@ -183,7 +184,7 @@ void Serialize(const Response& response, bool head, bool keep, std::string& out)
     bool bodiless = response.status == 204 || response.status == 304 || response.status < 200;
     if (!bodiless) {
         out += "Content-Length: "sv;
-        AppendInt(out, static_cast<int64_t>(response.body.size()));
+        AppendInt(out, static_cast<int64_t>(response.body_bytes()));
         out += "\r\n"sv;
     }
     if (!keep) out += "Connection: close\r\n"sv;
@@ -200,15 +201,104 @@ void Serialize(const Response& response, bool head, bool keep, std::string& out)
 // inter-processor wake-up, costly in a VM); sent together, one wake-up serves the batch.
 // bench/run, get-by-id: 22k -> 36k req/s, with lower p99. Under light load the queue is empty
 // and the wait costs one non-blocking poll.
-template <class Stream>
+//
+// A streamed body (Response::stream) follows the header in pieces of kStreamPiece bytes, each
+// write under a fresh deadline (`conn`), so that a large download is bounded by progress, not
+// by its total time.
+constexpr size_t kStreamPiece = 256 * 1024;
+
+template <class Stream, class Conn>
 Task<error_code> Write(Stream& stream, Response& response, const Request* request, bool keep,
-                       std::string& wire) {
-    Serialize(response, request && request->method == Method::kHead, keep, wire);
+                       std::string& wire, Conn* conn, std::chrono::milliseconds timeout) {
+    bool head = request && request->method == Method::kHead;
+    Serialize(response, head, keep, wire);
     co_await asio::post(stream.get_executor(), asio::use_awaitable);
     error_code ec;
     co_await asio::async_write(stream, asio::buffer(wire), Redirect(ec));
+    if (ec || !response.stream || head) co_return ec;
+    std::unique_ptr<char[]> piece(new char[kStreamPiece]);
+    uint64_t left = response.stream_size;
+    while (left > 0) {
+        auto n = co_await response.stream->Read(
+            std::span<char>(piece.get(), std::min<uint64_t>(left, kStreamPiece)));
+        if (!n.ok() || *n == 0) {
+            // The header promised more: all we can do is end the connection short.
+            log::Error("streamed body failed", {{"error", n.ok() ? "ended early" : n.error().internal}});
+            co_return asio::error::make_error_code(asio::error::broken_pipe);
+        }
+        if (conn) conn->ExpireIn(timeout);
+        co_await asio::async_write(stream, asio::buffer(piece.get(), *n), Redirect(ec));
+        if (ec) co_return ec;
+        left -= *n;
+    }
     co_return ec;
 }
+
+// A streamed route's body (Request::body_stream), read off the connection as the handler asks:
+// Beast's parser with a buffer_body decodes Content-Length and chunked framing into the
+// caller's buffer. Each read has a fresh body deadline, so an upload is bounded by progress.
+// A client that sent `Expect: 100-continue` gets its "100 Continue" with the first read: a
+// request refused before its body is read is refused without the client sending it.
+template <class Stream, class Conn>
+class SocketBody final : public ByteSource {
+  public:
+    using Parser = bhttp::request_parser<bhttp::buffer_body>;
+    SocketBody(Stream& stream, beast::flat_buffer& buffer, Parser& parser, Conn& conn,
+               std::chrono::milliseconds timeout, bool expect_continue, Request& request)
+        : stream_(stream),
+          buffer_(buffer),
+          parser_(parser),
+          conn_(conn),
+          timeout_(timeout),
+          expect_continue_(expect_continue),
+          request_(request) {}
+
+    Task<Result<size_t>> Read(std::span<char> into) override {
+        if (failed_) co_return Error::BadRequest("The request body could not be read");
+        if (parser_.is_done() || into.empty()) co_return size_t{0};
+        error_code ec;
+        if (expect_continue_) {
+            expect_continue_ = false;
+            static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+            conn_.ExpireIn(timeout_);
+            co_await asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                                       Redirect(ec));
+            if (ec) co_return Fail("The client went away");
+        }
+        while (true) {
+            auto& body = parser_.get().body();
+            body.data = into.data();
+            body.size = into.size();
+            body.more = true;
+            conn_.ExpireIn(timeout_);
+            co_await bhttp::async_read_some(stream_, buffer_, parser_, Redirect(ec));
+            size_t n = into.size() - body.size;
+            if (ec == bhttp::error::need_buffer) ec = {};
+            if (ec == bhttp::error::body_limit) co_return Fail(Error::PayloadTooLarge());
+            if (ec) co_return Fail("The request body ended early or timed out");
+            if (n > 0 || parser_.is_done()) {
+                request_.streamed_bytes += n;
+                co_return n;
+            }
+        }
+    }
+
+  private:
+    Error Fail(std::string why) { return Fail(Error::BadRequest(std::move(why))); }
+    Error Fail(Error e) {
+        failed_ = true;
+        return e;
+    }
+
+    Stream& stream_;
+    beast::flat_buffer& buffer_;
+    Parser& parser_;
+    Conn& conn_;
+    std::chrono::milliseconds timeout_;
+    bool expect_continue_;
+    Request& request_;
+    bool failed_ = false;
+};
 
 }  // namespace
 
@@ -440,7 +530,7 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
             e.code = ErrorCode::kHeadersTooLarge;
             e.message = "Request header fields too large";
             Response r = pipeline_.Reject(nullptr, e);
-            co_await Write(stream, r, nullptr, false, wire);
+            co_await Write(stream, r, nullptr, false, wire, &conn, options_.body_timeout);
             co_return;
         }
         std::string_view block(static_cast<const char*>(buffer.data().data()), header_end + 4);
@@ -448,7 +538,7 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
         // 3. Framing checks by our code, then Beast's parser on the same bytes.
         if (Status framing = CheckFraming(block); !framing.ok()) {
             Response r = pipeline_.Reject(nullptr, framing.error());
-            co_await Write(stream, r, nullptr, false, wire);
+            co_await Write(stream, r, nullptr, false, wire, &conn, options_.body_timeout);
             co_return;
         }
         bhttp::request_parser<bhttp::string_body> parser;
@@ -460,14 +550,14 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
         size_t used = parser.put(asio::buffer(block.data(), block.size()), ec);
         if (ec || !parser.is_header_done()) {
             Response r = pipeline_.Reject(nullptr, Error::BadRequest("Malformed request"));
-            co_await Write(stream, r, nullptr, false, wire);
+            co_await Write(stream, r, nullptr, false, wire, &conn, options_.body_timeout);
             co_return;
         }
         buffer.consume(used);
         Request request;
         if (Status s = ToRequest(parser.get(), conn.remote, request); !s.ok()) {
             Response r = pipeline_.Reject(&request, s.error());
-            co_await Write(stream, r, &request, false, wire);
+            co_await Write(stream, r, &request, false, wire, &conn, options_.body_timeout);
             co_return;
         }
         Exchange exchange = pipeline_.Prepare(request);
@@ -476,16 +566,45 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
         auto length = parser.content_length();
         if (length && *length > exchange.body_limit) {
             Response r = pipeline_.Reject(&request, Error::PayloadTooLarge(), &exchange);
-            co_await Write(stream, r, &request, false, wire);
+            co_await Write(stream, r, &request, false, wire, &conn, options_.body_timeout);
             co_return;
+        }
+        bool expect_continue =
+            IEquals(parser.get()[bhttp::field::expect], "100-continue") && !parser.is_done();
+        const Route* route = exchange.match.route;
+        if (route && route->body == BodyKind::kStream && !exchange.early_error) {
+            // 4'. A streamed route reads its own body (uploads of any size).
+            bhttp::request_parser<bhttp::buffer_body> body_parser(std::move(parser));
+            body_parser.body_limit(exchange.body_limit);
+            SocketBody<Stream, Connection> body(stream, buffer, body_parser, conn,
+                                                options_.body_timeout, expect_continue, request);
+            request.body_stream = &body;
+            Response response = co_await pipeline_.Handle(request, exchange);
+            request.body_stream = nullptr;
+            // A body left unread cannot be skipped cheaply (it may be gigabytes): close.
+            bool keep = request.keep_alive && !response.close && !draining_ && body_parser.is_done();
+            conn.ExpireIn(options_.body_timeout);
+            ec = co_await Write(stream, response, &request, keep, wire, &conn, options_.body_timeout);
+            if (ec || !keep) co_return;
+            continue;
         }
         parser.body_limit(exchange.body_limit);
         if (!parser.is_done()) {
+            if (expect_continue) {
+                static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+                conn.ExpireIn(options_.body_timeout);
+                co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()),
+                                           Redirect(ec));
+                if (ec) {
+                    pipeline_.Abandon(exchange);
+                    co_return;
+                }
+            }
             conn.ExpireIn(options_.body_timeout);
             co_await bhttp::async_read(stream, buffer, parser, Redirect(ec));
             if (ec == bhttp::error::body_limit) {
                 Response r = pipeline_.Reject(&request, Error::PayloadTooLarge(), &exchange);
-                co_await Write(stream, r, &request, false, wire);
+                co_await Write(stream, r, &request, false, wire, &conn, options_.body_timeout);
                 co_return;
             }
             if (ec == asio::error::eof || ec == bhttp::error::end_of_stream ||
@@ -496,7 +615,7 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
             if (ec) {
                 Response r = pipeline_.Reject(&request, Error::BadRequest("Malformed request body"),
                                               &exchange);
-                co_await Write(stream, r, &request, false, wire);
+                co_await Write(stream, r, &request, false, wire, &conn, options_.body_timeout);
                 co_return;
             }
         }
@@ -506,7 +625,7 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
         Response response = co_await pipeline_.Handle(request, exchange);
         bool keep = request.keep_alive && !response.close && !draining_;
         conn.ExpireIn(options_.body_timeout);
-        ec = co_await Write(stream, response, &request, keep, wire);
+        ec = co_await Write(stream, response, &request, keep, wire, &conn, options_.body_timeout);
         if (ec || !keep) co_return;
     }
 }

@@ -67,4 +67,16 @@ Task<Result<UsageReport>> ReadUsage(storage::Session& s, const storage::TenantSc
     co_return report;
 }
 
+Task<Result<Stored>> ReadStored(storage::Session& s, const storage::TenantScope& tenant) {
+    auto rows = co_await s.Query(
+        "SELECT CAST(COALESCE(SUM(document_count), 0) AS BIGINT), "
+        "CAST(COALESCE(SUM(storage_bytes), 0) + (SELECT file_bytes FROM tenants WHERE id = ?) "
+        "AS BIGINT) FROM collections WHERE tenant_id = ?",
+        storage::Bind(tenant.id(), tenant.id()));
+    if (!rows.ok()) co_return std::move(rows).error();
+    if (rows->empty()) co_return Stored{};
+    const auto& r = rows->rows[0];
+    co_return Stored{storage::AsInt(r[0]), storage::AsInt(r[1])};
+}
+
 }  // namespace tb::limits

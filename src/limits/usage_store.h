@@ -26,6 +26,13 @@ struct UsageReport {
 // Usage in [from, to) (Unix seconds; `from` a multiple of `step`, which is 3600 or 86400).
 Task<Result<UsageReport>> ReadUsage(storage::Session& s, const storage::TenantScope& tenant,
                                     int64_t from, int64_t to, int64_t step);
+// The tenant's stored documents and the bytes it stores, documents and files together (the
+// counters every write keeps: collections.document_count and storage_bytes, tenants.file_bytes):
+// what max_documents and max_storage_bytes bound.
+struct Stored {
+    int64_t documents = 0, bytes = 0;
+};
+Task<Result<Stored>> ReadStored(storage::Session& s, const storage::TenantScope& tenant);
 // Only the totals, for billing.
 Task<Result<UsageCounts>> ReadUsageTotals(storage::Session& s, const storage::TenantScope& tenant,
                                           int64_t from, int64_t to);

@@ -603,6 +603,8 @@ Task<Status> TenantService::Delete(const Caller& who, const std::string& id) {
         static constexpr const char* kPurge[] = {
             "DELETE FROM documents WHERE tenant_id = ?",
             "DELETE FROM collections WHERE tenant_id = ?",
+            // File rows; their contents on disk are removed by the files store's sweep.
+            "DELETE FROM files WHERE tenant_id = ?",
             "DELETE FROM invitations WHERE tenant_id = ?",
             // Its queued mail (invitations) must not go out once the tenant is gone.
             "DELETE FROM mail_outbox WHERE tenant_id = ?",

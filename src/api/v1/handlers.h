@@ -54,6 +54,14 @@ http::Handler PatchDocument(Services& s);
 http::Handler DeleteDocument(Services& s);
 http::Handler DeleteDocuments(Services& s);
 
+// files.cpp: files (API.md §6).
+http::Handler UploadFiles(Services& s);
+http::Handler ListFiles(Services& s);
+http::Handler GetFile(Services& s);
+http::Handler DeleteFile(Services& s);
+http::Handler GetFileContent(Services& s);
+http::Handler CreateFileLink(Services& s);
+
 // mail.cpp: the mail API (API.md §7).
 http::Handler SendMail(Services& s);
 http::Handler GetMail(Services& s);

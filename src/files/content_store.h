@@ -1,0 +1,50 @@
+#pragma once
+// Where file contents live (files.backend): one interface, two backends.
+//  - local (files/local_store.h): files under <data>/files/, one per file, in paths made from
+//    ids only;
+//  - database: chunks in the database, so that nodes on one PostgreSQL share files.
+// A content is written through a Writer and becomes readable only once committed (durable);
+// the `files` row that makes it visible to the API is written after that by the service, so a
+// crash can leave content without a row (removed by Sweep) but never a row without content.
+//
+// Thread safety: a store may be used from every I/O thread; one Writer by one coroutine.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/byte_source.h"
+#include "common/result.h"
+#include "common/task.h"
+#include "storage/list_sql.h"
+
+namespace tb::files {
+
+class ContentWriter {
+  public:
+    virtual ~ContentWriter() = default;
+    virtual Task<Status> Write(std::string_view piece) = 0;
+    // Makes the content durable and readable under its id.
+    virtual Task<Status> Commit() = 0;
+    // Forgets what was written (also done by the destructor of an uncommitted writer).
+    virtual Task<void> Abort() = 0;
+};
+
+class ContentStore {
+  public:
+    virtual ~ContentStore() = default;
+    virtual Task<Result<std::unique_ptr<ContentWriter>>> Create(const storage::TenantScope& tenant,
+                                                                const std::string& file_id) = 0;
+    // Bytes [offset, offset + length) of a committed content, read in pieces.
+    virtual Task<Result<std::unique_ptr<ByteSource>>> Open(const storage::TenantScope& tenant,
+                                                           const std::string& file_id,
+                                                           uint64_t offset, uint64_t length) = 0;
+    // Removes a content (no error when it is already gone).
+    virtual Task<Status> Remove(const storage::TenantScope& tenant, const std::string& file_id) = 0;
+    // Removes contents no `files` row refers to, and what a crash left half-written. At
+    // start-up and now and then; `ids_in_use` answers whether a file id has a row.
+    virtual Task<Result<int64_t>> Sweep(storage::Database& db) = 0;
+};
+
+}  // namespace tb::files
