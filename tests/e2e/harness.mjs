@@ -417,7 +417,8 @@ export class Server {
  *        text/plain Content-Type unless headers set one; a Uint8Array gets none)
  * @param {*} [opts.json]  serialised with Content-Type application/json
  * @param {number} [opts.timeoutMs]
- * @returns {Promise<{status:number, headers:Record<string,string>, body:string, json:any}>}
+ * @returns {Promise<{status:number, headers:Record<string,string>, body:string, bytes:Buffer, json:any}>}
+ *   (`bytes`: the body as received, for binary content such as files)
  */
 export async function request(url, method, { headers = {}, body, json, timeoutMs = 10_000 } = {}) {
   const init = { method, headers: { ...headers }, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) };
@@ -428,6 +429,8 @@ export async function request(url, method, { headers = {}, body, json, timeoutMs
     }
   } else if (body !== undefined) {
     init.body = body;
+    // A stream is sent as it is produced (chunked): fetch wants to be told so.
+    if (body instanceof ReadableStream) init.duplex = 'half';
   }
   let res;
   try {
@@ -437,10 +440,11 @@ export async function request(url, method, { headers = {}, body, json, timeoutMs
     const cause = err.cause ? ` (${err.cause.code || ''} ${err.cause.message || ''})` : '';
     throw new Error(`${method} ${url} failed: ${err.message}${cause}`, { cause: err });
   }
-  const text = await res.text();
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const text = bytes.toString('utf8');
   const hdrs = {};
   res.headers.forEach((v, k) => { hdrs[k] = v; });
-  return { status: res.status, headers: hdrs, body: text, json: tryJson(text) };
+  return { status: res.status, headers: hdrs, body: text, bytes, json: tryJson(text) };
 }
 
 function tryJson(text) {

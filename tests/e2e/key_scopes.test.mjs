@@ -46,6 +46,8 @@ const NEEDS = {
   'PATCH /v1/tenants/{id}/members/{user_id}': 'admin', 'DELETE /v1/tenants/{id}/members/{user_id}': 'admin',
   'POST /v1/users': 'admin', 'PUT /v1/users/{id}': 'admin', 'PATCH /v1/users/{id}': 'admin', 'DELETE /v1/users/{id}': 'admin',
   'POST /v1/organizations': 'admin', 'PUT /v1/organizations/{id}': 'admin', 'PATCH /v1/organizations/{id}': 'admin',
+  'GET /v1/files': 'read', 'GET /v1/files/{id}': 'read', 'GET /v1/files/{id}/content': 'read',
+  'POST /v1/files/{id}/link': 'read', 'POST /v1/files': 'write', 'DELETE /v1/files/{id}': 'write',
   'DELETE /v1/organizations/{id}': 'admin', 'POST /v1/organizations/{id}/members': 'admin',
   'DELETE /v1/organizations/{id}/members/{user_id}': 'admin',
 };

@@ -239,7 +239,9 @@ export class Validator {
     }
     const ct = headerValue(headers, 'content-type') || '';
     const media = ct.split(';')[0].trim().toLowerCase();
-    const mediaKey = Object.keys(content).find((k) => k.toLowerCase() === media);
+    // `*/*` documents content of any type (a stored file's own).
+    const mediaKey = Object.keys(content).find((k) => k.toLowerCase() === media) ??
+      (content['*/*'] ? '*/*' : undefined);
     if (!mediaKey) fail(`Content-Type ${JSON.stringify(ct)} is not documented (documented: ${Object.keys(content).join(', ')})`);
     const schema = content[mediaKey].schema;
     if (!schema) return;

@@ -18,7 +18,7 @@ export async function operations(server) {
 
 /**
  * A team (owner, adm, mem, vie) in one tenant, with a collection `scoped` holding a document,
- * an organization with the member in it, an API key and a mail. Returns {team, owner (headers),
+ * an organization with the member in it, an API key, a mail and a file. Returns {team, owner (headers),
  * ids, concrete(template) -> path}.
  */
 export async function routeFixtures(server, tag) {
@@ -30,7 +30,9 @@ export async function routeFixtures(server, tag) {
     { headers: owner, json: { user_id: team.mem.user.id, role: 'member' } }), 201);
   const target = await createKey(server, owner, { name: 'target' });
   const mail = expectSuccess(await server.post('/v1/mail', { headers: owner, json: { to: 'a@b.c', subject: 's', text: 't' } }), 202);
-  const ids = { doc: doc._id, org: org.id, key: target.id, mail: mail.id };
+  const file = expectSuccess(await server.post('/v1/files?name=fixture.txt',
+    { headers: { ...owner, 'Content-Type': 'text/plain' }, body: 'fixture' }), 201);
+  const ids = { doc: doc._id, org: org.id, key: target.id, mail: mail.id, file: file.id };
   /** A concrete path for a template, with the fixtures' ids. */
   const concrete = (template) => {
     let path = template;
@@ -38,6 +40,7 @@ export async function routeFixtures(server, tag) {
     else if (template.startsWith('/v1/organizations/{id}')) path = path.replace('{id}', ids.org);
     else if (template.startsWith('/v1/api-keys/{id}')) path = path.replace('{id}', ids.key);
     else if (template.startsWith('/v1/mail/{id}')) path = path.replace('{id}', ids.mail);
+    else if (template.startsWith('/v1/files/{id}')) path = path.replace('{id}', ids.file);
     else if (template.startsWith('/v1/users/{id}')) path = path.replace('{id}', team.mem.user.id);
     return path.replace('{name}', 'scoped').replace('{id}', ids.doc).replace('{user_id}', team.mem.user.id);
   };

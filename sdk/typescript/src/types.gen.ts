@@ -48,7 +48,7 @@ export type TenantName = string;
  */
 export type Slug = string;
 
-export type ErrorCode = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'CONFLICT' | 'PRECONDITION_FAILED' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'VALIDATION_ERROR' | 'QUOTA_EXCEEDED' | 'RATE_LIMITED' | 'HEADERS_TOO_LARGE' | 'INTERNAL_ERROR' | 'UNAVAILABLE' | 'QUERY_TIMEOUT';
+export type ErrorCode = 'BAD_REQUEST' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'CONFLICT' | 'PRECONDITION_FAILED' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'VALIDATION_ERROR' | 'QUOTA_EXCEEDED' | 'RATE_LIMITED' | 'HEADERS_TOO_LARGE' | 'INTERNAL_ERROR' | 'UNAVAILABLE' | 'QUERY_TIMEOUT' | 'RANGE_NOT_SATISFIABLE';
 
 /**
  * The error envelope.
@@ -275,7 +275,7 @@ export type AuditEntry = {
      * `password.changed`, `api_key.created|updated|rotated|revoked`,
      * `tenant.created|updated|deleted`, `member.added|removed|role_changed`,
      * `user.created|updated|deleted`, `org.created|updated|deleted`,
-     * `org.member_added|member_removed`, `access.denied` (a 403, or a 404 hiding
+     * `org.member_added|member_removed`, `file.uploaded|deleted`, `access.denied` (a 403, or a 404 hiding
      * another tenant; `details: {route, status, via_key?, suppressed?}`).
      *
      */
@@ -747,6 +747,60 @@ export type UpdateCollectionRequest = {
 export type CollectionResponse = {
     success: true;
     data: Collection;
+};
+
+export type FileObject = {
+    id: Id;
+    /**
+     * The sanitised name (at most 255 bytes of UTF-8).
+     */
+    name: string;
+    content_type: string;
+    size: number;
+    sha256: string;
+    created_at: Timestamp;
+    /**
+     * The uploading user's id.
+     */
+    created_by: string | null;
+    /**
+     * The API path of the content.
+     */
+    url: string;
+};
+
+export type FileResponse = {
+    success: true;
+    data: FileObject;
+};
+
+export type FileUploadResponse = {
+    success: true;
+    /**
+     * One file for a raw body; an array (one per `file` part) for multipart.
+     */
+    data: FileObject | Array<FileObject>;
+};
+
+export type FileListResponse = {
+    success: true;
+    data: Array<FileObject>;
+    meta: ListMeta;
+};
+
+export type FileLinkRequest = {
+    expires_in?: number;
+};
+
+export type FileLinkResponse = {
+    success: true;
+    data: {
+        /**
+         * A path on this server, usable without credentials until expires_at.
+         */
+        url: string;
+        expires_at: Timestamp;
+    };
 };
 
 export type CollectionListResponse = {
@@ -3498,6 +3552,534 @@ export type ReplaceDocumentResponses = {
 };
 
 export type ReplaceDocumentResponse = ReplaceDocumentResponses[keyof ReplaceDocumentResponses];
+
+export type ListFilesData = {
+    body?: never;
+    headers?: {
+        /**
+         * The tenant to act in, for a user's session (default: the token's `tid`, else the
+         * user's oldest membership). A tenant the user is not a member of answers `404`, like a
+         * random id; a platform admin may name any existing tenant. With an API key, naming any
+         * other tenant answers `403`.
+         *
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: {
+        /**
+         * Page number, from 1. Not together with `after` (`400`). Repeated → `400`.
+         */
+        page?: number;
+        /**
+         * Items per page; over 100 → `400`.
+         */
+        per_page?: number;
+        /**
+         * Keyset (cursor) pagination: an opaque cursor from `meta.next_cursor`; an empty value
+         * starts cursor mode at the beginning. A cursor is tied to its sort and filters; a
+         * tampered or mismatched one answers `400`.
+         *
+         */
+        after?: string;
+        /**
+         * `false` skips computing `meta.total` (and `total_pages`). In cursor mode `total` is
+         * sent only with `count=true`.
+         *
+         */
+        count?: boolean;
+        /**
+         * Comma list of declared fields, `-` for descending, at most 5 keys (e.g.
+         * `-created_at`). Ties are broken by id ascending. Unknown field → `400`.
+         *
+         */
+        sort?: string;
+        /**
+         * Projection: comma list of declared fields (e.g. `name,email`). Items then carry only
+         * those fields (`id` only if named), so the item schema's required properties do not
+         * apply. Unknown field → `400`.
+         *
+         */
+        fields?: string;
+        /**
+         * Filters on the resource's declared fields (listed in each list operation's
+         * description), ANDed, at most 32:
+         * `field=value` (equality) and `field[op]=value` with `op` one of `eq ne gt gte lt lte in
+         * nin contains startswith exists` (brackets raw or percent-encoded; `in`/`nin` take a
+         * comma list of at most 100 values). Values are typed by the field: booleans
+         * `true`/`false`, integers plain digits, times RFC 3339; `null` compares with null
+         * (`gt`/`gte`/`lt`/`lte` with `null` → `400`). `contains` (case-insensitive) and
+         * `startswith` apply to text fields only. An unknown field or operator, a badly typed
+         * value, or `q=` answers `400` naming the parameter. Example:
+         * `role=admin&created_at[gte]=2026-01-01T00:00:00.000Z`.
+         *
+         */
+        filter?: {
+            [key: string]: string;
+        };
+    };
+    url: '/v1/files';
+};
+
+export type ListFilesErrors = {
+    /**
+     * `BAD_REQUEST`: malformed JSON, a bad query parameter (unknown field or operator,
+     * badly typed value, repeated `page`/`per_page`/`sort`/`fields`/`count`/`after`), or a bad
+     * `X-HTTP-Method-Override`. `details.field` names the parameter.
+     *
+     */
+    400: Error;
+    /**
+     * `UNAUTHORIZED`: missing, malformed, expired or revoked credentials (or, on login,
+     * invalid credentials).
+     *
+     */
+    401: Error;
+    /**
+     * `FORBIDDEN`: authenticated, but the role or the key's scope does not allow it (also an
+     * inactive user, a suspended tenant, or an API key on a session-only endpoint).
+     *
+     */
+    403: Error;
+    /**
+     * `NOT_FOUND`: no such resource in the caller's tenant (another tenant's resource is
+     * always `404`), or no tenant selected / an unknown `X-Tenant-ID`.
+     *
+     */
+    404: Error;
+    /**
+     * `RATE_LIMITED`: a rate limit or the login throttle was hit.
+     */
+    429: Error;
+    /**
+     * `INTERNAL_ERROR`: an unexpected failure (never with internals in the message).
+     */
+    500: Error;
+    /**
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     */
+    503: Error;
+};
+
+export type ListFilesError = ListFilesErrors[keyof ListFilesErrors];
+
+export type ListFilesResponses = {
+    /**
+     * A page of files.
+     */
+    200: FileListResponse;
+};
+
+export type ListFilesResponse = ListFilesResponses[keyof ListFilesResponses];
+
+export type UploadFilesData = {
+    body: {
+        file?: Array<Blob | File>;
+    };
+    headers?: {
+        /**
+         * The tenant to act in, for a user's session (default: the token's `tid`, else the
+         * user's oldest membership). A tenant the user is not a member of answers `404`, like a
+         * random id; a platform admin may name any existing tenant. With an API key, naming any
+         * other tenant answers `403`.
+         *
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path?: never;
+    query?: {
+        /**
+         * The file's name, for a raw (non-multipart) body.
+         */
+        name?: string;
+    };
+    url: '/v1/files';
+};
+
+export type UploadFilesErrors = {
+    /**
+     * `BAD_REQUEST`: malformed JSON, a bad query parameter (unknown field or operator,
+     * badly typed value, repeated `page`/`per_page`/`sort`/`fields`/`count`/`after`), or a bad
+     * `X-HTTP-Method-Override`. `details.field` names the parameter.
+     *
+     */
+    400: Error;
+    /**
+     * `UNAUTHORIZED`: missing, malformed, expired or revoked credentials (or, on login,
+     * invalid credentials).
+     *
+     */
+    401: Error;
+    /**
+     * `QUOTA_EXCEEDED`: the write would pass a limit of the tenant's plan; `details.limit`
+     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`) and
+     * `details.value` is the limit. Nothing was written.
+     *
+     */
+    402: Error;
+    /**
+     * `FORBIDDEN`: authenticated, but the role or the key's scope does not allow it (also an
+     * inactive user, a suspended tenant, or an API key on a session-only endpoint).
+     *
+     */
+    403: Error;
+    /**
+     * `NOT_FOUND`: no such resource in the caller's tenant (another tenant's resource is
+     * always `404`), or no tenant selected / an unknown `X-Tenant-ID`.
+     *
+     */
+    404: Error;
+    /**
+     * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
+     *
+     */
+    413: Error;
+    /**
+     * `RATE_LIMITED`: a rate limit or the login throttle was hit.
+     */
+    429: Error;
+    /**
+     * `INTERNAL_ERROR`: an unexpected failure (never with internals in the message).
+     */
+    500: Error;
+    /**
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     */
+    503: Error;
+};
+
+export type UploadFilesError = UploadFilesErrors[keyof UploadFilesErrors];
+
+export type UploadFilesResponses = {
+    /**
+     * Stored. A raw body's answer carries `Location`.
+     */
+    201: FileUploadResponse;
+};
+
+export type UploadFilesResponse = UploadFilesResponses[keyof UploadFilesResponses];
+
+export type DeleteFileData = {
+    body?: never;
+    headers?: {
+        /**
+         * The tenant to act in, for a user's session (default: the token's `tid`, else the
+         * user's oldest membership). A tenant the user is not a member of answers `404`, like a
+         * random id; a platform admin may name any existing tenant. With an API key, naming any
+         * other tenant answers `403`.
+         *
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        /**
+         * The resource's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/v1/files/{id}';
+};
+
+export type DeleteFileErrors = {
+    /**
+     * `UNAUTHORIZED`: missing, malformed, expired or revoked credentials (or, on login,
+     * invalid credentials).
+     *
+     */
+    401: Error;
+    /**
+     * `FORBIDDEN`: authenticated, but the role or the key's scope does not allow it (also an
+     * inactive user, a suspended tenant, or an API key on a session-only endpoint).
+     *
+     */
+    403: Error;
+    /**
+     * `NOT_FOUND`: no such resource in the caller's tenant (another tenant's resource is
+     * always `404`), or no tenant selected / an unknown `X-Tenant-ID`.
+     *
+     */
+    404: Error;
+    /**
+     * `RATE_LIMITED`: a rate limit or the login throttle was hit.
+     */
+    429: Error;
+    /**
+     * `INTERNAL_ERROR`: an unexpected failure (never with internals in the message).
+     */
+    500: Error;
+    /**
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     */
+    503: Error;
+};
+
+export type DeleteFileError = DeleteFileErrors[keyof DeleteFileErrors];
+
+export type DeleteFileResponses = {
+    /**
+     * Deleted.
+     */
+    204: void;
+};
+
+export type DeleteFileResponse = DeleteFileResponses[keyof DeleteFileResponses];
+
+export type GetFileData = {
+    body?: never;
+    headers?: {
+        /**
+         * The tenant to act in, for a user's session (default: the token's `tid`, else the
+         * user's oldest membership). A tenant the user is not a member of answers `404`, like a
+         * random id; a platform admin may name any existing tenant. With an API key, naming any
+         * other tenant answers `403`.
+         *
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        /**
+         * The resource's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/v1/files/{id}';
+};
+
+export type GetFileErrors = {
+    /**
+     * `UNAUTHORIZED`: missing, malformed, expired or revoked credentials (or, on login,
+     * invalid credentials).
+     *
+     */
+    401: Error;
+    /**
+     * `FORBIDDEN`: authenticated, but the role or the key's scope does not allow it (also an
+     * inactive user, a suspended tenant, or an API key on a session-only endpoint).
+     *
+     */
+    403: Error;
+    /**
+     * `NOT_FOUND`: no such resource in the caller's tenant (another tenant's resource is
+     * always `404`), or no tenant selected / an unknown `X-Tenant-ID`.
+     *
+     */
+    404: Error;
+    /**
+     * `RATE_LIMITED`: a rate limit or the login throttle was hit.
+     */
+    429: Error;
+    /**
+     * `INTERNAL_ERROR`: an unexpected failure (never with internals in the message).
+     */
+    500: Error;
+    /**
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     */
+    503: Error;
+};
+
+export type GetFileError = GetFileErrors[keyof GetFileErrors];
+
+export type GetFileResponses = {
+    /**
+     * The file.
+     */
+    200: FileResponse;
+};
+
+export type GetFileResponse = GetFileResponses[keyof GetFileResponses];
+
+export type GetFileContentData = {
+    body?: never;
+    headers?: {
+        /**
+         * The tenant to act in, for a user's session (default: the token's `tid`, else the
+         * user's oldest membership). A tenant the user is not a member of answers `404`, like a
+         * random id; a platform admin may name any existing tenant. With an API key, naming any
+         * other tenant answers `403`.
+         *
+         */
+        'X-Tenant-ID'?: string;
+        /**
+         * One byte range.
+         */
+        Range?: string;
+    };
+    path: {
+        /**
+         * The resource's id.
+         */
+        id: string;
+    };
+    query?: {
+        /**
+         * A signed link's tenant.
+         */
+        tenant?: string;
+        /**
+         * A signed link's expiry (Unix seconds).
+         */
+        expires?: number;
+        /**
+         * A signed link's signature.
+         */
+        signature?: string;
+    };
+    url: '/v1/files/{id}/content';
+};
+
+export type GetFileContentErrors = {
+    /**
+     * `BAD_REQUEST`: malformed JSON, a bad query parameter (unknown field or operator,
+     * badly typed value, repeated `page`/`per_page`/`sort`/`fields`/`count`/`after`), or a bad
+     * `X-HTTP-Method-Override`. `details.field` names the parameter.
+     *
+     */
+    400: Error;
+    /**
+     * `UNAUTHORIZED`: missing, malformed, expired or revoked credentials (or, on login,
+     * invalid credentials).
+     *
+     */
+    401: Error;
+    /**
+     * `FORBIDDEN`: authenticated, but the role or the key's scope does not allow it (also an
+     * inactive user, a suspended tenant, or an API key on a session-only endpoint).
+     *
+     */
+    403: Error;
+    /**
+     * `NOT_FOUND`: no such resource in the caller's tenant (another tenant's resource is
+     * always `404`), or no tenant selected / an unknown `X-Tenant-ID`.
+     *
+     */
+    404: Error;
+    /**
+     * `RANGE_NOT_SATISFIABLE`: the range starts past the end of the file.
+     */
+    416: Error;
+    /**
+     * `RATE_LIMITED`: a rate limit or the login throttle was hit.
+     */
+    429: Error;
+    /**
+     * `INTERNAL_ERROR`: an unexpected failure (never with internals in the message).
+     */
+    500: Error;
+    /**
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     */
+    503: Error;
+};
+
+export type GetFileContentError = GetFileContentErrors[keyof GetFileContentErrors];
+
+export type GetFileContentResponses = {
+    /**
+     * The whole content.
+     */
+    200: Blob | File;
+    /**
+     * One byte range of the content.
+     */
+    206: Blob | File;
+};
+
+export type GetFileContentResponse = GetFileContentResponses[keyof GetFileContentResponses];
+
+export type CreateFileLinkData = {
+    body?: FileLinkRequest;
+    headers?: {
+        /**
+         * The tenant to act in, for a user's session (default: the token's `tid`, else the
+         * user's oldest membership). A tenant the user is not a member of answers `404`, like a
+         * random id; a platform admin may name any existing tenant. With an API key, naming any
+         * other tenant answers `403`.
+         *
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        /**
+         * The resource's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/v1/files/{id}/link';
+};
+
+export type CreateFileLinkErrors = {
+    /**
+     * `BAD_REQUEST`: malformed JSON, a bad query parameter (unknown field or operator,
+     * badly typed value, repeated `page`/`per_page`/`sort`/`fields`/`count`/`after`), or a bad
+     * `X-HTTP-Method-Override`. `details.field` names the parameter.
+     *
+     */
+    400: Error;
+    /**
+     * `UNAUTHORIZED`: missing, malformed, expired or revoked credentials (or, on login,
+     * invalid credentials).
+     *
+     */
+    401: Error;
+    /**
+     * `FORBIDDEN`: authenticated, but the role or the key's scope does not allow it (also an
+     * inactive user, a suspended tenant, or an API key on a session-only endpoint).
+     *
+     */
+    403: Error;
+    /**
+     * `NOT_FOUND`: no such resource in the caller's tenant (another tenant's resource is
+     * always `404`), or no tenant selected / an unknown `X-Tenant-ID`.
+     *
+     */
+    404: Error;
+    /**
+     * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
+     *
+     */
+    413: Error;
+    /**
+     * `UNSUPPORTED_MEDIA_TYPE`: a body whose `Content-Type` is not `application/json` (or
+     * `application/merge-patch+json`).
+     *
+     */
+    415: Error;
+    /**
+     * `VALIDATION_ERROR`: well-formed JSON that breaks a rule, including an unknown field;
+     * `details.field` names the field (a dotted path from the body's root).
+     *
+     */
+    422: Error;
+    /**
+     * `RATE_LIMITED`: a rate limit or the login throttle was hit.
+     */
+    429: Error;
+    /**
+     * `INTERNAL_ERROR`: an unexpected failure (never with internals in the message).
+     */
+    500: Error;
+    /**
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     */
+    503: Error;
+};
+
+export type CreateFileLinkError = CreateFileLinkErrors[keyof CreateFileLinkErrors];
+
+export type CreateFileLinkResponses = {
+    /**
+     * The link.
+     */
+    200: FileLinkResponse;
+};
+
+export type CreateFileLinkResponse = CreateFileLinkResponses[keyof CreateFileLinkResponses];
 
 export type SendMailData = {
     body: SendMailRequest;
