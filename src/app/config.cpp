@@ -171,6 +171,7 @@ const std::vector<Setting>& Settings() {
         Text("smtp.password", &C::smtp, &C::Smtp::password),
         Bool("smtp.require_tls", &C::smtp, &C::Smtp::require_tls),
         Int("smtp.timeout_seconds", &C::smtp, &C::Smtp::timeout_seconds, 1, 600),
+        OneOf("files.backend", &C::files, &C::Files::backend, {"local", "database"}),
         OneOf("auth.jwt_algorithm", &C::auth, &C::Auth::jwt_algorithm,
               {"RS256", "ES256", "EdDSA", "HS256"}),
         Text("auth.issuer", &C::auth, &C::Auth::issuer),

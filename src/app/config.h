@@ -48,6 +48,11 @@ struct Config {
     struct Sqlite {
         std::string synchronous = "FULL";
     } sqlite;
+    struct Files {
+        // Where file contents live: "local" (<data>/files) or "database" (chunks in the
+        // database: every node on one PostgreSQL serves every file).
+        std::string backend = "local";
+    } files;
     struct MetricsListener {
         // ADDR:PORT of a second listener that serves GET /metrics to anyone who reaches it
         // (a Prometheus on the internal network); "" for none. On the main listener /metrics

@@ -17,6 +17,7 @@
 #include "common/byte_source.h"
 #include "common/result.h"
 #include "common/task.h"
+#include "storage/database.h"
 #include "storage/list_sql.h"
 
 namespace tb::files {
@@ -27,6 +28,12 @@ class ContentWriter {
     virtual Task<Status> Write(std::string_view piece) = 0;
     // Makes the content durable and readable under its id.
     virtual Task<Status> Commit() = 0;
+    // Inside the transaction that writes the content's `files` row, after Commit: what the
+    // store must change in the same breath (the database store's upload record).
+    virtual Task<Status> Finish(storage::Session& tx) {
+        (void)tx;
+        co_return Status{};
+    }
     // Forgets what was written (also done by the destructor of an uncommitted writer).
     virtual Task<void> Abort() = 0;
 };

@@ -170,12 +170,14 @@ Task<Result<FileInfo>> FileService::Upload(const Caller& who, std::string_view n
             Bind(f.id, f.tenant_id, f.name, f.content_type, f.size, f.sha256, f.created_at,
                  f.created_by));
         if (!ins.ok()) co_return std::move(ins).error();
+        TB_CO_RETURN_IF_ERROR(co_await writer->Finish(tx));
         audit::Event e = who.AuditEvent("file.uploaded", f.id);
         e.details["name"] = f.name;
         e.details["size"] = f.size;
         co_return co_await audit_.Record(tx, e);
     };
     if (Status s = co_await db_.Transaction(fn); !s.ok()) {
+        co_await writer->Abort();
         (void)co_await store_.Remove(scope, f.id);
         co_return std::move(s).error();
     }

@@ -17,6 +17,7 @@ double AsDouble(const Value& v, double fallback) {
 std::string AsText(const Value& v, std::string fallback) {
     if (auto* s = std::get_if<std::string>(&v)) return *s;
     if (auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
+    if (auto* b = std::get_if<Blob>(&v)) return b->bytes;
     return fallback;
 }
 

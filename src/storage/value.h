@@ -11,7 +11,13 @@
 
 namespace tb::storage {
 
-using Value = std::variant<std::monostate, int64_t, double, std::string>;
+// Bytes bound as a BLOB (SQLite) or BYTEA (PostgreSQL, sent in binary): file contents. Read
+// back, such a column is a std::string of the same bytes.
+struct Blob {
+    std::string bytes;
+};
+
+using Value = std::variant<std::monostate, int64_t, double, std::string, Blob>;
 using Params = std::vector<Value>;
 
 inline constexpr std::monostate kNull{};
@@ -32,6 +38,7 @@ inline Value ToValue(double v) { return v; }
 inline Value ToValue(std::string v) { return v; }
 inline Value ToValue(std::string_view v) { return std::string(v); }
 inline Value ToValue(const char* v) { return std::string(v); }
+inline Value ToValue(Blob v) { return v; }
 inline Value ToValue(Value v) { return v; }
 
 // Bind(a, b, …): the parameters of a statement. Use it instead of a braced list: GCC 12

@@ -603,7 +603,10 @@ Task<Status> TenantService::Delete(const Caller& who, const std::string& id) {
         static constexpr const char* kPurge[] = {
             "DELETE FROM documents WHERE tenant_id = ?",
             "DELETE FROM collections WHERE tenant_id = ?",
-            // File rows; their contents on disk are removed by the files store's sweep.
+            // File rows and contents kept in the database; contents on disk are removed by the
+            // local store's sweep.
+            "DELETE FROM file_chunks WHERE tenant_id = ?",
+            "DELETE FROM file_uploads WHERE tenant_id = ?",
             "DELETE FROM files WHERE tenant_id = ?",
             "DELETE FROM invitations WHERE tenant_id = ?",
             // Its queued mail (invitations) must not go out once the tenant is gone.

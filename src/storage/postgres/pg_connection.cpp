@@ -15,8 +15,22 @@ namespace {
 constexpr auto kConnectTimeout = std::chrono::seconds(5);
 constexpr size_t kMaxPrepared = 512;  // statements per connection
 
+// bytea in the text format: "\\x" and two hex digits per byte (bytea_output = hex, the
+// default since PostgreSQL 9.0).
+std::string DecodeByteaHex(const char* text, int len) {
+    auto hex = [](char c) -> int {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c - 'A' + 10;
+    };
+    std::string out;
+    if (len < 2 || text[0] != '\\' || text[1] != 'x') return out;
+    out.resize(static_cast<size_t>(len - 2) / 2);
+    for (size_t i = 0; i < out.size(); ++i)
+        out[i] = static_cast<char>(hex(text[2 + 2 * i]) * 16 + hex(text[3 + 2 * i]));
+    return out;
+}
+
 // OIDs of the types we convert from text (pg_type.h).
-constexpr Oid kBool = 16, kInt8 = 20, kInt2 = 21, kInt4 = 23, kOid = 26, kFloat4 = 700,
+constexpr Oid kBool = 16, kBytea = 17, kInt8 = 20, kInt2 = 21, kInt4 = 23, kOid = 26, kFloat4 = 700,
               kFloat8 = 701;
 
 struct ResultsGuard {
@@ -188,6 +202,8 @@ Task<Result<std::vector<PGresult*>>> PgConnection::Send(std::string_view sql,
     std::vector<std::string> storage(params.size());
     std::vector<const char*> values(params.size(), nullptr);
     std::vector<Oid> types(params.size(), 0);  // 0: let the server infer from context
+    // Lengths and formats only matter for binary parameters (blobs); null otherwise.
+    std::vector<int> lengths, formats;
     for (size_t i = 0; i < params.size(); ++i) {
         const Value& v = params[i];
         if (auto* n = std::get_if<int64_t>(&v)) {
@@ -200,17 +216,30 @@ Task<Result<std::vector<PGresult*>>> PgConnection::Send(std::string_view sql,
             types[i] = kFloat8;
         } else if (auto* s = std::get_if<std::string>(&v)) {
             storage[i] = *s;
+        } else if (auto* b = std::get_if<Blob>(&v)) {
+            // Sent as is, in binary: no copy, no escaping.
+            if (lengths.empty()) {
+                lengths.assign(params.size(), 0);
+                formats.assign(params.size(), 0);
+            }
+            values[i] = b->bytes.data();
+            lengths[i] = static_cast<int>(b->bytes.size());
+            formats[i] = 1;
+            types[i] = kBytea;
+            continue;
         } else {
             continue;  // NULL
         }
         values[i] = storage[i].c_str();
     }
+    const int* lens = lengths.empty() ? nullptr : lengths.data();
+    const int* fmts = formats.empty() ? nullptr : formats.data();
     TB_CO_ASSIGN_OR_RETURN(std::string name, co_await Prepared(text, types));
     int n = static_cast<int>(params.size());
-    int sent = name.empty() ? PQsendQueryParams(conn_, text.c_str(), n, types.data(), values.data(),
-                                                nullptr, nullptr, 0)
-                            : PQsendQueryPrepared(conn_, name.c_str(), n, values.data(), nullptr,
-                                                  nullptr, 0);
+    int sent =
+        name.empty()
+            ? PQsendQueryParams(conn_, text.c_str(), n, types.data(), values.data(), lens, fmts, 0)
+            : PQsendQueryPrepared(conn_, name.c_str(), n, values.data(), lens, fmts, 0);
     if (!sent) co_return ConnectionError("send");
     TB_CO_RETURN_IF_ERROR(co_await Flush());
     co_return co_await ReadResults();
@@ -276,6 +305,9 @@ Task<Result<Rows>> PgConnection::Query(std::string_view sql, const Params& param
                         break;
                     case kBool:
                         row.emplace_back(int64_t{text[0] == 't' ? 1 : 0});
+                        break;
+                    case kBytea:
+                        row.emplace_back(DecodeByteaHex(text, len));
                         break;
                     default:
                         row.emplace_back(std::string(text, len));

@@ -107,6 +107,8 @@ Result<sqlite3_stmt*> SqliteConnection::Prepare(std::string_view sql, const Para
         } else if (auto* s = std::get_if<std::string>(&v)) {
             rc =
                 sqlite3_bind_text(stmt, idx, s->data(), static_cast<int>(s->size()), SQLITE_STATIC);
+        } else if (auto* b = std::get_if<Blob>(&v)) {
+            rc = sqlite3_bind_blob64(stmt, idx, b->bytes.data(), b->bytes.size(), SQLITE_STATIC);
         } else {
             rc = sqlite3_bind_null(stmt, idx);
         }
@@ -140,6 +142,12 @@ Result<Rows> SqliteConnection::Query(std::string_view sql, const Params& params)
                 case SQLITE_NULL:
                     row.emplace_back(kNull);
                     break;
+                case SQLITE_BLOB: {
+                    auto* bytes = static_cast<const char*>(sqlite3_column_blob(stmt, c));
+                    int n = sqlite3_column_bytes(stmt, c);
+                    row.emplace_back(n > 0 ? std::string(bytes, n) : std::string());
+                    break;
+                }
                 default: {
                     auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
                     row.emplace_back(std::string(text, sqlite3_column_bytes(stmt, c)));
