@@ -121,7 +121,7 @@ class LocalReader final : public ByteSource {
 }  // namespace
 
 LocalStore::LocalStore(fs::path root, WorkerPool& workers)
-    : root_(std::move(root)), workers_(workers) {}
+    : root_(std::move(root)), root_text_(root_.string()), workers_(workers) {}
 
 Status LocalStore::Open() {
     std::error_code ec;
@@ -131,9 +131,14 @@ Status LocalStore::Open() {
     return {};
 }
 
-fs::path LocalStore::PathOf(const storage::TenantScope& tenant, const std::string& file_id) const {
+std::string LocalStore::PathOf(const storage::TenantScope& tenant,
+                               const std::string& file_id) const {
     // Both are UUIDs (the service checks a client's id before it gets here): no separators.
-    return root_ / tenant.id() / file_id.substr(file_id.size() - 2) / file_id;
+    std::string path;
+    path.reserve(root_text_.size() + tenant.id().size() + file_id.size() + 8);
+    path.append(root_text_).append("/").append(tenant.id()).append("/");
+    path.append(file_id, file_id.size() - 2, 2).append("/").append(file_id);
+    return path;
 }
 
 Task<Result<std::unique_ptr<ContentWriter>>> LocalStore::Create(const storage::TenantScope& tenant,
@@ -143,14 +148,14 @@ Task<Result<std::unique_ptr<ContentWriter>>> LocalStore::Create(const storage::T
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) co_return IoError("create", temp, errno);
     co_return std::unique_ptr<ContentWriter>(
-        new LocalWriter(fd, std::move(temp), PathOf(tenant, file_id), workers_));
+        new LocalWriter(fd, std::move(temp), fs::path(PathOf(tenant, file_id)), workers_));
 }
 
 Task<Result<std::unique_ptr<ByteSource>>> LocalStore::Open(const storage::TenantScope& tenant,
                                                            const std::string& file_id,
                                                            uint64_t offset, uint64_t length) {
     if (!IsUuid(file_id)) co_return Error::NotFound("File not found");
-    fs::path path = PathOf(tenant, file_id);
+    std::string path = PathOf(tenant, file_id);
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) co_return IoError("open", path, errno);
     co_return std::unique_ptr<ByteSource>(new LocalReader(fd, offset, length));
@@ -158,7 +163,7 @@ Task<Result<std::unique_ptr<ByteSource>>> LocalStore::Open(const storage::Tenant
 
 Task<Status> LocalStore::Remove(const storage::TenantScope& tenant, const std::string& file_id) {
     if (!IsUuid(file_id)) co_return Status{};
-    fs::path path = PathOf(tenant, file_id);
+    std::string path = PathOf(tenant, file_id);
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) co_return IoError("unlink", path, errno);
     co_return Status{};
 }

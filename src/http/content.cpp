@@ -1,6 +1,7 @@
 #include "http/content.h"
 
 #include <charconv>
+#include <cstring>
 #include <ctime>
 
 #include "common/strings.h"
@@ -73,11 +74,22 @@ std::string HttpDate(int64_t unix_seconds) {
     std::time_t t = static_cast<std::time_t>(unix_seconds);
     std::tm tm{};
     gmtime_r(&t, &tm);
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
-                  tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                  tm.tm_sec);
-    return buf;
+    // By hand: snprintf cost more than the rest of the header block.
+    std::string out = "Sun, 00 Jan 0000 00:00:00 GMT";
+    auto two = [&](size_t at, int v) {
+        out[at] = static_cast<char>('0' + v / 10);
+        out[at + 1] = static_cast<char>('0' + v % 10);
+    };
+    std::memcpy(out.data(), kDays[tm.tm_wday], 3);
+    two(5, tm.tm_mday);
+    std::memcpy(out.data() + 8, kMonths[tm.tm_mon], 3);
+    int year = tm.tm_year + 1900;
+    two(12, year / 100 % 100);
+    two(14, year % 100);
+    two(17, tm.tm_hour);
+    two(20, tm.tm_min);
+    two(23, tm.tm_sec);
+    return out;
 }
 
 std::optional<int64_t> ParseHttpDate(std::string_view text) {

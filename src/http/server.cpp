@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 #include <boost/asio/co_spawn.hpp>
@@ -206,26 +207,43 @@ void Serialize(const Response& response, bool head, bool keep, std::string& out)
 // write under a fresh deadline (`conn`), so that a large download is bounded by progress, not
 // by its total time.
 constexpr size_t kStreamPiece = 256 * 1024;
+constexpr size_t kInlineStream = 64 * 1024;
+
+// The header promised more than the stream gave: all we can do is end the connection short.
+error_code StreamFailed(const Result<size_t>& n) {
+    log::Error("streamed body failed", {{"error", n.ok() ? "ended early" : n.error().internal}});
+    return asio::error::make_error_code(asio::error::broken_pipe);
+}
 
 template <class Stream, class Conn>
 Task<error_code> Write(Stream& stream, Response& response, const Request* request, bool keep,
                        std::string& wire, Conn* conn, std::chrono::milliseconds timeout) {
     bool head = request && request->method == Method::kHead;
     Serialize(response, head, keep, wire);
+    bool streamed = response.stream && !head;
+    // A small streamed body goes into the header's buffer: one write, like any other answer.
+    if (streamed && response.stream_size <= kInlineStream) {
+        size_t at = wire.size();
+        wire.resize(at + response.stream_size);
+        size_t got = 0;
+        while (got < response.stream_size) {
+            auto n = co_await response.stream->Read(
+                std::span<char>(wire.data() + at + got, response.stream_size - got));
+            if (!n.ok() || *n == 0) co_return StreamFailed(n);
+            got += *n;
+        }
+        streamed = false;
+    }
     co_await asio::post(stream.get_executor(), asio::use_awaitable);
     error_code ec;
     co_await asio::async_write(stream, asio::buffer(wire), Redirect(ec));
-    if (ec || !response.stream || head) co_return ec;
+    if (ec || !streamed) co_return ec;
     std::unique_ptr<char[]> piece(new char[kStreamPiece]);
     uint64_t left = response.stream_size;
     while (left > 0) {
         auto n = co_await response.stream->Read(
             std::span<char>(piece.get(), std::min<uint64_t>(left, kStreamPiece)));
-        if (!n.ok() || *n == 0) {
-            // The header promised more: all we can do is end the connection short.
-            log::Error("streamed body failed", {{"error", n.ok() ? "ended early" : n.error().internal}});
-            co_return asio::error::make_error_code(asio::error::broken_pipe);
-        }
+        if (!n.ok() || *n == 0) co_return StreamFailed(n);
         if (conn) conn->ExpireIn(timeout);
         co_await asio::async_write(stream, asio::buffer(piece.get(), *n), Redirect(ec));
         if (ec) co_return ec;
@@ -251,11 +269,21 @@ class SocketBody final : public ByteSource {
           conn_(conn),
           timeout_(timeout),
           expect_continue_(expect_continue),
-          request_(request) {}
+          request_(request) {
+        // A Content-Length body is read straight into the reader's buffer (no copy through
+        // Beast's); a chunked one goes through the parser, which decodes it.
+        if (!parser_.chunked() && parser_.content_length()) {
+            direct_ = true;
+            left_ = *parser_.content_length();
+        }
+    }
+
+    // Whether the whole body has been read (the connection may then serve another request).
+    bool finished() const { return direct_ ? left_ == 0 : parser_.is_done(); }
 
     Task<Result<size_t>> Read(std::span<char> into) override {
         if (failed_) co_return Error::BadRequest("The request body could not be read");
-        if (parser_.is_done() || into.empty()) co_return size_t{0};
+        if (finished() || into.empty()) co_return size_t{0};
         error_code ec;
         if (expect_continue_) {
             expect_continue_ = false;
@@ -265,6 +293,7 @@ class SocketBody final : public ByteSource {
                                        Redirect(ec));
             if (ec) co_return Fail("The client went away");
         }
+        if (direct_) co_return co_await ReadDirect(into);
         while (true) {
             auto& body = parser_.get().body();
             body.data = into.data();
@@ -284,6 +313,26 @@ class SocketBody final : public ByteSource {
     }
 
   private:
+    // What the header block's read brought along first, then the socket; never past the
+    // body (a pipelined request after it stays in buffer_).
+    Task<Result<size_t>> ReadDirect(std::span<char> into) {
+        size_t want = static_cast<size_t>(std::min<uint64_t>(into.size(), left_));
+        size_t n = 0;
+        if (buffer_.size() > 0) {
+            n = std::min(want, buffer_.size());
+            std::memcpy(into.data(), buffer_.data().data(), n);
+            buffer_.consume(n);
+        } else {
+            error_code ec;
+            conn_.ExpireIn(timeout_);
+            n = co_await stream_.async_read_some(asio::buffer(into.data(), want), Redirect(ec));
+            if (ec) co_return Fail("The request body ended early or timed out");
+        }
+        left_ -= n;
+        request_.streamed_bytes += n;
+        co_return n;
+    }
+
     Error Fail(std::string why) { return Fail(Error::BadRequest(std::move(why))); }
     Error Fail(Error e) {
         failed_ = true;
@@ -298,6 +347,8 @@ class SocketBody final : public ByteSource {
     bool expect_continue_;
     Request& request_;
     bool failed_ = false;
+    bool direct_ = false;
+    uint64_t left_ = 0;  // direct_: body bytes still to read
 };
 
 }  // namespace
@@ -582,9 +633,11 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
             Response response = co_await pipeline_.Handle(request, exchange);
             request.body_stream = nullptr;
             // A body left unread cannot be skipped cheaply (it may be gigabytes): close.
-            bool keep = request.keep_alive && !response.close && !draining_ && body_parser.is_done();
+            bool keep =
+                request.keep_alive && !response.close && !draining_ && body_parser.is_done();
             conn.ExpireIn(options_.body_timeout);
-            ec = co_await Write(stream, response, &request, keep, wire, &conn, options_.body_timeout);
+            ec = co_await Write(stream, response, &request, keep, wire, &conn,
+                                options_.body_timeout);
             if (ec || !keep) co_return;
             continue;
         }
