@@ -633,8 +633,7 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
             Response response = co_await pipeline_.Handle(request, exchange);
             request.body_stream = nullptr;
             // A body left unread cannot be skipped cheaply (it may be gigabytes): close.
-            bool keep =
-                request.keep_alive && !response.close && !draining_ && body_parser.is_done();
+            bool keep = request.keep_alive && !response.close && !draining_ && body.finished();
             conn.ExpireIn(options_.body_timeout);
             ec = co_await Write(stream, response, &request, keep, wire, &conn,
                                 options_.body_timeout);

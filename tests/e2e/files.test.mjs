@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { BACKEND, expectEnvelopeError, runCli, sleep, startServer } from './harness.mjs';
+import { BACKEND, expectEnvelopeError, openRaw, runCli, sleep, startServer } from './harness.mjs';
 import {
   NO_THROTTLE_ENV, RANDOM_ID, adminLogin, as, createKey, describeRes, expectSuccess, makeTeam, newUser,
 } from './tenancy_helpers.mjs';
@@ -110,6 +110,25 @@ for (const store of ['local', 'database']) describe(`files on the ${store} store
       assert.equal(body.data[0].sha256, sha256(await fsp.readFile(big)));
       assert.match(stderr, /HTTP\/1\.1 100 Continue/);
       await fsp.rm(dir, { recursive: true });
+    });
+
+    test('keep-alive: an upload and the request pipelined after it are both answered; chunked too', async () => {
+      const c = await openRaw(server.port);
+      const head = `Host: x\r\nAuthorization: ${owner.Authorization}\r\nX-Tenant-ID: ${team.tid}\r\n`;
+      await c.write(`POST /v1/files?name=p1 HTTP/1.1\r\n${head}Content-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello` +
+        `POST /v1/files?name=p2 HTTP/1.1\r\n${head}Content-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n` +
+        `GET /v1/files?name=p1 HTTP/1.1\r\n${head}\r\n`);
+      const a = await c.nextResponse();
+      const b = await c.nextResponse();
+      const list = await c.nextResponse({ method: 'GET' });
+      c.destroy();
+      assert.equal(a.status, 201, a.body);
+      assert.equal(a.json.data.size, 5);
+      assert.equal(b.status, 201, b.body);
+      assert.equal(b.json.data.size, 5);
+      assert.equal(b.json.data.sha256, sha256(Buffer.from('abcde')));
+      assert.equal(list.status, 200);
+      assert.equal(list.json.data.length, 1);
     });
 
     test('names: separators, controls, leading dots, 300 bytes and non-ASCII are sanitised', async () => {
