@@ -277,6 +277,27 @@ for (const store of ['local', 'database']) describe(`files on the ${store} store
     });
   });
 
+  describe('metering', () => {
+    test('uploads count in bytes_in, downloads in bytes_out, stored files in storage_bytes', async () => {
+      const t = await newUser(server, 'files-meter');
+      const h = as(t, t.tid);
+      const stored = async () => expectSuccess(await server.get('/v1/billing', { headers: h }), 200).usage.storage_bytes;
+      const before = await stored();
+      const body = Buffer.alloc(50_000, 7);
+      const f = expectSuccess(await upload(server, h, body), 201);
+      assert.equal((await server.get(f.url, { headers: h })).bytes.length, body.length);
+      assert.equal(await stored(), before + body.length);
+      let totals;
+      for (let i = 0; i < 60; i++) {
+        totals = expectSuccess(await server.get('/v1/usage?granularity=hour', { headers: h }), 200).totals;
+        if (totals.bytes_in >= body.length && totals.bytes_out >= body.length) break;
+        await sleep(100);
+      }
+      assert.ok(totals.bytes_in >= body.length, `bytes_in ${totals.bytes_in}`);
+      assert.ok(totals.bytes_out >= body.length, `bytes_out ${totals.bytes_out}`);
+    });
+  });
+
   describe('roles, scopes and isolation', () => {
     test('viewers and read keys download but cannot upload; write keys upload', async () => {
       const f = expectSuccess(await upload(server, owner, 'shared', { name: 's.txt' }), 201);
