@@ -33,6 +33,7 @@ test: setup
 bench: build
 	@bench/run
 	@bench/limits-overhead
+	@bench/files
 
 # The TypeScript SDK (sdk/typescript) from docs/openapi.yaml: regenerate after changing it.
 sdk: setup
