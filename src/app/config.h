@@ -30,8 +30,8 @@ struct Config {
         double body_timeout_seconds = 30;
         double idle_timeout_seconds = 60;
         double shutdown_timeout_seconds = 10;
-        int64_t max_body_bytes = 10 * 1024 * 1024;
-        int64_t max_header_bytes = 16 * 1024;
+        int64_t max_body_bytes = int64_t{10} * 1024 * 1024;
+        int64_t max_header_bytes = int64_t{16} * 1024;
         int64_t max_connections = 10'000;      // open at once, in all
         int64_t max_connections_per_ip = 256;  // open at once per client address
     } server;
@@ -108,7 +108,7 @@ struct Config {
         int64_t max_attempts = 8;
         double retry_base_seconds = 30;
         double poll_seconds = 1;
-        int64_t invitation_ttl_hours = 7 * 24;
+        int64_t invitation_ttl_hours = int64_t{7} * 24;
     } mail;
     struct Smtp {
         std::string url;  // empty: mails become files under <data>/mail/
@@ -121,7 +121,7 @@ struct Config {
         std::string issuer = "tenantbase";
         std::string audience = "tenantbase";
         int64_t access_ttl_seconds = 900;
-        int64_t refresh_ttl_seconds = 30 * 24 * 3600;
+        int64_t refresh_ttl_seconds = int64_t{30} * 24 * 3600;
         int64_t refresh_grace_seconds = 10;
         // A session not refreshed for this long is over (0: no idle limit), within its
         // absolute lifetime (refresh_ttl_seconds).

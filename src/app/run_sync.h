@@ -16,7 +16,7 @@ T RunSync(boost::asio::io_context& ioc, Task<T> task) {
     std::optional<T> out;
     std::exception_ptr error;
     auto wrapper = [&]() -> Task<void> { out.emplace(co_await std::move(task)); };
-    boost::asio::co_spawn(ioc, wrapper(), [&](std::exception_ptr e) { error = e; });
+    boost::asio::co_spawn(ioc, wrapper(), [&](std::exception_ptr e) { error = std::move(e); });
     ioc.restart();
     ioc.run();
     if (error) std::rethrow_exception(error);

@@ -370,6 +370,7 @@ int Serve(const Config& config) {
     options.max_connections_per_ip = static_cast<size_t>(config.server.max_connections_per_ip);
     options.trusted_proxies = http::TrustedProxies::Parse(config.limits.trusted_proxies).value();
     std::vector<asio::io_context*> context_ptrs;
+    context_ptrs.reserve(contexts.size());
     for (auto& c : contexts) context_ptrs.push_back(c.get());
     http::Server server(context_ptrs, options, pipeline);
     if (Status s = server.Listen(); !s.ok()) {

@@ -19,7 +19,7 @@ namespace tb::files {
 
 class DatabaseStore final : public ContentStore {
   public:
-    static constexpr size_t kChunkBytes = 256 * 1024;
+    static constexpr size_t kChunkBytes = size_t{256} * 1024;
     static constexpr size_t kBatchChunks = 4;
 
     DatabaseStore(storage::Database& db, const Clock& clock) : db_(db), clock_(clock) {}

@@ -24,7 +24,7 @@ namespace tb::files {
 class FileLinks {
   public:
     static constexpr int64_t kDefaultSeconds = 3600;
-    static constexpr int64_t kMaxSeconds = 7 * 24 * 3600;
+    static constexpr int64_t kMaxSeconds = int64_t{7} * 24 * 3600;
 
     // Reads the secrets, creating the first one on first use.
     Task<Status> Load(storage::Database& db);

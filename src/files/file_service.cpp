@@ -23,7 +23,7 @@ namespace {
 
 constexpr const char* kColumns =
     "id, tenant_id, name, content_type, size, sha256, created_at, created_by";
-constexpr size_t kPiece = 256 * 1024;
+constexpr size_t kPiece = size_t{256} * 1024;
 
 FileInfo FromRow(std::vector<storage::Value>& r) {
     FileInfo f;

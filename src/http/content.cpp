@@ -50,7 +50,6 @@ RangeDecision DecideRange(std::string_view range, uint64_t size, std::string_vie
     size_t dash = spec.find('-');
     if (dash == std::string_view::npos) return whole;
     std::string_view a = Trim(spec.substr(0, dash)), b = Trim(spec.substr(dash + 1));
-    RangeDecision out;
     if (a.empty()) {  // the last n bytes
         auto n = Digits(b);
         if (!n) return whole;

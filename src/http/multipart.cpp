@@ -8,9 +8,11 @@ namespace tb::http {
 
 namespace {
 
-constexpr size_t kFillBytes = 64 * 1024;
+constexpr size_t kFillBytes = size_t{64} * 1024;
 
-Error Malformed(std::string what) { return Error::BadRequest("Malformed multipart body: " + what); }
+Error Malformed(std::string_view what) {
+    return Error::BadRequest("Malformed multipart body: " + std::string(what));
+}
 
 bool IsBoundaryChar(char c) {
     // RFC 2046 bcharsnospace, and space inside.

@@ -32,7 +32,7 @@ Result<std::string> MultipartBoundary(std::string_view content_type);
 
 class MultipartReader {
   public:
-    static constexpr size_t kMaxPartHeaderBytes = 8 * 1024;
+    static constexpr size_t kMaxPartHeaderBytes = size_t{8} * 1024;
 
     MultipartReader(ByteSource& body, std::string boundary);
 

@@ -206,8 +206,8 @@ void Serialize(const Response& response, bool head, bool keep, std::string& out)
 // A streamed body (Response::stream) follows the header in pieces of kStreamPiece bytes, each
 // write under a fresh deadline (`conn`), so that a large download is bounded by progress, not
 // by its total time.
-constexpr size_t kStreamPiece = 256 * 1024;
-constexpr size_t kInlineStream = 64 * 1024;
+constexpr size_t kStreamPiece = size_t{256} * 1024;
+constexpr size_t kInlineStream = size_t{64} * 1024;
 
 // The header promised more than the stream gave: all we can do is end the connection short.
 error_code StreamFailed(const Result<size_t>& n) {
