@@ -164,23 +164,21 @@ void Serialize(const Response& response, bool head, bool keep, std::string& out)
     // not as Headers, so that no answer pays an allocation for them.
     out += "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"sv;
     if (response.no_store) out += "Cache-Control: no-store\r\n"sv;
-    if (response.rate_limit) {
-        out += "X-RateLimit-Limit: "sv;
-        AppendInt(out, response.rate_limit->limit);
-        out += "\r\nX-RateLimit-Remaining: "sv;
-        AppendInt(out, response.rate_limit->remaining);
-        out += "\r\nX-RateLimit-Reset: "sv;
-        AppendInt(out, response.rate_limit->reset);
-        out += "\r\n"sv;
-        if (response.rate_limit->tenant_limit > 0) {
-            out += "X-RateLimit-Tenant-Limit: "sv;
-            AppendInt(out, response.rate_limit->tenant_limit);
-            out += "\r\nX-RateLimit-Tenant-Remaining: "sv;
-            AppendInt(out, response.rate_limit->tenant_remaining);
-            out += "\r\nX-RateLimit-Tenant-Reset: "sv;
-            AppendInt(out, response.rate_limit->reset);
-            out += "\r\n"sv;
-        }
+    if (const auto& rate = response.rate_limit) {
+        // X-RateLimit<scope>-Limit, -Remaining and -Reset of one budget.
+        auto budget = [&out](std::string_view scope, int64_t limit, int64_t remaining,
+                             int64_t reset) {
+            for (auto [name, value] :
+                 {std::pair{"Limit"sv, limit}, std::pair{"Remaining"sv, remaining},
+                  std::pair{"Reset"sv, reset}}) {
+                out.append("X-RateLimit").append(scope).append("-").append(name).append(": ");
+                AppendInt(out, value);
+                out += "\r\n"sv;
+            }
+        };
+        budget(""sv, rate->limit, rate->remaining, rate->reset);
+        if (rate->tenant_limit > 0)
+            budget("-Tenant"sv, rate->tenant_limit, rate->tenant_remaining, rate->reset);
     }
     bool bodiless = response.status == 204 || response.status == 304 || response.status < 200;
     if (!bodiless) {

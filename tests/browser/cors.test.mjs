@@ -7,10 +7,9 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { freePort, startServer } from '../e2e/harness.mjs';
 
-const CHROMIUM = process.env.TB_CHROMIUM || '/usr/bin/chromium';
 const ADMIN = { email: 'admin@e2e.test', password: 'E2e-admin-Passw0rd!' };
 
 let server;
@@ -50,11 +49,7 @@ before(async () => {
     headers: { ...adminAuth, 'X-Tenant-ID': tenant.id }, json: { text: 'hello from the tenant' },
   });
   assert.equal(doc.status, 201);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

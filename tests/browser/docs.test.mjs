@@ -8,21 +8,16 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { REPO_ROOT, startServer } from '../e2e/harness.mjs';
 
-const CHROMIUM = process.env.TB_CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = process.env.TB_ARTIFACTS || path.join(REPO_ROOT, 'tests', 'browser', 'artifacts');
 
 let server;
 let browser;
 before(async () => {
   server = await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // Containers run as root without user namespaces: Chromium's sandbox cannot start there.
-    args: ['--no-sandbox', '--disable-dev-shm-usage'],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

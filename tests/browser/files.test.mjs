@@ -8,10 +8,9 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import zlib from 'node:zlib';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { freePort, startServer } from '../e2e/harness.mjs';
 
-const CHROMIUM = process.env.TB_CHROMIUM || '/usr/bin/chromium';
 
 let server;
 let app;
@@ -73,11 +72,7 @@ before(async () => {
   });
   app.setPage = (html) => { page = html; };
   await new Promise((resolve) => app.listen(port, '127.0.0.1', resolve));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

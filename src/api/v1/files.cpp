@@ -1,10 +1,9 @@
 // /v1/files (API.md §6): streamed uploads, lists, metadata, ranged downloads and signed links.
 #include <charconv>
 
-#include <boost/url/parse_query.hpp>
-
 #include "api/authenticate.h"
 #include "api/list.h"
+#include "api/params.h"
 #include "api/render.h"
 #include "api/v1/handlers.h"
 #include "common/strings.h"
@@ -33,23 +32,6 @@ json::object FileJson(const FileInfo& f) {
             {"created_at", TimeJson(f.created_at)},
             {"created_by", f.created_by.empty() ? json::value(nullptr) : json::value(f.created_by)},
             {"url", ContentPath(f)}};
-}
-
-// The query parameters a route takes, each at most once; any other → 400 naming it.
-Result<std::map<std::string, std::string>> QueryParams(
-    const Request& req, std::initializer_list<std::string_view> allowed) {
-    std::map<std::string, std::string> out;
-    if (req.query.empty()) return out;
-    auto params = boost::urls::parse_query(req.query);
-    if (!params) return Error::BadRequest("Malformed query string", "query");
-    for (auto param : *params) {
-        std::string key = param.key.decode();
-        if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
-            return Error::BadRequest("Unknown query parameter: " + key, key);
-        if (out.contains(key)) return Error::BadRequest("Repeated query parameter: " + key, key);
-        out[key] = param.has_value ? param.value.decode() : std::string();
-    }
-    return out;
 }
 
 std::optional<uint64_t> DeclaredLength(const Request& req) {

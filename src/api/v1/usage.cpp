@@ -1,9 +1,9 @@
 // Usage, plans and billing (API.md §8): /v1/usage, /v1/tenants/{id}/usage, /v1/plans and
 // /v1/billing. Amounts are in the plan's currency, as numbers with two decimals.
-#include <boost/url/parse_query.hpp>
 #include <cmath>
 
 #include "api/authenticate.h"
+#include "api/params.h"
 #include "api/render.h"
 #include "api/v1/handlers.h"
 #include "billing/billing_service.h"
@@ -100,27 +100,14 @@ json::object ReportJson(const billing::UsageRange& range, const limits::UsageRep
 // error the service answers after its access checks.
 billing::UsageParams ParamsOf(const Request& req) {
     billing::UsageParams p;
-    if (req.query.empty()) return p;
-    auto params = boost::urls::parse_query(req.query);
-    if (!params) {
-        p.invalid = Error::BadRequest("Malformed query string", "query");
+    auto params = QueryParams(req, {"from", "to", "granularity"});
+    if (!params.ok()) {
+        p.invalid = std::move(params).error();
         return p;
     }
-    bool seen[3] = {false, false, false};
-    for (auto param : *params) {
-        std::string key = param.key.decode();
-        int i = key == "from" ? 0 : key == "to" ? 1 : key == "granularity" ? 2 : -1;
-        if (i < 0) {
-            p.invalid = Error::BadRequest("Unknown query parameter: " + key, key);
-        } else if (seen[i]) {
-            p.invalid = Error::BadRequest("Repeated query parameter: " + key, key);
-        }
-        if (p.invalid) return p;
-        seen[i] = true;
-        (i == 0   ? p.from
-         : i == 1 ? p.to
-                  : p.granularity) = param.has_value ? param.value.decode() : std::string();
-    }
+    p.from = (*params)["from"];
+    p.to = (*params)["to"];
+    p.granularity = (*params)["granularity"];
     return p;
 }
 
