@@ -53,7 +53,7 @@ std::optional<Error> ChargeTenant(Services& s, http::RouteContext& ctx, limits::
     ctx.account.tenant_limit = d.limit;
     ctx.account.tenant_remaining = d.remaining;
     if (d.allowed) return std::nullopt;
-    s.rate_limiter.Refund(kind, id);
+    s.rate_limiter.Refund(kind, id, ctx.account.reset);
     ctx.account.remaining = std::min(ctx.account.limit, ctx.account.remaining + 1);
     Error e = Error::RateLimited("Tenant rate limit exceeded: " + std::to_string(d.limit) +
                                      " requests per hour for the whole tenant; retry after the "

@@ -7,13 +7,16 @@ namespace tb::api {
 
 namespace {
 
-// The tenant a refused request was aimed at: the one its path names, else the one it entered,
-// else the one X-Tenant-ID names.
-std::string TargetTenant(const http::Request& request, const http::RouteContext& ctx) {
+// The tenant a refused request was aimed at: the one its path names, else the one it entered.
+// X-Tenant-ID counts only for a 404 hiding a tenant, which is the refusal to enter the tenant
+// it names; for a 403 it would let anyone write into the log of any tenant they can name.
+std::string TargetTenant(const http::Request& request, const http::RouteContext& ctx,
+                         const http::Response& response) {
     if (ctx.route.starts_with("/v1/tenants/{id}")) {
         if (std::string_view id = ctx.Param("id"); IsUuid(id)) return std::string(id);
     }
     if (!ctx.account.tenant_id().empty()) return std::string(ctx.account.tenant_id());
+    if (response.status != 404) return {};
     std::string_view header = Trim(request.headers.Get("x-tenant-id"));
     if (IsUuid(header)) return std::string(header);
     return {};
@@ -25,7 +28,8 @@ void NoteDenial(Services& s, const http::Request& request, const http::RouteCont
                 const http::Response& response) {
     if (!response.access_denied) return;
     audit::Event e;
-    if (std::string tenant = TargetTenant(request, ctx); !tenant.empty()) e.tenant_id = tenant;
+    if (std::string tenant = TargetTenant(request, ctx, response); !tenant.empty())
+        e.tenant_id = tenant;
     e.actor = std::string(ctx.account.user_id());
     e.action = "access.denied";
     std::string_view target = request.target;

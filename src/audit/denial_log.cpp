@@ -14,12 +14,17 @@ bool DenialLog::Note(Event event, std::string_view actor_key) {
     int64_t minute = MinuteNow();
     std::lock_guard lock(mu_);
     if (minute != minute_) {
-        // A new minute: every allowance starts afresh; the counts of what was left out are
-        // kept for actors still refused, so that their next recorded event reports them.
-        std::erase_if(actors_, [](const auto& kv) { return kv.second.suppressed == 0; });
+        // A new minute: every allowance starts afresh. The count of what was left out is kept
+        // for an actor refused in the minute just ended, so that its next recorded event
+        // reports it; older ones are dropped, so the table only holds recent actors.
+        std::erase_if(actors_, [minute](const auto& kv) {
+            return kv.second.suppressed == 0 || kv.second.minute < minute - 1;
+        });
         for (auto& [key, a] : actors_) a.used = 0;
         minute_ = minute;
     }
+    // A full queue records nothing: no new actor is tracked for it either.
+    if (pending_.size() >= limits_.max_pending) return false;
     std::string key(actor_key);
     auto it = actors_.find(key);
     if (it == actors_.end()) {
@@ -27,7 +32,8 @@ bool DenialLog::Note(Event event, std::string_view actor_key) {
         it = actors_.emplace(std::move(key), Allowance{}).first;
     }
     Allowance& a = it->second;
-    if (a.used >= limits_.per_actor_per_minute || pending_.size() >= limits_.max_pending) {
+    a.minute = minute;
+    if (a.used >= limits_.per_actor_per_minute) {
         ++a.suppressed;
         return false;
     }

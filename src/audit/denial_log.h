@@ -52,6 +52,7 @@ class DenialLog {
   private:
     struct Allowance {
         int64_t used = 0, suppressed = 0;
+        int64_t minute = 0;  // the last minute the actor was refused in
     };
     int64_t MinuteNow() const;
 

@@ -47,15 +47,23 @@ TEST_F(DenialLogTest, EachActorHasItsAllowancePerMinuteAndTheNextEventCountsTheR
 }
 
 TEST_F(DenialLogTest, TheQueueAndTheActorTableAreBounded) {
-    DenialLog log(audit, clock, {.per_actor_per_minute = 100, .max_pending = 2, .max_actors = 3});
-    EXPECT_TRUE(log.Note(Refusal("a"), "u:1"));
-    EXPECT_TRUE(log.Note(Refusal("a"), "u:2"));
-    EXPECT_FALSE(log.Note(Refusal("a"), "u:3"));  // queue full: counted only
-    EXPECT_FALSE(log.Note(Refusal("a"), "u:4"));  // a fourth actor in this minute
-    EXPECT_EQ(log.total(), 4);
-    EXPECT_EQ(log.TakePending().size(), 2u);
-    EXPECT_TRUE(log.Note(Refusal("a"), "u:3"));
-    EXPECT_EQ(log.TakePending()[0].details.at("suppressed").as_int64(), 1);
+    DenialLog queue(audit, clock, {.per_actor_per_minute = 100, .max_pending = 2});
+    EXPECT_TRUE(queue.Note(Refusal("a"), "u:1"));
+    EXPECT_TRUE(queue.Note(Refusal("a"), "u:2"));
+    EXPECT_FALSE(queue.Note(Refusal("a"), "u:3"));  // queue full: counted only
+    EXPECT_EQ(queue.total(), 3);
+    EXPECT_EQ(queue.TakePending().size(), 2u);
+    EXPECT_TRUE(queue.Note(Refusal("a"), "u:3"));
+
+    DenialLog actors(audit, clock, {.per_actor_per_minute = 1, .max_actors = 3});
+    for (const char* actor : {"u:1", "u:2", "u:3"}) EXPECT_TRUE(actors.Note(Refusal("a"), actor));
+    EXPECT_FALSE(actors.Note(Refusal("a"), "u:4"));  // a fourth actor in this minute
+    EXPECT_FALSE(actors.Note(Refusal("a"), "u:1"));  // u:1 spent its allowance
+    // Two minutes on, the actors of the past are forgotten: the table has room again.
+    clock.Advance(std::chrono::seconds(60));
+    EXPECT_TRUE(actors.Note(Refusal("a"), "u:2"));
+    clock.Advance(std::chrono::seconds(120));
+    for (const char* actor : {"u:4", "u:5", "u:6"}) EXPECT_TRUE(actors.Note(Refusal("a"), actor));
 }
 
 }  // namespace

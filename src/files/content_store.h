@@ -49,6 +49,16 @@ class ContentStore {
                                                            uint64_t offset, uint64_t length) = 0;
     // Removes a content (no error when it is already gone).
     virtual Task<Status> Remove(const storage::TenantScope& tenant, const std::string& file_id) = 0;
+    // Inside the transaction that deletes a file's row: what the store removes with it (the
+    // database store's chunks, which no sweep would find once the row is gone). Remove
+    // follows the commit for what cannot be transactional (a file on disk).
+    virtual Task<Status> RemoveIn(storage::Session& tx, const storage::TenantScope& tenant,
+                                  const std::string& file_id) {
+        (void)tx;
+        (void)tenant;
+        (void)file_id;
+        co_return Status{};
+    }
     // Removes contents no `files` row refers to, and what a crash left half-written. At
     // start-up and now and then; `ids_in_use` answers whether a file id has a row.
     virtual Task<Result<int64_t>> Sweep(storage::Database& db) = 0;

@@ -54,6 +54,8 @@ class ChunkWriter final : public ContentWriter {
         auto r = co_await tx.Execute("DELETE FROM file_uploads WHERE tenant_id = ? AND file_id = ?",
                                      Bind(tenant_, file_));
         if (!r.ok()) co_return std::move(r).error();
+        // As in Flush: a swept upload has lost chunks; its row must not be written.
+        if (*r != 1) co_return Error::Unavailable("The upload stalled and was dropped");
         co_return Status{};
     }
 
@@ -78,6 +80,9 @@ class ChunkWriter final : public ContentWriter {
                 "UPDATE file_uploads SET touched_at = ? WHERE tenant_id = ? AND file_id = ?",
                 Bind(now, tenant_, file_));
             if (!touched.ok()) co_return std::move(touched).error();
+            // The record is gone: the sweep took this upload for a stopped one (no chunk for
+            // an hour) and removed its chunks. It cannot be completed any more.
+            if (*touched != 1) co_return Error::Unavailable("The upload stalled and was dropped");
             for (size_t i = 0; i < chunks_.size(); ++i) {
                 // Parameters made before the co_await: GCC 12 miscompiles a braced temporary in it.
                 storage::Params p =
@@ -163,6 +168,14 @@ Task<Result<std::unique_ptr<ByteSource>>> DatabaseStore::Open(const storage::Ten
 Task<Status> DatabaseStore::Remove(const storage::TenantScope& tenant, const std::string& file_id) {
     auto r = co_await db_.Execute("DELETE FROM file_chunks WHERE tenant_id = ? AND file_id = ?",
                                   Bind(tenant.id(), file_id));
+    if (!r.ok()) co_return std::move(r).error();
+    co_return Status{};
+}
+
+Task<Status> DatabaseStore::RemoveIn(Session& tx, const storage::TenantScope& tenant,
+                                     const std::string& file_id) {
+    auto r = co_await tx.Execute("DELETE FROM file_chunks WHERE tenant_id = ? AND file_id = ?",
+                                 Bind(tenant.id(), file_id));
     if (!r.ok()) co_return std::move(r).error();
     co_return Status{};
 }

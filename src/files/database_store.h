@@ -30,6 +30,8 @@ class DatabaseStore final : public ContentStore {
                                                    const std::string& file_id, uint64_t offset,
                                                    uint64_t length) override;
     Task<Status> Remove(const storage::TenantScope& tenant, const std::string& file_id) override;
+    Task<Status> RemoveIn(storage::Session& tx, const storage::TenantScope& tenant,
+                          const std::string& file_id) override;
     Task<Result<int64_t>> Sweep(storage::Database& db) override;
 
   private:

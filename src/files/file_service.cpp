@@ -199,9 +199,10 @@ Task<Result<tenancy::Page<FileInfo>>> FileService::List(const Caller& who,
 Task<Result<FileInfo>> FileService::FindIn(Session& s, const TenantScope& tenant,
                                            const std::string& id) {
     if (!IsUuid(id)) co_return FileNotFound();
-    auto rows = co_await s.Query(
-        std::string("SELECT ") + kColumns + " FROM files WHERE tenant_id = ? AND id = ?",
-        Bind(tenant.id(), id));
+    // Named, not a temporary in the co_await (GCC 12 mishandles those).
+    static const std::string kSql =
+        std::string("SELECT ") + kColumns + " FROM files WHERE tenant_id = ? AND id = ?";
+    auto rows = co_await s.Query(kSql, Bind(tenant.id(), id));
     if (!rows.ok()) co_return std::move(rows).error();
     if (rows->empty()) co_return FileNotFound();
     co_return FromRow(rows->rows[0]);
@@ -228,6 +229,7 @@ Task<Status> FileService::Delete(const Caller& who, const std::string& id) {
                                        Bind(scope.id(), id));
         if (!del.ok()) co_return std::move(del).error();
         if (*del == 0) co_return FileNotFound();  // deleted meanwhile
+        TB_CO_RETURN_IF_ERROR(co_await store_.RemoveIn(tx, scope, id));
         auto up = co_await tx.Execute("UPDATE tenants SET file_bytes = file_bytes - ? WHERE id = ?",
                                       Bind(f.size, scope.id()));
         if (!up.ok()) co_return std::move(up).error();
@@ -237,7 +239,8 @@ Task<Status> FileService::Delete(const Caller& who, const std::string& id) {
         co_return co_await audit_.Record(tx, e);
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
-    // The row is gone; a content left by a failure here is removed by the store's sweep.
+    // The row is gone (with the database store's chunks); a file left on disk by a failure
+    // here is removed by the local store's sweep.
     if (Status s = co_await store_.Remove(scope, id); !s.ok()) {
         log::Warn("file content not removed", {{"file", id}, {"error", s.error().internal}});
     }

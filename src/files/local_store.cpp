@@ -35,7 +35,8 @@ Status SyncDir(const fs::path& dir) {
 
 // mkdir -p with each directory it creates fsync'd into its parent.
 Status MakeDirs(const fs::path& dir) {
-    if (fs::is_directory(dir)) return {};
+    std::error_code ec;
+    if (fs::is_directory(dir, ec)) return {};
     TB_RETURN_IF_ERROR(MakeDirs(dir.parent_path()));
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return IoError("mkdir", dir, errno);
     return SyncDir(dir.parent_path());
@@ -61,19 +62,18 @@ class LocalWriter final : public ContentWriter {
     }
 
     Task<Status> Commit() override {
-        int fd = std::exchange(fd_, -1);
         // A named std::function, moved in: GCC 12 destroys a temporary one twice in co_await.
-        std::function<Result<bool>()> job = [fd, temp = temp_, dest = final_]() -> Result<bool> {
-            int rc = ::fsync(fd);
-            int err = errno;
-            ::close(fd);
-            if (rc != 0) return IoError("fsync", temp, err);
+        // The descriptor stays ours (closed below), also when a full queue never runs the job.
+        std::function<Result<bool>()> job = [fd = fd_, temp = temp_,
+                                             dest = final_]() -> Result<bool> {
+            if (::fsync(fd) != 0) return IoError("fsync", temp, errno);
             TB_RETURN_IF_ERROR(MakeDirs(dest.parent_path()));
             if (::rename(temp.c_str(), dest.c_str()) != 0) return IoError("rename", temp, errno);
             TB_RETURN_IF_ERROR(SyncDir(dest.parent_path()));
             return true;
         };
         auto done = co_await workers_.Run<bool>(std::move(job));
+        ::close(std::exchange(fd_, -1));
         if (!done.ok()) co_return std::move(done).error();
         committed_ = true;
         co_return Status{};
@@ -191,28 +191,33 @@ Task<Result<int64_t>> LocalStore::Sweep(storage::Database& db) {
     bool startup = std::exchange(startup_, false);
     // 1. Walk the tree on a worker: .part files to drop, and the contents of each tenant.
     using Walk = std::pair<int64_t, std::vector<Found>>;
+    // The walk runs on a worker, which has no exception guard: every throwing call is inside.
     std::function<Result<Walk>()> walk = [root = root_, startup]() -> Result<Walk> {
-        std::error_code ec;
-        int64_t removed = 0;
-        for (const auto& e : fs::directory_iterator(root / "tmp", ec)) {
-            if (OldEnough(e.path(), startup, std::chrono::hours(24)))
-                removed += fs::remove(e.path(), ec) ? 1 : 0;
-        }
-        std::vector<Found> found;
-        for (const auto& t : fs::directory_iterator(root, ec)) {
-            std::string tenant = t.path().filename().string();
-            if (!t.is_directory() || !IsUuid(tenant)) continue;
-            Found f{tenant, {}};
-            for (const auto& shard : fs::directory_iterator(t.path(), ec)) {
-                for (const auto& c : fs::directory_iterator(shard.path(), ec)) {
-                    std::string id = c.path().filename().string();
-                    if (IsUuid(id) && OldEnough(c.path(), startup, std::chrono::hours(1)))
-                        f.contents.emplace_back(id, c.path());
-                }
+        try {
+            std::error_code ec;
+            int64_t removed = 0;
+            for (const auto& e : fs::directory_iterator(root / "tmp", ec)) {
+                if (OldEnough(e.path(), startup, std::chrono::hours(24)))
+                    removed += fs::remove(e.path(), ec) ? 1 : 0;
             }
-            found.push_back(std::move(f));
+            std::vector<Found> found;
+            for (const auto& t : fs::directory_iterator(root, ec)) {
+                std::string tenant = t.path().filename().string();
+                if (!t.is_directory() || !IsUuid(tenant)) continue;
+                Found f{tenant, {}};
+                for (const auto& shard : fs::directory_iterator(t.path(), ec)) {
+                    for (const auto& c : fs::directory_iterator(shard.path(), ec)) {
+                        std::string id = c.path().filename().string();
+                        if (IsUuid(id) && OldEnough(c.path(), startup, std::chrono::hours(1)))
+                            f.contents.emplace_back(id, c.path());
+                    }
+                }
+                found.push_back(std::move(f));
+            }
+            return std::make_pair(removed, std::move(found));
+        } catch (const std::exception& e) {
+            return Error::Internal(std::string("file store walk: ") + e.what());
         }
-        return std::make_pair(removed, std::move(found));
     };
     auto walked = co_await workers_.Run<Walk>(std::move(walk));
     if (!walked.ok()) co_return std::move(walked).error();

@@ -35,10 +35,6 @@ class LocalStore final : public ContentStore {
     Task<Status> Remove(const storage::TenantScope& tenant, const std::string& file_id) override;
     Task<Result<int64_t>> Sweep(storage::Database& db) override;
 
-    // At start-up no upload of this node is in flight: every .part file and every content
-    // without a row goes, however young. Later sweeps spare what is under an hour old.
-    void set_startup(bool startup) { startup_ = startup; }
-
     // Plain string arithmetic: std::filesystem::path's operator/ cost a tenth of a small
     // file's download.
     std::string PathOf(const storage::TenantScope& tenant, const std::string& file_id) const;
@@ -47,6 +43,9 @@ class LocalStore final : public ContentStore {
     std::filesystem::path root_;
     std::string root_text_;  // root_, as text
     WorkerPool& workers_;
+    // The first sweep runs at start-up, when no upload of this node is in flight: every .part
+    // file and every content without a row goes, however young. Later sweeps spare what is
+    // under an hour old (.part files: a day).
     bool startup_ = true;
 };
 

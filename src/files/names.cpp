@@ -47,8 +47,26 @@ std::string SanitizeName(std::string_view name) {
     return std::string(v);
 }
 
+namespace {
+
+bool IsTokenChar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+bool IsToken(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), IsTokenChar);
+}
+
+// The media type of a cleaned content type, without parameters.
+std::string_view MediaOf(std::string_view content_type) {
+    return Trim(content_type.substr(0, content_type.find(';')));
+}
+
+}  // namespace
+
 bool IsActiveContentType(std::string_view content_type) {
-    std::string media = ToLower(Trim(content_type.substr(0, content_type.find(';'))));
+    std::string media = ToLower(MediaOf(content_type));
     if (media.empty()) return true;  // unknown: a browser would sniff it
     return media == "text/html" || media == "application/xhtml+xml" || media == "image/svg+xml" ||
            media == "text/xml" || media == "application/xml" || media.ends_with("+xml") ||
@@ -56,13 +74,46 @@ bool IsActiveContentType(std::string_view content_type) {
            media == "application/ecmascript" || media == "text/ecmascript" || media == "text/xsl";
 }
 
+bool IsInlineSafe(std::string_view content_type) {
+    std::string media = ToLower(MediaOf(content_type));
+    static constexpr std::string_view kSafe[] = {
+        "image/png",  "image/jpeg", "image/gif",        "image/webp",
+        "image/avif", "image/bmp",  "image/x-icon",     "image/vnd.microsoft.icon",
+        "text/plain", "text/csv",   "application/json", "application/pdf"};
+    for (std::string_view t : kSafe) {
+        if (media == t) return true;
+    }
+    return media.starts_with("audio/") || media.starts_with("video/");
+}
+
 std::string CleanContentType(std::string_view content_type) {
-    std::string_view t = Trim(content_type);
-    size_t slash = t.find('/');
-    bool ok = !t.empty() && t.size() <= 255 && slash != std::string_view::npos && slash > 0 &&
-              slash + 1 < t.size() &&
-              std::all_of(t.begin(), t.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
-    return ok ? std::string(t) : std::string("application/octet-stream");
+    const std::string kDefault = "application/octet-stream";
+    std::string_view media = MediaOf(content_type);
+    size_t slash = media.find('/');
+    if (slash == std::string_view::npos || !IsToken(media.substr(0, slash)) ||
+        !IsToken(media.substr(slash + 1)) || media.size() > 127)
+        return kDefault;
+    std::string out = ToLower(media);
+    // Parameters: only charset is kept (a token, quoted or not); anything malformed drops
+    // the whole type.
+    std::string_view rest =
+        content_type.substr(std::min(content_type.size(), content_type.find(';')));
+    while (!rest.empty()) {
+        rest.remove_prefix(1);  // the ';'
+        size_t next = rest.find(';');
+        std::string_view param = Trim(rest.substr(0, next));
+        rest = next == std::string_view::npos ? std::string_view() : rest.substr(next);
+        if (param.empty()) continue;
+        size_t eq = param.find('=');
+        if (eq == std::string_view::npos || !IsToken(Trim(param.substr(0, eq)))) return kDefault;
+        std::string_view value = Trim(param.substr(eq + 1));
+        if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+            value = value.substr(1, value.size() - 2);
+        if (!IsToken(value)) return kDefault;
+        if (IEquals(Trim(param.substr(0, eq)), "charset") && value.size() <= 40)
+            out += "; charset=" + ToLower(value);
+    }
+    return out;
 }
 
 }  // namespace tb::files

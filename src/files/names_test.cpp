@@ -42,10 +42,27 @@ TEST(ContentTypes, ActiveTypesAndCleaning) {
         EXPECT_FALSE(IsActiveContentType(t)) << t;
     }
     EXPECT_EQ(CleanContentType(" image/png "), "image/png");
-    EXPECT_EQ(CleanContentType("text/plain; charset=utf-8"), "text/plain; charset=utf-8");
+    EXPECT_EQ(CleanContentType("Text/Plain; Charset=\"UTF-8\""), "text/plain; charset=utf-8");
+    EXPECT_EQ(CleanContentType("image/png; name=x; q=1"), "image/png");
     EXPECT_EQ(CleanContentType("nonsense"), "application/octet-stream");
     EXPECT_EQ(CleanContentType("text/\r\nplain"), "application/octet-stream");
     EXPECT_EQ(CleanContentType(""), "application/octet-stream");
+    // A list: browsers take its last type, so text/html would slip past the checks.
+    EXPECT_EQ(CleanContentType("text/plain, text/html"), "application/octet-stream");
+    EXPECT_EQ(CleanContentType("text/plain; charset=a, text/html"), "application/octet-stream");
+    EXPECT_EQ(CleanContentType("text/plain; x"), "application/octet-stream");
+    EXPECT_EQ(CleanContentType("image/png\x01"), "application/octet-stream");
+}
+
+TEST(ContentTypes, OnlyAnAllowListIsShownInPlace) {
+    for (const char* t : {"image/png", "image/jpeg; charset=x", "video/mp4", "audio/ogg",
+                          "text/plain; charset=utf-8", "application/pdf", "application/json"}) {
+        EXPECT_TRUE(IsInlineSafe(t)) << t;
+    }
+    for (const char* t : {"image/svg+xml", "text/html", "application/octet-stream",
+                          "application/zip", "text/markdown", "application/x-unknown", ""}) {
+        EXPECT_FALSE(IsInlineSafe(t)) << t;
+    }
 }
 
 }  // namespace

@@ -97,9 +97,11 @@ Exchange Pipeline::Prepare(Request& head) {
     }
     if (!ex.early_error) ex.early_error = CheckRequestText(head);
     ex.match = router_.Find(head.method, head.segments);
-    // A route's own limit only lowers the server's, except a streamed route's (uploads).
+    // A route's own limit only lowers the server's, except a streamed route's (uploads), whose
+    // handler reads the body in pieces. A request refused before its handler (an early error)
+    // is read whole like any other: with the server's limit, never the upload's.
     const Route* route = ex.match.route;
-    if (route && route->body == BodyKind::kStream && route->max_body) {
+    if (route && route->body == BodyKind::kStream && route->max_body && !ex.early_error) {
         ex.body_limit = route->max_body;
     } else {
         ex.body_limit = route && route->max_body ? std::min(route->max_body, options_.max_body_bytes)

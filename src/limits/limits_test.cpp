@@ -53,15 +53,16 @@ TEST(RateLimiter, RefundGivesBackOneRequestOfThisWindow) {
     FakeClock clock = ClockAt(kTenTwenty);
     RateLimiter limiter(clock);
     EXPECT_TRUE(limiter.Take(Budget::kTenant, "t", 2).allowed);
-    EXPECT_TRUE(limiter.Take(Budget::kTenant, "t", 2).allowed);
-    limiter.Refund(Budget::kTenant, "t");
+    RateDecision second = limiter.Take(Budget::kTenant, "t", 2);
+    EXPECT_TRUE(second.allowed);
+    limiter.Refund(Budget::kTenant, "t", second.reset);
     RateDecision d = limiter.Take(Budget::kTenant, "t", 2);
     EXPECT_TRUE(d.allowed);
     EXPECT_EQ(d.remaining, 0);
-    // A refund for another window (or an unknown budget) changes nothing.
+    // The hour turns between a Take and its Refund: the new window is not touched.
     clock.Advance(std::chrono::seconds(2400));
-    limiter.Refund(Budget::kTenant, "t");
-    limiter.Refund(Budget::kTenant, "unknown");
+    limiter.Refund(Budget::kTenant, "t", d.reset);
+    limiter.Refund(Budget::kTenant, "unknown", d.reset);
     EXPECT_EQ(limiter.Take(Budget::kTenant, "t", 2).remaining, 1);
 }
 

@@ -42,9 +42,9 @@ RateLimiter::Name RateLimiter::NameOf(Budget kind, std::string_view id, std::spa
     return {text, NameHash{}(text)};
 }
 
-void RateLimiter::Refund(Budget kind, std::string_view id) {
-    int64_t now = NowSeconds();
-    int64_t window = now - now % kWindowSeconds;
+void RateLimiter::Refund(Budget kind, std::string_view id, int64_t reset) {
+    // The window of the Take, not of now: an hour may have turned in between.
+    int64_t window = reset - kWindowSeconds;
     char buf[96];
     Name name = NameOf(kind, id, buf);
     Shard& shard = ShardOf(name.hash);

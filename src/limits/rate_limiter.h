@@ -50,9 +50,10 @@ class RateLimiter {
     // Counts one request against a budget unless that would pass `limit` (the request is then
     // refused and not counted). Allocates only for a budget first seen in this window.
     RateDecision Take(Budget kind, std::string_view id, int64_t limit);
-    // Gives back one request Take counted in this window (a request a second budget then
-    // refused is not counted in either).
-    void Refund(Budget kind, std::string_view id);
+    // Gives back one request that Take counted in the window ending at `reset` (its
+    // decision's): a request a second budget then refused is counted in neither. Nothing when
+    // that window has ended.
+    void Refund(Budget kind, std::string_view id, int64_t reset);
 
     // Writes this node's new counts to `rate_limits` and reads back the shared totals; drops
     // the windows that ended. On failure the counts stay pending for the next call.

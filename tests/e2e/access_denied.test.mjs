@@ -97,7 +97,9 @@ test('an outsider\'s 404 on another tenant lands in that tenant\'s log, not in t
 test('a guessed tenant id leaves nothing behind; a platform route\'s 403 is instance-level', async () => {
   const guessed = await server.get('/v1/collections', { headers: as(outsider, RANDOM_ID) });
   assert.equal(guessed.status, 404);
-  const metrics = await server.get('/metrics', { headers: outsider.auth });
+  // X-Tenant-ID naming a tenant on a 403 that entered none: not that tenant's log (anyone
+  // could write into the log of any tenant they can name).
+  const metrics = await server.get('/metrics', { headers: { ...outsider.auth, 'X-Tenant-ID': owner.tid } });
   assert.equal(metrics.status, 403, describeRes(metrics));
   const all = await denials(admin.auth, (l) => l.some((e) => e.target === '/metrics'));
   const platform = all.find((e) => e.target === '/metrics');
@@ -105,6 +107,8 @@ test('a guessed tenant id leaves nothing behind; a platform route\'s 403 is inst
   assert.equal(platform.tenant_id, null);
   assert.equal(platform.actor, outsider.user.id);
   assert.ok(!all.some((e) => e.tenant_id === RANDOM_ID), 'no event for a tenant that does not exist');
+  const owners = await denials(as(owner, owner.tid), () => false);
+  assert.ok(!owners.some((e) => e.target === '/metrics'), 'the named tenant got nothing');
 });
 
 test('a flood of refusals records at most 10 per actor and minute; /metrics counts them all', async () => {

@@ -131,6 +131,18 @@ for (const store of ['local', 'database']) describe(`files on the ${store} store
       assert.equal(list.json.data.length, 1);
     });
 
+    test('a request refused before its handler is held to the server\'s body limit, not the upload\'s', async () => {
+      // Content-Encoding on a body is refused (415) before the handler runs: its body must not
+      // be read whole under the upload route's limit (50 MiB declared here, none of it sent).
+      const c = await openRaw(server.port);
+      await c.write(`POST /v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: ${owner.Authorization}\r\n` +
+        `Content-Encoding: gzip\r\nContent-Length: ${50 * 1024 * 1024}\r\n\r\n`);
+      const res = await c.nextResponse({ timeoutMs: 3000 });
+      c.destroy();
+      assert.ok(res, 'answered at once, before any body byte');
+      assert.equal(res.status, 413, res.body);
+    });
+
     test('names: separators, controls, leading dots, 300 bytes and non-ASCII are sanitised', async () => {
       const cases = [
         ['../../etc/passwd', '_.._etc_passwd'],
@@ -208,7 +220,9 @@ for (const store of ['local', 'database']) describe(`files on the ${store} store
       assert.equal(res.headers.etag, `"${f.sha256}"`);
       assert.equal(res.headers['accept-ranges'], 'bytes');
       assert.equal(res.headers['content-type'], 'application/octet-stream');
-      assert.equal(res.headers['content-disposition'], 'inline; filename="range.bin"');
+      // application/octet-stream is not on the list of types shown in place: a download.
+      assert.equal(res.headers['content-disposition'], 'attachment; filename="range.bin"');
+      assert.match(res.headers['content-security-policy'], /sandbox/);
       assert.equal(res.headers['x-content-type-options'], 'nosniff');
       assert.equal(new Date(res.headers['last-modified']).getTime(), Math.floor(Date.parse(f.created_at) / 1000) * 1000);
       const head = await server.request('HEAD', f.url, { headers: owner });
@@ -253,7 +267,7 @@ for (const store of ['local', 'database']) describe(`files on the ${store} store
       assert.equal((await server.get(f.url, { headers: { ...owner, 'If-None-Match': '"x"', 'If-Modified-Since': later } })).status, 200);
     });
 
-    test('active content is an attachment in a sandbox; non-ASCII names get filename*', async () => {
+    test('only safe types are shown in place; active content is an anonymous download in a sandbox; filename*', async () => {
       for (const type of ['text/html', 'image/svg+xml', 'application/javascript', 'text/xml']) {
         const h = expectSuccess(await upload(server, owner, '<script>alert(1)</script>', { name: 'x', type }), 201);
         const res = await server.get(h.url, { headers: owner });
@@ -261,7 +275,17 @@ for (const store of ['local', 'database']) describe(`files on the ${store} store
         assert.match(res.headers['content-disposition'], /^attachment; /, type);
         assert.match(res.headers['content-security-policy'], /sandbox/, type);
       }
-      const n = expectSuccess(await upload(server, owner, 'x', { name: 'été 1.txt', type: 'text/plain' }), 201);
+      // A list of types (browsers read the last) is stored as application/octet-stream.
+    const list = expectSuccess(await upload(server, owner, '<script>alert(1)</script>', { type: 'text/plain, text/html' }), 201);
+    assert.equal(list.content_type, 'application/octet-stream');
+    const listed = await server.get(list.url, { headers: owner });
+    assert.equal(listed.headers['content-type'], 'application/octet-stream');
+    assert.match(listed.headers['content-disposition'], /^attachment; /);
+    const png = expectSuccess(await upload(server, owner, 'x', { name: 'p.png', type: 'image/png' }), 201);
+    const shown = await server.get(png.url, { headers: owner });
+    assert.equal(shown.headers['content-disposition'], 'inline; filename="p.png"');
+    assert.equal(shown.headers['content-security-policy'], undefined);
+    const n = expectSuccess(await upload(server, owner, 'x', { name: 'été 1.txt', type: 'text/plain' }), 201);
       const res = await server.get(n.url, { headers: owner });
       assert.equal(res.headers['content-disposition'], 'inline; filename="_t_ 1.txt"; filename*=UTF-8\'\'%C3%A9t%C3%A9%201.txt');
     });

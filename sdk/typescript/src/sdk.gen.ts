@@ -608,8 +608,9 @@ export const getFile = <ThrowOnError extends boolean = false>(options: Options<G
  * → `416` with `Content-Range: bytes *<size>`; several ranges, another unit or a
  * malformed header → the whole file (`200`); `If-Range` must match the ETag or
  * Last-Modified. `Content-Disposition` names the file (`filename*` for non-ASCII
- * names). HTML, SVG, XML and JavaScript are sent as `application/octet-stream`
- * attachments with `Content-Security-Policy: sandbox`.
+ * names). Only safe types (raster images, audio, video, plain text, CSV, JSON, PDF) are
+ * `inline`; anything else is an `attachment` with `Content-Security-Policy: sandbox`,
+ * and HTML, SVG, XML and JavaScript are moreover sent as `application/octet-stream`.
  *
  */
 export const getFileContent = <ThrowOnError extends boolean = false>(options: Options<GetFileContentData, ThrowOnError>): RequestResult<GetFileContentResponses, GetFileContentErrors, ThrowOnError> => (options.client ?? client).get<GetFileContentResponses, GetFileContentErrors, ThrowOnError>({

@@ -94,6 +94,7 @@ Task<Response> ServeContent(Services& s, const Request& req, const RouteContext&
     int64_t modified = f.created_at / 1000;
     std::string last_modified = http::HttpDate(modified);
     bool active = files::IsActiveContentType(f.content_type);
+    bool in_place = files::IsInlineSafe(f.content_type);
     auto describe = [&](Response& r) {
         r.headers.Add("ETag", etag);
         r.headers.Add("Last-Modified", last_modified);
@@ -124,11 +125,12 @@ Task<Response> ServeContent(Services& s, const Request& req, const RouteContext&
     if (!content.ok()) co_return Fail(content.error(), ctx);
     Response r;
     r.status = range.kind == http::RangeDecision::kPartial ? 206 : 200;
-    // An upload must never run script on our origin: anything a browser would render as a
-    // page is a download, in a sandbox, and nothing is sniffed (the serializer's nosniff).
+    // An upload must never run script on our origin: only types on an allow-list are shown in
+    // place; anything else is a download in a sandbox, a type a browser would render as a page
+    // is not even named, and nothing is sniffed (the serializer's nosniff).
     r.headers.Add("Content-Type", active ? "application/octet-stream" : f.content_type);
-    r.headers.Add("Content-Disposition", http::ContentDisposition(f.name, active));
-    if (active) r.headers.Add("Content-Security-Policy", "sandbox; default-src 'none'");
+    r.headers.Add("Content-Disposition", http::ContentDisposition(f.name, !in_place));
+    if (!in_place) r.headers.Add("Content-Security-Policy", "sandbox; default-src 'none'");
     if (r.status == 206) {
         r.headers.Add("Content-Range", "bytes " + std::to_string(offset) + "-" +
                                            std::to_string(offset + length - 1) + "/" +

@@ -189,6 +189,12 @@ Task<Result<PgDatabase::Conn>> PgDatabase::Acquire() {
         Release(nullptr);
         co_return std::move(st).error();
     }
+    // bytea columns come back in the hex format the driver decodes, whatever the server's
+    // default (a cluster set to `escape` would otherwise hand back text it cannot read).
+    if (Status st = co_await (*conn)->Script("SET bytea_output = hex"); !st.ok()) {
+        Release(nullptr);
+        co_return std::move(st).error();
+    }
     co_return conn;
 }
 
