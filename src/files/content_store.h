@@ -60,7 +60,7 @@ class ContentStore {
         co_return Status{};
     }
     // Removes contents no `files` row refers to, and what a crash left half-written. At
-    // start-up and now and then; `ids_in_use` answers whether a file id has a row.
+    // start-up and now and then; the count removed.
     virtual Task<Result<int64_t>> Sweep(storage::Database& db) = 0;
 };
 

@@ -92,25 +92,25 @@ FileService::FileService(storage::Database& db, IdGenerator& ids, const Clock& c
                          const limits::PlanCatalog& plans)
     : db_(db), ids_(ids), clock_(clock), audit_(audit), store_(store), plans_(plans) {}
 
-Task<Status> FileService::MayUpload(const Caller& who, std::optional<uint64_t> declared_size) {
-    TB_CO_RETURN_IF_ERROR(MayWrite(who));
-    if (!declared_size) co_return Status{};
+Status FileService::MayUpload(const Caller& who, std::optional<uint64_t> declared_size) const {
+    TB_RETURN_IF_ERROR(MayWrite(who));
     const limits::Plan& plan = plans_.Get(who.plan);
-    if (plan.max_file_bytes != limits::kUnlimited &&
+    if (declared_size && plan.max_file_bytes != limits::kUnlimited &&
         *declared_size > static_cast<uint64_t>(plan.max_file_bytes))
-        co_return TooLarge(plan.max_file_bytes);
-    TB_CO_ASSIGN_OR_RETURN(int64_t room, co_await Room(db_, who.scope(), plan));
-    if (room != limits::kUnlimited && *declared_size > static_cast<uint64_t>(room))
-        co_return NoRoom(plan);
-    co_return Status{};
+        return TooLarge(plan.max_file_bytes);
+    return {};
 }
 
 Task<Result<FileInfo>> FileService::Upload(const Caller& who, std::string_view name,
-                                           std::string_view content_type, ByteSource& content) {
-    TB_CO_RETURN_IF_ERROR(MayWrite(who));
+                                           std::string_view content_type, ByteSource& content,
+                                           std::optional<uint64_t> declared_size) {
+    TB_CO_RETURN_IF_ERROR(MayUpload(who, declared_size));
     const TenantScope& scope = who.scope();
     const limits::Plan& plan = plans_.Get(who.plan);
+    // The room left, read once: a declared size past it is refused before a byte is read.
     TB_CO_ASSIGN_OR_RETURN(int64_t room, co_await Room(db_, scope, plan));
+    if (declared_size && room != limits::kUnlimited && *declared_size > static_cast<uint64_t>(room))
+        co_return NoRoom(plan);
     FileInfo f;
     f.id = ids_.Next();
     f.tenant_id = scope.id();

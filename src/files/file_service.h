@@ -40,12 +40,15 @@ class FileService {
                 ContentStore& store, const limits::PlanCatalog& plans);
 
     // Whether `who` may upload at all, and a declared body size against the plan's per-file
-    // limit (413) and the storage left (402): checked before any byte is read.
-    Task<Status> MayUpload(const tenancy::Caller& who, std::optional<uint64_t> declared_size);
+    // limit (413): no I/O, checked before any byte is read.
+    Status MayUpload(const tenancy::Caller& who, std::optional<uint64_t> declared_size) const;
 
-    // Stores one file read from `content` (streamed: hashed and written as it arrives).
+    // Stores one file read from `content` (streamed: hashed and written as it arrives). A
+    // declared size is checked against the per-file limit (413) and the storage left (402)
+    // before the first byte is read; the bytes received are checked as they come.
     Task<Result<FileInfo>> Upload(const tenancy::Caller& who, std::string_view name,
-                                  std::string_view content_type, ByteSource& content);
+                                  std::string_view content_type, ByteSource& content,
+                                  std::optional<uint64_t> declared_size = std::nullopt);
 
     Task<Result<tenancy::Page<FileInfo>>> List(const tenancy::Caller& who,
                                                const query::ListQuery& q);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <boost/url/pct_string_view.hpp>
+
 #include "common/strings.h"
 
 namespace tb::http {
@@ -61,32 +63,16 @@ Result<std::vector<Param>> ParseParams(std::string_view s) {
     }
 }
 
-int HexValue(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-// RFC 8187 ext-value: charset'language'percent-encoded; only UTF-8 is taken.
+// RFC 8187 ext-value: charset'language'percent-encoded; only UTF-8 is taken. The escapes are
+// decoded by Boost.URL, as the request path's are (http/target.cpp).
 std::optional<std::string> DecodeExtValue(std::string_view v) {
     size_t q1 = v.find('\'');
     if (q1 == std::string_view::npos) return std::nullopt;
     size_t q2 = v.find('\'', q1 + 1);
     if (q2 == std::string_view::npos || !IEquals(v.substr(0, q1), "utf-8")) return std::nullopt;
-    std::string out;
-    for (size_t i = q2 + 1; i < v.size(); ++i) {
-        if (v[i] != '%') {
-            out += v[i];
-            continue;
-        }
-        if (i + 2 >= v.size()) return std::nullopt;
-        int hi = HexValue(v[i + 1]), lo = HexValue(v[i + 2]);
-        if (hi < 0 || lo < 0) return std::nullopt;
-        out += static_cast<char>(hi * 16 + lo);
-        i += 2;
-    }
-    return out;
+    auto encoded = boost::urls::make_pct_string_view(v.substr(q2 + 1));
+    if (!encoded) return std::nullopt;
+    return encoded->decode();
 }
 
 }  // namespace

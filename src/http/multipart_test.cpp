@@ -156,6 +156,12 @@ TEST(Multipart, FilenameStarIsDecodedAndWins) {
     EXPECT_EQ(h->filename, "\xC3\xA9t\xC3\xA9 \xE2\x82\xAC.txt");
     EXPECT_FALSE(
         ParsePartHeaders("Content-Disposition: form-data; name=f; filename*=latin1''x\r\n").ok());
+    EXPECT_FALSE(
+        ParsePartHeaders("Content-Disposition: form-data; name=f; filename*=UTF-8''bad%ZZ\r\n")
+            .ok());
+    EXPECT_FALSE(
+        ParsePartHeaders("Content-Disposition: form-data; name=f; filename*=UTF-8''cut%4\r\n")
+            .ok());
     auto quoted = ParsePartHeaders(
         "content-disposition: form-data; name=\"file\"; filename=\"a\\\"b;c.txt\"\r\n");
     ASSERT_TRUE(quoted.ok());

@@ -339,6 +339,19 @@ for (const store of ['local', 'database']) describe(`files on the ${store} store
       expectSuccess(await upload(server, { 'X-API-Key': limited.key }, 'x'), 201);
     });
 
+    test('a revoked key is refused on every file route', async () => {
+      const key = await createKey(server, owner, { name: 'revoked', scopes: ['read', 'write'] });
+      const f = expectSuccess(await upload(server, { 'X-API-Key': key.key }, 'before'), 201);
+      assert.equal((await server.request('DELETE', `/v1/api-keys/${key.id}`, { headers: owner })).status, 204);
+      const k = { 'X-API-Key': key.key };
+      expectEnvelopeError(await upload(server, k, 'after'), 401, 'UNAUTHORIZED');
+      for (const [method, p] of [['GET', '/v1/files'], ['GET', `/v1/files/${f.id}`], ['GET', f.url],
+        ['POST', `/v1/files/${f.id}/link`], ['DELETE', `/v1/files/${f.id}`]]) {
+        expectEnvelopeError(await server.request(method, p, { headers: k }), 401, 'UNAUTHORIZED');
+      }
+      assert.equal((await server.get(f.url, { headers: owner })).body, 'before', 'nothing changed');
+    });
+
     test('a member deletes their own files, not others\'; admins delete any; 204 gives bytes back', async () => {
       const mem = as(team.mem, team.tid);
       const adm = as(team.adm, team.tid);

@@ -50,7 +50,7 @@ Task<Result<FileInfo>> UploadRaw(Services& s, const Request& req, const tenancy:
     std::string name = it == params.end() ? std::string("file") : it->second;
     std::string_view type = req.headers.Get("content-type");
     if (type.empty()) type = "application/octet-stream";
-    auto f = co_await s.files.Upload(who, name, type, *req.body_stream);
+    auto f = co_await s.files.Upload(who, name, type, *req.body_stream, DeclaredLength(req));
     co_return f;
 }
 
@@ -180,9 +180,9 @@ http::Handler UploadFiles(Services& s) {
         std::string_view type = req.headers.Get("content-type");
         std::string_view media = Trim(type.substr(0, type.find(';')));
         bool multipart = IEquals(media, "multipart/form-data");
-        // Rights, then the declared size (413, 402) before a byte of the body is read.
-        Status may =
-            co_await s.files.MayUpload(*who, multipart ? std::nullopt : DeclaredLength(req));
+        // Rights, then the declared size (413) before a byte of the body is read; the storage
+        // left (402) is the upload's own first check.
+        Status may = s.files.MayUpload(*who, multipart ? std::nullopt : DeclaredLength(req));
         if (!may.ok()) co_return Fail(may.error(), ctx);
         if (multipart) {
             auto none = QueryParams(req, {});
