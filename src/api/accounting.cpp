@@ -72,10 +72,22 @@ void SetRateHeaders(const http::RouteContext& ctx, http::Response& response) {
 }  // namespace
 
 std::string RouteGroup(std::string_view path) {
-    if (path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/v1/health")
+    if (path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/v1/health" ||
+        path == "/api/health")
         return "";
+    // The dialects (API.md §11) count in the groups of their /v1 counterparts.
+    if (path.starts_with("/api/auth/")) return "auth";
+    if (path.starts_with("/workspaces/")) {
+        size_t at = path.find("/{database}/");
+        std::string_view rest = at == std::string_view::npos ? "" : path.substr(at + 12);
+        return rest.starts_with("tenants") ? "tenants" : "auth";
+    }
+    if (path == "/rest/_meta") return "meta";
+    if (path == "/rest" || path.starts_with("/rest/")) return "documents";
+    if (path == "/media" || path.starts_with("/media/")) return "files";
     if (path.find("/documents") != std::string_view::npos) return "documents";
-    if (path.starts_with("/docs") || path == "/v1/openapi.json") return "docs";
+    if (path.starts_with("/docs") || path == "/v1/openapi.json" || path == "/compat/openapi.json")
+        return "docs";
     if (path.starts_with("/.well-known")) return "auth";
     std::string_view rest = path.starts_with("/v1/") ? path.substr(4) : path.substr(1);
     return std::string(rest.substr(0, rest.find('/')));

@@ -5,10 +5,6 @@
 
 namespace tb::api {
 
-namespace {
-constexpr std::string_view kApiKeyPrefix = "tbk_";
-}
-
 std::string UserAgent(const http::Request& request) {
     return ToValidUtf8(request.headers.Get("user-agent"), 512);
 }
@@ -31,7 +27,7 @@ Result<Credentials> ReadCredentials(const http::Request& request) {
         if (header.size() < 7 || !IEquals(header.substr(0, 7), "Bearer "))
             return Error::Unauthorized("Authorization must be a Bearer token");
         c.bearer = Trim(header.substr(7));
-        if (c.bearer.starts_with(kApiKeyPrefix)) {
+        if (auth::LooksLikeApiKey(c.bearer)) {
             c.key = c.bearer;
             c.bearer = {};
         }

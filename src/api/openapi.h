@@ -14,6 +14,10 @@ namespace tb::api {
 const json::value& OpenApiDocument();
 // Its serialised form, as served at GET /v1/openapi.json.
 const std::string& OpenApiJson();
+// The document of the compatibility dialects (docs/openapi-compat.yaml), and its serialised
+// form, as served at GET /compat/openapi.json.
+const json::value& CompatOpenApiDocument();
+const std::string& CompatOpenApiJson();
 // YAML text -> JSON (exposed for tests). Plain scalars become booleans, null, integers or
 // numbers when they read as such (YAML 1.2 core schema); quoted ones stay strings.
 Result<json::value> YamlToJson(std::string_view yaml);

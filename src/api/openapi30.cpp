@@ -134,8 +134,8 @@ json::value DowngradeToOpenApi30(const json::value& v31) {
                 auto& l = license->as_object();
                 if (const auto* id = l.if_contains("identifier"); id && id->is_string()) {
                     if (!l.contains("url"))
-                        l["url"] = "https://spdx.org/licenses/" + std::string(id->get_string()) +
-                                   ".html";
+                        l["url"] =
+                            "https://spdx.org/licenses/" + std::string(id->get_string()) + ".html";
                     l.erase("identifier");
                 }
             }

@@ -38,9 +38,11 @@ TEST(OpenApi30, RewritesTheJsonSchemaFeaturesOf31) {
     EXPECT_FALSE(v.at("info").at("license").as_object().contains("identifier"));
     EXPECT_EQ(s.at("A"), json::parse(R"({"type": "string", "example": "a", "nullable": true})"));
     // 3.0 reads nullable only beside a type: the referenced schema's.
-    EXPECT_EQ(s.at("B"), json::parse(R"({"type": "string", "allOf": [{"$ref": "#/components/schemas/A"}],
+    EXPECT_EQ(s.at("B"),
+              json::parse(R"({"type": "string", "allOf": [{"$ref": "#/components/schemas/A"}],
                                           "description": "d", "nullable": true})"));
-    EXPECT_EQ(s.at("C"), json::parse(R"({"enum": [true], "minimum": 0, "exclusiveMinimum": true})"));
+    EXPECT_EQ(s.at("C"),
+              json::parse(R"({"enum": [true], "minimum": 0, "exclusiveMinimum": true})"));
     EXPECT_EQ(s.at("D"), json::parse(R"({"description": "only a description",
                                           "allOf": [{"$ref": "#/components/schemas/A"}]})"));
     EXPECT_EQ(s.at("E"), json::parse(R"({"anyOf": [{"type": "string"}, {"type": "integer"}]})"));
@@ -57,19 +59,19 @@ TEST(OpenApi30, TheDocumentHasNo31Constructs) {
     EXPECT_EQ(v.at("openapi"), "3.0.3");
     EXPECT_EQ(v.at("paths").as_object().size(), OpenApiDocument().at("paths").as_object().size());
     std::vector<std::string> found;
-    std::function<void(const json::value&, const std::string&)> walk =
-        [&](const json::value& x, const std::string& at) {
-            if (x.is_object()) {
-                for (const auto& [k, child] : x.get_object()) {
-                    if (k == "example" || k == "examples") continue;
-                    if (k == "const" || (k == "type" && !child.is_string() && !child.is_object()))
-                        found.push_back(at + "/" + std::string(k));
-                    walk(child, at + "/" + std::string(k));
-                }
-            } else if (x.is_array()) {
-                for (const auto& child : x.get_array()) walk(child, at + "/*");
+    std::function<void(const json::value&, const std::string&)> walk = [&](const json::value& x,
+                                                                           const std::string& at) {
+        if (x.is_object()) {
+            for (const auto& [k, child] : x.get_object()) {
+                if (k == "example" || k == "examples") continue;
+                if (k == "const" || (k == "type" && !child.is_string() && !child.is_object()))
+                    found.push_back(at + "/" + std::string(k));
+                walk(child, at + "/" + std::string(k));
             }
-        };
+        } else if (x.is_array()) {
+            for (const auto& child : x.get_array()) walk(child, at + "/*");
+        }
+    };
     walk(v, "");
     EXPECT_TRUE(found.empty()) << found.front();
 }

@@ -19,11 +19,11 @@ http::Response Fail(const Error& error, const http::RouteContext& ctx) {
             if (const json::value* v = ValueAt(ctx.body, field->get_string())) {
                 Error shown = error;
                 WithValueShown(shown, *v);
-                return http::ErrorResponse(shown, ctx.request_id);
+                return http::ErrorResponse(shown, ctx.request_id, ctx.error_body);
             }
         }
     }
-    return http::ErrorResponse(error, ctx.request_id);
+    return http::ErrorResponse(error, ctx.request_id, ctx.error_body);
 }
 
 json::value TimeJson(std::optional<int64_t> ms) {

@@ -1,5 +1,6 @@
 #include "api/routes.h"
 
+#include "api/compat/handlers.h"
 #include "api/v1/handlers.h"
 
 namespace tb::api {
@@ -25,6 +26,9 @@ constexpr size_t kSmallBody = size_t{16} * 1024;
 // bounds (the service stops an upload as soon as it passes either).
 constexpr size_t kUploadBody = size_t{1} << 40;
 
+// The prefix of the Nile dialect's routes.
+#define kNile "/workspaces/{workspace}/databases/{database}"
+
 // One line per route: method, path template, handler, body kind, body limit.
 const std::vector<Entry>& Table() {
     static const std::vector<Entry> kTable = {
@@ -35,6 +39,7 @@ const std::vector<Entry>& Table() {
         {Method::kGet, "/.well-known/jwks.json", v1::Jwks},
         {Method::kGet, "/v1/openapi.json", v1::OpenApi},
         {Method::kGet, "/v1/openapi-3.0.json", v1::OpenApi30},
+        {Method::kGet, "/compat/openapi.json", v1::CompatOpenApi},
         {Method::kGet, "/docs", v1::DocsPage},
         {Method::kGet, "/docs/swagger-ui-bundle.js", v1::SwaggerUiScript, BodyKind::kNone, 0, true},
         {Method::kGet, "/docs/docs-init.js", v1::DocsInitScript, BodyKind::kNone, 0, true},
@@ -120,6 +125,39 @@ const std::vector<Entry>& Table() {
         {Method::kGet, "/v1/billing", v1::GetBilling},
         {Method::kGet, "/v1/plans", v1::ListPlans},
         {Method::kGet, "/v1/tenants/{id}/usage", v1::GetTenantUsage},
+        // The compatibility dialects (API.md §11): src/api/compat/, one file per dialect.
+        {Method::kGet, "/api/health", v1::BareHealth},
+        {Method::kPost, "/api/auth/register", compat::NiluxRegister, BodyKind::kJson, kSmallBody},
+        {Method::kPost, "/api/auth/login", compat::NiluxLogin, BodyKind::kJson, kSmallBody},
+        {Method::kPost, "/api/auth/refresh", compat::NiluxRefresh, BodyKind::kJson, kSmallBody},
+        {Method::kGet, "/api/auth/me", compat::NiluxMe},
+        {Method::kGet, "/api/auth/api-key", compat::NiluxGetApiKey},
+        {Method::kPost, "/api/auth/api-key/rotate", compat::NiluxRotateApiKey},
+        {Method::kPost, "/api/auth/logout", compat::NiluxLogout, BodyKind::kJson, kSmallBody},
+        {Method::kPost, kNile "/users/login", compat::NileLogin, BodyKind::kJson, kSmallBody},
+        {Method::kPost, kNile "/users", compat::NileSignUp, BodyKind::kJson, kSmallBody},
+        {Method::kGet, kNile "/users/me", compat::NileMe},
+        {Method::kGet, kNile "/tenants", compat::NileListTenants},
+        {Method::kPost, kNile "/tenants", compat::NileCreateTenant, BodyKind::kJson, kSmallBody},
+        {Method::kGet, kNile "/tenants/{id}", compat::NileGetTenant},
+        {Method::kGet, kNile "/tenants/{id}/users", compat::NileTenantUsers},
+        {Method::kPost, kNile "/tenants/{id}/users", compat::NileAddTenantUser, BodyKind::kJson,
+         kSmallBody},
+        {Method::kDelete, kNile "/tenants/{id}/users/{user_id}", compat::NileRemoveTenantUser},
+        {Method::kGet, "/rest/_meta", compat::RestMeta},
+        {Method::kGet, "/rest/{collection}", compat::RestList},
+        {Method::kPost, "/rest/{collection}", compat::RestCreate, BodyKind::kJson},
+        {Method::kGet, "/rest/{collection}/{id}", compat::RestGet},
+        {Method::kPut, "/rest/{collection}/{id}", compat::RestUpdate, BodyKind::kJson},
+        {Method::kPatch, "/rest/{collection}/{id}", compat::RestUpdate, BodyKind::kJson},
+        {Method::kDelete, "/rest/{collection}/{id}", compat::RestDelete},
+        {Method::kPost, "/media", compat::MediaUpload, BodyKind::kStream, kUploadBody},
+        {Method::kGet, "/media", compat::MediaList},
+        {Method::kGet, "/media/{id}", compat::MediaContent},
+        {Method::kGet, "/media/{id}/meta", compat::MediaMeta},
+        {Method::kDelete, "/media/{id}", compat::MediaDelete},
+        {Method::kPost, "/mail", compat::MailSend, BodyKind::kJson},
+        {Method::kGet, "/mail/{id}", compat::MailStatus},
     };
     return kTable;
 }
@@ -132,13 +170,27 @@ std::vector<std::string> RouteNames() {
     return names;
 }
 
-std::vector<std::string> Operations() {
+bool IsCompatRoute(std::string_view path) {
+    for (std::string_view prefix : {"/api/", "/workspaces/", "/rest/", "/media", "/mail"})
+        if (path.starts_with(prefix)) return true;
+    return false;
+}
+
+namespace {
+
+std::vector<std::string> OperationsWhere(bool compat) {
     std::vector<std::string> out;
     for (const Entry& e : Table()) {
-        if (!e.asset) out.push_back(std::string(http::MethodName(e.method)) + " " + e.path);
+        if (!e.asset && IsCompatRoute(e.path) == compat)
+            out.push_back(std::string(http::MethodName(e.method)) + " " + e.path);
     }
     return out;
 }
+
+}  // namespace
+
+std::vector<std::string> Operations() { return OperationsWhere(false); }
+std::vector<std::string> CompatOperations() { return OperationsWhere(true); }
 
 namespace {
 
@@ -146,10 +198,16 @@ namespace {
 // invitations (the token names the tenant), the plan table, health, keys and docs. Every other
 // route acts in the request's tenant (API.md §13 "CORS").
 bool ActsOnNoTenant(std::string_view path) {
-    for (std::string_view prefix : {"/v1/auth/", "/v1/invitations/", "/.well-known/", "/docs"})
+    for (std::string_view prefix :
+         {"/v1/auth/", "/v1/invitations/", "/.well-known/", "/docs", "/api/"})
         if (path.starts_with(prefix)) return true;
-    for (std::string_view exact : {"/v1/plans", "/v1/health", "/healthz", "/readyz", "/metrics",
-                                   "/v1/openapi.json", "/v1/openapi-3.0.json"})
+    // Nile's user routes are its /v1/auth (its tenant routes act in a tenant, as /v1/tenants).
+    if (path.starts_with("/workspaces/") &&
+        path.find("/{database}/users") != std::string_view::npos)
+        return true;
+    for (std::string_view exact :
+         {"/v1/plans", "/v1/health", "/healthz", "/readyz", "/metrics", "/v1/openapi.json",
+          "/v1/openapi-3.0.json", "/compat/openapi.json"})
         if (path == exact) return true;
     return false;
 }

@@ -30,6 +30,12 @@ struct Brand {
     std::string name, short_name, description;
 };
 
+// The settings of the compatibility dialects (API.md §11).
+struct CompatSettings {
+    bool restdb_allow_query_key = false;
+    std::string nile_workspace, nile_database;  // "": any
+};
+
 struct Services {
     storage::Database& db;
     const Clock& clock;
@@ -59,6 +65,7 @@ struct Services {
     // Why an acknowledged write could be lost under the database's settings ("" when none):
     // shown by /v1/health and /readyz (issue #29).
     std::string durability_warning;
+    CompatSettings compat;
 };
 
 }  // namespace tb::api

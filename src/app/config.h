@@ -75,6 +75,11 @@ struct Config {
     struct Admin {
         std::string email, password;
     } admin;
+    // The compatibility dialects (API.md §11).
+    struct Compat {
+        bool restdb_allow_query_key = false;        // RestDB's ?apikey= (a key in a URL leaks)
+        std::string nile_workspace, nile_database;  // "" : any value in the Nile paths
+    } compat;
     struct Limits {
         bool enabled = true;
         int64_t login_failures = 10;

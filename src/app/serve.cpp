@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "api/accounting.h"
+#include "api/compat/dialects.h"
 #include "api/routes.h"
 #include "app/database.h"
 #include "app/run_sync.h"
@@ -250,6 +251,7 @@ int Serve(const Config& config) {
     tenants.AttachMail(outbox);
     (void)RunSync(ioc, tenants.RefreshCorsOrigins());
     api_keys.Attach(bus);
+    auth_service.AttachKeys(api_keys);
     collections::CollectionService collection_service(db, ids, clock, audit, bus,
                                                       {config.collections.auto_create});
     collections::DocumentSettings document_settings;
@@ -332,7 +334,9 @@ int Serve(const Config& config) {
                            denials,
                            config.limits.enabled,
                            config.limits.metering,
-                           durability_warning};
+                           durability_warning,
+                           {config.compat.restdb_allow_query_key, config.compat.nile_workspace,
+                            config.compat.nile_database}};
     http::Router router;
     api::RegisterRoutes(router, services);
     http::CorsPolicy cors(config.cors.origins);
@@ -354,6 +358,7 @@ int Serve(const Config& config) {
     // Checked by LoadConfig.
     pipeline_options.trusted_proxies =
         http::TrustedProxies::Parse(config.limits.trusted_proxies).value();
+    pipeline_options.dialects = api::compat::Dialects(services.compat);
     http::Pipeline pipeline(router, metrics, cors, ids, std::move(pipeline_options));
 
     auto [host, port] = config.ListenAddress().value();

@@ -21,9 +21,11 @@ using storage::Value;
 namespace {
 
 constexpr std::string_view kPrefix = "tbk_";
+constexpr std::string_view kPrimaryPrefix = "sk_live_";
+constexpr std::string_view kPrimaryName = "Primary Key";
 constexpr const char* kColumns =
     "id, tenant_id, owner_user_id, name, preview, scopes, collections, allowed_origins, "
-    "is_active, created_at, updated_at, expires_at, last_used_at";
+    "is_active, created_at, updated_at, expires_at, last_used_at, is_primary";
 
 std::string ToJsonArray(const std::vector<std::string>& items) {
     json::array a;
@@ -57,6 +59,7 @@ ApiKey FromRow(const std::vector<Value>& r) {
     k.updated_at = AsInt(r[10]);
     if (!IsNull(r[11])) k.expires_at = AsInt(r[11]);
     if (!IsNull(r[12])) k.last_used_at = AsInt(r[12]);
+    k.is_primary = AsInt(r[13]) != 0;
     return k;
 }
 
@@ -64,6 +67,13 @@ ApiKey FromRow(const std::vector<Value>& r) {
 std::string NewSecret() { return std::string(kPrefix) + RandomToken(32); }
 std::string Preview(const std::string& secret) {
     return std::string(kPrefix) + "\u2026" + secret.substr(secret.size() - 4);
+}
+
+// "sk_live_" + 24 random bytes in base64url (32 characters), previewed as the Nilux seed
+// shows: "sk_live...wxyz".
+std::string NewPrimarySecret() { return std::string(kPrimaryPrefix) + RandomToken(24); }
+std::string PrimaryPreview(const std::string& secret) {
+    return "sk_live..." + secret.substr(secret.size() - 4);
 }
 
 Error Invalid() { return Error::Unauthorized("Invalid API key"); }
@@ -126,6 +136,10 @@ Status ValidateName(const std::string& name) {
 }
 
 }  // namespace
+
+bool LooksLikeApiKey(std::string_view credential) {
+    return credential.starts_with(kPrefix) || credential.starts_with(kPrimaryPrefix);
+}
 
 bool ApiKey::HasScope(std::string_view scope) const {
     return std::find(scopes.begin(), scopes.end(), scope) != scopes.end();
@@ -261,13 +275,13 @@ std::optional<Result<std::shared_ptr<const KeyCredential>>> ApiKeyService::Cache
 
 std::optional<Result<std::shared_ptr<const KeyCredential>>> ApiKeyService::AuthenticateCached(
     std::string_view secret, std::string_view origin) {
-    if (!secret.starts_with(kPrefix) || secret.size() > 128) return Invalid();
+    if (!LooksLikeApiKey(secret) || secret.size() > 128) return Invalid();
     return CachedByHash(Sha256Hex(secret), origin, Now());
 }
 
 Task<Result<std::shared_ptr<const KeyCredential>>> ApiKeyService::Authenticate(
     std::string_view secret, std::string_view origin) {
-    if (!secret.starts_with(kPrefix) || secret.size() > 128) co_return Invalid();
+    if (!LooksLikeApiKey(secret) || secret.size() > 128) co_return Invalid();
     std::string hash = Sha256Hex(secret);
     int64_t now = Now();
     if (auto hit = CachedByHash(hash, origin, now)) co_return std::move(*hit);
@@ -484,6 +498,88 @@ Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::Rotate(const KeyActo
         if (!r.ok()) co_return std::move(r).error();
         audit::Event e{key.tenant_id,  who.user.id, "api_key.rotated", key.id, who.ip,
                        who.user_agent, {}};
+        co_return co_await audit_.Record(tx, e);
+    };
+    TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
+    Invalidate(key.id);
+    co_return std::make_pair(std::move(key), std::move(secret));
+}
+
+Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::CreatePrimary(
+    Session& tx, const User& owner, const std::string& tenant_id, const ClientInfo& client) {
+    ApiKey key;
+    key.id = ids_.Next();
+    key.tenant_id = tenant_id;
+    key.owner_user_id = owner.id;
+    key.name = kPrimaryName;
+    // The rights of its owner, who owns the personal tenant (API.md §13 "Viewer keys": a key
+    // made without scopes gets its maker's rights); a role lowered later bounds it anyway.
+    key.scopes = {"read", "write", "admin"};
+    key.is_primary = true;
+    key.created_at = key.updated_at = Now();
+    std::string secret = NewPrimarySecret();
+    key.preview = PrimaryPreview(secret);
+    // The one key of its owner outside the plan's key quota: a user always has it.
+    auto r = co_await tx.Execute(
+        "INSERT INTO api_keys (id, tenant_id, owner_user_id, name, key_hash, preview, scopes, "
+        "collections, allowed_origins, is_active, created_at, updated_at, is_primary) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, '[]', '[]', 1, ?, ?, 1)",
+        Bind(key.id, tenant_id, owner.id, key.name, Sha256Hex(secret), key.preview,
+             ToJsonArray(key.scopes), key.created_at, key.created_at));
+    if (!r.ok()) co_return std::move(r).error();
+    audit::Event e{key.tenant_id,
+                   owner.id,
+                   "api_key.created",
+                   key.id,
+                   client.ip,
+                   client.user_agent.substr(0, 512),
+                   {}};
+    e.details["primary"] = true;
+    TB_CO_RETURN_IF_ERROR(co_await audit_.Record(tx, e));
+    co_return std::make_pair(std::move(key), std::move(secret));
+}
+
+Task<Result<std::optional<ApiKey>>> ApiKeyService::FindPrimary(const std::string& user_id) {
+    // tenant-scope: a user's own primary key, whichever tenant holds it (one per user).
+    std::string sql = std::string("SELECT ") + kColumns +
+                      " FROM api_keys WHERE owner_user_id = ? AND is_primary = 1";
+    auto rows = co_await db_.Query(sql, Bind(user_id));
+    if (!rows.ok()) co_return std::move(rows).error();
+    if (rows->empty()) co_return std::optional<ApiKey>{};
+    co_return std::optional<ApiKey>(FromRow(rows->rows[0]));
+}
+
+Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::RotatePrimary(
+    const User& owner, const std::optional<std::string>& tenant_id, const ClientInfo& client) {
+    TB_CO_ASSIGN_OR_RETURN(std::optional<ApiKey> found, co_await FindPrimary(owner.id));
+    if (!found) {
+        if (!tenant_id) co_return Error::NotFound("No personal tenant to hold an API key");
+        std::pair<ApiKey, std::string> made;
+        const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+            TB_CO_ASSIGN_OR_RETURN(made, co_await CreatePrimary(tx, owner, *tenant_id, client));
+            co_return Status{};
+        };
+        TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
+        co_return made;
+    }
+    ApiKey key = std::move(*found);
+    std::string secret = NewPrimarySecret();
+    key.preview = PrimaryPreview(secret);
+    key.updated_at = Now();
+    const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        auto r = co_await tx.Execute(
+            "UPDATE api_keys SET key_hash = ?, preview = ?, updated_at = ? WHERE tenant_id = ? AND "
+            "id = ?",
+            Bind(Sha256Hex(secret), key.preview, key.updated_at, key.tenant_id.value_or(""),
+                 key.id));
+        if (!r.ok()) co_return std::move(r).error();
+        audit::Event e{key.tenant_id,
+                       owner.id,
+                       "api_key.rotated",
+                       key.id,
+                       client.ip,
+                       client.user_agent.substr(0, 512),
+                       {}};
         co_return co_await audit_.Record(tx, e);
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "audit/audit_log.h"
+#include "auth/client_info.h"
 #include "auth/user_store.h"
 #include "common/invalidation.h"
 #include "storage/list_sql.h"
@@ -43,6 +44,8 @@ struct ApiKey {
     int64_t updated_at = 0;
     std::optional<int64_t> expires_at;
     std::optional<int64_t> last_used_at;
+    // The owner's primary key (sk_live_…, one per user: the Nilux dialect's key, API.md §11).
+    bool is_primary = false;
 
     bool HasScope(std::string_view scope) const;
     // The key's `collections` list, when not empty, names the only collections it reaches.
@@ -84,6 +87,10 @@ struct KeyPage {
     std::optional<std::vector<query::Literal>> next_keys;
 };
 
+// Whether a credential has the form of an API key: `tbk_…`, or a primary key's `sk_live_…`
+// (both accepted everywhere, API.md §13 "Nilux keys").
+bool LooksLikeApiKey(std::string_view credential);
+
 // The declared list fields of API keys (API.md §1.2).
 const query::Resource& ApiKeysResource();
 
@@ -106,6 +113,20 @@ class ApiKeyService {
     Task<Result<ApiKey>> Update(const KeyActor& who, const std::string& id, ApiKeyPatch patch);
     Task<Status> Delete(const KeyActor& who, const std::string& id);
     Task<Result<std::pair<ApiKey, std::string>>> Rotate(const KeyActor& who, const std::string& id);
+
+    // A user's primary key (one per user, named "Primary Key", scopes read, write and admin,
+    // in the user's personal tenant; its secret is `sk_live_` + 32 characters).
+    // Inside the registration transaction: creates it. The key and the full secret.
+    Task<Result<std::pair<ApiKey, std::string>>> CreatePrimary(storage::Session& tx,
+                                                               const User& owner,
+                                                               const std::string& tenant_id,
+                                                               const ClientInfo& client);
+    // The user's primary key, if any (active or not).
+    Task<Result<std::optional<ApiKey>>> FindPrimary(const std::string& user_id);
+    // A new secret for the user's primary key (the old one refused at once), or a new primary
+    // key in `tenant_id` when the user has none. NOT_FOUND when there is neither.
+    Task<Result<std::pair<ApiKey, std::string>>> RotatePrimary(
+        const User& owner, const std::optional<std::string>& tenant_id, const ClientInfo& client);
 
     // The key and its owner, or UNAUTHORIZED. `origin` is the request's Origin ("" if none).
     // Shared with the cache: the caller's principal points into it.

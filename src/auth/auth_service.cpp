@@ -195,6 +195,9 @@ Result<TokenPair> AuthService::IssueTokens(const User& user, const std::string& 
     json::object claims{{"sub", user.id},
                         {"sid", session_id},
                         {"email", user.email},
+                        // The claims Nile's sample token shows (API.md §11): its clients read them.
+                        {"name", user.name},
+                        {"scope", "user"},
                         {"iat", now_s},
                         {"exp", now_s + settings_.access_ttl_seconds},
                         {"jti", ids_.Next()}};
@@ -266,6 +269,11 @@ Task<Result<SignedIn>> AuthService::Register(RegisterInput in, ClientInfo client
                 tid = (*personal)->tenant_id;
                 out.tenants.push_back(std::move(**personal));
             }
+        }
+        out.primary_key.reset();
+        if (in.primary_key && tid && keys_) {
+            TB_CO_ASSIGN_OR_RETURN(out.primary_key,
+                                   co_await keys_->CreatePrimary(tx, user, *tid, client));
         }
         TB_CO_ASSIGN_OR_RETURN(started,
                                co_await StartSession(tx, user, client, tid, "user.registered"));

@@ -66,6 +66,8 @@ struct SignedIn {
     User user;
     TokenPair tokens;
     std::vector<TenantMembership> tenants;
+    // Registration with primary_key: the key and its full secret (shown once).
+    std::optional<std::pair<ApiKey, std::string>> primary_key;
 };
 
 // Who is calling, once a credential checked out: a user's session, or an API key acting for
@@ -79,6 +81,9 @@ struct Principal {
 
 struct RegisterInput {
     std::string email, password, name, tenant_name;
+    // Also create the user's primary key in the personal tenant, in the same transaction
+    // (the Nilux dialect's registration, API.md §11).
+    bool primary_key = false;
 };
 
 // POST /v1/invitations/accept: password and name are used only when the account is new.
@@ -97,6 +102,8 @@ class AuthService {
     void Attach(TenantDirectory& tenants, InvalidationBus& bus);
     // Wiring: the outbox for reset and verification mails, whose links start with link_base.
     void AttachMail(mail::Outbox& outbox, std::string link_base);
+    // Wiring: the key service that makes primary keys at registration.
+    void AttachKeys(ApiKeyService& keys) { keys_ = &keys; }
     // Argon2id on the worker pool (never on an I/O thread).
     Task<Result<std::string>> HashPassword(std::string password);
     // Checks a new password against the policy; VALIDATION_ERROR on `field`.
@@ -184,6 +191,7 @@ class AuthService {
     LoginThrottle registrations_;
     AuthCache cache_;
     TenantDirectory* tenants_ = nullptr;
+    ApiKeyService* keys_ = nullptr;
     InvalidationBus* bus_ = nullptr;
     mail::Outbox* outbox_ = nullptr;
     std::string link_base_;

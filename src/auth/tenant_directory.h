@@ -18,6 +18,15 @@ struct TenantMembership {
     int64_t joined_at = 0;
 };
 
+// The user's personal tenant among their memberships (oldest first): the oldest tenant they
+// own, made at registration (the Nilux dialect's `tier` is its plan and its primary key lives
+// there, API.md §11). Null when they own none.
+inline const TenantMembership* PersonalTenant(const std::vector<TenantMembership>& tenants) {
+    for (const TenantMembership& m : tenants)
+        if (m.role == "owner") return &m;
+    return nullptr;
+}
+
 // A pending invitation to a tenant (API.md §7), found by its token.
 struct Invitation {
     std::string id, tenant_id, email, role;

@@ -267,6 +267,11 @@ Task<Result<DocumentPage>> DocumentService::List(const Caller& who, const std::s
         source.scope += " AND " + storage::CompileDocFilter(db_.dialect(), filter, source.params);
         filtered = true;
     }
+    if (q.text_search) {
+        TB_CO_ASSIGN_OR_RETURN(query::DocFilter filter, query::TextSearchFilter(*q.text_search));
+        source.scope += " AND " + storage::CompileDocFilter(db_.dialect(), filter, source.params);
+        filtered = true;
+    }
     if (reach.kind == Reach::kAll && !filtered) {
         // Unfiltered, the total is the collection's counter, not a count of every row.
         source.unfiltered_count =

@@ -10,7 +10,7 @@ namespace {
 constexpr std::string_view kAllowMethods = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 constexpr std::string_view kAllowHeaders =
     "authorization, content-type, x-api-key, x-tenant-id, if-match, if-none-match, "
-    "x-request-id, x-http-method-override";
+    "x-request-id, x-http-method-override, x-apikey";
 constexpr std::string_view kExposeHeaders =
     "etag, x-request-id, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, "
     "x-ratelimit-tenant-limit, x-ratelimit-tenant-remaining, x-ratelimit-tenant-reset, "

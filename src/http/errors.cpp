@@ -44,12 +44,9 @@ int HttpStatus(ErrorCode code) {
     return 500;
 }
 
-Response ErrorResponse(const Error& error, std::string_view request_id) {
-    if (error.code == ErrorCode::kInternal) {
-        // The client sees "Internal error"; the operator needs the cause, with the request id.
-        log::Error("internal error",
-                   {{"request_id", std::string(request_id)}, {"detail", error.internal}});
-    }
+namespace {
+
+std::string EnvelopeBody(const Error& error, std::string_view request_id, int&) {
     json::object err;
     err["code"] = ErrorCodeName(error.code);
     err["message"] = error.message;
@@ -58,7 +55,20 @@ Response ErrorResponse(const Error& error, std::string_view request_id) {
     body["success"] = false;
     body["error"] = std::move(err);
     body["request_id"] = request_id;
-    Response r = Response::Json(HttpStatus(error.code), WriteJson(body));
+    return WriteJson(body);
+}
+
+}  // namespace
+
+Response ErrorResponse(const Error& error, std::string_view request_id, ErrorBody body) {
+    if (error.code == ErrorCode::kInternal) {
+        // The client sees "Internal error"; the operator needs the cause, with the request id.
+        log::Error("internal error",
+                   {{"request_id", std::string(request_id)}, {"detail", error.internal}});
+    }
+    int status = HttpStatus(error.code);
+    std::string text = (body ? body : EnvelopeBody)(error, request_id, status);
+    Response r = Response::Json(status, std::move(text));
     r.access_denied = error.access_denied || error.code == ErrorCode::kForbidden;
     if (error.code == ErrorCode::kUnauthorized) r.headers.Add("WWW-Authenticate", "Bearer");
     if (error.retry_after_seconds) {

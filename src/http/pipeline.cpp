@@ -69,8 +69,16 @@ std::string Pipeline::RequestId(const Request& request) {
     return SaneRequestId(given) ? std::string(given) : ids_.Next();
 }
 
+const Dialect* Pipeline::DialectOf(const Request& request) const {
+    if (options_.dialects.empty() || request.segments.empty()) return nullptr;
+    for (const Dialect& d : options_.dialects)
+        if (request.segments[0] == d.segment) return &d;
+    return nullptr;
+}
+
 Exchange Pipeline::Prepare(Request& head) {
     Exchange ex;
+    ex.dialect = DialectOf(head);
     ex.start = std::chrono::steady_clock::now();
     metrics_.in_flight().fetch_add(1, std::memory_order_relaxed);
     if (!options_.trusted_proxies.empty()) {
@@ -96,6 +104,8 @@ Exchange Pipeline::Prepare(Request& head) {
         }
     }
     if (!ex.early_error) ex.early_error = CheckRequestText(head);
+    if (!ex.early_error && ex.dialect && ex.dialect->prepare)
+        ex.early_error = ex.dialect->prepare(head);
     ex.match = router_.Find(head.method, head.segments);
     // A route's own limit only lowers the server's, except a streamed route's (uploads), whose
     // handler reads the body in pieces. A request refused before its handler (an early error)
@@ -104,8 +114,9 @@ Exchange Pipeline::Prepare(Request& head) {
     if (route && route->body == BodyKind::kStream && route->max_body && !ex.early_error) {
         ex.body_limit = route->max_body;
     } else {
-        ex.body_limit = route && route->max_body ? std::min(route->max_body, options_.max_body_bytes)
-                                                 : options_.max_body_bytes;
+        ex.body_limit = route && route->max_body
+                            ? std::min(route->max_body, options_.max_body_bytes)
+                            : options_.max_body_bytes;
     }
     return ex;
 }
@@ -114,18 +125,20 @@ Task<Response> Pipeline::Handle(Request& request, Exchange& ex) {
     std::string request_id = RequestId(request);
     Response response;
     bool cors_allowed = false;
+    ErrorBody error_body = ex.dialect ? ex.dialect->error_body : nullptr;
     try {
         if (cors_.IsPreflight(request)) {
             response = cors_.Preflight(request);
         } else if (ex.early_error) {
-            response = ErrorResponse(*ex.early_error, request_id);
+            response = ErrorResponse(*ex.early_error, request_id, error_body);
         } else if (!ex.match.path_exists) {
-            response = ErrorResponse(Error::NotFound("No route for " + request.path), request_id);
+            response = ErrorResponse(Error::NotFound("No route for " + request.path), request_id,
+                                     error_body);
         } else if (!ex.match.route) {
             Error e;
             e.code = ErrorCode::kMethodNotAllowed;
             e.message = "Method " + request.method_text + " not allowed on " + request.path;
-            response = ErrorResponse(e, request_id);
+            response = ErrorResponse(e, request_id, error_body);
             response.headers.Add("Allow", ex.match.allow);
         } else {
             const Route& route = *ex.match.route;
@@ -134,6 +147,7 @@ Task<Response> Pipeline::Handle(Request& request, Exchange& ex) {
             ctx.route = route.path;
             ctx.route_index = route.index;
             ctx.params = std::move(ex.match.params);
+            ctx.error_body = error_body;
             if (route.body == BodyKind::kJson && !request.body.empty()) {
                 if (!IsJsonContentType(request.headers.Get("content-type"))) {
                     ctx.body_error =
@@ -159,7 +173,7 @@ Task<Response> Pipeline::Handle(Request& request, Exchange& ex) {
         }
     } catch (const std::exception& e) {
         log::Error("unhandled exception", {{"request_id", request_id}, {"what", e.what()}});
-        response = ErrorResponse(Error::Internal(e.what()), request_id);
+        response = ErrorResponse(Error::Internal(e.what()), request_id, error_body);
     }
     if (!cors_.IsPreflight(request)) cors_.Decorate(request, response, cors_allowed);
     Finish(request, ex, request_id, response);
@@ -177,7 +191,8 @@ Response Pipeline::Reject(const Request* head, const Error& error, Exchange* pre
     Request empty;
     const Request& request = head ? *head : empty;
     std::string request_id = head ? RequestId(*head) : ids_.Next();
-    Response response = ErrorResponse(error, request_id);
+    const Dialect* dialect = ex.dialect ? ex.dialect : head ? DialectOf(*head) : nullptr;
+    Response response = ErrorResponse(error, request_id, dialect ? dialect->error_body : nullptr);
     response.close = true;
     cors_.Decorate(request, response, false);
     Finish(request, ex, request_id, response);

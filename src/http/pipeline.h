@@ -18,7 +18,9 @@
 //
 // Thread safety: Prepare and Handle may run concurrently on any I/O thread.
 
+#include <functional>
 #include <optional>
+#include <vector>
 
 #include "common/ids.h"
 #include "http/access_log.h"
@@ -40,18 +42,31 @@ class Interceptor {
     virtual void After(const Request& request, RouteContext& ctx, Response& response) = 0;
 };
 
+// A compatibility dialect (API.md §11), chosen by the first segment of the path: how its errors
+// are written, everywhere a request under it is answered (no route, 405, 413, 415, a bad body,
+// 429, a handler's error); and what it changes in a request before routing (a dialect's own
+// credential headers turned into ours). `prepare` may refuse the request with an error that
+// is answered after the body, like a bad method override.
+struct Dialect {
+    std::string segment;  // "api" serves /api and /api/...
+    ErrorBody error_body = nullptr;
+    std::function<std::optional<Error>(Request&)> prepare;  // may be empty
+};
+
 struct PipelineOptions {
     size_t max_body_bytes = size_t{10} * 1024 * 1024;
     AccessLog* access_log = nullptr;  // null: no access log
     // Peers whose X-Forwarded-For names the client (request.remote_ip is set from it).
     TrustedProxies trusted_proxies;
     Interceptor* interceptor = nullptr;  // null: none
+    std::vector<Dialect> dialects;
 };
 
 struct Exchange {
     RouteMatch match;
     size_t body_limit = 0;
     std::optional<Error> early_error;  // e.g. a bad method override, answered after the body
+    const Dialect* dialect = nullptr;  // null: /v1
     std::chrono::steady_clock::time_point start;
 };
 
@@ -71,6 +86,7 @@ class Pipeline {
     void Abandon(Exchange& exchange);
 
   private:
+    const Dialect* DialectOf(const Request& request) const;
     void Finish(const Request& request, const Exchange& exchange, const std::string& request_id,
                 Response& response);
     std::string RequestId(const Request& request);

@@ -14,6 +14,7 @@
 
 #include "common/json.h"
 #include "common/task.h"
+#include "http/errors.h"
 #include "http/message.h"
 
 namespace tb::http {
@@ -42,6 +43,9 @@ struct RouteContext {
     // Set by the api layer to the tenant a credential names (a token's tid, a key's tenant):
     // on a route that acts on no tenant, the origins of that tenant are the allowed ones.
     std::string cors_tenant;
+    // How this request's errors are written: its dialect's body (API.md §11), or null for
+    // the /v1 envelope. Set by the pipeline from the path.
+    ErrorBody error_body = nullptr;
     // What the api layer learned about the request, for rate limits and metering: the tenant
     // it acted in (empty: none), its user and API key, the documents it wrote, and the budget
     // it was charged to (the X-RateLimit-* headers).

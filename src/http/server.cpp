@@ -73,6 +73,32 @@ Status ToRequest(const bhttp::request<bhttp::string_body>& msg, std::string remo
     return {};
 }
 
+// The request line of a header the server refuses whole (too large, bad framing), when it can
+// be read: its path decides the dialect the refusal is written in (API.md §11). Nullopt when
+// the first line is not "METHOD SP origin-form SP HTTP/..." with a well-formed path: the
+// answer is then the /v1 envelope.
+std::optional<Request> RequestLine(std::string_view data, const std::string& remote) {
+    size_t eol = data.find("\r\n");
+    if (eol == std::string_view::npos) return std::nullopt;
+    std::string_view line = data.substr(0, eol);
+    size_t sp1 = line.find(' ');
+    if (sp1 == std::string_view::npos) return std::nullopt;
+    size_t sp2 = line.find(' ', sp1 + 1);
+    if (sp2 == std::string_view::npos || !line.substr(sp2 + 1).starts_with("HTTP/"))
+        return std::nullopt;
+    Request out;
+    out.method_text = std::string(line.substr(0, sp1));
+    out.method = ParseMethod(out.method_text);
+    out.target = std::string(line.substr(sp1 + 1, sp2 - sp1 - 1));
+    if (!out.target.starts_with('/')) return std::nullopt;
+    std::string_view target = out.target;
+    if (!SplitPath(target.substr(0, target.find('?')), out.path, out.segments).ok())
+        return std::nullopt;
+    out.remote_ip = remote;
+    out.keep_alive = false;
+    return out;
+}
+
 std::string_view Reason(int status) {
     switch (status) {
         case 200:
@@ -578,7 +604,9 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
             Error e;
             e.code = ErrorCode::kHeadersTooLarge;
             e.message = "Request header fields too large";
-            Response r = pipeline_.Reject(nullptr, e);
+            std::string_view data(static_cast<const char*>(buffer.data().data()), buffer.size());
+            std::optional<Request> line = RequestLine(data, conn.remote);
+            Response r = pipeline_.Reject(line ? &*line : nullptr, e);
             co_await Write(stream, r, nullptr, false, wire, &conn, options_.body_timeout);
             co_return;
         }
@@ -586,7 +614,8 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
 
         // 3. Framing checks by our code, then Beast's parser on the same bytes.
         if (Status framing = CheckFraming(block); !framing.ok()) {
-            Response r = pipeline_.Reject(nullptr, framing.error());
+            std::optional<Request> line = RequestLine(block, conn.remote);
+            Response r = pipeline_.Reject(line ? &*line : nullptr, framing.error());
             co_await Write(stream, r, nullptr, false, wire, &conn, options_.body_timeout);
             co_return;
         }

@@ -449,4 +449,15 @@ Result<DocFilter> DocFilterFromParams(
     return all;
 }
 
+Result<DocFilter> TextSearchFilter(std::string text, std::string_view field) {
+    if (text.empty() || text.size() > 1024)
+        return Error::BadRequest(std::string(field) + " must be 1 to 1024 bytes of text",
+                                 std::string(field));
+    DocFilter f;
+    f.kind = DocFilter::Kind::kLeaf;
+    f.op = DocOp::kAnyTextContains;
+    f.operands.emplace_back(std::move(text));
+    return f;
+}
+
 }  // namespace tb::query

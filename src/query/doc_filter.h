@@ -46,6 +46,9 @@ enum class DocOp {
     kSize,
     kRegex,      // operand: the canonical pattern (doc_regex.h)
     kElemMatch,  // children[0]: the condition on each element
+    // Any string anywhere in the document (path empty) contains the operand, ASCII letters
+    // folded: RestDB's `filter=` (API.md §11). Not reachable from `q`.
+    kAnyTextContains,
 };
 
 struct DocFilter {
@@ -70,6 +73,11 @@ struct DocFilterLimits {
 Result<DocFilter> ParseDocFilter(std::string_view text, const DocFilterLimits& limits = {});
 // The same for q already parsed (a request body's "q").
 Result<DocFilter> DocFilterFromJson(const json::value& q, const DocFilterLimits& limits = {});
+
+// RestDB's `filter=<text>`: every document with a string value, at any depth, that contains
+// the text (ASCII letters folded, like $contains). BAD_REQUEST naming `field` when the text is
+// empty or over 1,024 bytes.
+Result<DocFilter> TextSearchFilter(std::string text, std::string_view field = "filter");
 
 // The list filters of API.md §1.2 on document paths (`tag=x`, `n[gt]=5`, `tag[in]=a,b`),
 // as one AND of filters. Values compare type-flexibly: `null` is null, `true`/`false` match

@@ -373,6 +373,7 @@ std::string ListQuery::Fingerprint(const Resource& resource) const {
         add(k);
         add(v);
     }
+    if (text_search) add("filter=" + *text_search);
     return Sha256Hex(out).substr(0, 32);
 }
 

@@ -113,6 +113,9 @@ struct ListQuery {
     // Resources with open_filters: (parameter, value) of filters on undeclared paths.
     std::vector<std::pair<std::string, std::string>> path_filters;
     std::map<std::string, std::string, std::less<>> extra;
+    // RestDB's `filter=` (set by that dialect only, API.md §11): a text some string of the
+    // document contains (query::TextSearchFilter).
+    std::optional<std::string> text_search;
 
     // The sort and filters in a canonical text: a cursor is valid only for the same one.
     std::string Fingerprint(const Resource& resource) const;

@@ -148,6 +148,9 @@ class Compiler {
             }
             case DocOp::kSize:
                 return OfKind(path, Kind::kArray, d_.DocArrayLength(path), v);
+            case DocOp::kAnyTextContains:
+                Bind(v);
+                return d_.DocAnyTextContains();
         }
         return kFalse;
     }

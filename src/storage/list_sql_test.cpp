@@ -19,6 +19,7 @@ class TestDialect : public Dialect {
     std::string DocTextCompare(const DocPath&, std::string_view) const override { return ""; }
     std::string DocTextContains(const DocPath&) const override { return ""; }
     std::string DocTextStartsWith(const DocPath&) const override { return ""; }
+    std::string DocAnyTextContains() const override { return ""; }
     std::string DocArrayLength(const DocPath&) const override { return ""; }
     DocSortColumns DocSortKey(const DocPath&) const override { return {}; }
     std::string DocTextRegex(const DocPath&) const override { return ""; }

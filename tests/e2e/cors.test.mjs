@@ -9,7 +9,7 @@ const OTHER_ALLOWED = 'http://localhost:3000';
 const DISALLOWED = 'https://evil.example';
 
 const ALLOW_HEADERS = ['authorization', 'content-type', 'x-api-key', 'x-tenant-id', 'if-match',
-  'if-none-match', 'x-request-id', 'x-http-method-override'];
+  'if-none-match', 'x-request-id', 'x-http-method-override', 'x-apikey'];
 const EXPOSE_HEADERS = [
   'etag', 'x-request-id', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset',
   'x-ratelimit-tenant-limit', 'x-ratelimit-tenant-remaining', 'x-ratelimit-tenant-reset',

@@ -24,42 +24,46 @@ if (!dir) {
   console.error('usage: openapi_coverage.mjs <dir>');
   process.exit(2);
 }
-const docFile = path.join(dir, 'openapi.json');
-if (!fs.existsSync(docFile)) {
-  console.error(`openapi_coverage: no document in ${dir} (did the suite run?)`);
-  process.exit(1);
-}
-const doc = JSON.parse(fs.readFileSync(docFile, 'utf8'));
+const docs = ['openapi.json', 'openapi-compat.json'].map((name) => {
+  const file = path.join(dir, name);
+  if (!fs.existsSync(file)) {
+    console.error(`openapi_coverage: no ${name} in ${dir} (did the suite run?)`);
+    process.exit(1);
+  }
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+});
 const observed = new Set();
 for (const f of fs.readdirSync(dir).filter((n) => n.startsWith('observed-'))) {
   for (const k of JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))) observed.add(k);
 }
 
-const deref = (obj) => {
-  for (let i = 0; obj && obj.$ref && i < 10; i++) {
-    obj = obj.$ref.slice(2).split('/').reduce((o, k) => o?.[k.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
-  }
-  return obj;
-};
 const fault = (op, status) => FAULTS[`${op} ${status}`] || FAULTS[`* ${status}`];
 
 const missing = [];
 let promised = 0;
-for (const [template, item] of Object.entries(doc.paths)) {
-  for (const m of METHODS) {
-    const op = item[m];
-    if (!op) continue;
-    const name = `${m.toUpperCase()} ${template}`;
-    for (const [status, r0] of Object.entries(op.responses || {})) {
-      promised += 1;
-      const key = `${name} ${status}`;
-      if (!observed.has(key)) {
-        if (!fault(name, status)) missing.push(key);
-        continue;
-      }
-      for (const header of Object.keys(deref(r0)?.headers || {})) {
+for (const doc of docs) {
+  const deref = (obj) => {
+    for (let i = 0; obj && obj.$ref && i < 10; i++) {
+      obj = obj.$ref.slice(2).split('/').reduce((o, k) => o?.[k.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
+    }
+    return obj;
+  };
+  for (const [template, item] of Object.entries(doc.paths)) {
+    for (const m of METHODS) {
+      const op = item[m];
+      if (!op) continue;
+      const name = `${m.toUpperCase()} ${template}`;
+      for (const [status, r0] of Object.entries(op.responses || {})) {
         promised += 1;
-        if (!observed.has(`${key} header ${header}`)) missing.push(`${key} header ${header}`);
+        const key = `${name} ${status}`;
+        if (!observed.has(key)) {
+          if (!fault(name, status)) missing.push(key);
+          continue;
+        }
+        for (const header of Object.keys(deref(r0)?.headers || {})) {
+          promised += 1;
+          if (!observed.has(`${key} header ${header}`)) missing.push(`${key} header ${header}`);
+        }
       }
     }
   }

@@ -62,7 +62,24 @@ process.on('exit', () => {
   fs.writeFileSync(`${dir}/observed-${process.pid}.json`, JSON.stringify([...observed]));
   const doc = `${dir}/openapi.json`;
   if (!fs.existsSync(doc)) fs.writeFileSync(doc, JSON.stringify(ready.doc));
+  const compat = `${dir}/openapi-compat.json`;
+  if (ready.compat && !fs.existsSync(compat)) fs.writeFileSync(compat, JSON.stringify(ready.compat.doc));
 });
+
+// The compatibility dialects (docs/api.md §11) by the first segment of a path: their routes
+// are in the second document (GET /compat/openapi.json), and their errors are written in the
+// dialect's own shape, everywhere under it (its router errors too).
+const DIALECT_ERRORS = {
+  api: 'NiluxError', workspaces: 'NileError', rest: 'RestDbError', media: 'RestDbError', mail: 'RestDbError',
+};
+const dialectOf = (pathname) => DIALECT_ERRORS[pathname.split('/')[1]];
+
+async function fetchDocument(baseUrl, path) {
+  const res = await fetch(`${baseUrl}${path}`, { signal: AbortSignal.timeout(10_000) });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text);
+}
 
 /**
  * Loads the document once per process: from TB_TEST_OPENAPI (a JSON file) when set, else
@@ -71,17 +88,13 @@ process.on('exit', () => {
 export function loadOpenApi(baseUrl) {
   if (!loading) {
     loading = (async () => {
-      let doc;
       const file = process.env.TB_TEST_OPENAPI;
-      if (file) {
-        doc = JSON.parse(fs.readFileSync(file, 'utf8'));
-      } else {
-        const res = await fetch(`${baseUrl}/v1/openapi.json`, { signal: AbortSignal.timeout(10_000) });
-        const text = await res.text();
-        if (res.status !== 200) throw new Error(`GET /v1/openapi.json answered ${res.status}: ${text.slice(0, 300)}`);
-        doc = JSON.parse(text);
-      }
-      ready = new Validator(doc);
+      const doc = file ? JSON.parse(fs.readFileSync(file, 'utf8')) : await fetchDocument(baseUrl, '/v1/openapi.json');
+      const compatFile = process.env.TB_TEST_OPENAPI_COMPAT;
+      const compat = compatFile ? JSON.parse(fs.readFileSync(compatFile, 'utf8')) : await fetchDocument(baseUrl, '/compat/openapi.json');
+      const v = new Validator(doc);
+      v.compat = new Validator(compat, (pathname) => dialectOf(pathname));
+      ready = v;
       return ready;
     })();
     // A failed load is retried by the next caller (e.g. the next server to start).
@@ -117,7 +130,13 @@ function coerceHeader(value, schema) {
 }
 
 export class Validator {
-  constructor(doc) {
+  /**
+   * `errorSchemaOf(pathname)`: the name of the components schema a router error (no route, 405)
+   * under that path matches; by default `Error` (the /v1 envelope).
+   */
+  constructor(doc, errorSchemaOf = () => 'Error') {
+    this.errorSchemaOf = errorSchemaOf;
+    this.compat = null; // the dialects' validator (on the /v1 one): paths under a dialect go there
     assert.ok(doc && typeof doc === 'object' && doc.paths && doc.components, 'OpenAPI document with paths and components');
     this.doc = doc;
     // strict: false: the document carries OpenAPI keywords (example, discriminator, ...) that
@@ -168,9 +187,12 @@ export class Validator {
    * @param {{method:string, url:string, requestHeaders:Record<string,string>,
    *          status:number, headers:Record<string,string>, body:string}} x
    */
-  validateResponse({ method, url, requestHeaders, status, headers, body }) {
+  validateResponse(x) {
+    let { method } = x;
+    const { url, requestHeaders, status, headers, body } = x;
     const u = new URL(url);
     const pathname = u.pathname;
+    if (this.compat && dialectOf(pathname)) return this.compat.validateResponse(x);
     method = method.toUpperCase();
     const what = `${method} ${pathname}${u.search}`;
     const fail = (msg) => {
@@ -205,7 +227,8 @@ export class Validator {
           if (/json/i.test(ct)) fail('Content-Type says JSON but the body does not parse');
           return;
         }
-        this.check(`/components/schemas/Error`, parsed, fail, 'the error envelope (components/schemas/Error)');
+        const schema = this.errorSchemaOf(pathname) || 'Error';
+        this.check(`/components/schemas/${schema}`, parsed, fail, `the error body (components/schemas/${schema})`);
       }
       return;
     }

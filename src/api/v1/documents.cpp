@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "api/authenticate.h"
+#include "api/documents.h"
 #include "api/list.h"
 #include "api/render.h"
 #include "api/v1/handlers.h"
@@ -88,34 +89,6 @@ std::optional<int64_t> ExpectedVersion(const Request& req) {
 
 std::string Name(const RouteContext& ctx) { return std::string(ctx.Param("name")); }
 
-// Keeps the listed paths (dotted paths reach into objects) and `_id`.
-json::object ProjectPaths(const json::object& doc, const std::vector<std::string>& paths) {
-    json::object out;
-    if (auto* id = doc.if_contains("_id")) out["_id"] = *id;
-    for (const auto& path : paths) {
-        const json::object* from = &doc;
-        json::object* to = &out;
-        std::string_view rest = path;
-        while (true) {
-            size_t dot = rest.find('.');
-            std::string_view key = rest.substr(0, dot);
-            const json::value* v = from->if_contains(key);
-            if (!v) break;
-            if (dot == std::string_view::npos) {
-                (*to)[key] = *v;
-                break;
-            }
-            if (!v->is_object()) break;
-            json::value& slot = (*to)[key];
-            if (!slot.is_object()) slot = json::object{};
-            from = &v->get_object();
-            to = &slot.as_object();
-            rest.remove_prefix(dot + 1);
-        }
-    }
-    return out;
-}
-
 // A body error, unless the caller may not see or do the operation at all (404/403 first).
 Task<Error> BodyErrorAfterAccess(Services& s, const tenancy::Caller& who, const RouteContext& ctx,
                                  collections::Operation op, Error body_error) {
@@ -159,26 +132,10 @@ http::Handler CreateDocuments(Services& s) {
                 co_await BodyErrorAfterAccess(s, *who, ctx, collections::Operation::kCreate, e),
                 ctx);
         }
-        std::vector<json::object> bodies;
         bool batch = ctx.body.is_array();
-        if (batch) {
-            auto& items = ctx.body.as_array();
-            bodies.reserve(items.size());
-            for (size_t i = 0; i < items.size(); ++i) {
-                if (!items[i].is_object())
-                    co_return Fail(Error::Validation(std::to_string(i), "A document is an object"),
-                                   ctx);
-                bodies.push_back(std::move(items[i].as_object()));
-            }
-        } else if (ctx.body.is_object()) {
-            bodies.push_back(std::move(ctx.body.as_object()));
-        } else {
-            co_return Fail(Error::Validation("",
-                                             "The body is a document (an object) or an array "
-                                             "of documents"),
-                           ctx);
-        }
-        auto created = co_await s.documents.Create(*who, Name(ctx), std::move(bodies), batch);
+        auto bodies = TakeDocuments(ctx.body);
+        if (!bodies.ok()) co_return Fail(bodies.error(), ctx);
+        auto created = co_await s.documents.Create(*who, Name(ctx), std::move(*bodies), batch);
         if (!created.ok()) co_return Fail(created.error(), ctx);
         ctx.account.documents_written = static_cast<int64_t>(created->size());
         if (!batch) co_return DocumentResponse(created->front(), 201);

@@ -54,10 +54,12 @@ Task<Result<FileInfo>> UploadRaw(Services& s, const Request& req, const tenancy:
     co_return f;
 }
 
-// multipart/form-data: every part named `file` (other fields are ignored). All or nothing:
-// when a part fails, the files of the parts before it are deleted again.
+// multipart/form-data: every part named `file` (other fields are ignored), or with
+// `any_part` every part that carries a filename, whatever its name (RestDB's media archive).
+// All or nothing: when a part fails, the files of the parts before it are deleted again.
 Task<Result<std::vector<FileInfo>>> UploadParts(Services& s, const Request& req,
-                                                const tenancy::Caller& who, std::string boundary) {
+                                                const tenancy::Caller& who, std::string boundary,
+                                                bool any_part) {
     http::MultipartReader reader(*req.body_stream, std::move(boundary));
     std::vector<FileInfo> stored;
     std::optional<Error> failed;
@@ -68,7 +70,8 @@ Task<Result<std::vector<FileInfo>>> UploadParts(Services& s, const Request& req,
             break;
         }
         if (!*part) break;
-        if ((*part)->name != "file") continue;
+        bool wanted = any_part ? (*part)->filename.has_value() : (*part)->name == "file";
+        if (!wanted) continue;
         std::string name = (*part)->filename.value_or("file");
         auto f = co_await s.files.Upload(who, name, (*part)->content_type, reader.content());
         if (!f.ok()) {
@@ -78,8 +81,10 @@ Task<Result<std::vector<FileInfo>>> UploadParts(Services& s, const Request& req,
         stored.push_back(std::move(*f));
     }
     if (!failed && stored.empty())
-        failed =
-            Error::BadRequest("No file in the body: send one or more parts named \"file\"", "file");
+        failed = Error::BadRequest(any_part ? "No file in the body: send parts with a filename"
+                                            : "No file in the body: send one or more parts named "
+                                              "\"file\"",
+                                   "file");
     if (failed) {
         for (const FileInfo& f : stored) (void)co_await s.files.Delete(who, f.id);
         co_return std::move(*failed);
@@ -173,8 +178,10 @@ Task<Result<FileInfo>> LinkedFile(Services& s, RouteContext& ctx,
 
 }  // namespace
 
-http::Handler UploadFiles(Services& s) {
-    return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
+namespace {
+
+http::Handler Upload(Services& s, bool any_part) {
+    return [&s, any_part](Request& req, RouteContext& ctx) -> Task<Response> {
         auto who = co_await RequireCaller(s, req, ctx);
         if (!who.ok()) co_return Fail(who.error(), ctx);
         std::string_view type = req.headers.Get("content-type");
@@ -189,7 +196,7 @@ http::Handler UploadFiles(Services& s) {
             if (!none.ok()) co_return Fail(none.error(), ctx);
             auto boundary = http::MultipartBoundary(type);
             if (!boundary.ok()) co_return Fail(boundary.error(), ctx);
-            auto stored = co_await UploadParts(s, req, *who, std::move(*boundary));
+            auto stored = co_await UploadParts(s, req, *who, std::move(*boundary), any_part);
             if (!stored.ok()) co_return Fail(stored.error(), ctx);
             json::array items;
             for (const FileInfo& f : *stored) items.push_back(FileJson(f));
@@ -204,6 +211,11 @@ http::Handler UploadFiles(Services& s) {
         co_return r;
     };
 }
+
+}  // namespace
+
+http::Handler UploadFiles(Services& s) { return Upload(s, false); }
+http::Handler UploadFilesAnyPart(Services& s) { return Upload(s, true); }
 
 http::Handler ListFiles(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {

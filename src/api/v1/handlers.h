@@ -8,12 +8,16 @@ namespace tb::api::v1 {
 
 // ops.cpp: health, liveness, readiness, metrics (API.md §10).
 http::Handler Health(Services& s);
+// The same object without the envelope (the Nilux dialect's /api/health, API.md §13).
+http::Handler BareHealth(Services& s);
 http::Handler Liveness(Services& s);
 http::Handler Readiness(Services& s);
 http::Handler MetricsText(Services& s);
 // The OpenAPI document (API.md §10).
 http::Handler OpenApi(Services& s);
 http::Handler OpenApi30(Services& s);
+// The document of the compatibility dialects (GET /compat/openapi.json, API.md §11).
+http::Handler CompatOpenApi(Services& s);
 http::Handler PublicMetricsText(Services& s);
 http::Handler DocsInitScript(Services& s);
 
@@ -56,6 +60,8 @@ http::Handler DeleteDocuments(Services& s);
 
 // files.cpp: files (API.md §6).
 http::Handler UploadFiles(Services& s);
+// The same, taking every multipart part with a filename (RestDB's /media, API.md §11).
+http::Handler UploadFilesAnyPart(Services& s);
 http::Handler ListFiles(Services& s);
 http::Handler GetFile(Services& s);
 http::Handler DeleteFile(Services& s);

@@ -12,23 +12,26 @@ using http::Request;
 using http::Response;
 using http::RouteContext;
 
+namespace {
+
 // The body is written directly rather than built as a JSON tree: health checks run at high
 // rates (load balancers, monitors) and only the timestamp, uptime and status vary. The
-// constant part (brand, version) is escaped once.
-http::Handler Health(Services& s) {
+// constant part (brand, version) is escaped once. `bare`: the object itself (Nilux's
+// /api/health), else in the envelope.
+http::Handler HealthOf(Services& s, bool bare) {
     json::object brand{{"name", s.brand.name},
                        {"shortName", s.brand.short_name},
                        {"description", s.brand.description}};
     std::string tail = std::string(R"(,"version":)") + json::serialize(json::value(TB_VERSION)) +
                        R"(,"brand":)" + json::serialize(brand) + R"(,"checks":{"database":)";
-    return [&s, tail = std::move(tail)](Request&, RouteContext&) -> Task<Response> {
+    return [&s, bare, tail = std::move(tail)](Request&, RouteContext&) -> Task<Response> {
         Status db = co_await s.db.Ping();
         auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::steady_clock::now() - s.started)
                           .count();
         std::string body;
         body.reserve(256 + tail.size());
-        body += R"({"success":true,"data":{"status":")";
+        body += bare ? R"({"status":")" : R"({"success":true,"data":{"status":")";
         body += db.ok() ? "OK" : "DEGRADED";
         body += R"(","timestamp":")";
         body += FormatRfc3339(s.clock.Now());
@@ -37,15 +40,21 @@ http::Handler Health(Services& s) {
         body += tail;
         body += db.ok() ? R"("ok")" : R"("unavailable")";
         if (s.durability_warning.empty()) {
-            body += R"(,"durability":"ok"}}})";
+            body += R"(,"durability":"ok"}})";
         } else {
             body += R"(,"durability":)";
             AppendJsonString(body, "at risk: " + s.durability_warning);
-            body += "}}}";
+            body += "}}";
         }
+        if (!bare) body += '}';
         co_return Response::Json(db.ok() ? 200 : 503, std::move(body));
     };
 }
+
+}  // namespace
+
+http::Handler Health(Services& s) { return HealthOf(s, false); }
+http::Handler BareHealth(Services& s) { return HealthOf(s, true); }
 
 http::Handler Liveness(Services&) {
     return [](Request&, RouteContext&) -> Task<Response> { co_return Response::Text(200, "ok"); };
@@ -94,6 +103,7 @@ http::Handler PublicMetricsText(Services& s) {
 namespace {
 std::string_view OpenApi31Text() { return OpenApiJson(); }
 std::string_view OpenApi30Text() { return OpenApi30Json(); }
+std::string_view CompatText() { return CompatOpenApiJson(); }
 
 // The bare document, not the envelope: OpenAPI tools read it as is. Compressed once.
 http::Handler Document(std::string_view (*text)()) {
@@ -112,5 +122,7 @@ http::Handler Document(std::string_view (*text)()) {
 http::Handler OpenApi(Services&) { return Document(OpenApi31Text); }
 
 http::Handler OpenApi30(Services&) { return Document(OpenApi30Text); }
+
+http::Handler CompatOpenApi(Services&) { return Document(CompatText); }
 
 }  // namespace tb::api::v1

@@ -55,6 +55,12 @@ class PostgresDialect final : public Dialect {
     std::string DocTextStartsWith(const DocPath& path) const override {
         return "starts_with(" + Value(path) + " #>> '{}', CAST(? AS text))";
     }
+    std::string DocAnyTextContains() const override {
+        // strict: `$.**` visits every value once (lax mode would unwrap arrays twice).
+        return "EXISTS (SELECT 1 FROM jsonb_path_query(d.data, 'strict $.**') AS jt(v) WHERE "
+               "jsonb_typeof(jt.v) = 'string' AND strpos(lower((jt.v #>> '{}') COLLATE \"C\"), "
+               "lower(CAST(? AS text) COLLATE \"C\")) > 0)";
+    }
     std::string DocArrayLength(const DocPath& path) const override {
         std::string x = Value(path);
         return "jsonb_array_length(CASE WHEN jsonb_typeof(" + x + ") = 'array' THEN " + x +

@@ -53,6 +53,10 @@ class SqliteDialect final : public Dialect {
     std::string DocTextStartsWith(const DocPath& path) const override {
         return "instr(" + Value(path) + ", ?) = 1";
     }
+    std::string DocAnyTextContains() const override {
+        return "EXISTS (SELECT 1 FROM json_tree(d.body) AS jt WHERE jt.type = 'text' AND "
+               "instr(lower(jt.atom), lower(?)) > 0)";
+    }
     std::string DocArrayLength(const DocPath& path) const override {
         return "json_array_length(d.body, " + JsonPath(path) + ") = ?";
     }
