@@ -48,4 +48,25 @@ Result<std::vector<json::object>> TakeDocuments(json::value& body) {
     return Error::Validation("", "The body is a document (an object) or an array of documents");
 }
 
+Task<Error> BodyErrorAfterAccess(Services& s, const tenancy::Caller& who,
+                                 const std::string& collection, const std::string& id,
+                                 collections::Operation op, Error body_error) {
+    Status access = co_await s.documents.Authorize(who, collection, op, id);
+    if (!access.ok()) co_return std::move(access).error();
+    co_return body_error;
+}
+
+Task<Result<std::vector<json::object>>> DocumentsToCreate(Services& s, const tenancy::Caller& who,
+                                                          const std::string& collection,
+                                                          http::RouteContext& ctx) {
+    if (ctx.body_error || ctx.body.is_null()) {
+        Error e =
+            ctx.body_error ? *ctx.body_error : Error::Validation("", "A document is required");
+        const std::string no_document;  // named: no temporaries inside co_await (GCC 12)
+        co_return co_await BodyErrorAfterAccess(s, who, collection, no_document,
+                                                collections::Operation::kCreate, std::move(e));
+    }
+    co_return TakeDocuments(ctx.body);
+}
+
 }  // namespace tb::api

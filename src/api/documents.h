@@ -4,8 +4,10 @@
 #include <string>
 #include <vector>
 
+#include "api/services.h"
 #include "common/json.h"
 #include "common/result.h"
+#include "http/router.h"
 
 namespace tb::api {
 
@@ -15,5 +17,17 @@ json::object ProjectPaths(const json::object& doc, const std::vector<std::string
 // A create's body: one document (an object) or a batch (an array of objects), moved out of
 // `body`. VALIDATION_ERROR otherwise (naming the position of an item that is not an object).
 Result<std::vector<json::object>> TakeDocuments(json::value& body);
+
+// A body error, unless the caller may not see or do the operation at all: then that 404/403
+// comes first (API.md §13 "Precedence of errors"). `id` empty: no document.
+Task<Error> BodyErrorAfterAccess(Services& s, const tenancy::Caller& who,
+                                 const std::string& collection, const std::string& id,
+                                 collections::Operation op, Error body_error);
+
+// The documents a create sends (TakeDocuments of the request's JSON body), or the error to
+// answer: an unreadable or absent body after the access checks.
+Task<Result<std::vector<json::object>>> DocumentsToCreate(Services& s, const tenancy::Caller& who,
+                                                          const std::string& collection,
+                                                          http::RouteContext& ctx);
 
 }  // namespace tb::api

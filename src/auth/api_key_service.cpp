@@ -488,21 +488,36 @@ Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::Rotate(const KeyActo
     if (!found) co_return Error::NotFound("API key not found");
     ApiKey key = std::move(*found);
     std::string secret = NewSecret();
-    key.preview = Preview(secret);
+    ClientInfo client{who.ip, who.user_agent};
+    TB_CO_RETURN_IF_ERROR(
+        co_await StoreNewSecret(key, secret, Preview(secret), who.user.id, client));
+    co_return std::make_pair(std::move(key), std::move(secret));
+}
+
+Task<Status> ApiKeyService::StoreNewSecret(ApiKey& key, const std::string& secret,
+                                           std::string preview, const std::string& actor,
+                                           const ClientInfo& client) {
+    key.preview = std::move(preview);
     key.updated_at = Now();
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         auto r = co_await tx.Execute(
             "UPDATE api_keys SET key_hash = ?, preview = ?, updated_at = ? WHERE tenant_id = ? AND "
             "id = ?",
-            Bind(Sha256Hex(secret), key.preview, key.updated_at, who.tenant->id(), key.id));
+            Bind(Sha256Hex(secret), key.preview, key.updated_at, key.tenant_id.value_or(""),
+                 key.id));
         if (!r.ok()) co_return std::move(r).error();
-        audit::Event e{key.tenant_id,  who.user.id, "api_key.rotated", key.id, who.ip,
-                       who.user_agent, {}};
+        audit::Event e{key.tenant_id,
+                       actor,
+                       "api_key.rotated",
+                       key.id,
+                       client.ip,
+                       client.user_agent.substr(0, 512),
+                       {}};
         co_return co_await audit_.Record(tx, e);
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
     Invalidate(key.id);
-    co_return std::make_pair(std::move(key), std::move(secret));
+    co_return Status{};
 }
 
 Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::CreatePrimary(
@@ -564,26 +579,8 @@ Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::RotatePrimary(
     }
     ApiKey key = std::move(*found);
     std::string secret = NewPrimarySecret();
-    key.preview = PrimaryPreview(secret);
-    key.updated_at = Now();
-    const TransactionFn fn = [&](Session& tx) -> Task<Status> {
-        auto r = co_await tx.Execute(
-            "UPDATE api_keys SET key_hash = ?, preview = ?, updated_at = ? WHERE tenant_id = ? AND "
-            "id = ?",
-            Bind(Sha256Hex(secret), key.preview, key.updated_at, key.tenant_id.value_or(""),
-                 key.id));
-        if (!r.ok()) co_return std::move(r).error();
-        audit::Event e{key.tenant_id,
-                       owner.id,
-                       "api_key.rotated",
-                       key.id,
-                       client.ip,
-                       client.user_agent.substr(0, 512),
-                       {}};
-        co_return co_await audit_.Record(tx, e);
-    };
-    TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
-    Invalidate(key.id);
+    TB_CO_RETURN_IF_ERROR(
+        co_await StoreNewSecret(key, secret, PrimaryPreview(secret), owner.id, client));
     co_return std::make_pair(std::move(key), std::move(secret));
 }
 

@@ -149,6 +149,9 @@ class ApiKeyService {
     Result<std::shared_ptr<const KeyCredential>> Accept(std::shared_ptr<const KeyCredential> cred,
                                                         std::string_view origin, int64_t now);
     Task<Result<std::optional<ApiKey>>> FindOwned(const KeyActor& who, const std::string& id);
+    // A rotation: the key's new secret (its hash) and preview, audited, the old one refused.
+    Task<Status> StoreNewSecret(ApiKey& key, const std::string& secret, std::string preview,
+                                const std::string& actor, const ClientInfo& client);
     Task<Status> RefreshCorsOrigins();
     void Invalidate(const std::string& key_id);
     void InvalidateWhere(const std::function<bool(const KeyCredential&)>& match);

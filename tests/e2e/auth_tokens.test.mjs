@@ -76,9 +76,12 @@ describe('the access token (RS256 by default)', () => {
     assert.ok(header.kid.length > 0);
   });
 
-  test('claims iss, aud, sub, sid, tid (the personal tenant), email, iat, exp = iat + 900, jti', () => {
+  test('claims iss, aud, sub, sid, tid (the personal tenant), email, name, scope, iat, exp = iat + 900, jti', () => {
     const { payload } = decodeParts(alice.tokens.access_token);
-    assert.deepEqual(Object.keys(payload).sort(), ['aud', 'email', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub', 'tid']);
+    assert.deepEqual(Object.keys(payload).sort(),
+      ['aud', 'email', 'exp', 'iat', 'iss', 'jti', 'name', 'scope', 'sid', 'sub', 'tid']);
+    assert.equal(payload.name, alice.user.name);
+    assert.equal(payload.scope, 'user');
     assert.equal(payload.iss, ISSUER);
     assert.equal(payload.aud, AUDIENCE);
     assert.equal(payload.sub, alice.user.id);

@@ -19,6 +19,7 @@ import { operations, routeFixtures } from './route_fixtures.mjs';
 const NEEDS = {
   'GET /v1/health': 'public', 'GET /healthz': 'public', 'GET /readyz': 'public', 'GET /metrics': 'session',
   'GET /.well-known/jwks.json': 'public', 'GET /v1/openapi.json': 'public', 'GET /docs': 'public',
+  'GET /compat/openapi.json': 'public',
   'GET /v1/openapi-3.0.json': 'public',
   'POST /v1/auth/register': 'public', 'POST /v1/auth/login': 'public', 'POST /v1/auth/refresh': 'public',
   'POST /v1/auth/password-reset/request': 'public', 'POST /v1/auth/password-reset/confirm': 'public',

@@ -118,7 +118,7 @@ export type User = {
 
 export type Tokens = {
     /**
-     * A JWT with claims `iss, aud, sub, sid, tid?, email, iat, exp, jti`.
+     * A JWT with claims `iss, aud, sub, sid, tid?, email, name, scope, iat, exp, jti`.
      */
     access_token: string;
     /**
@@ -1419,6 +1419,30 @@ export type GetOpenApi30DocumentResponses = {
 };
 
 export type GetOpenApi30DocumentResponse = GetOpenApi30DocumentResponses[keyof GetOpenApi30DocumentResponses];
+
+export type GetCompatOpenApiDocumentData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/compat/openapi.json';
+};
+
+export type GetCompatOpenApiDocumentResponses = {
+    /**
+     * An OpenAPI 3.1 document.
+     */
+    200: {
+        openapi: string;
+        info: {
+            [key: string]: unknown;
+        };
+        paths: {
+            [key: string]: unknown;
+        };
+    };
+};
+
+export type GetCompatOpenApiDocumentResponse = GetCompatOpenApiDocumentResponses[keyof GetCompatOpenApiDocumentResponses];
 
 export type GetDocsPageData = {
     body?: never;

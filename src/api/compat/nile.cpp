@@ -2,7 +2,9 @@
 // API.md §11). Users sign up and log in, see themselves, and manage the tenants they belong
 // to. Bare bodies; errors as {"errorCode", "message", "statusCode"} (dialects.cpp).
 #include "api/authenticate.h"
+#include "api/compat/bare.h"
 #include "api/compat/handlers.h"
+#include "api/members.h"
 #include "api/render.h"
 
 namespace tb::api::compat {
@@ -12,10 +14,6 @@ using http::Response;
 using http::RouteContext;
 
 namespace {
-
-Response Bare(const json::value& body, int status = 200) {
-    return Response::Json(status, WriteJson(body));
-}
 
 // The workspace and database segments name this instance: any value, unless configured.
 std::optional<Error> CheckInstance(const Services& s, const RouteContext& ctx) {
@@ -77,23 +75,6 @@ Result<std::string> ParseTenantName(RouteContext& ctx) {
     TB_ASSIGN_OR_RETURN(json::object * o, ctx.JsonObject());
     TB_RETURN_IF_ERROR(RejectUnknownFields(*o, {"name"}));
     return RequiredString(*o, "name");
-}
-
-struct NewMember {
-    std::string email;
-    tenancy::Role role = tenancy::Role::kMember;
-};
-
-Result<NewMember> ParseNewMember(RouteContext& ctx) {
-    TB_ASSIGN_OR_RETURN(json::object * o, ctx.JsonObject());
-    TB_RETURN_IF_ERROR(RejectUnknownFields(*o, {"email", "role"}));
-    NewMember in;
-    TB_ASSIGN_OR_RETURN(in.email, RequiredString(*o, "email"));
-    TB_ASSIGN_OR_RETURN(auto role, MaybeString(*o, "role"));
-    if (role) {
-        TB_ASSIGN_OR_RETURN(in.role, tenancy::RoleField(*role));
-    }
-    return in;
 }
 
 // Every member of a tenant, in one answer (Nile lists are not paged).

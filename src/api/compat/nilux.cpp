@@ -1,6 +1,7 @@
 // The Nilux dialect: /api/auth/* and /api/health (003_a6612fd435a589e7.txt, API.md §11).
 // Bare bodies, errors as {"detail": "…"} (dialects.cpp), the seed's field names.
 #include "api/authenticate.h"
+#include "api/compat/bare.h"
 #include "api/compat/handlers.h"
 #include "api/render.h"
 
@@ -11,10 +12,6 @@ using http::Response;
 using http::RouteContext;
 
 namespace {
-
-Response Bare(const json::value& body, int status = 200) {
-    return Response::Json(status, WriteJson(body));
-}
 
 // The plan of the user's personal tenant (auth::PersonalTenant); the default plan's when they
 // own none (an invited user).
@@ -159,7 +156,8 @@ http::Handler NiluxRotateApiKey(Services& s) {
         if (!tenants.ok()) co_return Fail(tenants.error(), ctx);
         std::optional<std::string> home;
         if (const auto* personal = auth::PersonalTenant(*tenants)) home = personal->tenant_id;
-        auto out = co_await s.api_keys.RotatePrimary(*who->user, home, Client(req));
+        auth::ClientInfo client = Client(req);
+        auto out = co_await s.api_keys.RotatePrimary(*who->user, home, client);
         if (!out.ok()) co_return Fail(out.error(), ctx);
         co_return Bare(KeyOf(out->first, &out->second));
     };

@@ -199,13 +199,6 @@ Response Document(std::string shown, int status = 200) {
     return Response::Json(status, std::move(shown));
 }
 
-Task<Error> BodyErrorAfterAccess(Services& s, const tenancy::Caller& who, const RouteContext& ctx,
-                                 collections::Operation op, Error body_error) {
-    Status access =
-        co_await s.documents.Authorize(who, Collection(ctx), op, std::string(ctx.Param("id")));
-    co_return access.ok() ? std::move(body_error) : std::move(access).error();
-}
-
 }  // namespace
 
 http::Handler RestList(Services& s) {
@@ -263,18 +256,11 @@ http::Handler RestCreate(Services& s) {
         if (!who.ok()) co_return Fail(who.error(), ctx);
         auto metafields = MetafieldsOnly(req);
         if (!metafields.ok()) co_return Fail(metafields.error(), ctx);
-        if (ctx.body_error || ctx.body.is_null()) {
-            Error e =
-                ctx.body_error ? *ctx.body_error : Error::Validation("", "A document is required");
-            co_return Fail(
-                co_await BodyErrorAfterAccess(s, *who, ctx, collections::Operation::kCreate, e),
-                ctx);
-        }
         bool batch = ctx.body.is_array();
-        auto bodies = TakeDocuments(ctx.body);
+        std::string collection = Collection(ctx);
+        auto bodies = co_await DocumentsToCreate(s, *who, collection, ctx);
         if (!bodies.ok()) co_return Fail(bodies.error(), ctx);
-        auto created =
-            co_await s.documents.Create(*who, Collection(ctx), std::move(*bodies), batch);
+        auto created = co_await s.documents.Create(*who, collection, std::move(*bodies), batch);
         if (!created.ok()) co_return Fail(created.error(), ctx);
         ctx.account.documents_written = static_cast<int64_t>(created->size());
         if (!batch)
@@ -297,15 +283,16 @@ http::Handler RestUpdate(Services& s) {
         if (!who.ok()) co_return Fail(who.error(), ctx);
         auto metafields = MetafieldsOnly(req);
         if (!metafields.ok()) co_return Fail(metafields.error(), ctx);
+        std::string collection = Collection(ctx), id(ctx.Param("id"));
         auto body = ctx.JsonObject();
         if (!body.ok()) {
-            co_return Fail(co_await BodyErrorAfterAccess(
-                               s, *who, ctx, collections::Operation::kUpdate, body.error()),
-                           ctx);
+            co_return Fail(
+                co_await BodyErrorAfterAccess(s, *who, collection, id,
+                                              collections::Operation::kUpdate, body.error()),
+                ctx);
         }
         json::value patch(std::move(**body));
-        auto doc = co_await s.documents.Patch(*who, Collection(ctx), std::string(ctx.Param("id")),
-                                              std::move(patch), std::nullopt);
+        auto doc = co_await s.documents.Patch(*who, collection, id, std::move(patch), std::nullopt);
         if (!doc.ok()) co_return Fail(doc.error(), ctx);
         ctx.account.documents_written = 1;
         co_return Document(Shown(std::move(doc->body), *metafields, {}));

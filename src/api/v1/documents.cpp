@@ -89,15 +89,6 @@ std::optional<int64_t> ExpectedVersion(const Request& req) {
 
 std::string Name(const RouteContext& ctx) { return std::string(ctx.Param("name")); }
 
-// A body error, unless the caller may not see or do the operation at all (404/403 first).
-Task<Error> BodyErrorAfterAccess(Services& s, const tenancy::Caller& who, const RouteContext& ctx,
-                                 collections::Operation op, Error body_error) {
-    Status access =
-        co_await s.documents.Authorize(who, Name(ctx), op, std::string(ctx.Param("id")));
-    if (!access.ok()) co_return std::move(access).error();
-    co_return body_error;
-}
-
 }  // namespace
 
 http::Handler ListDocuments(Services& s) {
@@ -125,17 +116,11 @@ http::Handler CreateDocuments(Services& s) {
     return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
         auto who = co_await RequireCallerOrVisitor(s, req, ctx);
         if (!who.ok()) co_return Fail(who.error(), ctx);
-        if (ctx.body_error || ctx.body.is_null()) {
-            Error e =
-                ctx.body_error ? *ctx.body_error : Error::Validation("", "A document is required");
-            co_return Fail(
-                co_await BodyErrorAfterAccess(s, *who, ctx, collections::Operation::kCreate, e),
-                ctx);
-        }
         bool batch = ctx.body.is_array();
-        auto bodies = TakeDocuments(ctx.body);
+        std::string name = Name(ctx);
+        auto bodies = co_await DocumentsToCreate(s, *who, name, ctx);
         if (!bodies.ok()) co_return Fail(bodies.error(), ctx);
-        auto created = co_await s.documents.Create(*who, Name(ctx), std::move(*bodies), batch);
+        auto created = co_await s.documents.Create(*who, name, std::move(*bodies), batch);
         if (!created.ok()) co_return Fail(created.error(), ctx);
         ctx.account.documents_written = static_cast<int64_t>(created->size());
         if (!batch) co_return DocumentResponse(created->front(), 201);
@@ -174,14 +159,14 @@ http::Handler RewriteDocument(Services& s, bool merge) {
     return [&s, merge](Request& req, RouteContext& ctx) -> Task<Response> {
         auto who = co_await RequireCallerOrVisitor(s, req, ctx);
         if (!who.ok()) co_return Fail(who.error(), ctx);
+        std::string id(ctx.Param("id"));
+        std::string name = Name(ctx);
         auto body = ctx.JsonObject();
         if (!body.ok()) {
             co_return Fail(co_await BodyErrorAfterAccess(
-                               s, *who, ctx, collections::Operation::kUpdate, body.error()),
+                               s, *who, name, id, collections::Operation::kUpdate, body.error()),
                            ctx);
         }
-        std::string id(ctx.Param("id"));
-        std::string name = Name(ctx);
         std::optional<int64_t> expected = ExpectedVersion(req);
         // if/else, not ?: around co_await (GCC 12 and temporaries in conditionals).
         Result<collections::StoredDocument> doc = Error::Internal("unset");
@@ -228,12 +213,14 @@ http::Handler DeleteDocuments(Services& s) {
         } else {
             q = body.error();
         }
+        std::string name = Name(ctx), no_document;
         if (!q.ok()) {
-            co_return Fail(co_await BodyErrorAfterAccess(
-                               s, *who, ctx, collections::Operation::kDelete, q.error()),
-                           ctx);
+            co_return Fail(
+                co_await BodyErrorAfterAccess(s, *who, name, no_document,
+                                              collections::Operation::kDelete, q.error()),
+                ctx);
         }
-        auto deleted = co_await s.documents.DeleteMatching(*who, Name(ctx), *q);
+        auto deleted = co_await s.documents.DeleteMatching(*who, name, *q);
         if (!deleted.ok()) co_return Fail(deleted.error(), ctx);
         ctx.account.documents_written = *deleted;
         co_return Ok(json::object{{"deleted", *deleted}});

@@ -1,6 +1,7 @@
 // /v1/tenants and /v1/tenants/{id}/members (API.md §3).
 #include "api/authenticate.h"
 #include "api/list.h"
+#include "api/members.h"
 #include "api/render.h"
 #include "api/v1/handlers.h"
 #include "common/log.h"
@@ -13,15 +14,6 @@ using http::RouteContext;
 using tenancy::TenantService;
 
 namespace {
-
-Result<tenancy::Role> ParseRoleField(const json::object& o, bool required) {
-    TB_ASSIGN_OR_RETURN(auto role, MaybeString(o, "role"));
-    if (!role) {
-        if (required) return Error::Validation("role", "role is required");
-        return tenancy::Role::kMember;
-    }
-    return tenancy::RoleField(*role);
-}
 
 Result<tenancy::NewTenant> ParseNewTenant(RouteContext& ctx) {
     TB_ASSIGN_OR_RETURN(json::object * o, ctx.JsonObject());
@@ -47,20 +39,6 @@ Result<tenancy::TenantPatch> ParseTenantPatch(RouteContext& ctx) {
         p.settings = settings->as_object();
     }
     return p;
-}
-
-struct NewMember {
-    std::string email;
-    tenancy::Role role = tenancy::Role::kMember;
-};
-
-Result<NewMember> ParseNewMember(RouteContext& ctx) {
-    TB_ASSIGN_OR_RETURN(json::object * o, ctx.JsonObject());
-    TB_RETURN_IF_ERROR(RejectUnknownFields(*o, {"email", "role"}));
-    NewMember in;
-    TB_ASSIGN_OR_RETURN(in.email, RequiredString(*o, "email"));
-    TB_ASSIGN_OR_RETURN(in.role, ParseRoleField(*o, false));
-    return in;
 }
 
 Result<tenancy::Role> ParseMemberPatch(RouteContext& ctx) {
