@@ -12,7 +12,11 @@ namespace {
 // it names; for a 403 it would let anyone write into the log of any tenant they can name.
 std::string TargetTenant(const http::Request& request, const http::RouteContext& ctx,
                          const http::Response& response) {
-    if (ctx.route.starts_with("/v1/tenants/{id}")) {
+    // /v1/tenants/{id}/… and Nile's …/databases/{database}/tenants/{id}/… (API.md §11).
+    bool names_tenant = ctx.route.starts_with("/v1/tenants/{id}") ||
+                        (ctx.route.starts_with("/workspaces/") &&
+                         ctx.route.find("/{database}/tenants/{id}") != std::string_view::npos);
+    if (names_tenant) {
         if (std::string_view id = ctx.Param("id"); IsUuid(id)) return std::string(id);
     }
     if (!ctx.account.tenant_id().empty()) return std::string(ctx.account.tenant_id());

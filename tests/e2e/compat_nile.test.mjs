@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import * as jose from 'jose';
-import { RFC3339_MS_Z, UUID, startServer } from './harness.mjs';
+import { RFC3339_MS_Z, UUID, sleep, startServer } from './harness.mjs';
 import { NO_THROTTLE_ENV, PASSWORD, bearer, uniqueEmail } from './auth_helpers.mjs';
 import { adminLogin, as, createKey, describeRes, expectSuccess, newUser } from './tenancy_helpers.mjs';
 import { expectNileError } from './compat_helpers.mjs';
@@ -160,6 +160,16 @@ describe('the Nile dialect', () => {
       expectNileError(await server.post(`${W}/tenants/${tid}/users`, { headers: member.auth, json: { email: outsider.email } }),
         403, 'forbidden');
       expectNileError(await server.request('DELETE', `${W}/tenants/${tid}/users/${owner.id}`, { headers: member.auth }), 403);
+      // Audited as access.denied in the tenant the path names, as on /v1.
+      let denied = [];
+      for (let i = 0; i < 40 && !denied.some((e) => e.actor === member.id); i++) {
+        await sleep(100);
+        denied = expectSuccess(await server.get('/v1/audit-logs?action=access.denied&per_page=100',
+          { headers: as(owner, tid) }), 200);
+      }
+      const e = denied.find((x) => x.actor === member.id);
+      assert.ok(e, `no access.denied in ${JSON.stringify(denied)}`);
+      assert.match(e.details.route, /^(POST|DELETE) \/workspaces\/\{workspace\}\/databases\/\{database\}\/tenants\/\{id\}\/users/);
       expectNileError(await server.post(`${W}/tenants/${tid}/users`, { headers: owner.auth, json: { email: 'x', role: 'emperor' } }), 422);
       expectNileError(await server.post(`${W}/tenants/${tid}/users`, { json: { email: outsider.email } }), 401);
       expectNileError(await server.get(`${W}/tenants/${tid}/users`), 401);

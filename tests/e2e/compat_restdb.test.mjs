@@ -368,3 +368,33 @@ describe('RestDB ?apikey= with compat.restdb.allow_query_key on', () => {
     assert.equal((await server.get('/rest/notes', { headers: bearer(k.key) })).status, 200);
   });
 });
+
+describe('RestDB requests spend the budgets of their /v1 counterparts', () => {
+  let server;
+  before(async () => {
+    server = await startServer({ env: { ...NO_THROTTLE_ENV, TB_LIMITS_KEY_PER_HOUR: '3', TB_LIMITS_ANONYMOUS_PER_HOUR: '2' } });
+  });
+  after(async () => { await server?.stop(); });
+
+  test('a key past its hourly budget gets 429 with Retry-After in RestDB\'s shape; so does an IP', async () => {
+    const u = await newUser(server, 'rdb-429');
+    const k = await createKey(server, as(u, u.tid), { scopes: ['read', 'write', 'admin'] });
+    const headers = { 'x-apikey': k.key };
+    assert.equal((await server.post('/rest/notes', { headers, json: { a: 1 } })).status, 201);
+    for (let i = 0; i < 2; i++) {
+      const res = await server.get('/rest/notes', { headers });
+      assert.equal(res.status, 200, describeRes(res));
+      assert.equal(res.headers['x-ratelimit-limit'], '3');
+    }
+    const res = await server.get('/rest/notes', { headers });
+    expectRestDbError(res, 429, 'RateLimitError');
+    assert.ok(Number(res.headers['retry-after']) > 0);
+    // Without credentials the client IP's budget is spent (2 an hour here; the sign-up above
+    // took one of them).
+    const anon = [];
+    for (let i = 0; i < 2; i++) anon.push(await server.get('/rest/notes'));
+    assert.deepEqual(anon.map((r) => r.status), [401, 429]);
+    expectRestDbError(anon[1], 429);
+    assert.ok(Number(anon[1].headers['retry-after']) > 0);
+  });
+});
