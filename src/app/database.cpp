@@ -7,7 +7,8 @@
 
 namespace tb::app {
 
-Result<OpenedDatabase> OpenDatabase(const Config& config, boost::asio::any_io_executor ex) {
+Result<OpenedDatabase> OpenDatabase(const Config& config, boost::asio::any_io_executor ex,
+                                    const std::string& node_id) {
     namespace fs = std::filesystem;
     std::error_code ec;
     if (!fs::exists(config.data, ec)) {
@@ -32,8 +33,10 @@ Result<OpenedDatabase> OpenDatabase(const Config& config, boost::asio::any_io_ex
         options.url = url;
         options.pool_size = static_cast<size_t>(config.postgres.pool_size);
         options.statement_timeout = std::chrono::milliseconds(config.query.timeout_ms);
+        options.node_id = node_id;
         out.db = std::make_unique<storage::PgDatabase>(std::move(ex), options);
         out.migrations = storage::PostgresMigrations();
+        out.shared = true;
     }
     return out;
 }

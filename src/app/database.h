@@ -14,9 +14,14 @@ namespace tb::app {
 struct OpenedDatabase {
     std::unique_ptr<storage::Database> db;
     std::span<const storage::Migration> migrations;
+    // PostgreSQL: several nodes may share it, and the change feed tells each of the others'
+    // changes (storage/postgres/pg_listener.h).
+    bool shared = false;
 };
 
-// Creates the data directory (0700) when missing. PostgreSQL connections are driven by `ex`.
-Result<OpenedDatabase> OpenDatabase(const Config& config, boost::asio::any_io_executor ex);
+// Creates the data directory (0700) when missing. PostgreSQL connections are driven by `ex`
+// and name this node `node_id` (the change feed's `tb.node`).
+Result<OpenedDatabase> OpenDatabase(const Config& config, boost::asio::any_io_executor ex,
+                                    const std::string& node_id = {});
 
 }  // namespace tb::app

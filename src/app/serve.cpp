@@ -33,6 +33,7 @@
 #include "mail/outbox.h"
 #include "mail/transport.h"
 #include "storage/instance_secrets.h"
+#include "storage/postgres/pg_listener.h"
 
 namespace tb::app {
 
@@ -161,7 +162,9 @@ int Serve(const Config& config) {
     SystemClock clock;
     IdGenerator ids(clock);
 
-    auto opened = OpenDatabase(config, ioc.get_executor());
+    // This process among the nodes on one PostgreSQL (the change feed skips its own changes).
+    const std::string node_id = ids.Next();
+    auto opened = OpenDatabase(config, ioc.get_executor(), node_id);
     if (!opened.ok()) {
         log::Error("cannot open the database",
                    {{"error", opened.error().message}, {"detail", opened.error().internal}});
@@ -440,6 +443,16 @@ int Serve(const Config& config) {
             log::Warn("file store sweep failed", {{"error", swept.error().internal}});
         }
     };
+    // Other nodes' changes (PostgreSQL): their triggers' notifications reach this node's caches
+    // through the bus; a gap in the feed drops every cache.
+    std::optional<storage::PgListener> feed;
+    if (opened->shared) {
+        feed.emplace(
+            ioc.get_executor(), config.DatabaseUrl(), node_id,
+            [&bus](std::string_view topic, const std::string& key) { bus.Publish(topic, key); },
+            [&bus] { bus.FlushAll(); });
+        feed->Start();
+    }
     Periodic upkeep(ioc, std::chrono::seconds(5), upkeep_tick);
     Periodic sweeps(ioc, std::chrono::hours(1), sweep_tick);
     Periodic counters(ioc, std::chrono::seconds(1), counters_tick);
@@ -450,6 +463,7 @@ int Serve(const Config& config) {
     signals.async_wait([&](boost::system::error_code ec, int signal) {
         if (ec) return;
         ready = false;
+        if (feed) feed->Stop();
         upkeep.Stop();
         sweeps.Stop();
         counters.Stop();

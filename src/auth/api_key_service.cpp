@@ -197,6 +197,11 @@ void ApiKeyService::Attach(InvalidationBus& bus) {
     bus.Subscribe("tenant", [this](const std::string& tenant_id) {
         InvalidateWhere([&](const KeyCredential& c) { return c.key.tenant_id == tenant_id; });
     });
+    bus.Subscribe("api_key", [this](const std::string& key_id) { Invalidate(key_id); });
+    bus.Subscribe("*", [this](const std::string&) {
+        std::lock_guard lock(mu_);
+        by_hash_.clear();
+    });
 }
 
 const query::Resource& ApiKeysResource() {

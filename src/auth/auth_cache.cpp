@@ -42,4 +42,14 @@ void AuthCache::InvalidateUser(const std::string& user_id) {
     std::erase_if(sessions_, [&](const auto& kv) { return kv.second.user->id == user_id; });
 }
 
+void AuthCache::InvalidateSession(const std::string& sid) {
+    std::lock_guard lock(mu_);
+    sessions_.erase(sid);
+}
+
+void AuthCache::ClearSessions() {
+    std::lock_guard lock(mu_);
+    sessions_.clear();
+}
+
 }  // namespace tb::auth

@@ -42,6 +42,10 @@ class AuthCache {
     void PutSession(const std::string& sid, SessionState state);
     // Drops every cached session of the user.
     void InvalidateUser(const std::string& user_id);
+    // Drops one session (revoked on another node).
+    void InvalidateSession(const std::string& sid);
+    // Drops every cached session (the token cache holds only signatures checked, kept).
+    void ClearSessions();
 
   private:
     int64_t ttl_ms_;

@@ -63,6 +63,8 @@ void AuthService::Attach(TenantDirectory& tenants, InvalidationBus& bus) {
     tenants_ = &tenants;
     bus_ = &bus;
     bus.Subscribe("user", [this](const std::string& user_id) { cache_.InvalidateUser(user_id); });
+    bus.Subscribe("session", [this](const std::string& sid) { cache_.InvalidateSession(sid); });
+    bus.Subscribe("*", [this](const std::string&) { cache_.ClearSessions(); });
 }
 
 Status AuthService::CheckNewPassword(const std::string& password, std::string_view field) const {

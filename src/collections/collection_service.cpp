@@ -111,6 +111,10 @@ CollectionService::CollectionService(storage::Database& db, IdGenerator& ids, co
         std::lock_guard lock(mu_);
         cache_.erase(key);
     });
+    bus_.Subscribe("*", [this](const std::string&) {
+        std::lock_guard lock(mu_);
+        cache_.clear();
+    });
 }
 
 void CollectionService::Forget(const TenantScope& scope, const std::string& name) {

@@ -1,12 +1,16 @@
 #pragma once
 // The invalidation bus (ARCHITECTURE.md "Cluster mode"): a change that makes cached
 // authorization facts stale is published once, and every cache that holds such facts drops
-// them. In one process the subscribers are called directly, before Publish returns; a
-// PostgreSQL LISTEN/NOTIFY transport for several nodes plugs in behind the same interface.
+// them. In one process the subscribers are called directly, before Publish returns. Other
+// nodes learn of a change from PostgreSQL's change feed (storage/postgres/pg_listener.h),
+// which publishes it here on theirs.
 //
 // Topics: "user" (key: user id — deactivated, deleted, renamed), "membership" (key: user id —
 // joined, left or changed role in some tenant), "tenant" (key: tenant id — updated or
-// deleted).
+// deleted), "session" (key: session id — revoked), "api_key" (key: key id — changed, rotated
+// or deleted), "collection" (key: "<tenant id>/<name>" — definition changed or dropped).
+// FlushAll calls the subscribers of "*": every cache dropped whole (changes may have been
+// missed).
 //
 // Thread safety: Subscribe before serving; Publish from any thread.
 
@@ -26,6 +30,9 @@ class InvalidationBus {
         std::lock_guard lock(mu_);
         subscribers_.push_back({std::move(topic), std::move(handler)});
     }
+
+    // The subscribers of "*" (with an empty key): a gap in what this node heard.
+    void FlushAll() const { Publish("*", std::string()); }
 
     void Publish(std::string_view topic, const std::string& key) const {
         std::vector<Handler> handlers;

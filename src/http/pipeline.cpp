@@ -62,7 +62,7 @@ bool HasCredentials(const Request& request) {
 
 Pipeline::Pipeline(const Router& router, Metrics& metrics, const CorsPolicy& cors, IdGenerator& ids,
                    PipelineOptions options)
-    : router_(router), metrics_(metrics), cors_(cors), ids_(ids), options_(options) {}
+    : router_(router), metrics_(metrics), cors_(cors), ids_(ids), options_(std::move(options)) {}
 
 std::string Pipeline::RequestId(const Request& request) {
     std::string_view given = request.headers.Get("x-request-id");

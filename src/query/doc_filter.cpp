@@ -398,6 +398,7 @@ Result<DocFilter> DocFilterFromParams(
             case DocOp::kNe: {
                 std::vector<DocFilter> any;
                 TB_ASSIGN_OR_RETURN(auto candidates, Candidates(key, value));
+                any.reserve(candidates.size());
                 for (auto& c : candidates) any.push_back(LeafOf(path, DocOp::kEq, {c}));
                 DocFilter eq = AnyOf(std::move(any));
                 all.children.push_back(found->second == DocOp::kEq ? std::move(eq)
@@ -411,6 +412,7 @@ Result<DocFilter> DocFilterFromParams(
                 if (value == "null") return bad("null cannot be ordered");
                 std::vector<DocFilter> any;
                 TB_ASSIGN_OR_RETURN(auto candidates, Candidates(key, value));
+                any.reserve(candidates.size());
                 for (auto& c : candidates) any.push_back(LeafOf(path, found->second, {c}));
                 all.children.push_back(AnyOf(std::move(any)));
                 break;

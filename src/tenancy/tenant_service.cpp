@@ -125,12 +125,14 @@ TenantService::TenantService(storage::Database& db, IdGenerator& ids, const Cloc
     : db_(db), ids_(ids), clock_(clock), audit_(audit), bus_(bus), settings_(std::move(settings)) {
     bus_.Subscribe("membership", [this](const std::string& user_id) { ForgetUser(user_id); });
     bus_.Subscribe("user", [this](const std::string& user_id) { ForgetUser(user_id); });
-    bus_.Subscribe("tenant", [this](const std::string&) {
+    auto forget_all = [this](const std::string&) {
         // Tenant name, plan or status changed, or the tenant is gone: every user may hold it.
         std::lock_guard lock(mu_);
         cache_.clear();
         plans_.clear();
-    });
+    };
+    bus_.Subscribe("tenant", forget_all);
+    bus_.Subscribe("*", forget_all);
 }
 
 const limits::PlanCatalog& TenantService::Plans() const {

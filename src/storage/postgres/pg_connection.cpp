@@ -162,6 +162,26 @@ Task<Result<std::unique_ptr<PgConnection>>> PgConnection::Connect(asio::any_io_e
     co_return conn;
 }
 
+Task<Result<std::vector<PgConnection::Notification>>> PgConnection::WaitNotifications() {
+    std::vector<Notification> out;
+    while (true) {
+        if (!PQconsumeInput(conn_)) co_return ConnectionError("read");
+        while (PGnotify* n = PQnotifies(conn_)) {
+            out.push_back({n->relname ? n->relname : "", n->extra ? n->extra : ""});
+            PQfreemem(n);
+        }
+        if (!out.empty()) co_return out;
+        boost::system::error_code ec;
+        co_await socket_.async_wait(stream_descriptor::wait_read,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return ConnectionError("wait read");
+    }
+}
+
+void PgConnection::Cancel() {
+    if (socket_.is_open()) socket_.cancel();
+}
+
 Task<Status> PgConnection::Flush() {
     while (true) {
         int rc = PQflush(conn_);

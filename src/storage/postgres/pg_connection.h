@@ -34,6 +34,17 @@ class PgConnection {
     // True once the connection failed; the pool then drops it.
     bool broken() const;
 
+    // A notification of LISTEN/NOTIFY: the channel and the payload.
+    struct Notification {
+        std::string channel, payload;
+    };
+    // Waits until the server sends notifications (the connection LISTENs on some channel and
+    // runs nothing else) and returns those that arrived; an error when the connection fails or
+    // `Cancel` was called.
+    Task<Result<std::vector<Notification>>> WaitNotifications();
+    // Ends a pending WaitNotifications (from the connection's executor).
+    void Cancel();
+
   private:
     PgConnection(boost::asio::any_io_executor ex, PGconn* conn);
     Task<Status> Flush();

@@ -151,7 +151,13 @@ class PgDatabase::Lease {
 };
 
 PgDatabase::PgDatabase(boost::asio::any_io_executor ex, PostgresOptions options)
-    : ex_(std::move(ex)), options_(std::move(options)) {}
+    : ex_(std::move(ex)), options_(std::move(options)) {
+    // Written into SQL text (SET tb.node): keep only what an id may hold.
+    std::erase_if(options_.node_id, [](char c) {
+        return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '-');
+    });
+}
 
 PgDatabase::~PgDatabase() { Close(); }
 
@@ -200,6 +206,14 @@ Task<Result<PgDatabase::Conn>> PgDatabase::Acquire() {
     if (Status st = co_await (*conn)->Script("SET bytea_output = hex"); !st.ok()) {
         Release(nullptr);
         co_return std::move(st).error();
+    }
+    if (!options_.node_id.empty()) {
+        // Checked by the constructor to hold only [A-Za-z0-9-]: safe in the statement's text.
+        std::string set_node = "SET tb.node = '" + options_.node_id + "'";
+        if (Status st = co_await (*conn)->Script(set_node); !st.ok()) {
+            Release(nullptr);
+            co_return std::move(st).error();
+        }
     }
     co_return conn;
 }

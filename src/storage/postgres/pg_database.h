@@ -26,6 +26,10 @@ struct PostgresOptions {
     // Every statement's deadline (query.timeout_ms; 0: none): the session's statement_timeout,
     // set on each new connection. Scripts (migrations, index builds) run without it.
     std::chrono::milliseconds statement_timeout{2000};
+    // This node's id, set on every connection as `tb.node`: the change feed's triggers put it
+    // in each notification, so that a node skips its own changes (pg_listener.h). Letters,
+    // digits and '-' only; empty: not set.
+    std::string node_id;
 };
 
 class PgDatabase final : public Database {
