@@ -136,6 +136,8 @@ const std::vector<Setting>& Settings() {
         Bool("log.access", &C::log, &C::Log::access),
         OneOf("sqlite.synchronous", &C::sqlite, &C::Sqlite::synchronous, {"FULL", "NORMAL", "OFF"}),
         Int("postgres.pool_size", &C::postgres, &C::Postgres::pool_size, 1, 1000),
+        Int("postgres.acquire_timeout_ms", &C::postgres, &C::Postgres::acquire_timeout_ms, 1,
+            600'000),
         Text("metrics.http", &C::metrics, &C::MetricsListener::http),
         Int("query.timeout_ms", &C::query, &C::Query::timeout_ms, 0, 3'600'000),
         Text("brand.name", &C::brand, &C::Brand::name),

@@ -66,6 +66,8 @@ struct Config {
     } query;
     struct Postgres {
         int64_t pool_size = 16;
+        // The longest a request waits for a pooled connection (then 503 with Retry-After).
+        int64_t acquire_timeout_ms = 2000;
     } postgres;
     struct Brand {
         std::string name = "Tenantbase";

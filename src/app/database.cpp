@@ -34,6 +34,7 @@ Result<OpenedDatabase> OpenDatabase(const Config& config, boost::asio::any_io_ex
         options.pool_size = static_cast<size_t>(config.postgres.pool_size);
         options.statement_timeout = std::chrono::milliseconds(config.query.timeout_ms);
         options.node_id = node_id;
+        options.acquire_timeout = std::chrono::milliseconds(config.postgres.acquire_timeout_ms);
         out.db = std::make_unique<storage::PgDatabase>(std::move(ex), options);
         out.migrations = storage::PostgresMigrations();
         out.shared = true;

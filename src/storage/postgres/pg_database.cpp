@@ -1,8 +1,14 @@
 #include "storage/postgres/pg_database.h"
 
+#include <algorithm>
+
+#include <boost/asio/steady_timer.hpp>
+
 #include "common/await_callback.h"
 
 namespace tb::storage {
+
+namespace asio = boost::asio;
 
 namespace {
 
@@ -179,13 +185,44 @@ Task<Result<PgDatabase::Conn>> PgDatabase::Acquire() {
         }
     }
     if (!connect) {
-        // Wait for Release to hand over a connection, or a free slot (nullptr) to connect in.
-        auto enqueue = [this](std::function<void(Conn)> resume) {
-            std::lock_guard lock(mu_);
-            waiters_.push_back(std::move(resume));
+        // Wait for Release to hand over a connection, or a free slot (nullptr) to connect in;
+        // past acquire_timeout the timer takes the waiter out of the queue instead (nullptr,
+        // timed_out set, no slot).
+        auto timed_out = std::make_shared<bool>(false);
+        auto enqueue = [this, timed_out](std::function<void(Conn)> resume) {
+            uint64_t id;
+            {
+                std::lock_guard lock(mu_);
+                id = ++next_waiter_;
+                waiters_.push_back({id, std::move(resume)});
+            }
+            auto timer = std::make_shared<asio::steady_timer>(ex_, options_.acquire_timeout);
+            timer->async_wait([this, id, timed_out, timer,
+                               alive = std::weak_ptr<int>(alive_)](boost::system::error_code ec) {
+                if (ec || alive.expired()) return;
+                std::function<void(Conn)> resume;
+                {
+                    std::lock_guard lock(mu_);
+                    auto it = std::find_if(waiters_.begin(), waiters_.end(),
+                                           [id](const Waiter& w) { return w.id == id; });
+                    if (it == waiters_.end()) return;  // handed a connection already
+                    resume = std::move(it->resume);
+                    waiters_.erase(it);
+                }
+                *timed_out = true;
+                resume(nullptr);
+            });
         };
         Conn handed = co_await AwaitCallback<Conn>(std::move(enqueue));
         if (handed) co_return handed;
+        if (*timed_out) {
+            Error e =
+                Error::Unavailable("The database is busy: try again shortly",
+                                   "postgres: no connection free within acquire_timeout_ms (" +
+                                       std::to_string(options_.acquire_timeout.count()) + " ms)");
+            e.retry_after_seconds = 1;
+            co_return e;
+        }
         std::lock_guard lock(mu_);
         if (closed_) {
             --total_;
@@ -225,7 +262,7 @@ void PgDatabase::Release(Conn conn) {
         if (conn && (conn->broken() || closed_)) conn.reset();
         if (!conn) --total_;
         if (!waiters_.empty() && !closed_) {
-            waiter = std::move(waiters_.front());
+            waiter = std::move(waiters_.front().resume);
             waiters_.pop_front();
             if (!conn) ++total_;  // the slot passes to the waiter, which connects
         } else if (conn) {
@@ -316,7 +353,7 @@ Status PgDatabase::Backup(const std::string&) {
 }
 
 void PgDatabase::Close() {
-    std::deque<std::function<void(Conn)>> waiters;
+    std::deque<Waiter> waiters;
     {
         std::lock_guard lock(mu_);
         if (closed_) return;
@@ -325,7 +362,7 @@ void PgDatabase::Close() {
         waiters.swap(waiters_);
     }
     // Waiters get a null connection: they try to connect, see closed_ at the next Acquire.
-    for (auto& w : waiters) w(nullptr);
+    for (auto& w : waiters) w.resume(nullptr);
 }
 
 }  // namespace tb::storage

@@ -26,6 +26,10 @@ struct PostgresOptions {
     // Every statement's deadline (query.timeout_ms; 0: none): the session's statement_timeout,
     // set on each new connection. Scripts (migrations, index builds) run without it.
     std::chrono::milliseconds statement_timeout{2000};
+    // The longest a caller waits for a connection when all pool_size are busy
+    // (postgres.acquire_timeout_ms): then UNAVAILABLE with Retry-After 1, rather than a queue
+    // that grows without bound.
+    std::chrono::milliseconds acquire_timeout{2000};
     // This node's id, set on every connection as `tb.node`: the change feed's triggers put it
     // in each notification, so that a node skips its own changes (pg_listener.h). Letters,
     // digits and '-' only; empty: not set.
@@ -59,10 +63,18 @@ class PgDatabase final : public Database {
     boost::asio::any_io_executor ex_;
     PostgresOptions options_;
     mutable std::mutex mu_;
-    std::vector<Conn> idle_;                         // guarded by mu_
-    size_t total_ = 0;                               // guarded by mu_: idle + leased + connecting
-    std::deque<std::function<void(Conn)>> waiters_;  // guarded by mu_
-    bool closed_ = false;                            // guarded by mu_
+    std::vector<Conn> idle_;  // guarded by mu_
+    size_t total_ = 0;        // guarded by mu_: idle + leased + connecting
+    // Callers waiting for a connection, oldest first; each gives up after acquire_timeout.
+    struct Waiter {
+        uint64_t id = 0;
+        std::function<void(Conn)> resume;
+    };
+    std::deque<Waiter> waiters_;  // guarded by mu_
+    uint64_t next_waiter_ = 0;    // guarded by mu_
+    // Held by the acquire timers' handlers (weakly): none touches a closed pool.
+    std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+    bool closed_ = false;  // guarded by mu_
 };
 
 std::span<const Migration> PostgresMigrations();
