@@ -182,6 +182,7 @@ export async function createPgDatabase() {
  * @param {'sqlite'|'postgres'} [opts.backend]  default TB_TEST_BACKEND.
  * @param {string} [opts.dataDir]    reuse a data dir (restart tests); default a new temp dir.
  * @param {string} [opts.databaseUrl] reuse a database (postgres restart tests).
+ * @param {number} [opts.port]       listen on this port (a restart where a proxy expects it).
  * @param {boolean} [opts.waitReady] default true.
  */
 export async function startServer(opts = {}) {
@@ -198,7 +199,8 @@ export async function startServer(opts = {}) {
   // grab it in between. That race is rare; retry with a new port when it happens.
   let lastErr;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+    // opts.port: a node restarted where a load balancer expects it (tests/cluster/).
+    const port = opts.port && attempt === 0 ? opts.port : await freePort();
     // Every server also gets a metrics.http listener (issue #29: on the main one /metrics is a
     // platform admin's), which Server.metrics() scrapes; a test may set TB_METRICS_HTTP itself.
     const metricsPort = opts.env && 'TB_METRICS_HTTP' in opts.env ? null : await freePort();

@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { BACKEND, PG_ADMIN_URL, createPgDatabase, sleep, startServer } from './harness.mjs';
-import { NO_THROTTLE_ENV, PASSWORD, bearer } from './auth_helpers.mjs';
-import { as, createKey, describeRes, expectSuccess, newUser } from './tenancy_helpers.mjs';
+import { BACKEND, PG_ADMIN_URL, createPgDatabase, sleep, startServer } from '../e2e/harness.mjs';
+import { NO_THROTTLE_ENV, PASSWORD, bearer } from '../e2e/auth_helpers.mjs';
+import { as, createKey, describeRes, expectSuccess, newUser } from '../e2e/tenancy_helpers.mjs';
 
 const run = promisify(execFile);
 const TRIALS = 200;
