@@ -6,6 +6,7 @@
 #include "api/compat/handlers.h"
 #include "api/members.h"
 #include "api/render.h"
+#include "api/v1/handlers.h"
 
 namespace tb::api::compat {
 
@@ -210,15 +211,13 @@ http::Handler NileAddTenantUser(Services& s) {
     };
 }
 
+// The /v1 handler itself (same path parameters, errors in this dialect's shape), in this
+// instance only.
 http::Handler NileRemoveTenantUser(Services& s) {
-    return [&s](Request& req, RouteContext& ctx) -> Task<Response> {
+    http::Handler v1 = v1::RemoveMember(s);
+    return [&s, v1 = std::move(v1)](Request& req, RouteContext& ctx) -> Task<Response> {
         if (auto e = CheckInstance(s, ctx)) co_return Fail(*e, ctx);
-        auto who = co_await RequireCaller(s, req, ctx, /*require_tenant=*/false);
-        if (!who.ok()) co_return Fail(who.error(), ctx);
-        Status st = co_await s.tenants.RemoveMember(*who, std::string(ctx.Param("id")),
-                                                    std::string(ctx.Param("user_id")));
-        if (!st.ok()) co_return Fail(st.error(), ctx);
-        co_return Response::Empty(204);
+        co_return co_await v1(req, ctx);
     };
 }
 
