@@ -371,8 +371,10 @@ Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::Create(const KeyActo
     key.preview = Preview(secret);
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         if (who.max_keys != limits::kUnlimited) {
-            auto count = co_await tx.Query("SELECT COUNT(*) FROM api_keys WHERE tenant_id = ?",
-                                           Bind(*key.tenant_id));
+            // The owners' primary keys are outside the quota (API.md §11).
+            auto count = co_await tx.Query(
+                "SELECT COUNT(*) FROM api_keys WHERE tenant_id = ? AND is_primary = 0",
+                Bind(*key.tenant_id));
             if (!count.ok()) co_return std::move(count).error();
             TB_CO_RETURN_IF_ERROR(limits::CheckQuota(
                 who.max_keys, storage::AsInt(count->rows[0][0]), 1, "max_api_keys", "API keys"));
@@ -492,10 +494,15 @@ Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::Rotate(const KeyActo
     TB_CO_ASSIGN_OR_RETURN(std::optional<ApiKey> found, co_await FindOwned(who, id));
     if (!found) co_return Error::NotFound("API key not found");
     ApiKey key = std::move(*found);
-    std::string secret = NewSecret();
+    // A user's primary key is that user's own credential: an admin may revoke it, but a
+    // rotation would hand the admin a secret that acts as its owner.
+    if (key.is_primary && key.owner_user_id != who.user.id)
+        co_return Error::Forbidden("Only its owner rotates a primary key");
+    std::string secret = key.is_primary ? NewPrimarySecret() : NewSecret();
+    std::string preview = key.is_primary ? PrimaryPreview(secret) : Preview(secret);
     ClientInfo client{who.ip, who.user_agent};
     TB_CO_RETURN_IF_ERROR(
-        co_await StoreNewSecret(key, secret, Preview(secret), who.user.id, client));
+        co_await StoreNewSecret(key, secret, std::move(preview), who.user.id, client));
     co_return std::make_pair(std::move(key), std::move(secret));
 }
 
@@ -579,8 +586,12 @@ Task<Result<std::pair<ApiKey, std::string>>> ApiKeyService::RotatePrimary(
             TB_CO_ASSIGN_OR_RETURN(made, co_await CreatePrimary(tx, owner, *tenant_id, client));
             co_return Status{};
         };
-        TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
-        co_return made;
+        Status created = co_await db_.Transaction(fn);
+        if (created.ok()) co_return made;
+        // Another request made it first (the one-per-user index): rotate that one instead.
+        if (created.error().code != ErrorCode::kConflict) co_return std::move(created).error();
+        TB_CO_ASSIGN_OR_RETURN(found, co_await FindPrimary(owner.id));
+        if (!found) co_return std::move(created).error();
     }
     ApiKey key = std::move(*found);
     std::string secret = NewPrimarySecret();

@@ -114,7 +114,8 @@ Task<Result<Statement>> BillingService::Billing(const tenancy::Caller& who) {
         st.usage.members, co_await Count(db_, "SELECT member_count FROM tenants WHERE id = ?", id));
     TB_CO_ASSIGN_OR_RETURN(
         st.usage.api_keys,
-        co_await Count(db_, "SELECT COUNT(*) FROM api_keys WHERE tenant_id = ?", id));
+        co_await Count(db_, "SELECT COUNT(*) FROM api_keys WHERE tenant_id = ? AND is_primary = 0",
+                       id));
     st.charges = limits::EstimateCharges(*st.plan, st.usage.requests, st.usage.documents_written);
     co_return st;
 }

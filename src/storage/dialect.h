@@ -38,8 +38,9 @@ class Dialect {
     // The string at `path` contains ? with ASCII letters folded / starts with ?.
     virtual std::string DocTextContains(const DocPath& path) const = 0;
     virtual std::string DocTextStartsWith(const DocPath& path) const = 0;
-    // Some string anywhere in the document (object members and array elements at any depth)
-    // contains ? with ASCII letters folded (RestDB's `filter=`; no index serves it).
+    // Some string anywhere in the document (object members and array elements at any depth,
+    // not the top-level system fields `_…`) contains ? with ASCII letters folded (RestDB's
+    // `filter=`; no index serves it).
     virtual std::string DocAnyTextContains() const = 0;
     // The array at `path` has ? elements.
     virtual std::string DocArrayLength(const DocPath& path) const = 0;

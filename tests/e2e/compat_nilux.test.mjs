@@ -238,6 +238,28 @@ describe('the Nilux dialect', () => {
       assert.equal(keys.length, 1, 'rotated in place, not a second key');
     });
 
+    test('on /v1: outside the key quota, rotated in its own form, rotated by its owner only', async () => {
+      const u = await niluxRegister(server);
+      const tid = (await server.get('/v1/auth/me', { headers: bearer(u.tokens.access_token) })).json.data.tenants[0].id;
+      const owner = as({ auth: bearer(u.tokens.access_token) }, tid);
+      const billing = expectSuccess(await server.get('/v1/billing', { headers: owner }), 200);
+      assert.equal(billing.usage.api_keys, 0, 'the primary key is not counted');
+      const id = expectSuccess(await server.get('/v1/api-keys', { headers: owner }), 200)[0].id;
+      const rotated = expectSuccess(await server.post(`/v1/api-keys/${id}/rotate`, { headers: owner }), 200);
+      assert.match(rotated.key, PRIMARY);
+      const shown = await server.get('/api/auth/api-key', { headers: bearer(u.tokens.access_token) });
+      assert.equal(shown.json.keyPreview, preview(rotated.key));
+      // An admin of the tenant may revoke it, not rotate it (the secret would act as its owner).
+      const adm = await niluxRegister(server);
+      expectSuccess(await server.post(`/v1/tenants/${tid}/members`, { headers: bearer(u.tokens.access_token),
+        json: { email: adm.email, role: 'admin' } }), 201);
+      const asAdmin = as({ auth: bearer(adm.tokens.access_token) }, tid);
+      const refused = await server.post(`/v1/api-keys/${id}/rotate`, { headers: asAdmin });
+      assert.equal(refused.status, 403, describeRes(refused));
+      assert.equal((await server.request('DELETE', `/v1/api-keys/${id}`, { headers: asAdmin })).status, 204);
+      assert.equal((await server.get('/v1/auth/me', { headers: { 'X-API-Key': rotated.key } })).status, 401);
+    });
+
     test('rotation needs a session (a key answers 403) and makes the key of a user who has none', async () => {
       const u = await niluxRegister(server);
       expectNiluxError(await server.post('/api/auth/api-key/rotate', { headers: bearer(u.api_key.key) }), 403);

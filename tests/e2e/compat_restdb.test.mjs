@@ -122,6 +122,11 @@ describe('the RestDB dialect', () => {
       assert.deepEqual(res.json, [], 'no LIKE wildcards');
       res = await server.get('/rest/people?filter=nobody-has-this', { headers: keyHeaders });
       assert.deepEqual(res.json, []);
+      // Not the system fields the answer does not show (ids, times, who wrote it).
+      for (const hidden of [String(new Date().getUTCFullYear()), 'f', '-', team.owner.user.id.slice(0, 8)]) {
+        res = await server.get(`/rest/people?filter=${encodeURIComponent(hidden)}`, { headers: keyHeaders });
+        assert.deepEqual(res.json, [], `filter=${hidden}`);
+      }
     });
 
     test('totals=true: {data, totals: {total, count, skip, max}}', async () => {

@@ -222,7 +222,7 @@ export type ApiKey = {
     id: Id;
     name: string;
     /**
-     * `tbk_…` (U+2026) plus the key's last 4 characters.
+     * `tbk_…` (U+2026) plus the key's last 4 characters (a primary key: `sk_live...` plus the last 4).
      */
     preview: string;
     scopes: Array<Scope>;
@@ -253,7 +253,7 @@ export type ApiKey = {
  */
 export type ApiKeyWithSecret = ApiKey & {
     /**
-     * `tbk_` + 43 characters. Store it; it is never shown again.
+     * `tbk_` + 43 characters (a primary key: `sk_live_` + 32). Store it; it is never shown again.
      */
     key: string;
 };
@@ -1515,7 +1515,7 @@ export type RegisterErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -1591,7 +1591,7 @@ export type LoginErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -1667,7 +1667,7 @@ export type RefreshTokensErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -1737,7 +1737,7 @@ export type LogoutErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -1782,7 +1782,7 @@ export type GetMeErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -1852,7 +1852,7 @@ export type UpdateMeErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -1922,7 +1922,7 @@ export type ChangePasswordErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -1980,7 +1980,7 @@ export type RequestPasswordResetErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -2038,7 +2038,7 @@ export type ConfirmPasswordResetErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -2108,7 +2108,7 @@ export type RequestEmailVerificationErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -2166,7 +2166,7 @@ export type ConfirmEmailErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -2241,7 +2241,7 @@ export type AcceptInvitationErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -2360,7 +2360,7 @@ export type ListCollectionsErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -2450,7 +2450,7 @@ export type CreateCollectionErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -2516,7 +2516,7 @@ export type DeleteCollectionErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -2582,7 +2582,7 @@ export type GetCollectionErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -2677,7 +2677,7 @@ export type UpdateCollectionDefinitionErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -2772,7 +2772,7 @@ export type ReplaceCollectionDefinitionErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -2833,7 +2833,7 @@ export type GetMetaErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -2979,7 +2979,7 @@ export type ListDocumentsErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -3081,7 +3081,7 @@ export type CreateDocumentsErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -3176,7 +3176,7 @@ export type DeleteDocumentsByQueryErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -3259,7 +3259,7 @@ export type DeleteDocumentErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -3333,7 +3333,7 @@ export type GetDocumentErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -3447,7 +3447,7 @@ export type PatchDocumentErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -3561,7 +3561,7 @@ export type ReplaceDocumentErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -3680,7 +3680,7 @@ export type ListFilesErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -3768,7 +3768,7 @@ export type UploadFilesErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -3834,7 +3834,7 @@ export type DeleteFileErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -3900,7 +3900,7 @@ export type GetFileErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -3994,7 +3994,7 @@ export type GetFileContentErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -4089,7 +4089,7 @@ export type CreateFileLinkErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -4175,7 +4175,7 @@ export type SendMailErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -4241,7 +4241,7 @@ export type GetMailErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -4360,7 +4360,7 @@ export type ListAuditLogsErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -4441,7 +4441,7 @@ export type GetUsageErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -4517,7 +4517,7 @@ export type GetTenantUsageErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -4550,7 +4550,7 @@ export type ListPlansErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -4611,7 +4611,7 @@ export type GetBillingErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -4730,7 +4730,7 @@ export type ListApiKeysErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -4823,7 +4823,7 @@ export type CreateApiKeyErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -4889,7 +4889,7 @@ export type DeleteApiKeyErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -4955,7 +4955,7 @@ export type GetApiKeyErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -5046,7 +5046,7 @@ export type PatchApiKeyErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -5137,7 +5137,7 @@ export type PutApiKeyErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -5203,7 +5203,7 @@ export type RotateApiKeyErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -5322,7 +5322,7 @@ export type ListTenantsErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -5412,7 +5412,7 @@ export type CreateTenantErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -5478,7 +5478,7 @@ export type DeleteTenantErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -5544,7 +5544,7 @@ export type GetTenantErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -5639,7 +5639,7 @@ export type PatchTenantErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -5734,7 +5734,7 @@ export type PutTenantErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -5858,7 +5858,7 @@ export type ListTenantMembersErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -5960,7 +5960,7 @@ export type AddTenantMemberErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -6038,7 +6038,7 @@ export type RemoveTenantMemberErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -6137,7 +6137,7 @@ export type PatchTenantMemberErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -6236,7 +6236,7 @@ export type PutTenantMemberErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -6355,7 +6355,7 @@ export type ListUsersErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -6452,7 +6452,7 @@ export type CreateUserErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -6534,7 +6534,7 @@ export type DeleteUserErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -6600,7 +6600,7 @@ export type GetUserErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -6695,7 +6695,7 @@ export type PatchUserErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -6790,7 +6790,7 @@ export type PutUserErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -6909,7 +6909,7 @@ export type ListOrganizationsErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -6999,7 +6999,7 @@ export type CreateOrganizationErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -7065,7 +7065,7 @@ export type DeleteOrganizationErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -7131,7 +7131,7 @@ export type GetOrganizationErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -7226,7 +7226,7 @@ export type PatchOrganizationErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -7321,7 +7321,7 @@ export type PutOrganizationErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -7445,7 +7445,7 @@ export type ListOrganizationMembersErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -7540,7 +7540,7 @@ export type AddOrganizationMemberErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };
@@ -7610,7 +7610,7 @@ export type RemoveOrganizationMemberErrors = {
      */
     500: Error;
     /**
-     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable; `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
      */
     503: Error;
 };

@@ -171,7 +171,8 @@ http::Handler NileGetTenant(Services& s) {
         if (auto e = CheckInstance(s, ctx)) co_return Fail(*e, ctx);
         auto who = co_await RequireCaller(s, req, ctx, /*require_tenant=*/false);
         if (!who.ok()) co_return Fail(who.error(), ctx);
-        auto t = co_await s.tenants.Get(*who, std::string(ctx.Param("id")));
+        std::string id(ctx.Param("id"));
+        auto t = co_await s.tenants.Get(*who, id);
         if (!t.ok()) co_return Fail(t.error(), ctx);
         co_return Bare(TenantOf(t->id, t->name));
     };

@@ -105,12 +105,14 @@ http::Handler NiluxLogin(Services& s) {
         if (!password.ok()) co_return Fail(password.error(), ctx);
         auto out = co_await s.auth.Login(*email, *password, std::nullopt, Client(req));
         if (!out.ok()) co_return Fail(AsNilux(out.error(), "", "Invalid credentials"), ctx);
+        // The session exists now: a failed key lookup answers the tokens without the key
+        // rather than a 500 that leaves the session unknown to the client.
         auto key = co_await s.api_keys.FindPrimary(out->user.id);
-        if (!key.ok()) co_return Fail(key.error(), ctx);
-        co_return Bare(json::object{
-            {"user", UserOf(out->user, Tier(s, out->tenants))},
-            {"tokens", TokensOf(out->tokens)},
-            {"api_key", *key ? json::value(KeyOf(**key, nullptr)) : json::value(nullptr)}});
+        json::value api_key = nullptr;
+        if (key.ok() && *key) api_key = KeyOf(**key, nullptr);
+        co_return Bare(json::object{{"user", UserOf(out->user, Tier(s, out->tenants))},
+                                    {"tokens", TokensOf(out->tokens)},
+                                    {"api_key", std::move(api_key)}});
     };
 }
 

@@ -209,14 +209,15 @@ http::Handler RestList(Services& s) {
         if (!rq.ok()) co_return Fail(rq.error(), ctx);
         std::vector<std::string> items;
         std::optional<int64_t> total;
+        std::string collection = Collection(ctx);
         if (rq->max > 0) {
-            auto page = co_await s.documents.List(*who, Collection(ctx), rq->list);
+            auto page = co_await s.documents.List(*who, collection, rq->list);
             if (!page.ok()) co_return Fail(page.error(), ctx);
             items = std::move(page->items);
             total = page->total;
         } else if (rq->totals) {  // max=0: only the count
             rq->list.per_page = 1;
-            auto page = co_await s.documents.List(*who, Collection(ctx), rq->list);
+            auto page = co_await s.documents.List(*who, collection, rq->list);
             if (!page.ok()) co_return Fail(page.error(), ctx);
             total = page->total;
         }
@@ -244,7 +245,8 @@ http::Handler RestGet(Services& s) {
         if (!who.ok()) co_return Fail(who.error(), ctx);
         auto metafields = MetafieldsOnly(req);
         if (!metafields.ok()) co_return Fail(metafields.error(), ctx);
-        auto doc = co_await s.documents.Get(*who, Collection(ctx), std::string(ctx.Param("id")));
+        std::string collection = Collection(ctx), id(ctx.Param("id"));
+        auto doc = co_await s.documents.Get(*who, collection, id);
         if (!doc.ok()) co_return Fail(doc.error(), ctx);
         co_return Document(Shown(std::move(doc->body), *metafields, {}));
     };
@@ -304,7 +306,8 @@ http::Handler RestDelete(Services& s) {
         auto who = co_await RequireCallerOrVisitor(s, req, ctx);
         if (!who.ok()) co_return Fail(who.error(), ctx);
         std::string id(ctx.Param("id"));
-        Status st = co_await s.documents.Delete(*who, Collection(ctx), id, std::nullopt);
+        std::string collection = Collection(ctx);
+        Status st = co_await s.documents.Delete(*who, collection, id, std::nullopt);
         if (!st.ok()) co_return Fail(st.error(), ctx);
         ctx.account.documents_written = 1;
         // RestDB's answer names the deleted ids.

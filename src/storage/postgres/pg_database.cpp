@@ -63,7 +63,11 @@ class PostgresDialect final : public Dialect {
     }
     std::string DocAnyTextContains() const override {
         // strict: `$.**` visits every value once (lax mode would unwrap arrays twice).
-        return "EXISTS (SELECT 1 FROM jsonb_path_query(d.data, 'strict $.**') AS jt(v) WHERE "
+        // Not the system fields (top-level names starting with '_': ids and times the
+        // client did not write).
+        return "EXISTS (SELECT 1 FROM jsonb_path_query(d.data - ARRAY['_id', '_created', "
+               "'_changed', '_createdby', '_changedby', '_version', '_org'], 'strict $.**') AS "
+               "jt(v) WHERE "
                "jsonb_typeof(jt.v) = 'string' AND strpos(lower((jt.v #>> '{}') COLLATE \"C\"), "
                "lower(CAST(? AS text) COLLATE \"C\")) > 0)";
     }
@@ -190,22 +194,22 @@ Task<Result<PgDatabase::Conn>> PgDatabase::Acquire() {
         // timed_out set, no slot).
         auto timed_out = std::make_shared<bool>(false);
         auto enqueue = [this, timed_out](std::function<void(Conn)> resume) {
+            auto timer = std::make_shared<asio::steady_timer>(ex_, options_.acquire_timeout);
             uint64_t id;
             {
                 std::lock_guard lock(mu_);
                 id = ++next_waiter_;
-                waiters_.push_back({id, std::move(resume)});
+                waiters_.push_back({id, std::move(resume), timer});
             }
-            auto timer = std::make_shared<asio::steady_timer>(ex_, options_.acquire_timeout);
-            timer->async_wait([this, id, timed_out, timer,
+            timer->async_wait([this, id, timed_out,
                                alive = std::weak_ptr<int>(alive_)](boost::system::error_code ec) {
-                if (ec || alive.expired()) return;
+                if (ec || alive.expired()) return;  // cancelled: handed a connection
                 std::function<void(Conn)> resume;
                 {
                     std::lock_guard lock(mu_);
                     auto it = std::find_if(waiters_.begin(), waiters_.end(),
                                            [id](const Waiter& w) { return w.id == id; });
-                    if (it == waiters_.end()) return;  // handed a connection already
+                    if (it == waiters_.end()) return;  // handed one just now
                     resume = std::move(it->resume);
                     waiters_.erase(it);
                 }
@@ -257,12 +261,14 @@ Task<Result<PgDatabase::Conn>> PgDatabase::Acquire() {
 
 void PgDatabase::Release(Conn conn) {
     std::function<void(Conn)> waiter;
+    std::shared_ptr<asio::steady_timer> timer;
     {
         std::lock_guard lock(mu_);
         if (conn && (conn->broken() || closed_)) conn.reset();
         if (!conn) --total_;
         if (!waiters_.empty() && !closed_) {
             waiter = std::move(waiters_.front().resume);
+            timer = std::move(waiters_.front().timer);
             waiters_.pop_front();
             if (!conn) ++total_;  // the slot passes to the waiter, which connects
         } else if (conn) {
@@ -270,6 +276,9 @@ void PgDatabase::Release(Conn conn) {
             return;
         }
     }
+    // Its timeout is moot: stopped on the timer's own executor (timers are not thread-safe),
+    // so that a busy pool does not keep a timer per request for acquire_timeout.
+    if (timer) asio::post(ex_, [timer] { timer->cancel(); });
     if (waiter) waiter(std::move(conn));
 }
 

@@ -14,8 +14,10 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/steady_timer.hpp>
 #include "storage/database.h"
 #include "storage/migration.h"
+
 #include "storage/postgres/pg_connection.h"
 
 namespace tb::storage {
@@ -69,6 +71,7 @@ class PgDatabase final : public Database {
     struct Waiter {
         uint64_t id = 0;
         std::function<void(Conn)> resume;
+        std::shared_ptr<boost::asio::steady_timer> timer;  // its acquire timeout
     };
     std::deque<Waiter> waiters_;  // guarded by mu_
     uint64_t next_waiter_ = 0;    // guarded by mu_

@@ -1,7 +1,7 @@
 #pragma once
 // The change feed of a PostgreSQL cluster (issue #23, docs/architecture.md "Cluster mode"):
 // triggers on the tables whose rows back cached authorization facts (users, sessions,
-// memberships, tenants, API keys, collection definitions, signing keys) NOTIFY the channel
+// memberships, tenants, API keys, collection definitions) NOTIFY the channel
 // `tb_changes` in the transaction that changes them, so a change is announced exactly when it
 // commits and a rolled-back one never is (migration 0014_change_feed). Each node listens on
 // one dedicated connection and hands every other node's change to its invalidation bus.

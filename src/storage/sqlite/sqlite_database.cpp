@@ -54,7 +54,10 @@ class SqliteDialect final : public Dialect {
         return "instr(" + Value(path) + ", ?) = 1";
     }
     std::string DocAnyTextContains() const override {
+        // Not the system fields (top-level names starting with '_': ids and times the
+        // client did not write).
         return "EXISTS (SELECT 1 FROM json_tree(d.body) AS jt WHERE jt.type = 'text' AND "
+               "NOT (jt.path = '$' AND substr(jt.key, 1, 1) = '_') AND "
                "instr(lower(jt.atom), lower(?)) > 0)";
     }
     std::string DocArrayLength(const DocPath& path) const override {

@@ -32,8 +32,6 @@ BEGIN
         IF TG_OP = 'UPDATE' AND OLD.name IS DISTINCT FROM NEW.name THEN
             PERFORM tb_announce('collection', OLD.tenant_id || '/' || OLD.name);
         END IF;
-    ELSIF TG_TABLE_NAME = 'signing_keys' THEN
-        PERFORM tb_announce('signing_keys', r.kid);
     END IF;
     RETURN NULL;
 END;
@@ -75,6 +73,3 @@ CREATE TRIGGER collections_changed AFTER UPDATE ON collections FOR EACH ROW
           OLD.indexes IS DISTINCT FROM NEW.indexes OR OLD.rules IS DISTINCT FROM NEW.rules)
     EXECUTE FUNCTION tb_changed();
 CREATE TRIGGER collections_deleted AFTER DELETE ON collections FOR EACH ROW EXECUTE FUNCTION tb_changed();
-
-CREATE TRIGGER signing_keys_changed AFTER INSERT OR DELETE ON signing_keys FOR EACH ROW
-    EXECUTE FUNCTION tb_changed();
