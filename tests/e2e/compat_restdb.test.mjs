@@ -172,6 +172,10 @@ describe('the RestDB dialect', () => {
       assert.equal(meta.json._version, 1);
       expectRestDbError(await server.get('/rest/people/018b6216-27a1-7e2b-aa83-67d7ba500982', { headers: keyHeaders }), 404);
       expectRestDbError(await server.get(`/rest/people/${id}`), 401);
+      // The one parameter of a document's routes, checked like every other.
+      for (const query of ['metafields=maybe', 'metafields=true&metafields=false', 'max=5']) {
+        expectRestDbError(await server.get(`/rest/people/${id}?${query}`, { headers: keyHeaders }), 400, 'BadRequestError');
+      }
     });
 
     test('PUT and PATCH update the fields sent; X-HTTP-Method-Override tunnels them', async () => {
@@ -365,6 +369,11 @@ describe('RestDB ?apikey= with compat.restdb.allow_query_key on', () => {
     assert.equal(res.status, 200, describeRes(res));
     assert.equal(res.json.length, 1);
     expectRestDbError(await server.get('/rest/notes?apikey=tbk_wrong'), 401);
+    // A malformed query is refused before any key is read from it; a revoked key in the URL is 401.
+    expectRestDbError(await server.get(`/rest/notes?apikey=${k.key}%ZZ`), 400);
+    const gone = await createKey(server, as(u, u.tid), { scopes: ['read'] });
+    assert.equal((await server.request('DELETE', `/v1/api-keys/${gone.id}`, { headers: as(u, u.tid) })).status, 204);
+    expectRestDbError(await server.get(`/rest/notes?apikey=${gone.key}`), 401);
     await sleep(300);
     assert.ok(!server.output().includes(k.key), 'the key is redacted from every log line');
     assert.match(server.output(), /apikey=\[REDACTED\]/);

@@ -87,7 +87,9 @@ std::optional<Error> PrepareRestDb(http::Request& request, bool allow_query_key)
     }
     if (request.query.find("apikey") == std::string::npos) return std::nullopt;
     auto params = boost::urls::parse_query(request.query);
-    if (!params) return std::nullopt;  // the handler's own parser answers 400
+    // A query that may hold the key but cannot be read: refused as malformed (400), not
+    // left to look like a request without credentials (401).
+    if (!params) return Error::BadRequest("Malformed query string", "query");
     std::string key, rest;
     bool found = false;
     for (auto param : *params) {

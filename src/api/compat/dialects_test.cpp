@@ -83,6 +83,11 @@ TEST(PrepareRestDb, QueryKeyOnlyWhenAllowedAndTakenOutOfTheQuery) {
     EXPECT_EQ(on.headers.Get("x-api-key"), "tbk_abc");
     EXPECT_EQ(on.query, "max=5&sort=a");
 
+    http::Request malformed = WithQuery("apikey=tbk_abc%ZZ");
+    auto bad = PrepareRestDb(malformed, true);
+    ASSERT_TRUE(bad);
+    EXPECT_EQ(bad->code, ErrorCode::kBadRequest);
+
     // A parameter that merely contains the word is not the key.
     http::Request other = WithQuery("q=%7B%22apikey%22%3A1%7D");
     EXPECT_FALSE(PrepareRestDb(other, false));

@@ -11,6 +11,7 @@
 #include "api/authenticate.h"
 #include "api/compat/handlers.h"
 #include "api/documents.h"
+#include "api/params.h"
 #include "api/render.h"
 #include "query/doc_filter.h"
 
@@ -180,17 +181,24 @@ std::string Shown(std::string stored, bool metafields, const std::vector<std::st
     return WriteJson(doc);
 }
 
+// The one parameter of the routes on one document: read by the parser of every such route.
 Result<bool> MetafieldsOnly(const Request& req) {
-    if (req.query.empty()) return false;
-    auto params = boost::urls::parse_query(req.query);
-    if (!params) return Error::BadRequest("Malformed query string", "query");
-    bool on = false;
-    for (auto param : *params) {
-        std::string key = param.key.decode();
-        if (key != "metafields") return Error::BadRequest("Unknown query parameter: " + key, key);
-        TB_ASSIGN_OR_RETURN(on, Flag(key, param.has_value ? param.value.decode() : ""));
+    TB_ASSIGN_OR_RETURN(auto params, QueryParams(req, {"metafields"}));
+    auto it = params.find("metafields");
+    if (it == params.end()) return false;
+    return Flag("metafields", it->second);
+}
+
+// Stored documents as a RestDB array: "[<shown>,…]".
+std::string ShownArray(std::vector<std::string> stored, bool metafields,
+                       const std::vector<std::string>& fields) {
+    std::string out = "[";
+    for (size_t i = 0; i < stored.size(); ++i) {
+        if (i) out += ',';
+        out += Shown(std::move(stored[i]), metafields, fields);
     }
-    return on;
+    out += ']';
+    return out;
 }
 
 std::string Collection(const RouteContext& ctx) { return std::string(ctx.Param("collection")); }
@@ -210,27 +218,20 @@ http::Handler RestList(Services& s) {
         std::vector<std::string> items;
         std::optional<int64_t> total;
         std::string collection = Collection(ctx);
-        if (rq->max > 0) {
+        if (rq->max > 0 || rq->totals) {
+            if (rq->max == 0) rq->list.per_page = 1;  // max=0: only the count
             auto page = co_await s.documents.List(*who, collection, rq->list);
             if (!page.ok()) co_return Fail(page.error(), ctx);
-            items = std::move(page->items);
-            total = page->total;
-        } else if (rq->totals) {  // max=0: only the count
-            rq->list.per_page = 1;
-            auto page = co_await s.documents.List(*who, collection, rq->list);
-            if (!page.ok()) co_return Fail(page.error(), ctx);
+            if (rq->max > 0) items = std::move(page->items);
             total = page->total;
         }
-        std::string body = rq->totals ? R"({"data":[)" : "[";
-        for (size_t i = 0; i < items.size(); ++i) {
-            if (i) body += ',';
-            body += Shown(std::move(items[i]), rq->metafields, rq->list.fields);
-        }
-        body += ']';
+        size_t count = items.size();
+        std::string body = rq->totals ? R"({"data":)" : "";
+        body += ShownArray(std::move(items), rq->metafields, rq->list.fields);
         if (rq->totals) {
             body += R"(,"totals":)";
             body += WriteJson(json::object{{"total", total.value_or(0)},
-                                           {"count", static_cast<int64_t>(items.size())},
+                                           {"count", static_cast<int64_t>(count)},
                                            {"skip", rq->skip},
                                            {"max", rq->max}});
             body += '}';
@@ -267,13 +268,10 @@ http::Handler RestCreate(Services& s) {
         ctx.account.documents_written = static_cast<int64_t>(created->size());
         if (!batch)
             co_return Document(Shown(std::move(created->front().body), *metafields, {}), 201);
-        std::string body = "[";
-        for (size_t i = 0; i < created->size(); ++i) {
-            if (i) body += ',';
-            body += Shown(std::move((*created)[i].body), *metafields, {});
-        }
-        body += ']';
-        co_return Response::Json(201, std::move(body));
+        std::vector<std::string> stored;
+        stored.reserve(created->size());
+        for (auto& d : *created) stored.push_back(std::move(d.body));
+        co_return Response::Json(201, ShownArray(std::move(stored), *metafields, {}));
     };
 }
 
