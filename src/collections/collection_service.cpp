@@ -1,5 +1,7 @@
 #include "collections/collection_service.h"
 
+#include "collections/collection_counters.h"
+
 #include <map>
 #include <set>
 
@@ -17,8 +19,12 @@ using tenancy::Caller;
 
 namespace {
 
-constexpr const char* kColumns =
-    "c.id, c.name, c.schema, c.indexes, c.rules, c.document_count, c.created_at, c.updated_at";
+// The columns FromRow reads, of the row aliased `c`.
+const std::string& Columns() {
+    static const std::string columns = std::string("c.id, c.name, c.schema, c.indexes, c.rules, ") +
+                                       kDocumentCountOfRow + ", c.created_at, c.updated_at";
+    return columns;
+}
 
 Error CollectionNotFound() { return Error::NotFound("Collection not found"); }
 
@@ -97,7 +103,7 @@ const query::Resource& CollectionsResource() {
     static const query::Resource r{"collections",
                                    "c.id",
                                    {{"name", "c.name", Type::kText},
-                                    {"document_count", "c.document_count", Type::kInt},
+                                    {"document_count", kDocumentCountOfRow, Type::kInt},
                                     {"created_at", "c.created_at", Type::kTime},
                                     {"updated_at", "c.updated_at", Type::kTime}}};
     return r;
@@ -124,7 +130,7 @@ void CollectionService::Forget(const TenantScope& scope, const std::string& name
 Task<Result<std::optional<Collection>>> CollectionService::Read(Session& s,
                                                                 const TenantScope& scope,
                                                                 const std::string& name) {
-    std::string sql = std::string("SELECT ") + kColumns +
+    std::string sql = std::string("SELECT ") + Columns() +
                       " FROM collections c WHERE c.tenant_id = ? AND c.name = ?";
     auto rows = co_await s.Query(sql, Bind(scope.id(), name));
     if (!rows.ok()) co_return std::move(rows).error();
@@ -137,7 +143,7 @@ Task<Result<tenancy::Page<Collection>>> CollectionService::List(const Caller& wh
                                                                 const query::ListQuery& q) {
     TB_CO_RETURN_IF_ERROR(who.CanRead());
     ListSource source =
-        ListSource::ForTenant(who.scope(), "c.tenant_id", kColumns, "collections c");
+        ListSource::ForTenant(who.scope(), "c.tenant_id", Columns(), "collections c");
     // A key restricted to some collections sees only those (issue #29): the rest of the
     // tenant's collections, their names and fields, are none of its business.
     if (who.api_key && !who.api_key->collections.empty()) {
@@ -171,8 +177,8 @@ Task<Result<Collection>> CollectionService::Insert(const Caller& who, NewCollect
     TB_CO_ASSIGN_OR_RETURN(auto made, co_await indexes_.CreateMissing(out.id, out.indexes));
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         auto r = co_await tx.Execute(
-            "INSERT INTO collections (tenant_id, id, name, schema, indexes, rules, "
-            "document_count, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+            "INSERT INTO collections (tenant_id, id, name, schema, indexes, rules, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             Bind(who.scope().id(), out.id, out.name, d.schema, d.indexes, d.rules, out.created_at,
                  out.updated_at));
         if (!r.ok()) {
@@ -287,7 +293,7 @@ Task<Status> CollectionService::DropIndexes(const std::vector<std::string>& coll
 
 Task<Result<json::array>> CollectionService::Meta(const Caller& who) {
     TB_CO_RETURN_IF_ERROR(who.CanRead());
-    std::string sql = std::string("SELECT ") + kColumns +
+    std::string sql = std::string("SELECT ") + Columns() +
                       " FROM collections c WHERE c.tenant_id = ? ORDER BY c.name";
     auto rows = co_await db_.Query(sql, Bind(who.scope().id()));
     if (!rows.ok()) co_return std::move(rows).error();

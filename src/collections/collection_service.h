@@ -5,7 +5,8 @@
 // Invariants:
 //  1. Every statement is scoped by the caller's tenant; another tenant's collection of the
 //     same name is a different row, invisible (404).
-//  2. collections.document_count changes in the transaction of every document write.
+//  2. A collection's document count (collection_counters.h) changes in the transaction of every
+//     document write.
 //  3. A definition is cached per node for at most `cache_ms`; a change on this node drops it
 //     at once (the "collection" topic of the invalidation bus).
 //

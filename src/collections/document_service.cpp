@@ -1,5 +1,7 @@
 #include "collections/document_service.h"
 
+#include "collections/collection_counters.h"
+
 #include "limits/usage_store.h"
 #include "query/doc_filter.h"
 #include "storage/doc_sql.h"
@@ -274,12 +276,11 @@ Task<Result<DocumentPage>> DocumentService::List(const Caller& who, const std::s
     }
     if (reach.kind == Reach::kAll && !filtered) {
         // Unfiltered, the total is the collection's counter, not a count of every row.
-        source.unfiltered_count =
-            "SELECT document_count FROM collections WHERE tenant_id = ? AND id = ?";
+        source.unfiltered_count = kDocumentCountSql;
         source.unfiltered_count_params = Bind(who.scope().id(), c->def.id);
     }
     source.count_cache = &counts_;
-    source.count_version = "SELECT write_seq FROM collections WHERE tenant_id = ? AND id = ?";
+    source.count_version = kWriteSequenceSql;
     source.count_version_params = Bind(who.scope().id(), c->def.id);
     auto result = co_await storage::RunList(db_, db_.dialect(), DocumentsResource(), q, source);
     if (!result.ok()) co_return std::move(result).error();
@@ -295,17 +296,12 @@ Task<Result<DocumentPage>> DocumentService::List(const Caller& who, const std::s
 Task<Status> DocumentService::Changed(Session& tx, const storage::TenantScope& scope,
                                       const std::string& collection_id, int64_t documents,
                                       int64_t bytes) {
-    auto n = co_await tx.Execute(
-        "UPDATE collections SET document_count = document_count + ?, storage_bytes = "
-        "storage_bytes + ?, write_seq = write_seq + 1 WHERE tenant_id = ? AND id = ?",
-        Bind(documents, bytes, scope.id(), collection_id));
-    if (!n.ok()) co_return std::move(n).error();
-    co_return Status{};
+    co_return co_await AddToCounters(tx, scope.id(), collection_id, documents, bytes);
 }
 
 // The tenant's documents and their bytes, against its plan (API.md §8): QUOTA_EXCEEDED when
 // adding `documents` and `bytes` would pass a limit. Read in the write's transaction; the
-// counts are those kept by every write (collections.document_count, storage_bytes).
+// counts are those kept by every write (collection_counters.h).
 Task<Status> DocumentService::CheckQuotas(Session& tx, const Caller& who, int64_t documents,
                                           int64_t bytes) {
     if (!settings_.plans || (documents <= 0 && bytes <= 0)) co_return Status{};

@@ -10,8 +10,9 @@
 //     one (404) and lists, totals and cursors never count it.
 //  3. `_version` grows by one per write; a write with an expected version changes the row only
 //     if it still has that version (412 otherwise), in one statement.
-//  4. collections.document_count and storage_bytes (the sum of documents.size, the bytes of
-//     each stored body) change in the transaction of every write; they bound the plan's
+//  4. The collection's counters of documents and bytes (the sum of documents.size, the bytes
+//     of each stored body; collection_counters.h) change in the transaction of every write;
+//     they bound the plan's
 //     quotas (checked in that transaction; on PostgreSQL two concurrent writes to different
 //     collections may both pass at the last free slot).
 //
@@ -130,7 +131,7 @@ class DocumentService {
     const Clock& clock_;
     CollectionService& collections_;
     DocumentSettings settings_;
-    storage::CountCache counts_;  // filtered list totals by collections.write_seq
+    storage::CountCache counts_;  // filtered list totals by the collection's write sequence
 };
 
 }  // namespace tb::collections

@@ -71,7 +71,7 @@ Task<Result<Stored>> ReadStored(storage::Session& s, const storage::TenantScope&
     auto rows = co_await s.Query(
         "SELECT CAST(COALESCE(SUM(document_count), 0) AS BIGINT), "
         "CAST(COALESCE(SUM(storage_bytes), 0) + (SELECT file_bytes FROM tenants WHERE id = ?) "
-        "AS BIGINT) FROM collections WHERE tenant_id = ?",
+        "AS BIGINT) FROM collection_counters WHERE tenant_id = ?",
         storage::Bind(tenant.id(), tenant.id()));
     if (!rows.ok()) co_return std::move(rows).error();
     if (rows->empty()) co_return Stored{};

@@ -27,7 +27,7 @@ struct UsageReport {
 Task<Result<UsageReport>> ReadUsage(storage::Session& s, const storage::TenantScope& tenant,
                                     int64_t from, int64_t to, int64_t step);
 // The tenant's stored documents and the bytes it stores, documents and files together (the
-// counters every write keeps: collections.document_count and storage_bytes, tenants.file_bytes):
+// counters every write keeps: the collection_counters rows, tenants.file_bytes):
 // what max_documents and max_storage_bytes bound.
 struct Stored {
     int64_t documents = 0, bytes = 0;

@@ -5,7 +5,8 @@
 // matches, 85% of a list request's CPU. Such a count is cached under its exact statement and
 // parameters (tenant, collection, filter and rule values included: no entry is shared beyond
 // what the statement itself selects) together with a version: a number that every write to
-// the counted rows changes in its own transaction (for documents, `collections.write_seq`).
+// the counted rows changes in its own transaction (for documents, the collection's write
+// sequence, collections/collection_counters.h).
 // A cached total is used only while the version read now is the one it was counted under.
 // RunList reads the version before and after counting and keeps the total only if both reads
 // agree, so a total is never filed under a version it was not counted at, on SQLite or

@@ -27,6 +27,11 @@ class Session {
     virtual Task<Result<int64_t>> Execute(std::string_view sql, Params params = {}) = 0;
     // Runs several statements without parameters (migrations).
     virtual Task<Status> ExecuteScript(std::string_view sql) = 0;
+    // Tells apart the transactions that may run at the same time: the pool connection's number
+    // on PostgreSQL; 0 where writes run one at a time anyway (SQLite, or outside a
+    // transaction). Counters kept on several rows pick their row by it, so that concurrent
+    // writers do not queue on one row's lock (collections/collection_counters.h).
+    virtual uint32_t Slot() const { return 0; }
 };
 
 struct DatabaseStats {

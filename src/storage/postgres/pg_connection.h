@@ -33,6 +33,9 @@ class PgConnection {
     Task<Status> Script(std::string_view sql);
     // True once the connection failed; the pool then drops it.
     bool broken() const;
+    // The number the pool gave this connection (Session::Slot).
+    uint32_t slot() const { return slot_; }
+    void set_slot(uint32_t slot) { slot_ = slot; }
 
     // A notification of LISTEN/NOTIFY: the channel and the payload.
     struct Notification {
@@ -67,6 +70,7 @@ class PgConnection {
     std::unordered_map<std::string, std::string> prepared_;
     boost::asio::posix::stream_descriptor socket_;
     bool failed_ = false;
+    uint32_t slot_ = 0;
 };
 
 // Rewrites `?` placeholders to $1, $2, … (outside quoted strings and identifiers).

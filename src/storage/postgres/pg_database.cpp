@@ -1,6 +1,7 @@
 #include "storage/postgres/pg_database.h"
 
 #include <algorithm>
+#include <random>
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -129,6 +130,7 @@ const PostgresDialect kDialect;
 class PgSession final : public Session {
   public:
     explicit PgSession(PgConnection& conn) : conn_(conn) {}
+    uint32_t Slot() const override { return conn_.slot(); }
     Task<Result<Rows>> Query(std::string_view sql, Params params) override {
         co_return co_await conn_.Query(sql, params);
     }
@@ -161,7 +163,7 @@ class PgDatabase::Lease {
 };
 
 PgDatabase::PgDatabase(boost::asio::any_io_executor ex, PostgresOptions options)
-    : ex_(std::move(ex)), options_(std::move(options)) {
+    : ex_(std::move(ex)), options_(std::move(options)), next_slot_(std::random_device{}()) {
     // Written into SQL text (SET tb.node): keep only what an id may hold.
     std::erase_if(options_.node_id, [](char c) {
         return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -195,12 +197,12 @@ Task<Result<PgDatabase::Conn>> PgDatabase::Acquire() {
         auto timed_out = std::make_shared<bool>(false);
         auto enqueue = [this, timed_out](std::function<void(Conn)> resume) {
             auto timer = std::make_shared<asio::steady_timer>(ex_, options_.acquire_timeout);
-            uint64_t id;
-            {
-                std::lock_guard lock(mu_);
-                id = ++next_waiter_;
-                waiters_.push_back({id, std::move(resume), timer});
-            }
+            // The wait starts under the lock that publishes the waiter: once Release can see
+            // the waiter it may post the timer's cancel to another thread, and a timer must
+            // not take a cancel and an async_wait at once (asio objects are not thread-safe).
+            std::lock_guard lock(mu_);
+            uint64_t id = ++next_waiter_;
+            waiters_.push_back({id, std::move(resume), timer});
             timer->async_wait([this, id, timed_out,
                                alive = std::weak_ptr<int>(alive_)](boost::system::error_code ec) {
                 if (ec || alive.expired()) return;  // cancelled: handed a connection
@@ -247,6 +249,10 @@ Task<Result<PgDatabase::Conn>> PgDatabase::Acquire() {
     if (Status st = co_await (*conn)->Script("SET bytea_output = hex"); !st.ok()) {
         Release(nullptr);
         co_return std::move(st).error();
+    }
+    {
+        std::lock_guard lock(mu_);
+        (*conn)->set_slot(next_slot_++);
     }
     if (!options_.node_id.empty()) {
         // Checked by the constructor to hold only [A-Za-z0-9-]: safe in the statement's text.

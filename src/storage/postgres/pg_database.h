@@ -78,6 +78,9 @@ class PgDatabase final : public Database {
     // Held by the acquire timers' handlers (weakly): none touches a closed pool.
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
     bool closed_ = false;  // guarded by mu_
+    // The next connection's Session::Slot. Starts at a random number, so that the
+    // connections of two nodes rarely share slots (and so counter rows).
+    uint32_t next_slot_;  // guarded by mu_
 };
 
 std::span<const Migration> PostgresMigrations();
