@@ -28,10 +28,10 @@ std::string_view ScopeName(limits::Budget kind) {
     return "ip";
 }
 
-std::optional<Error> Charge(Services& s, http::RouteContext& ctx, limits::Budget kind,
-                            std::string_view id, int64_t limit) {
-    if (!s.limits_enabled || ctx.account.charged) return std::nullopt;
-    limits::RateDecision d = s.rate_limiter.Take(kind, id, limit);
+// Records a budget's decision on the request (its X-RateLimit-* figures); the 429 when it
+// refused.
+std::optional<Error> Apply(http::RouteContext& ctx, limits::Budget kind,
+                           const limits::RateDecision& d) {
     ctx.account.charged = true;
     ctx.account.limit = d.limit;
     ctx.account.remaining = d.remaining;
@@ -47,9 +47,8 @@ std::optional<Error> Charge(Services& s, http::RouteContext& ctx, limits::Budget
 // Charges the tenant's budget too (issue #29: a second key must not mean a second budget for
 // the tenant). Refused by it, the request is given back to the principal's budget, so that a
 // refused request counts in neither.
-std::optional<Error> ChargeTenant(Services& s, http::RouteContext& ctx, limits::Budget kind,
-                                  std::string_view id, std::string_view tenant, int64_t limit) {
-    limits::RateDecision d = s.rate_limiter.Take(limits::Budget::kTenant, tenant, limit);
+std::optional<Error> ApplyTenant(Services& s, http::RouteContext& ctx, limits::Budget kind,
+                                 std::string_view id, const limits::RateDecision& d) {
     ctx.account.tenant_limit = d.limit;
     ctx.account.tenant_remaining = d.remaining;
     if (d.allowed) return std::nullopt;
@@ -61,6 +60,13 @@ std::optional<Error> ChargeTenant(Services& s, http::RouteContext& ctx, limits::
                                  static_cast<int>(d.retry_after));
     e.details["scope"] = ScopeName(limits::Budget::kTenant);
     return e;
+}
+
+// Take, and when this node's lease of a shared budget is spent, Reserve.
+Task<limits::RateDecision> Decide(Services& s, limits::Budget kind, std::string id, int64_t limit) {
+    limits::RateDecision d = s.rate_limiter.Take(kind, id, limit);
+    if (d.reserve) d = co_await s.rate_limiter.Reserve(kind, std::move(id), limit);
+    co_return d;
 }
 
 void SetRateHeaders(const http::RouteContext& ctx, http::Response& response) {
@@ -102,43 +108,100 @@ Task<std::optional<Error>> ChargeAnonymous(Services& s, const http::Request& req
         auto plan = co_await s.tenants.PlanOf(tenant);
         if (plan.ok() && !plan->empty()) limit = s.plans.AnonymousPerHour(s.plans.Get(*plan));
     }
-    co_return Charge(s, ctx, limits::Budget::kIp, request.remote_ip, limit);
+    limits::RateDecision d = co_await Decide(s, limits::Budget::kIp, request.remote_ip, limit);
+    co_return Apply(ctx, limits::Budget::kIp, d);
 }
 
 namespace {
 
-// Records who the request is for and charges the API key's budget, else the user's, with
-// the limit of the plan named (empty: the default plan), and then the tenant's, if any.
-std::optional<Error> ChargeIdentity(Services& s, http::RouteContext& ctx, std::string_view tenant,
-                                    const auth::User& user, const auth::ApiKey* key,
-                                    std::string_view plan_name) {
-    ctx.account.SetIds(tenant, user.id, key ? std::string_view(key->id) : "");
-    if (!s.limits_enabled || ctx.account.charged) return std::nullopt;
+// The budgets a signed-in request is charged to: its API key's, else its user's, with the
+// limit of the plan named (empty: the default plan), and then its tenant's, if any.
+struct Budgets {
+    limits::Budget kind;
+    std::string_view id;
+    int64_t limit;
+    int64_t tenant_limit;
+};
+
+Budgets BudgetsOf(Services& s, const auth::User& user, const auth::ApiKey* key,
+                  std::string_view plan_name) {
     const limits::Plan& plan = s.plans.Get(plan_name);
-    limits::Budget kind = key ? limits::Budget::kKey : limits::Budget::kUser;
-    std::string_view id = key ? std::string_view(key->id) : std::string_view(user.id);
-    int64_t limit = key ? s.plans.KeyPerHour(plan) : s.plans.UserPerHour(plan);
-    if (auto refused = Charge(s, ctx, kind, id, limit)) return refused;
-    if (tenant.empty()) return std::nullopt;
-    return ChargeTenant(s, ctx, kind, id, tenant, s.plans.TenantPerHour(plan));
+    if (key)
+        return {limits::Budget::kKey, key->id, s.plans.KeyPerHour(plan),
+                s.plans.TenantPerHour(plan)};
+    return {limits::Budget::kUser, user.id, s.plans.UserPerHour(plan), s.plans.TenantPerHour(plan)};
+}
+
+// Records who the request is for and charges its budgets in memory; undecided when a shared
+// budget's lease is spent (then nothing is charged, and ChargeIdentityFully decides).
+Charged ChargeIdentity(Services& s, http::RouteContext& ctx, std::string_view tenant,
+                       const auth::User& user, const auth::ApiKey* key,
+                       std::string_view plan_name) {
+    ctx.account.SetIds(tenant, user.id, key ? std::string_view(key->id) : "");
+    if (!s.limits_enabled || ctx.account.charged) return {};
+    Budgets b = BudgetsOf(s, user, key, plan_name);
+    limits::RateDecision d = s.rate_limiter.Take(b.kind, b.id, b.limit);
+    if (d.reserve) return {false, std::nullopt};
+    if (auto refused = Apply(ctx, b.kind, d)) return {true, std::move(refused)};
+    if (tenant.empty()) return {};
+    limits::RateDecision t = s.rate_limiter.Take(limits::Budget::kTenant, tenant, b.tenant_limit);
+    if (t.reserve) {
+        s.rate_limiter.Refund(b.kind, b.id, d.reset);
+        ctx.account.charged = false;
+        return {false, std::nullopt};
+    }
+    return {true, ApplyTenant(s, ctx, b.kind, b.id, t)};
+}
+
+Task<std::optional<Error>> ChargeIdentityFully(Services& s, http::RouteContext& ctx,
+                                               std::string tenant, const auth::User& user,
+                                               const auth::ApiKey* key,
+                                               std::string_view plan_name) {
+    ctx.account.SetIds(tenant, user.id, key ? std::string_view(key->id) : "");
+    if (!s.limits_enabled || ctx.account.charged) co_return std::nullopt;
+    Budgets b = BudgetsOf(s, user, key, plan_name);
+    const std::string id(b.id);
+    limits::RateDecision d = co_await Decide(s, b.kind, id, b.limit);
+    if (auto refused = Apply(ctx, b.kind, d)) co_return refused;
+    if (tenant.empty()) co_return std::nullopt;
+    limits::RateDecision t = co_await Decide(s, limits::Budget::kTenant, tenant, b.tenant_limit);
+    co_return ApplyTenant(s, ctx, b.kind, id, t);
+}
+
+std::string_view TenantOf(const tenancy::Caller& who) {
+    return who.tenant ? std::string_view(who.tenant->id()) : "";
 }
 
 }  // namespace
 
-std::optional<Error> ChargeCaller(Services& s, const tenancy::Caller& who,
-                                  http::RouteContext& ctx) {
-    std::string_view tenant = who.tenant ? std::string_view(who.tenant->id()) : "";
+Charged ChargeCaller(Services& s, const tenancy::Caller& who, http::RouteContext& ctx) {
     if (who.anonymous) {
-        ctx.account.SetIds(tenant, "", "");
-        return std::nullopt;  // charged before the handler (Accounting::Before)
+        ctx.account.SetIds(TenantOf(who), "", "");
+        return {};  // charged before the handler (Accounting::Before)
     }
-    return ChargeIdentity(s, ctx, tenant, *who.user, who.api_key.get(),
+    return ChargeIdentity(s, ctx, TenantOf(who), *who.user, who.api_key.get(),
                           who.tenant ? std::string_view(who.plan) : "");
 }
 
-std::optional<Error> ChargePrincipal(Services& s, const auth::Principal& who,
-                                     http::RouteContext& ctx) {
+Task<std::optional<Error>> ChargeCallerFully(Services& s, const tenancy::Caller& who,
+                                             http::RouteContext& ctx) {
+    if (who.anonymous) {
+        ctx.account.SetIds(TenantOf(who), "", "");
+        co_return std::nullopt;
+    }
+    std::string tenant(TenantOf(who));  // named: no temporaries inside co_await (GCC 12)
+    std::string_view plan = who.tenant ? std::string_view(who.plan) : "";
+    co_return co_await ChargeIdentityFully(s, ctx, tenant, *who.user, who.api_key.get(), plan);
+}
+
+Charged ChargePrincipal(Services& s, const auth::Principal& who, http::RouteContext& ctx) {
     return ChargeIdentity(s, ctx, "", *who.user, who.api_key.get(), "");
+}
+
+Task<std::optional<Error>> ChargePrincipalFully(Services& s, const auth::Principal& who,
+                                                http::RouteContext& ctx) {
+    std::string none;  // named: no temporaries inside co_await (GCC 12)
+    co_return co_await ChargeIdentityFully(s, ctx, none, *who.user, who.api_key.get(), none);
 }
 
 Accounting::Accounting(Services& s, const http::Router& router) : s_(s) {
@@ -172,8 +235,11 @@ void Accounting::After(const http::Request& request, http::RouteContext& ctx,
     if (group.empty()) return;
     // Credentials sent to a route that reads none (a stale token on login): the request still
     // counts against its IP, with the server's anonymous limit (no tenant lookup here).
+    // (A shared budget whose lease is spent skips the count rather than wait here.)
     if (s_.limits_enabled && !ctx.account.charged) {
-        (void)Charge(s_, ctx, limits::Budget::kIp, request.remote_ip, s_.plans.AnonymousPerHour());
+        limits::RateDecision d = s_.rate_limiter.Take(limits::Budget::kIp, request.remote_ip,
+                                                      s_.plans.AnonymousPerHour());
+        if (!d.reserve) (void)Apply(ctx, limits::Budget::kIp, d);
     }
     SetRateHeaders(ctx, response);
     if (s_.metering_enabled && !ctx.account.tenant_id().empty()) {

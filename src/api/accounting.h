@@ -49,12 +49,21 @@ class Accounting final : public http::Interceptor {
 // names, else limits.anonymous_per_hour.
 Task<std::optional<Error>> ChargeAnonymous(Services& s, const http::Request& request,
                                            http::RouteContext& ctx);
+// A charge made without waiting: `decided` false when a budget shared by several nodes needs
+// the database first (nothing is charged then; the *Fully version decides).
+struct Charged {
+    bool decided = true;
+    std::optional<Error> refusal;  // RATE_LIMITED
+};
 // Charges the budget of the user or API key of `who`, with its plan's limit (the default
 // plan's for a request outside any tenant), and records who the request is for metering.
-std::optional<Error> ChargeCaller(Services& s, const tenancy::Caller& who, http::RouteContext& ctx);
+Charged ChargeCaller(Services& s, const tenancy::Caller& who, http::RouteContext& ctx);
+Task<std::optional<Error>> ChargeCallerFully(Services& s, const tenancy::Caller& who,
+                                             http::RouteContext& ctx);
 // The same for a principal outside any tenant (the default plan's budget), without building a
 // Caller from it.
-std::optional<Error> ChargePrincipal(Services& s, const auth::Principal& who,
-                                     http::RouteContext& ctx);
+Charged ChargePrincipal(Services& s, const auth::Principal& who, http::RouteContext& ctx);
+Task<std::optional<Error>> ChargePrincipalFully(Services& s, const auth::Principal& who,
+                                                http::RouteContext& ctx);
 
 }  // namespace tb::api

@@ -95,7 +95,7 @@ Task<Result<auth::Principal>> RequirePrincipalFully(Services& s, const http::Req
     if (!who.ok()) co_return co_await CredentialsRefused(s, request, ctx, std::move(who).error());
     NoteCorsTenant(*who, ctx);
     // Outside a tenant context: the budget has the default plan's limit.
-    if (auto refused = ChargePrincipal(s, *who, ctx)) co_return std::move(*refused);
+    if (auto refused = co_await ChargePrincipalFully(s, *who, ctx)) co_return std::move(*refused);
     co_return who;
 }
 
@@ -106,9 +106,10 @@ Task<Result<auth::Principal>> RequirePrincipal(Services& s, const http::Request&
                                                http::RouteContext& ctx) {
     auto who = AuthenticateCached(s, request, ctx);
     if (!who || !who->ok()) return RequirePrincipalFully(s, request, ctx);
+    Charged charged = ChargePrincipal(s, **who, ctx);
+    if (!charged.decided) return RequirePrincipalFully(s, request, ctx);
     NoteCorsTenant(**who, ctx);
-    if (auto refused = ChargePrincipal(s, **who, ctx))
-        return Ready(Result<auth::Principal>(std::move(*refused)));
+    if (charged.refusal) return Ready(Result<auth::Principal>(std::move(*charged.refusal)));
     return Ready(std::move(*who));
 }
 
@@ -122,16 +123,12 @@ Task<Result<auth::Principal>> RequireSession(Services& s, const http::Request& r
 
 namespace {
 
-// RequireCaller's last step. The budget is charged whatever the answer; with the limit of the
-// tenant's plan when the request entered one. The tenant's own allowed origins
+// RequireCaller's last step, once the budget is charged (whatever the answer; with the limit
+// of the tenant's plan when the request entered one). The tenant's own allowed origins
 // (settings.cors_origins) open its responses to them.
-Result<tenancy::Caller> Admit(Services& s, const http::Request& request, http::RouteContext& ctx,
-                              const auth::Principal& who, Result<tenancy::Caller> caller) {
-    if (caller.ok()) {
-        if (auto refused = ChargeCaller(s, *caller, ctx)) return std::move(*refused);
-    } else {
-        if (auto refused = ChargePrincipal(s, who, ctx)) return std::move(*refused);
-    }
+Result<tenancy::Caller> Admitted(Services& s, const http::Request& request, http::RouteContext& ctx,
+                                 std::optional<Error> refused, Result<tenancy::Caller> caller) {
+    if (refused) return std::move(*refused);
     std::string_view origin = request.headers.Get("origin");
     if (caller.ok() && caller->tenant && !origin.empty() &&
         s.tenants.TenantAllowsOrigin(caller->tenant->id(), origin))
@@ -140,7 +137,7 @@ Result<tenancy::Caller> Admit(Services& s, const http::Request& request, http::R
 }
 
 // RequireCaller when the caches answer every step, without its coroutines; nullopt: the full
-// path, which also charges refused credentials.
+// path, which also charges refused credentials and budgets that need the database.
 std::optional<Result<tenancy::Caller>> CallerFromCaches(Services& s, const http::Request& request,
                                                         http::RouteContext& ctx) {
     auto who = AuthenticateCached(s, request, ctx);
@@ -148,7 +145,10 @@ std::optional<Result<tenancy::Caller>> CallerFromCaches(Services& s, const http:
     auto caller = s.tenants.ResolveCached(**who, request.headers.Get("x-tenant-id"),
                                           request.remote_ip, UserAgent(request));
     if (!caller) return std::nullopt;
-    return Admit(s, request, ctx, **who, std::move(*caller));
+    Charged charged =
+        caller->ok() ? ChargeCaller(s, **caller, ctx) : ChargePrincipal(s, **who, ctx);
+    if (!charged.decided) return std::nullopt;
+    return Admitted(s, request, ctx, std::move(charged.refusal), std::move(*caller));
 }
 
 Task<Result<tenancy::Caller>> RequireCallerFully(Services& s, const http::Request& request,
@@ -157,7 +157,13 @@ Task<Result<tenancy::Caller>> RequireCallerFully(Services& s, const http::Reques
     if (!who.ok()) co_return co_await CredentialsRefused(s, request, ctx, std::move(who).error());
     auto caller = co_await s.tenants.Resolve(*who, request.headers.Get("x-tenant-id"),
                                              require_tenant, request.remote_ip, UserAgent(request));
-    co_return Admit(s, request, ctx, *who, std::move(caller));
+    std::optional<Error> refused;
+    if (caller.ok()) {
+        refused = co_await ChargeCallerFully(s, *caller, ctx);
+    } else {
+        refused = co_await ChargePrincipalFully(s, *who, ctx);
+    }
+    co_return Admitted(s, request, ctx, std::move(refused), std::move(caller));
 }
 
 }  // namespace

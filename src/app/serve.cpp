@@ -221,6 +221,8 @@ int Serve(const Config& config) {
                               {config.limits.user_per_hour, config.limits.key_per_hour,
                                config.limits.anonymous_per_hour, config.limits.tenant_per_hour});
     limits::RateLimiter rate_limiter(clock);
+    // Nodes on one PostgreSQL admit only what they reserved in it (rate_limiter.h).
+    if (opened->shared) rate_limiter.ShareThrough(db);
     limits::UsageMeter meter(clock);
     tenancy::TenancySettings tenancy_settings;
     tenancy_settings.catalog = &plans;

@@ -132,5 +132,13 @@ TEST(Quota, NamesTheLimit) {
     EXPECT_EQ(over.error().details.at("value").as_int64(), 10);
 }
 
+TEST(RateLimiter, LeasesShrinkWithWhatIsLeftDownToOneRequest) {
+    EXPECT_EQ(LeaseSize(3000, 3000), 60);  // a fiftieth of the limit while much is left
+    EXPECT_EQ(LeaseSize(3000, 240), 30);   // an eighth of what is left near the end
+    EXPECT_EQ(LeaseSize(3000, 5), 1);      // per request at the very end
+    EXPECT_EQ(LeaseSize(6, 6), 1);         // small budgets: per request
+    EXPECT_EQ(LeaseSize(10'000'000, 10'000'000), 1000);  // at most 1,000
+}
+
 }  // namespace
 }  // namespace tb::limits
