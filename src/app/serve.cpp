@@ -424,6 +424,9 @@ int Serve(const Config& config) {
         if (Status s = co_await file_links.Load(db); !s.ok()) {
             log::Warn("file link secrets not reloaded", {{"error", s.error().internal}});
         }
+        if (Status s = co_await db.RefreshStatistics(); !s.ok()) {
+            log::Warn("planner statistics not refreshed", {{"error", s.error().internal}});
+        }
     };
     // Usage counters, refusals and shared rate-limit budgets, every second (API.md §13: usage
     // shows within 5 s; nodes learn each other's spending within about a second).

@@ -61,6 +61,9 @@ class Database : public Session {
     // must not start silently).
     virtual Task<Result<std::string>> DurabilityWarning() = 0;
     virtual DatabaseStats Stats() const = 0;
+    // Brings the planner's statistics up to date where tables changed much since they were
+    // last gathered (PostgreSQL; nothing on SQLite). Run every few seconds by each node.
+    virtual Task<Status> RefreshStatistics() { co_return Status{}; }
     // A consistent copy of the whole database into `path` while it is in use.
     virtual Status Backup(const std::string& path) = 0;
     // Finishes queued work and closes every connection. Idempotent.

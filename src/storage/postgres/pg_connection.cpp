@@ -272,9 +272,18 @@ Task<Result<std::string>> PgConnection::Prepared(const std::string& text,
     std::string key = text;
     key += '\x1f';
     for (Oid t : types) key += std::to_string(t) + ",";
-    if (auto it = prepared_.find(key); it != prepared_.end()) co_return it->second;
+    const auto now = std::chrono::steady_clock::now();
+    if (auto it = prepared_.find(key); it != prepared_.end()) {
+        if (now - it->second.at < kReplanAfter) co_return it->second.name;
+        // Planned long enough ago that the table may have grown past what its plan assumed
+        // (a generic plan made while a table had no statistics can pick an index that scans a
+        // whole collection for one id): prepared again, and planned with today's statistics.
+        std::string stale = std::move(it->second.name);
+        prepared_.erase(it);
+        TB_CO_RETURN_IF_ERROR(co_await Script("DEALLOCATE " + stale));
+    }
     if (prepared_.size() >= kMaxPrepared) co_return std::string();
-    std::string name = "tb_" + std::to_string(prepared_.size() + 1);
+    std::string name = "tb_" + std::to_string(++prepared_count_);
     if (!PQsendPrepare(conn_, name.c_str(), text.c_str(), static_cast<int>(types.size()),
                        types.data())) {
         co_return ConnectionError("send");
@@ -285,7 +294,7 @@ Task<Result<std::string>> PgConnection::Prepared(const std::string& text,
     for (PGresult* r : results) {
         if (PQresultStatus(r) != PGRES_COMMAND_OK) co_return ResultError(r);
     }
-    prepared_.emplace(std::move(key), name);
+    prepared_.emplace(std::move(key), PreparedStatement{name, now});
     co_return name;
 }
 

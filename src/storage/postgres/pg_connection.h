@@ -8,6 +8,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -67,7 +68,14 @@ class PgConnection {
     // document query (long CASE expressions matched against expression indexes) costs about
     // a millisecond, more than running it. Bounded; never deallocated while the connection
     // lives. Needs a direct connection or session pooling (not transaction pooling).
-    std::unordered_map<std::string, std::string> prepared_;
+    // Each is prepared again once older than kReplanAfter (Prepared).
+    struct PreparedStatement {
+        std::string name;
+        std::chrono::steady_clock::time_point at;
+    };
+    static constexpr std::chrono::seconds kReplanAfter{60};
+    std::unordered_map<std::string, PreparedStatement> prepared_;
+    uint64_t prepared_count_ = 0;  // names tb_1, tb_2, … are never reused
     boost::asio::posix::stream_descriptor socket_;
     bool failed_ = false;
     uint32_t slot_ = 0;

@@ -356,6 +356,29 @@ Task<Result<std::string>> PgDatabase::DurabilityWarning() {
     co_return out;
 }
 
+// A generic plan made while a table had no statistics (a new deployment, a table that just
+// began to fill) can pick a secondary index that walks a whole collection for one id: both it
+// and the primary key look like one row to a planner that knows nothing. ANALYZE as soon as a
+// table changed by a tenth since its statistics were gathered, rather than when autovacuum
+// next wakes (up to a minute, and its VACUUM may have the plans rebuilt before its ANALYZE
+// lands). The new row count invalidates the plans that depend on the table; a statement's
+// plan is also made again once a minute (pg_connection.h). Several nodes may ANALYZE one table
+// at once: PostgreSQL runs them one after the other.
+Task<Status> PgDatabase::RefreshStatistics() {
+    TB_CO_ASSIGN_OR_RETURN(
+        Rows rows, co_await Query("SELECT relname FROM pg_stat_user_tables WHERE schemaname = "
+                                  "current_schema() AND n_mod_since_analyze > 50 + n_live_tup / 10",
+                                  {}));
+    for (const auto& row : rows.rows) {
+        std::string table = AsText(row[0]);
+        std::string quoted = "\"";
+        for (char c : table) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+        quoted += '"';
+        TB_CO_RETURN_IF_ERROR(co_await ExecuteScript("ANALYZE " + quoted));
+    }
+    co_return Status{};
+}
+
 DatabaseStats PgDatabase::Stats() const {
     std::lock_guard lock(mu_);
     return DatabaseStats{static_cast<int64_t>(total_), static_cast<int64_t>(idle_.size()),

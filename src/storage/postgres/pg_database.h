@@ -51,6 +51,7 @@ class PgDatabase final : public Database {
     Task<Status> Ping() override;
     Task<Result<std::string>> DurabilityWarning() override;
     DatabaseStats Stats() const override;
+    Task<Status> RefreshStatistics() override;
     Status Backup(const std::string& path) override;
     void Close() override;
 
