@@ -306,6 +306,14 @@ int Serve(const Config& config) {
     metrics.AddGauge("tenantbase_db_writer_queue_depth",
                      "Transactions waiting for the writer or a connection.",
                      [&db] { return static_cast<double>(db.Stats().writer_queue); });
+    metrics.AddGauge("tenantbase_db_pool_size",
+                     "The most database connections open at once (postgres.pool_size; 0: no "
+                     "bound, SQLite).",
+                     [&db] { return static_cast<double>(db.Stats().pool_size); });
+    metrics.AddCounter("tenantbase_db_pool_timeouts_total",
+                       "Requests that waited postgres.acquire_timeout_ms for a connection and "
+                       "were answered 503.",
+                       [&db] { return static_cast<double>(db.Stats().acquire_timeouts); });
     metrics.AddCounter("tenantbase_rate_limited_total", "Requests refused by a rate limit (429).",
                        [&rate_limiter] { return static_cast<double>(rate_limiter.refused()); });
     metrics.AddCounter("tenantbase_access_denied_total",

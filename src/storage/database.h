@@ -38,6 +38,8 @@ struct DatabaseStats {
     int64_t pool_connections = 0;  // open connections
     int64_t pool_idle = 0;         // of which idle
     int64_t writer_queue = 0;      // transactions waiting for the writer (SQLite) or a connection
+    int64_t pool_size = 0;         // the most connections open at once; 0: no bound (SQLite)
+    int64_t acquire_timeouts = 0;  // callers that gave up waiting for a connection, since start
 };
 
 using TransactionFn = std::function<Task<Status>(Session&)>;

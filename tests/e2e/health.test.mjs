@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { JSON_CONTENT_TYPE, RFC3339_MS_Z, TEST_ADMIN, findSamples as find, inFlight, parseMetrics, request, startServer } from './harness.mjs';
+import { BACKEND, JSON_CONTENT_TYPE, RFC3339_MS_Z, TEST_ADMIN, findSamples as find, inFlight, parseMetrics, request, startServer } from './harness.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -51,6 +51,18 @@ describe('GET /v1/health', () => {
 });
 
 describe('liveness and readiness', () => {
+  test('GET /readyz reports the database pool in X-DB-Pool', async () => {
+    const res = await server.get('/readyz');
+    assert.equal(res.status, 200);
+    const m = /^in_use=(\d+); idle=(\d+); waiting=(\d+); size=(\d+)$/.exec(res.headers['x-db-pool'] || '');
+    assert.ok(m, `X-DB-Pool: ${res.headers['x-db-pool']}`);
+    const [inUse, idle, waiting, size] = m.slice(1).map(Number);
+    assert.ok(inUse >= 0 && idle >= 0);
+    assert.equal(waiting, 0);
+    // postgres.pool_size (16 by default); SQLite's readers have no bound.
+    assert.equal(size, BACKEND === 'postgres' ? 16 : 0);
+  });
+
   for (const p of ['/healthz', '/readyz']) {
     test(`GET ${p} answers 200 "ok" as text`, async () => {
       const res = await server.get(p);
@@ -78,7 +90,7 @@ describe('GET /metrics', () => {
     assert.match(text, /^# TYPE tenantbase_http_requests_total counter$/m);
     assert.match(text, /^# TYPE tenantbase_http_request_duration_seconds histogram$/m);
     for (const name of ['tenantbase_http_requests_in_flight', 'tenantbase_db_writer_queue_depth',
-      'tenantbase_db_pool_connections']) {
+      'tenantbase_db_pool_connections', 'tenantbase_db_pool_size', 'tenantbase_db_pool_timeouts_total']) {
       assert.ok(samples.some((s) => s.name === name), `missing metric ${name}`);
     }
 

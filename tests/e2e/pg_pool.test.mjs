@@ -39,5 +39,13 @@ describe('the pool\'s acquire timeout', { skip: BACKEND !== 'postgres' && 'Postg
     for (const r of await Promise.all(held)) assert.equal(r.status, 200, describeRes(r));
     // Free again.
     assert.equal((await server.get('/v1/collections', { headers: h })).status, 200);
+    // The refusal is counted, and the pool reports its size and no one waiting.
+    const metrics = (await server.metrics()).body;
+    assert.match(metrics, /^tenantbase_db_pool_size 2$/m);
+    const timeouts = Number(/^tenantbase_db_pool_timeouts_total (\d+)$/m.exec(metrics)?.[1]);
+    assert.ok(timeouts >= 1, `timeouts ${timeouts}`);
+    const ready = await server.get('/readyz');
+    assert.equal(ready.status, 200);
+    assert.match(ready.headers['x-db-pool'], /; waiting=0; size=2$/);
   });
 });

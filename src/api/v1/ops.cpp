@@ -60,6 +60,17 @@ http::Handler Liveness(Services&) {
     return [](Request&, RouteContext&) -> Task<Response> { co_return Response::Text(200, "ok"); };
 }
 
+namespace {
+// `in_use=14; idle=2; waiting=3; size=16` (size=0: no bound, SQLite): a balancer or an operator
+// sees a node whose pool is saturated (waiting > 0) before its requests start to time out.
+std::string PoolReport(const storage::DatabaseStats& st) {
+    return "in_use=" + std::to_string(st.pool_connections - st.pool_idle) +
+           "; idle=" + std::to_string(st.pool_idle) +
+           "; waiting=" + std::to_string(st.writer_queue) +
+           "; size=" + std::to_string(st.pool_size);
+}
+}  // namespace
+
 http::Handler Readiness(Services& s) {
     return [&s](Request&, RouteContext&) -> Task<Response> {
         if (!s.ready.load()) co_return Response::Text(503, "unavailable");
@@ -68,6 +79,7 @@ http::Handler Readiness(Services& s) {
         Response r = Response::Text(200, "ok");
         if (!s.durability_warning.empty())
             r.headers.Add("X-Durability-Warning", s.durability_warning);
+        r.headers.Add("X-DB-Pool", PoolReport(s.db.Stats()));
         co_return r;
     };
 }

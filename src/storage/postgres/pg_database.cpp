@@ -214,6 +214,7 @@ Task<Result<PgDatabase::Conn>> PgDatabase::Acquire() {
                     if (it == waiters_.end()) return;  // handed one just now
                     resume = std::move(it->resume);
                     waiters_.erase(it);
+                    ++acquire_timeouts_;
                 }
                 *timed_out = true;
                 resume(nullptr);
@@ -382,7 +383,8 @@ Task<Status> PgDatabase::RefreshStatistics() {
 DatabaseStats PgDatabase::Stats() const {
     std::lock_guard lock(mu_);
     return DatabaseStats{static_cast<int64_t>(total_), static_cast<int64_t>(idle_.size()),
-                         static_cast<int64_t>(waiters_.size())};
+                         static_cast<int64_t>(waiters_.size()),
+                         static_cast<int64_t>(options_.pool_size), acquire_timeouts_};
 }
 
 Status PgDatabase::Backup(const std::string&) {

@@ -74,8 +74,9 @@ class PgDatabase final : public Database {
         std::function<void(Conn)> resume;
         std::shared_ptr<boost::asio::steady_timer> timer;  // its acquire timeout
     };
-    std::deque<Waiter> waiters_;  // guarded by mu_
-    uint64_t next_waiter_ = 0;    // guarded by mu_
+    std::deque<Waiter> waiters_;    // guarded by mu_
+    uint64_t next_waiter_ = 0;      // guarded by mu_
+    int64_t acquire_timeouts_ = 0;  // guarded by mu_
     // Held by the acquire timers' handlers (weakly): none touches a closed pool.
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
     bool closed_ = false;  // guarded by mu_
