@@ -22,6 +22,7 @@
 #include "app/run_sync.h"
 #include "auth/admin_bootstrap.h"
 #include "auth/auth_service.h"
+#include "common/cache_lifetime.h"
 #include "common/invalidation.h"
 #include "common/log.h"
 #include "common/worker_pool.h"
@@ -203,17 +204,21 @@ int Serve(const Config& config) {
     }
     if (*generated) PrintGeneratedAdmin(**generated);
 
+    // How long cached sessions, keys, memberships and definitions are trusted: short until the
+    // change feed is known to be live (common/cache_lifetime.h; set by the heartbeat below).
+    CacheLifetime cache_lifetime;
     WorkerPool hash_workers(static_cast<size_t>(config.auth.hash_threads),
                             static_cast<size_t>(config.auth.hash_queue),
                             WorkerPool::Priority::kBackground);
-    auth::AuthService auth_service(db, hasher, hash_workers, ids, clock, audit,
-                                   AuthSettingsOf(config));
+    auth::AuthSettings auth_settings = AuthSettingsOf(config);
+    auth_settings.session_cache = cache_lifetime;
+    auth::AuthService auth_service(db, hasher, hash_workers, ids, clock, audit, auth_settings);
     if (Status s = RunSync(ioc, auth_service.LoadKeys()); !s.ok()) {
         log::Error("cannot load the signing keys", {{"error", s.error().internal}});
         return 1;
     }
 
-    auth::ApiKeyService api_keys(db, ids, clock, audit);
+    auth::ApiKeyService api_keys(db, ids, clock, audit, cache_lifetime);
     (void)RunSync(ioc, api_keys.Flush());  // loads the CORS keys' origins
 
     InvalidationBus bus;
@@ -226,6 +231,7 @@ int Serve(const Config& config) {
     limits::UsageMeter meter(clock);
     tenancy::TenancySettings tenancy_settings;
     tenancy_settings.catalog = &plans;
+    tenancy_settings.cache = cache_lifetime;
     tenancy_settings.self_service = config.tenants.self_service;
     tenancy_settings.personal_on_register = config.tenants.personal_on_register;
     tenancy_settings.default_plan = config.tenants.default_plan;
@@ -257,8 +263,8 @@ int Serve(const Config& config) {
     (void)RunSync(ioc, tenants.RefreshCorsOrigins());
     api_keys.Attach(bus);
     auth_service.AttachKeys(api_keys);
-    collections::CollectionService collection_service(db, ids, clock, audit, bus,
-                                                      {config.collections.auto_create});
+    collections::CollectionService collection_service(
+        db, ids, clock, audit, bus, {config.collections.auto_create, cache_lifetime});
     collections::DocumentSettings document_settings;
     document_settings.plans = &plans;
     collections::DocumentService documents(db, ids, clock, collection_service, document_settings);
@@ -310,6 +316,10 @@ int Serve(const Config& config) {
                      "The most database connections open at once (postgres.pool_size; 0: no "
                      "bound, SQLite).",
                      [&db] { return static_cast<double>(db.Stats().pool_size); });
+    metrics.AddGauge("tenantbase_cache_lifetime_seconds",
+                     "How long cached sessions, keys, memberships and collection definitions are "
+                     "trusted: 60 while the change feed is live (PostgreSQL), else 1.",
+                     [&cache_lifetime] { return static_cast<double>(cache_lifetime.ms()) / 1000; });
     metrics.AddCounter("tenantbase_db_pool_timeouts_total",
                        "Requests that waited postgres.acquire_timeout_ms for a connection and "
                        "were answered 503.",
@@ -463,12 +473,35 @@ int Serve(const Config& config) {
         feed.emplace(
             ioc.get_executor(), config.DatabaseUrl(), node_id,
             [&bus](std::string_view topic, const std::string& key) { bus.Publish(topic, key); },
-            [&bus] { bus.FlushAll(); });
+            [&bus] { bus.FlushAll(); },
+            [&cache_lifetime] { cache_lifetime.Set(CacheLifetime::kShortMs); });
         feed->Start();
     }
     Periodic upkeep(ioc, std::chrono::seconds(5), upkeep_tick);
     Periodic sweeps(ioc, std::chrono::hours(1), sweep_tick);
     Periodic counters(ioc, std::chrono::seconds(1), counters_tick);
+    // The feed's heartbeat: this node NOTIFYs itself through the pool each second; while its
+    // notes come back the caches are trusted for a minute, since every change reaches them
+    // through the feed; else for a second. A connection that looks up but has heard nothing
+    // for 5 s is replaced (which drops every cache).
+    int silent_beats = 0;  // consecutive ticks with the feed connected but not heard
+    std::function<Task<void>()> heartbeat_tick = [&]() -> Task<void> {
+        if (!feed) co_return;
+        const std::string payload = storage::PgListener::HeartbeatPayload(node_id);
+        auto sent =
+            co_await db.Execute("SELECT pg_notify('tb_changes', ?)", storage::Bind(payload));
+        if (!sent.ok()) log::Warn("feed heartbeat not sent", {{"error", sent.error().internal}});
+        bool live = feed->Live(std::chrono::seconds(3));
+        cache_lifetime.Set(live ? CacheLifetime::kLongMs : CacheLifetime::kShortMs);
+        if (!feed->connected() || feed->Live(std::chrono::seconds(5))) {
+            silent_beats = 0;
+        } else if (++silent_beats >= 5) {
+            log::Warn("the change feed is silent; listening again");
+            feed->Reconnect();
+            silent_beats = 0;
+        }
+    };
+    Periodic heartbeat(ioc, std::chrono::seconds(1), heartbeat_tick);
 
     // SIGTERM/SIGINT: refuse new connections, finish what is in flight (bounded), write the
     // last batched counters, stop.

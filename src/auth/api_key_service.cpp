@@ -169,12 +169,12 @@ Status ValidateOrigins(const std::vector<std::string>& origins) {
 }
 
 ApiKeyService::ApiKeyService(storage::Database& db, IdGenerator& ids, const Clock& clock,
-                             audit::AuditLog& audit, int64_t cache_ms)
+                             audit::AuditLog& audit, CacheLifetime cache)
     : db_(db),
       ids_(ids),
       clock_(clock),
       audit_(audit),
-      cache_ms_(cache_ms),
+      cache_(std::move(cache)),
       cors_origins_(std::make_shared<std::set<std::string, std::less<>>>()) {}
 
 void ApiKeyService::Invalidate(const std::string& key_id) {
@@ -272,7 +272,7 @@ std::optional<Result<std::shared_ptr<const KeyCredential>>> ApiKeyService::Cache
     {
         std::lock_guard lock(mu_);
         auto it = by_hash_.find(hash);
-        if (it == by_hash_.end() || now - it->second.fetched_ms >= cache_ms_) return std::nullopt;
+        if (it == by_hash_.end() || now - it->second.fetched_ms >= cache_.ms()) return std::nullopt;
         cred = it->second.credential;
     }
     return Accept(std::move(cred), origin, now);

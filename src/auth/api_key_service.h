@@ -25,6 +25,7 @@
 #include "audit/audit_log.h"
 #include "auth/client_info.h"
 #include "auth/user_store.h"
+#include "common/cache_lifetime.h"
 #include "common/invalidation.h"
 #include "storage/list_sql.h"
 
@@ -102,7 +103,7 @@ struct KeyCredential {
 class ApiKeyService {
   public:
     ApiKeyService(storage::Database& db, IdGenerator& ids, const Clock& clock,
-                  audit::AuditLog& audit, int64_t cache_ms = 1000);
+                  audit::AuditLog& audit, CacheLifetime cache = CacheLifetime());
 
     // The created key and the full secret (shown once).
     Task<Result<std::pair<ApiKey, std::string>>> Create(const KeyActor& who, NewApiKey in);
@@ -161,7 +162,7 @@ class ApiKeyService {
     IdGenerator& ids_;
     const Clock& clock_;
     audit::AuditLog& audit_;
-    int64_t cache_ms_;
+    CacheLifetime cache_;
 
     struct Cached {
         std::shared_ptr<const KeyCredential> credential;  // null: no such (active) key

@@ -24,7 +24,7 @@ std::optional<AuthCache::SessionState> AuthCache::FindSession(const std::string&
     std::lock_guard lock(mu_);
     auto it = sessions_.find(sid);
     if (it == sessions_.end()) return std::nullopt;
-    if (now_ms - it->second.fetched_ms >= ttl_ms_) {
+    if (now_ms - it->second.fetched_ms >= ttl_.ms()) {
         sessions_.erase(it);
         return std::nullopt;
     }

@@ -4,8 +4,8 @@
 //    signature is checked once per token rather than once per request;
 //  - sessions: session id -> the user and whether the session is live, for at most `ttl`.
 // Every change on this node that can end a session or change a user invalidates at once
-// (logout, password change, refresh reuse, profile update); `ttl` bounds how long another
-// node's change can go unseen until the cluster invalidation bus exists.
+// (logout, password change, refresh reuse, profile update); another node's arrive through the
+// change feed, and `ttl` (common/cache_lifetime.h) bounds what the feed may miss.
 //
 // Thread safety: every method locks mu_. Both maps are bounded: when one is full it is
 // cleared (entries are cheap to rebuild).
@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "auth/user_store.h"
+#include "common/cache_lifetime.h"
 #include "common/strings.h"
 
 namespace tb::auth {
@@ -33,8 +34,8 @@ class AuthCache {
         int64_t fetched_ms = 0;
     };
 
-    explicit AuthCache(int64_t session_ttl_ms, size_t max_entries = 100'000)
-        : ttl_ms_(session_ttl_ms), max_(max_entries) {}
+    explicit AuthCache(CacheLifetime session_ttl, size_t max_entries = 100'000)
+        : ttl_(std::move(session_ttl)), max_(max_entries) {}
 
     std::optional<Token> FindToken(std::string_view token, int64_t now_ms);
     void PutToken(const std::string& token, Token entry);
@@ -48,7 +49,7 @@ class AuthCache {
     void ClearSessions();
 
   private:
-    int64_t ttl_ms_;
+    CacheLifetime ttl_;
     size_t max_;
     std::mutex mu_;
     // Looked up by string_view: tokens are ~600 bytes, not copied per request.

@@ -6,7 +6,7 @@ namespace tb::auth {
 namespace {
 
 TEST(AuthCache, TokensLiveUntilTheirExpiry) {
-    AuthCache cache(1000);
+    AuthCache cache(CacheLifetime(1000));
     cache.PutToken("t", {"u1", "s1", std::nullopt, 5000});
     EXPECT_TRUE(cache.FindToken("t", 4999).has_value());
     EXPECT_FALSE(cache.FindToken("t", 5000).has_value());
@@ -14,7 +14,7 @@ TEST(AuthCache, TokensLiveUntilTheirExpiry) {
 }
 
 TEST(AuthCache, SessionsExpireAfterTtlAndOnInvalidation) {
-    AuthCache cache(1000);
+    AuthCache cache(CacheLifetime(1000));
     auto u = std::make_shared<User>();
     u->id = "u1";
     cache.PutSession("s1", {u, true, 100});
@@ -29,8 +29,23 @@ TEST(AuthCache, SessionsExpireAfterTtlAndOnInvalidation) {
     EXPECT_TRUE(cache.FindSession("s3", 200).has_value());
 }
 
+TEST(AuthCache, TheSharedLifetimeMovesEveryCopyAtOnce) {
+    CacheLifetime lifetime(1000);
+    AuthCache cache(lifetime);  // a copy of the handle
+    auto u = std::make_shared<User>();
+    u->id = "u1";
+    cache.PutSession("s1", {u, true, 100});
+    EXPECT_FALSE(cache.FindSession("s1", 5000).has_value());  // 1 s: expired
+    cache.PutSession("s1", {u, true, 100});
+    lifetime.Set(CacheLifetime::kLongMs);  // the feed is live
+    EXPECT_TRUE(cache.FindSession("s1", 5000).has_value());
+    EXPECT_FALSE(cache.FindSession("s1", 100 + CacheLifetime::kLongMs).has_value());
+    lifetime.Set(CacheLifetime::kShortMs);  // the feed went silent
+    EXPECT_FALSE(cache.FindSession("s1", 5000).has_value());
+}
+
 TEST(AuthCache, StaysBounded) {
-    AuthCache cache(1000, 10);
+    AuthCache cache(CacheLifetime(1000), 10);
     for (int i = 0; i < 25; ++i)
         cache.PutToken("t" + std::to_string(i), {"u", "s", std::nullopt, 9999});
     EXPECT_TRUE(cache.FindToken("t24", 0).has_value());

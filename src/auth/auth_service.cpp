@@ -56,7 +56,7 @@ AuthService::AuthService(storage::Database& db, const PasswordHasher& hasher, Wo
       ip_failures_(clock, settings_.login_failures,
                    std::chrono::seconds(settings_.login_window_seconds)),
       registrations_(clock, settings_.register_per_hour, std::chrono::hours(1)),
-      cache_(settings_.session_cache_ms),
+      cache_(settings_.session_cache),
       mail_requests_(clock, settings_.mails_per_hour, std::chrono::hours(1)) {}
 
 void AuthService::Attach(TenantDirectory& tenants, InvalidationBus& bus) {

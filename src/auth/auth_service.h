@@ -52,7 +52,7 @@ struct AuthSettings {
     int mails_per_hour = 5;  // reset / verification mails per email, an hour (quietly capped)
     int64_t reset_ttl_seconds = 3600;
     int64_t verify_ttl_seconds = int64_t{24} * 3600;
-    int64_t session_cache_ms = 1000;  // bound on another node's revoke going unseen
+    CacheLifetime session_cache;  // bound on another node's revoke going unseen
 };
 
 struct TokenPair {

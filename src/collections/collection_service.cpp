@@ -334,7 +334,8 @@ std::shared_ptr<const Loaded> CollectionService::FindCached(const TenantScope& s
     int64_t now = Now();
     std::lock_guard lock(mu_);
     auto it = cache_.find(key);
-    if (it != cache_.end() && now - it->second.second < settings_.cache_ms) return it->second.first;
+    if (it != cache_.end() && now - it->second.second < settings_.cache.ms())
+        return it->second.first;
     return nullptr;
 }
 

@@ -7,7 +7,8 @@
 //     same name is a different row, invisible (404).
 //  2. A collection's document count (collection_counters.h) changes in the transaction of every
 //     document write.
-//  3. A definition is cached per node for at most `cache_ms`; a change on this node drops it
+//  3. A definition is cached per node for at most `cache` (common/cache_lifetime.h); a change on
+//  this node drops it
 //     at once (the "collection" topic of the invalidation bus).
 //
 // Thread safety: all methods may run concurrently; the cache locks mu_.
@@ -22,6 +23,7 @@
 #include "collections/collection.h"
 #include "collections/document_indexes.h"
 #include "collections/schema.h"
+#include "common/cache_lifetime.h"
 #include "common/invalidation.h"
 #include "query/list_query.h"
 #include "storage/database.h"
@@ -32,7 +34,7 @@ namespace tb::collections {
 
 struct CollectionSettings {
     bool auto_create = true;  // a write to an unknown collection creates it (admin+)
-    int64_t cache_ms = 1000;
+    CacheLifetime cache;      // how long a definition is trusted
 };
 
 // A collection's definition with its compiled schema (shared by concurrent requests).

@@ -154,7 +154,7 @@ std::optional<std::shared_ptr<const TenantMembership>> TenantService::CachedMemb
     auto u = cache_.find(user_id);
     if (u == cache_.end()) return std::nullopt;
     auto it = u->second.in.find(tenant_id);
-    if (it == u->second.in.end() || now - it->second.second >= settings_.cache_ms)
+    if (it == u->second.in.end() || now - it->second.second >= settings_.cache.ms())
         return std::nullopt;
     return it->second.first;
 }
@@ -189,7 +189,7 @@ Task<Result<std::vector<TenantMembership>>> TenantService::MembershipsOf(
     {
         std::lock_guard lock(mu_);
         auto u = cache_.find(user_id);
-        if (u != cache_.end() && u->second.all && now - u->second.all_ms < settings_.cache_ms)
+        if (u != cache_.end() && u->second.all && now - u->second.all_ms < settings_.cache.ms())
             co_return *u->second.all;
     }
     auto rows = co_await db_.Query(
@@ -224,7 +224,7 @@ Task<Result<std::string>> TenantService::PlanOf(const std::string& tenant_id) {
     {
         std::lock_guard lock(mu_);
         auto it = plans_.find(tenant_id);
-        if (it != plans_.end() && now - it->second.second < settings_.cache_ms)
+        if (it != plans_.end() && now - it->second.second < settings_.cache.ms())
             co_return it->second.first;
     }
     TB_CO_ASSIGN_OR_RETURN(auto tenant, co_await FindTenant(db_, tenant_id));

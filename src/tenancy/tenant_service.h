@@ -10,7 +10,8 @@
 //  3. Nobody grants a role above their own (an admin cannot make owners), and an admin cannot
 //     change or remove an owner.
 //  4. tenants.member_count changes in the same transaction as the membership it counts.
-//  5. Membership facts are cached for at most `cache_ms` and dropped at once on this node when
+//  5. Membership facts are cached for at most `cache` (common/cache_lifetime.h) and dropped at once
+//  on this node when
 //     they change (the "membership" and "tenant" topics of the invalidation bus).
 //
 // Thread safety: all methods may run concurrently; the cache locks mu_.
@@ -26,6 +27,7 @@
 #include "audit/audit_log.h"
 #include "auth/auth_service.h"
 #include "auth/tenant_directory.h"
+#include "common/cache_lifetime.h"
 #include "common/invalidation.h"
 #include "common/json.h"
 #include "common/strings.h"
@@ -42,7 +44,7 @@ struct TenancySettings {
     std::string default_plan = "free";
     // The plans tenants may be on, and their quotas (null: the built-in plans).
     const limits::PlanCatalog* catalog = nullptr;
-    int64_t cache_ms = 1000;
+    CacheLifetime cache;  // how long membership facts and plans are trusted
     int64_t invitation_ttl_ms = int64_t{7} * 24 * 3600 * 1000;
     std::string link_base = "http://localhost:8080";  // invitation links (mail.link_base)
 };

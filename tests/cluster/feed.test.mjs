@@ -19,6 +19,22 @@ const BOUND_MS = 100;
 
 const p = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))];
 
+/** The node's cache lifetime in seconds (tenantbase_cache_lifetime_seconds). */
+async function lifetime(node) {
+  const text = (await node.metrics()).body;
+  return Number(/^tenantbase_cache_lifetime_seconds (\S+)$/m.exec(text)?.[1]);
+}
+
+/** Waits until the node's cache lifetime is `seconds`; ms waited. */
+async function lifetimeBecomes(node, seconds, limitMs = 8000) {
+  const t = performance.now();
+  while ((await lifetime(node)) !== seconds) {
+    if (performance.now() - t > limitMs) throw new Error(`cache lifetime still ${await lifetime(node)} s, not ${seconds} s`);
+    await sleep(100);
+  }
+  return performance.now() - t;
+}
+
 /** Polls `probe` on B until `done(res)`; ms from `since` to the first answer that is done. */
 async function until(probe, done, since, limitMs = 3000) {
   for (;;) {
@@ -42,6 +58,10 @@ describe('two nodes on one PostgreSQL: changes reach the other node at once', { 
     b = await startServer({ databaseUrl, env: NO_THROTTLE_ENV });
     owner = await newUser(a, 'feed');
     tid = owner.tid;
+    // Once each node hears its own heartbeat through the feed, it trusts its caches for a
+    // minute: the bounds below hold because changes arrive through the feed, not by expiry.
+    await lifetimeBecomes(a, 60);
+    await lifetimeBecomes(b, 60);
   });
   after(async () => { await a?.stop(); await b?.stop(); });
 
@@ -110,6 +130,9 @@ describe('two nodes on one PostgreSQL: changes reach the other node at once', { 
       "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = 'LISTEN tb_changes'"]);
     assert.ok(Number(stdout.trim()) >= 2, `terminated ${stdout}`);
     await b.waitForOutput(/cannot listen|connection failed; reconnecting/, 5000);
+    // Without the feed a node trusts its caches for a second only, until it hears itself again.
+    assert.equal(await lifetime(b), 1);
+    await lifetimeBecomes(b, 60);
     for (let i = 0; i < 100 && (b.output().match(/listening for other nodes' changes/g) || []).length < 2; i++) await sleep(50);
     assert.ok((b.output().match(/listening for other nodes' changes/g) || []).length >= 2, 'B listened again');
     const k = await createKey(a, as(owner, tid), { name: 'after-gap' });

@@ -25,8 +25,10 @@ struct PgListener::State {
     asio::any_io_executor ex;
     std::string url, node_id;
     OnChange on_change;
-    std::function<void()> on_gap;
+    std::function<void()> on_gap, on_lost;
     std::atomic<bool> connected{false};
+    // When this node's heartbeat last came back (steady clock, ms since its epoch; 0: never).
+    std::atomic<int64_t> last_beat_ms{0};
     // Touched only on the executor (Run, and Stop's posted handler).
     bool stopping = false;
     PgConnection* conn = nullptr;
@@ -34,18 +36,44 @@ struct PgListener::State {
 };
 
 PgListener::PgListener(asio::any_io_executor ex, std::string url, std::string node_id,
-                       OnChange on_change, std::function<void()> on_gap)
+                       OnChange on_change, std::function<void()> on_gap,
+                       std::function<void()> on_lost)
     : state_(std::make_shared<State>()) {
     state_->ex = std::move(ex);
     state_->url = std::move(url);
     state_->node_id = std::move(node_id);
     state_->on_change = std::move(on_change);
     state_->on_gap = std::move(on_gap);
+    state_->on_lost = std::move(on_lost);
 }
 
 PgListener::~PgListener() { Stop(); }
 
 bool PgListener::connected() const { return state_->connected.load(std::memory_order_acquire); }
+
+namespace {
+int64_t SteadyMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+constexpr std::string_view kHeartbeat = "heartbeat";
+}  // namespace
+
+bool PgListener::Live(std::chrono::milliseconds within) const {
+    int64_t beat = state_->last_beat_ms.load(std::memory_order_acquire);
+    return connected() && beat != 0 && SteadyMs() - beat < within.count();
+}
+
+std::string PgListener::HeartbeatPayload(std::string_view node_id) {
+    return std::string(node_id) + "\t" + std::string(kHeartbeat) + "\t";
+}
+
+void PgListener::Reconnect() {
+    asio::post(state_->ex, [state = state_] {
+        if (state->conn) state->conn->Cancel();
+    });
+}
 
 void PgListener::Start() { asio::co_spawn(state_->ex, Run(state_), asio::detached); }
 
@@ -86,6 +114,8 @@ Task<void> PgListener::Run(std::shared_ptr<State> state) {
             while (!state->stopping) {
                 auto got = co_await (*conn)->WaitNotifications();
                 if (!got.ok()) {
+                    state->connected.store(false, std::memory_order_release);
+                    state->on_lost();
                     if (!state->stopping)
                         log::Warn("the change feed's connection failed; reconnecting",
                                   {{"error", got.error().internal}});
@@ -94,7 +124,12 @@ Task<void> PgListener::Run(std::shared_ptr<State> state) {
                 for (const auto& n : *got) {
                     std::string_view node, topic, key;
                     if (!ParsePayload(n.payload, node, topic, key)) continue;
-                    if (node == state->node_id || state->stopping) continue;  // ours: published
+                    if (node == state->node_id) {  // ours: published already, or our heartbeat
+                        if (topic == kHeartbeat)
+                            state->last_beat_ms.store(SteadyMs(), std::memory_order_release);
+                        continue;
+                    }
+                    if (state->stopping) continue;
                     state->on_change(topic, std::string(key));
                 }
             }

@@ -29,15 +29,28 @@ namespace tb::storage {
 class PgListener {
   public:
     using OnChange = std::function<void(std::string_view topic, const std::string& key)>;
-    PgListener(boost::asio::any_io_executor ex, std::string url, std::string node_id,
-               OnChange on_change, std::function<void()> on_gap);
+    // `on_lost` runs as soon as the listening connection fails (the caches stop trusting the
+    // feed), `on_gap` once a new one listens (they drop what they hold).
+    PgListener(
+        boost::asio::any_io_executor ex, std::string url, std::string node_id, OnChange on_change,
+        std::function<void()> on_gap, std::function<void()> on_lost = [] {});
     ~PgListener();
 
     void Start();
     // Stops listening (the pending wait is cancelled); returns at once.
     void Stop();
-    // Whether the listening connection is up (the caches may then trust the feed).
+    // Whether the listening connection is up.
     bool connected() const;
+    // Whether the feed is known to work end to end: connected, and this node's own heartbeat
+    // (HeartbeatPayload, sent through the pool each second by app/serve.cpp) came back within
+    // `within`. A connection can look up and hear nothing (a silent network failure); the
+    // caches trust the feed for long only while this holds.
+    bool Live(std::chrono::milliseconds within) const;
+    // Drops the listening connection and listens again on a new one (which flushes every
+    // cache, as after any gap). Returns at once.
+    void Reconnect();
+    // The payload of this node's heartbeat: NOTIFY tb_changes with it.
+    static std::string HeartbeatPayload(std::string_view node_id);
 
     // "<node>\t<topic>\t<key>" -> its parts; false when malformed.
     static bool ParsePayload(std::string_view payload, std::string_view& node,
