@@ -5,6 +5,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
 #include <cstdio>
+#include <utility>
 
 namespace tb::storage {
 
@@ -194,6 +195,49 @@ Task<Status> PgConnection::Flush() {
     }
 }
 
+Task<Result<std::vector<PGresult*>>> PgConnection::ReadPipeline() {
+    std::vector<PGresult*> begin, results;
+    ResultsGuard begin_guard{begin};
+    int ended = 0;  // queries whose results are all read (PQgetResult gave null after them)
+    bool synced = false;
+    while (!synced) {
+        if (!PQconsumeInput(conn_)) {
+            for (PGresult* r : results) PQclear(r);
+            co_return ConnectionError("read");
+        }
+        while (!synced && !PQisBusy(conn_)) {
+            PGresult* r = PQgetResult(conn_);
+            if (!r) {
+                ++ended;
+            } else if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+                PQclear(r);
+                synced = true;
+            } else {
+                (ended == 0 ? begin : results).push_back(r);
+            }
+        }
+        if (synced) break;
+        boost::system::error_code ec;
+        co_await socket_.async_wait(stream_descriptor::wait_read,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) {
+            for (PGresult* r : results) PQclear(r);
+            co_return ConnectionError("wait read");
+        }
+    }
+    if (!PQexitPipelineMode(conn_)) {
+        for (PGresult* r : results) PQclear(r);
+        co_return ConnectionError("pipeline");
+    }
+    for (PGresult* r : begin) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            for (PGresult* x : results) PQclear(x);
+            co_return ResultError(r);
+        }
+    }
+    co_return results;
+}
+
 Task<Result<std::vector<PGresult*>>> PgConnection::ReadResults() {
     std::vector<PGresult*> results;
     while (true) {
@@ -256,12 +300,18 @@ Task<Result<std::vector<PGresult*>>> PgConnection::Send(std::string_view sql,
     const int* fmts = formats.empty() ? nullptr : formats.data();
     TB_CO_ASSIGN_OR_RETURN(std::string name, co_await Prepared(text, types));
     int n = static_cast<int>(params.size());
+    const bool begin = std::exchange(begin_pending_, false);
+    if (begin && (!PQenterPipelineMode(conn_) ||
+                  !PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0))) {
+        co_return ConnectionError("send");
+    }
     int sent =
         name.empty()
             ? PQsendQueryParams(conn_, text.c_str(), n, types.data(), values.data(), lens, fmts, 0)
             : PQsendQueryPrepared(conn_, name.c_str(), n, values.data(), lens, fmts, 0);
-    if (!sent) co_return ConnectionError("send");
+    if (!sent || (begin && !PQpipelineSync(conn_))) co_return ConnectionError("send");
     TB_CO_RETURN_IF_ERROR(co_await Flush());
+    if (begin) co_return co_await ReadPipeline();
     co_return co_await ReadResults();
 }
 
@@ -361,7 +411,12 @@ Task<Result<int64_t>> PgConnection::Execute(std::string_view sql, const Params& 
 }
 
 Task<Status> PgConnection::Script(std::string_view sql) {
-    std::string text(sql);
+    std::string text;
+    if (std::exchange(begin_pending_, false)) {
+        if (sql == "COMMIT" || sql == "ROLLBACK") co_return Status{};  // nothing ran
+        text = "BEGIN; ";
+    }
+    text += sql;
     if (!PQsendQuery(conn_, text.c_str())) co_return ConnectionError("send");
     TB_CO_RETURN_IF_ERROR(co_await Flush());
     TB_CO_ASSIGN_OR_RETURN(std::vector<PGresult*> results, co_await ReadResults());

@@ -320,7 +320,7 @@ Task<Status> PgDatabase::ExecuteScript(std::string_view sql) {
 Task<Status> PgDatabase::Transaction(const TransactionFn& fn) {
     TB_CO_ASSIGN_OR_RETURN(Conn conn, co_await Acquire());
     Lease lease(*this, std::move(conn));
-    TB_CO_RETURN_IF_ERROR(co_await lease->Script("BEGIN"));
+    lease->BeginWithNext();  // BEGIN goes out with the first statement
     PgSession session(*lease);
     Status result = co_await fn(session);
     if (result.ok()) {
