@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "common/task.h"
@@ -15,6 +16,12 @@
 #include "storage/value.h"
 
 namespace tb::storage {
+
+// One statement with its parameters (Session::QueryAll).
+struct Statement {
+    std::string sql;
+    Params params;
+};
 
 // Something that runs statements: the database itself or one open transaction.
 class Session {
@@ -27,6 +34,19 @@ class Session {
     virtual Task<Result<int64_t>> Execute(std::string_view sql, Params params = {}) = 0;
     // Runs several statements without parameters (migrations).
     virtual Task<Status> ExecuteScript(std::string_view sql) = 0;
+    // Runs statements that do not depend on each other's results, as Query does, and returns
+    // their rows in order; the first error is the result. PostgreSQL sends them in one
+    // pipeline: one round trip (and, outside a transaction, one connection) for all.
+    virtual Task<Result<std::vector<Rows>>> QueryAll(std::vector<Statement> statements) {
+        std::vector<Rows> out;
+        out.reserve(statements.size());
+        for (Statement& s : statements) {
+            auto rows = co_await Query(s.sql, std::move(s.params));
+            if (!rows.ok()) co_return std::move(rows).error();
+            out.push_back(std::move(*rows));
+        }
+        co_return out;
+    }
     // Tells apart the transactions that may run at the same time: the pool connection's number
     // on PostgreSQL; 0 where writes run one at a time anyway (SQLite, or outside a
     // transaction). Counters kept on several rows pick their row by it, so that concurrent

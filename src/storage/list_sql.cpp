@@ -267,26 +267,28 @@ bool Cacheable(const ListStatement& st, const ListSource& source) {
            st.count_sql.find("SELECT", first + 1) == std::string::npos;
 }
 
-// The version, or nullopt when its row is gone (the count is then not cached).
-Task<Result<std::optional<int64_t>>> ReadVersion(Session& session, const ListSource& source) {
-    auto rows = co_await session.Query(source.count_version, source.count_version_params);
-    if (!rows.ok()) co_return std::move(rows).error();
-    if (rows->empty()) co_return std::optional<int64_t>{};
-    co_return std::optional<int64_t>{AsInt(rows->rows[0][0])};
+// The version in a version statement's rows, or nullopt when its row is gone (the count is
+// then not cached).
+std::optional<int64_t> VersionIn(const Rows& rows) {
+    if (rows.empty()) return std::nullopt;
+    return AsInt(rows.rows[0][0]);
 }
 
-Task<Result<int64_t>> CachedCount(Session& session, ListStatement& st, const ListSource& source) {
+// The total of a count whose version was read (`before`) with the page: the cached one when
+// filed under that version; else counted, and filed when the version read after the count
+// is still `before` (then the count saw that version).
+Task<Result<int64_t>> CachedCount(Session& session, ListStatement& st, const ListSource& source,
+                                  std::optional<int64_t> before) {
     std::string key = CountCache::KeyOf(st.count_sql, st.count_params);
-    TB_CO_ASSIGN_OR_RETURN(auto before, co_await ReadVersion(session, source));
     if (before) {
         if (auto hit = source.count_cache->Find(key, *before)) co_return *hit;
     }
     auto count = co_await session.Query(st.count_sql, std::move(st.count_params));
     if (!count.ok()) co_return std::move(count).error();
     int64_t total = AsInt(count->rows.at(0).at(0));
-    // Filed only when no write came between the two reads: then the count saw that version.
-    TB_CO_ASSIGN_OR_RETURN(auto after, co_await ReadVersion(session, source));
-    if (before && after && *before == *after) {
+    auto after = co_await session.Query(source.count_version, source.count_version_params);
+    if (!after.ok()) co_return std::move(after).error();
+    if (before && VersionIn(*after) == before) {
         source.count_cache->Store(std::move(key), *before, total);
     }
     co_return total;
@@ -299,18 +301,24 @@ Task<Result<ListResult>> RunList(Session& session, const Dialect& dialect,
                                  const ListSource& source) {
     ListStatement st = CompileList(dialect, resource, query, source);
     ListResult out;
-    if (!st.count_sql.empty()) {
-        if (Cacheable(st, source)) {
-            TB_CO_ASSIGN_OR_RETURN(out.total, co_await CachedCount(session, st, source));
-        } else {
-            auto count = co_await session.Query(st.count_sql, std::move(st.count_params));
-            if (!count.ok()) co_return std::move(count).error();
-            out.total = AsInt(count->rows.at(0).at(0));
-        }
+    // The page goes out with the first statement the total needs (the count, or the version of
+    // a cached count), in one round trip on PostgreSQL.
+    std::vector<Statement> first;
+    const bool cached = !st.count_sql.empty() && Cacheable(st, source);
+    if (cached) {
+        first.push_back({source.count_version, source.count_version_params});
+    } else if (!st.count_sql.empty()) {
+        first.push_back({st.count_sql, std::move(st.count_params)});
     }
-    auto rows = co_await session.Query(st.sql, std::move(st.params));
-    if (!rows.ok()) co_return std::move(rows).error();
-    out.rows = std::move(*rows);
+    first.push_back({st.sql, std::move(st.params)});
+    TB_CO_ASSIGN_OR_RETURN(std::vector<Rows> got, co_await session.QueryAll(std::move(first)));
+    out.rows = std::move(got.back());
+    if (cached) {
+        TB_CO_ASSIGN_OR_RETURN(out.total,
+                               co_await CachedCount(session, st, source, VersionIn(got[0])));
+    } else if (!st.count_sql.empty()) {
+        out.total = AsInt(got[0].rows.at(0).at(0));
+    }
     if (query.cursor_mode && out.rows.size() > static_cast<size_t>(query.per_page)) {
         out.rows.rows.resize(query.per_page);
         const auto& last = out.rows.rows.back();

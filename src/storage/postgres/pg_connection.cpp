@@ -64,6 +64,54 @@ Error ResultError(const PGresult* r) {
     }
     return Error::Internal("postgres " + sqlstate + ": " + message);
 }
+
+// The rows of a statement's results (its error if it failed).
+Result<Rows> ToRows(const std::vector<PGresult*>& results) {
+    Rows out;
+    for (PGresult* r : results) {
+        ExecStatusType st = PQresultStatus(r);
+        if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) return ResultError(r);
+        if (st != PGRES_TUPLES_OK) continue;
+        int ncol = PQnfields(r), nrow = PQntuples(r);
+        out.rows.reserve(nrow);
+        for (int i = 0; i < nrow; ++i) {
+            std::vector<Value>& row = out.rows.emplace_back();
+            row.reserve(ncol);
+            for (int c = 0; c < ncol; ++c) {
+                if (PQgetisnull(r, i, c)) {
+                    row.emplace_back(kNull);
+                    continue;
+                }
+                const char* text = PQgetvalue(r, i, c);
+                int len = PQgetlength(r, i, c);
+                switch (PQftype(r, c)) {
+                    case kInt8:
+                    case kInt2:
+                    case kInt4:
+                    case kOid: {
+                        int64_t n = 0;
+                        std::from_chars(text, text + len, n);
+                        row.emplace_back(n);
+                        break;
+                    }
+                    case kFloat4:
+                    case kFloat8:
+                        row.emplace_back(std::strtod(text, nullptr));
+                        break;
+                    case kBool:
+                        row.emplace_back(int64_t{text[0] == 't' ? 1 : 0});
+                        break;
+                    case kBytea:
+                        row.emplace_back(DecodeByteaHex(text, len));
+                        break;
+                    default:
+                        row.emplace_back(std::string(text, len));
+                }
+            }
+        }
+    }
+    return out;
+}
 }  // namespace
 
 std::string NumberPlaceholders(std::string_view sql) {
@@ -195,14 +243,17 @@ Task<Status> PgConnection::Flush() {
     }
 }
 
-Task<Result<std::vector<PGresult*>>> PgConnection::ReadPipeline() {
-    std::vector<PGresult*> begin, results;
-    ResultsGuard begin_guard{begin};
-    int ended = 0;  // queries whose results are all read (PQgetResult gave null after them)
+Task<Result<std::vector<std::vector<PGresult*>>>> PgConnection::ReadPipeline(size_t queries) {
+    std::vector<std::vector<PGresult*>> groups(queries);
+    auto clear = [&groups] {
+        for (auto& g : groups)
+            for (PGresult* r : g) PQclear(r);
+    };
+    size_t ended = 0;  // statements whose results are all read (PQgetResult gave null after)
     bool synced = false;
     while (!synced) {
         if (!PQconsumeInput(conn_)) {
-            for (PGresult* r : results) PQclear(r);
+            clear();
             co_return ConnectionError("read");
         }
         while (!synced && !PQisBusy(conn_)) {
@@ -212,8 +263,10 @@ Task<Result<std::vector<PGresult*>>> PgConnection::ReadPipeline() {
             } else if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
                 PQclear(r);
                 synced = true;
+            } else if (ended < queries) {
+                groups[ended].push_back(r);
             } else {
-                (ended == 0 ? begin : results).push_back(r);
+                PQclear(r);
             }
         }
         if (synced) break;
@@ -221,21 +274,15 @@ Task<Result<std::vector<PGresult*>>> PgConnection::ReadPipeline() {
         co_await socket_.async_wait(stream_descriptor::wait_read,
                                     asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
-            for (PGresult* r : results) PQclear(r);
+            clear();
             co_return ConnectionError("wait read");
         }
     }
     if (!PQexitPipelineMode(conn_)) {
-        for (PGresult* r : results) PQclear(r);
+        clear();
         co_return ConnectionError("pipeline");
     }
-    for (PGresult* r : begin) {
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            for (PGresult* x : results) PQclear(x);
-            co_return ResultError(r);
-        }
-    }
-    co_return results;
+    co_return groups;
 }
 
 Task<Result<std::vector<PGresult*>>> PgConnection::ReadResults() {
@@ -260,59 +307,115 @@ Task<Result<std::vector<PGresult*>>> PgConnection::ReadResults() {
     }
 }
 
-Task<Result<std::vector<PGresult*>>> PgConnection::Send(std::string_view sql,
-                                                        const Params& params) {
-    std::string text = NumberPlaceholders(sql);
-    std::vector<std::string> storage(params.size());
-    std::vector<const char*> values(params.size(), nullptr);
-    std::vector<Oid> types(params.size(), 0);  // 0: let the server infer from context
-    // Lengths and formats only matter for binary parameters (blobs); null otherwise.
-    std::vector<int> lengths, formats;
+PgConnection::Encoded PgConnection::Encode(std::string_view sql, const Params& params) {
+    Encoded e;
+    e.text = NumberPlaceholders(sql);
+    e.storage.resize(params.size());
+    e.values.assign(params.size(), nullptr);
+    e.types.assign(params.size(), 0);  // 0: let the server infer from context
     for (size_t i = 0; i < params.size(); ++i) {
         const Value& v = params[i];
         if (auto* n = std::get_if<int64_t>(&v)) {
-            storage[i] = std::to_string(*n);
-            types[i] = kInt8;
+            e.storage[i] = std::to_string(*n);
+            e.types[i] = kInt8;
         } else if (auto* d = std::get_if<double>(&v)) {
             char buf[32];
             std::snprintf(buf, sizeof buf, "%.17g", *d);
-            storage[i] = buf;
-            types[i] = kFloat8;
-        } else if (auto* s = std::get_if<std::string>(&v)) {
-            storage[i] = *s;
+            e.storage[i] = buf;
+            e.types[i] = kFloat8;
+        } else if (auto* str = std::get_if<std::string>(&v)) {
+            e.storage[i] = *str;
         } else if (auto* b = std::get_if<Blob>(&v)) {
             // Sent as is, in binary: no copy, no escaping.
-            if (lengths.empty()) {
-                lengths.assign(params.size(), 0);
-                formats.assign(params.size(), 0);
+            if (e.lengths.empty()) {
+                e.lengths.assign(params.size(), 0);
+                e.formats.assign(params.size(), 0);
             }
-            values[i] = b->bytes.data();
-            lengths[i] = static_cast<int>(b->bytes.size());
-            formats[i] = 1;
-            types[i] = kBytea;
+            e.values[i] = b->bytes.data();
+            e.lengths[i] = static_cast<int>(b->bytes.size());
+            e.formats[i] = 1;
+            e.types[i] = kBytea;
             continue;
         } else {
             continue;  // NULL
         }
-        values[i] = storage[i].c_str();
+        // Into the string's own buffer: it stays put when `e` (and its vectors) move.
+        e.values[i] = e.storage[i].c_str();
     }
-    const int* lens = lengths.empty() ? nullptr : lengths.data();
-    const int* fmts = formats.empty() ? nullptr : formats.data();
-    TB_CO_ASSIGN_OR_RETURN(std::string name, co_await Prepared(text, types));
-    int n = static_cast<int>(params.size());
+    return e;
+}
+
+bool PgConnection::SendEncoded(const Encoded& e) {
+    int n = static_cast<int>(e.values.size());
+    const int* lens = e.lengths.empty() ? nullptr : e.lengths.data();
+    const int* fmts = e.formats.empty() ? nullptr : e.formats.data();
+    return e.name.empty()
+               ? PQsendQueryParams(conn_, e.text.c_str(), n, e.types.data(), e.values.data(), lens,
+                                   fmts, 0) != 0
+               : PQsendQueryPrepared(conn_, e.name.c_str(), n, e.values.data(), lens, fmts, 0) != 0;
+}
+
+bool PgConnection::StartPipeline(bool begin) {
+    if (!PQenterPipelineMode(conn_)) return false;
+    return !begin || PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0);
+}
+
+Task<Result<std::vector<PGresult*>>> PgConnection::Send(std::string_view sql,
+                                                        const Params& params) {
+    Encoded e = Encode(sql, params);
+    TB_CO_ASSIGN_OR_RETURN(e.name, co_await Prepared(e.text, e.types));
     const bool begin = std::exchange(begin_pending_, false);
-    if (begin && (!PQenterPipelineMode(conn_) ||
-                  !PQsendQueryParams(conn_, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0))) {
-        co_return ConnectionError("send");
-    }
-    int sent =
-        name.empty()
-            ? PQsendQueryParams(conn_, text.c_str(), n, types.data(), values.data(), lens, fmts, 0)
-            : PQsendQueryPrepared(conn_, name.c_str(), n, values.data(), lens, fmts, 0);
-    if (!sent || (begin && !PQpipelineSync(conn_))) co_return ConnectionError("send");
+    if (begin && !StartPipeline(true)) co_return ConnectionError("send");
+    if (!SendEncoded(e) || (begin && !PQpipelineSync(conn_))) co_return ConnectionError("send");
     TB_CO_RETURN_IF_ERROR(co_await Flush());
-    if (begin) co_return co_await ReadPipeline();
-    co_return co_await ReadResults();
+    if (!begin) co_return co_await ReadResults();
+    TB_CO_ASSIGN_OR_RETURN(auto groups, co_await ReadPipeline(2));
+    ResultsGuard begun{groups[0]};
+    for (PGresult* r : groups[0]) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            ResultsGuard rest{groups[1]};
+            co_return ResultError(r);
+        }
+    }
+    co_return std::move(groups[1]);
+}
+
+Task<Result<std::vector<Rows>>> PgConnection::QueryAll(const std::vector<Statement>& statements) {
+    std::vector<Encoded> encoded;
+    encoded.reserve(statements.size());
+    for (const Statement& st : statements) {
+        encoded.push_back(Encode(st.sql, st.params));
+        Encoded& e = encoded.back();
+        TB_CO_ASSIGN_OR_RETURN(e.name, co_await Prepared(e.text, e.types));
+    }
+    const bool begin = std::exchange(begin_pending_, false);
+    if (!StartPipeline(begin)) co_return ConnectionError("send");
+    for (const Encoded& e : encoded) {
+        if (!SendEncoded(e)) co_return ConnectionError("send");
+    }
+    if (!PQpipelineSync(conn_)) co_return ConnectionError("send");
+    TB_CO_RETURN_IF_ERROR(co_await Flush());
+    const size_t first = begin ? 1 : 0;
+    TB_CO_ASSIGN_OR_RETURN(auto groups, co_await ReadPipeline(statements.size() + first));
+    struct GroupsGuard {
+        std::vector<std::vector<PGresult*>>& groups;
+        ~GroupsGuard() {
+            for (auto& g : groups)
+                for (PGresult* r : g) PQclear(r);
+        }
+    } guard{groups};
+    if (begin) {
+        for (PGresult* r : groups[0]) {
+            if (PQresultStatus(r) != PGRES_COMMAND_OK) co_return ResultError(r);
+        }
+    }
+    std::vector<Rows> out;
+    out.reserve(statements.size());
+    for (size_t i = first; i < groups.size(); ++i) {
+        TB_CO_ASSIGN_OR_RETURN(Rows rows, ToRows(groups[i]));
+        out.push_back(std::move(rows));
+    }
+    co_return out;
 }
 
 Task<Result<std::string>> PgConnection::Prepared(const std::string& text,
@@ -351,50 +454,7 @@ Task<Result<std::string>> PgConnection::Prepared(const std::string& text,
 Task<Result<Rows>> PgConnection::Query(std::string_view sql, const Params& params) {
     TB_CO_ASSIGN_OR_RETURN(std::vector<PGresult*> results, co_await Send(sql, params));
     ResultsGuard guard{results};
-    Rows out;
-    for (PGresult* r : results) {
-        ExecStatusType st = PQresultStatus(r);
-        if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) co_return ResultError(r);
-        if (st != PGRES_TUPLES_OK) continue;
-        int ncol = PQnfields(r), nrow = PQntuples(r);
-        out.rows.reserve(nrow);
-        for (int i = 0; i < nrow; ++i) {
-            std::vector<Value>& row = out.rows.emplace_back();
-            row.reserve(ncol);
-            for (int c = 0; c < ncol; ++c) {
-                if (PQgetisnull(r, i, c)) {
-                    row.emplace_back(kNull);
-                    continue;
-                }
-                const char* text = PQgetvalue(r, i, c);
-                int len = PQgetlength(r, i, c);
-                switch (PQftype(r, c)) {
-                    case kInt8:
-                    case kInt2:
-                    case kInt4:
-                    case kOid: {
-                        int64_t n = 0;
-                        std::from_chars(text, text + len, n);
-                        row.emplace_back(n);
-                        break;
-                    }
-                    case kFloat4:
-                    case kFloat8:
-                        row.emplace_back(std::strtod(text, nullptr));
-                        break;
-                    case kBool:
-                        row.emplace_back(int64_t{text[0] == 't' ? 1 : 0});
-                        break;
-                    case kBytea:
-                        row.emplace_back(DecodeByteaHex(text, len));
-                        break;
-                    default:
-                        row.emplace_back(std::string(text, len));
-                }
-            }
-        }
-    }
-    co_return out;
+    co_return ToRows(results);
 }
 
 Task<Result<int64_t>> PgConnection::Execute(std::string_view sql, const Params& params) {

@@ -16,6 +16,7 @@
 
 #include "common/result.h"
 #include "common/task.h"
+#include "storage/database.h"
 #include "storage/value.h"
 
 namespace tb::storage {
@@ -31,6 +32,8 @@ class PgConnection {
     // `?` placeholders, numbered for PostgreSQL here.
     Task<Result<Rows>> Query(std::string_view sql, const Params& params);
     Task<Result<int64_t>> Execute(std::string_view sql, const Params& params);
+    // Session::QueryAll: every statement in one pipeline with one sync.
+    Task<Result<std::vector<Rows>>> QueryAll(const std::vector<Statement>& statements);
     Task<Status> Script(std::string_view sql);
     // Opens a transaction with the next statement: BEGIN goes out with it in one pipeline (one
     // round trip fewer per transaction), or in front of it when it is a script. A COMMIT or
@@ -58,9 +61,23 @@ class PgConnection {
     Task<Status> Flush();
     // Reads every result of the statement sent; the caller owns (PQclear) them.
     Task<Result<std::vector<PGresult*>>> ReadResults();
-    // The results of BEGIN and one statement sent in a pipeline with one sync: the
-    // statement's (BEGIN's are checked); the connection leaves pipeline mode.
-    Task<Result<std::vector<PGresult*>>> ReadPipeline();
+    // The results of `queries` statements sent in a pipeline with one sync, one group per
+    // statement (the caller owns them); the connection leaves pipeline mode.
+    Task<Result<std::vector<std::vector<PGresult*>>>> ReadPipeline(size_t queries);
+    // A statement ready to send: its text with numbered placeholders, its parameters in
+    // libpq's form, and the prepared statement's name (empty: sent unnamed).
+    struct Encoded {
+        std::string text;
+        std::vector<std::string> storage;  // the values' text (values point into it)
+        std::vector<const char*> values;
+        std::vector<Oid> types;
+        std::vector<int> lengths, formats;  // empty unless a parameter is binary
+        std::string name;
+    };
+    static Encoded Encode(std::string_view sql, const Params& params);
+    bool SendEncoded(const Encoded& e);
+    // Enters pipeline mode, with the BEGIN of BeginWithNext first when one is pending.
+    bool StartPipeline(bool begin);
     Task<Result<std::vector<PGresult*>>> Send(std::string_view sql, const Params& params);
     Status ResetDescriptor();
     Error ConnectionError(std::string_view what);

@@ -137,6 +137,9 @@ class PgSession final : public Session {
     Task<Result<int64_t>> Execute(std::string_view sql, Params params) override {
         co_return co_await conn_.Execute(sql, params);
     }
+    Task<Result<std::vector<Rows>>> QueryAll(std::vector<Statement> statements) override {
+        co_return co_await conn_.QueryAll(statements);
+    }
     // DDL (migrations): no statement deadline for the rest of this transaction.
     Task<Status> ExecuteScript(std::string_view sql) override {
         TB_CO_RETURN_IF_ERROR(co_await conn_.Script("SET LOCAL statement_timeout = 0"));
@@ -293,6 +296,12 @@ Task<Result<Rows>> PgDatabase::Query(std::string_view sql, Params params) {
     TB_CO_ASSIGN_OR_RETURN(Conn conn, co_await Acquire());
     Lease lease(*this, std::move(conn));
     co_return co_await lease->Query(sql, params);
+}
+
+Task<Result<std::vector<Rows>>> PgDatabase::QueryAll(std::vector<Statement> statements) {
+    TB_CO_ASSIGN_OR_RETURN(Conn conn, co_await Acquire());
+    Lease lease(*this, std::move(conn));
+    co_return co_await lease->QueryAll(statements);
 }
 
 Task<Result<int64_t>> PgDatabase::Execute(std::string_view sql, Params params) {

@@ -45,6 +45,7 @@ class PgDatabase final : public Database {
 
     Task<Result<Rows>> Query(std::string_view sql, Params params) override;
     Task<Result<int64_t>> Execute(std::string_view sql, Params params) override;
+    Task<Result<std::vector<Rows>>> QueryAll(std::vector<Statement> statements) override;
     Task<Status> ExecuteScript(std::string_view sql) override;
     Task<Status> Transaction(const TransactionFn& fn) override;
     const Dialect& dialect() const override;
