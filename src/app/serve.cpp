@@ -267,6 +267,7 @@ int Serve(const Config& config) {
         db, ids, clock, audit, bus, {config.collections.auto_create, cache_lifetime});
     collections::DocumentSettings document_settings;
     document_settings.plans = &plans;
+    document_settings.combine_creates = opened->shared;  // PostgreSQL: group concurrent creates
     collections::DocumentService documents(db, ids, clock, collection_service, document_settings);
     // Files: contents under <data>/files (fsync, rename and sweeps on their own workers), or
     // in the database.

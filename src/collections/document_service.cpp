@@ -1,6 +1,7 @@
 #include "collections/document_service.h"
 
 #include "collections/collection_counters.h"
+#include "collections/document_rows.h"
 
 #include "limits/usage_store.h"
 #include "query/doc_filter.h"
@@ -90,7 +91,51 @@ const query::Resource& DocumentsResource() {
 
 DocumentService::DocumentService(storage::Database& db, IdGenerator& ids, const Clock& clock,
                                  CollectionService& collections, DocumentSettings settings)
-    : db_(db), ids_(ids), clock_(clock), collections_(collections), settings_(settings) {}
+    : db_(db),
+      ids_(ids),
+      clock_(clock),
+      collections_(collections),
+      settings_(settings),
+      combiner_([this](const std::vector<CreateCombiner::Item*>& batch) -> Task<void> {
+          co_await WriteCreates(batch);
+      }) {}
+
+Task<Status> DocumentService::WriteRows(const std::vector<CreateCombiner::Item*>& items) {
+    const Caller& who = *items.front()->who;
+    const std::string& collection_id = *items.front()->collection_id;
+    std::vector<NewRow> rows;
+    int64_t bytes = 0;
+    rows.reserve(items.size());
+    for (const CreateCombiner::Item* item : items) {
+        rows.push_back(item->row);
+        bytes += item->bytes;
+    }
+    const auto documents = static_cast<int64_t>(rows.size());
+    const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        TB_CO_RETURN_IF_ERROR(co_await CheckQuotas(tx, who, documents, bytes));
+        const std::string& tenant_id = who.scope().id();
+        Status inserted = co_await InsertDocuments(tx, tenant_id, collection_id, rows);
+        if (!inserted.ok()) co_return UniqueViolation(inserted.error());
+        co_return co_await Changed(tx, who.scope(), collection_id, documents, bytes);
+    };
+    co_return co_await db_.Transaction(fn);
+}
+
+Task<void> DocumentService::WriteCreates(const std::vector<CreateCombiner::Item*>& batch) {
+    if (batch.size() > 1) {
+        Status together = co_await WriteRows(batch);
+        if (together.ok()) {
+            for (CreateCombiner::Item* item : batch) item->result = Status{};
+            co_return;
+        }
+    }
+    // Alone: each gets the answer it would have had by itself (which one broke a unique
+    // index, which one passed the quota).
+    for (CreateCombiner::Item* item : batch) {
+        const std::vector<CreateCombiner::Item*> one{item};
+        item->result = co_await WriteRows(one);
+    }
+}
 
 Task<Result<std::shared_ptr<const Loaded>>> DocumentService::Open(const Caller& who,
                                                                   const std::string& collection,
@@ -354,6 +399,16 @@ Task<Result<std::vector<StoredDocument>>> DocumentService::Create(const Caller& 
     (void)reach;
     int64_t bytes = 0;
     for (const StoredDocument& d : out) bytes += static_cast<int64_t>(d.body.size());
+    std::vector<NewRow> rows;
+    rows.reserve(out.size());
+    for (size_t i = 0; i < out.size(); ++i)
+        rows.push_back({&out[i].id, &out[i].body, &orgs[i], &who.user->id, now});
+    if (settings_.combine_creates && out.size() == 1 && !orgs[0]) {
+        CreateCombiner::Item item{rows[0], bytes, &who, &c->def.id, Status{}};
+        const std::string key = who.scope().id() + "/" + c->def.id;
+        TB_CO_RETURN_IF_ERROR(co_await combiner_.Write(key, item));
+        co_return out;
+    }
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         TB_CO_RETURN_IF_ERROR(
             co_await CheckQuotas(tx, who, static_cast<int64_t>(out.size()), bytes));
@@ -373,17 +428,10 @@ Task<Result<std::vector<StoredDocument>>> DocumentService::Create(const Caller& 
                         co_return Error::Forbidden("You are not a member of this organization");
                 }
             }
-            storage::Value org = orgs[i] ? storage::Value{*orgs[i]} : storage::Value{};
-            storage::Value by =
-                who.user->id.empty() ? storage::Value{} : storage::Value{who.user->id};
-            auto r = co_await tx.Execute(
-                "INSERT INTO documents (tenant_id, collection_id, id, body, version, created_at, "
-                "changed_at, created_by, changed_by, org_id, size) VALUES (?, ?, ?, ?, 1, ?, ?, "
-                "?, ?, ?, ?)",
-                Bind(who.scope().id(), c->def.id, out[i].id, out[i].body, now, now, by, by, org,
-                     static_cast<int64_t>(out[i].body.size())));
-            if (!r.ok()) co_return UniqueViolation(std::move(r).error());
         }
+        const std::string& tenant_id = who.scope().id();
+        Status inserted = co_await InsertDocuments(tx, tenant_id, c->def.id, rows);
+        if (!inserted.ok()) co_return UniqueViolation(inserted.error());
         co_return co_await Changed(tx, who.scope(), c->def.id, static_cast<int64_t>(out.size()),
                                    bytes);
     };

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "collections/collection_service.h"
+#include "collections/create_combiner.h"
 #include "collections/document.h"
 #include "limits/plans.h"
 #include "storage/count_cache.h"
@@ -50,6 +51,9 @@ struct DocumentSettings {
     size_t max_batch = 1000;
     // The plans whose max_documents and max_storage_bytes bound writes (none without one).
     const limits::PlanCatalog* plans = nullptr;
+    // Concurrent single-document creates in one collection share a transaction
+    // (create_combiner.h): on PostgreSQL, where each transaction costs the database a commit.
+    bool combine_creates = false;
 };
 
 class DocumentService {
@@ -125,6 +129,11 @@ class DocumentService {
                                          const json::value* patch,
                                          std::optional<int64_t> expected_version);
     int64_t Now() const { return ToUnixMillis(clock_.Now()); }
+    // One transaction writing the items' documents (one tenant and collection): the quotas
+    // for all of them, the rows, the counters.
+    Task<Status> WriteRows(const std::vector<CreateCombiner::Item*>& items);
+    // CreateCombiner's write: the batch together, or, when that fails, each item alone.
+    Task<void> WriteCreates(const std::vector<CreateCombiner::Item*>& batch);
 
     storage::Database& db_;
     IdGenerator& ids_;
@@ -132,6 +141,7 @@ class DocumentService {
     CollectionService& collections_;
     DocumentSettings settings_;
     storage::CountCache counts_;  // filtered list totals by the collection's write sequence
+    CreateCombiner combiner_;
 };
 
 }  // namespace tb::collections

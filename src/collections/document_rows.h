@@ -1,0 +1,30 @@
+#pragma once
+// New documents into the documents table, many rows per statement: a batch of 1,000 documents
+// is two INSERTs instead of 1,000 (on PostgreSQL each statement is a round trip). The rows go
+// in statements of 500, 100, 10 or 1, so that a connection prepares at most four shapes.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/task.h"
+#include "storage/database.h"
+
+namespace tb::collections {
+
+// A new document's row; the pointers are the caller's, alive until the insert returns.
+struct NewRow {
+    const std::string* id;
+    const std::string* body;
+    const std::optional<std::string>* org;
+    const std::string* by;  // the creating user ("" for none)
+    int64_t now;            // created and changed at (Unix ms; as the body's _created)
+};
+
+// Inserts `rows` (version 1) into the collection; the database's error as is (a unique
+// index's conflict included).
+Task<Status> InsertDocuments(storage::Session& tx, const std::string& tenant_id,
+                             const std::string& collection_id, const std::vector<NewRow>& rows);
+
+}  // namespace tb::collections
