@@ -21,6 +21,10 @@ const p = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.
 
 /** The node's cache lifetime in seconds (tenantbase_cache_lifetime_seconds). */
 async function lifetime(node) {
+  // Also a regression test: when PostgreSQL dropped the listening connection, libpq closed its
+  // socket while Asio still watched that descriptor number, and the keep-alive connection of
+  // this scrape (given the same number) went unanswered for good (3 of 3 ASan runs hung here
+  // for 10 s before pg_connection.cpp watched a duplicate of the socket instead).
   const text = (await node.metrics()).body;
   return Number(/^tenantbase_cache_lifetime_seconds (\S+)$/m.exec(text)?.[1]);
 }

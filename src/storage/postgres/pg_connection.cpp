@@ -1,8 +1,11 @@
 #include "storage/postgres/pg_connection.h"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
 #include <charconv>
 #include <cstdio>
 #include <utility>
@@ -140,8 +143,9 @@ PgConnection::PgConnection(asio::any_io_executor ex, PGconn* conn)
     : ex_(std::move(ex)), conn_(conn), socket_(ex_) {}
 
 PgConnection::~PgConnection() {
-    // libpq owns the socket: let go of it before PQfinish closes it.
-    if (socket_.is_open()) socket_.release();
+    // Our duplicate first (ResetDescriptor), then libpq's own.
+    boost::system::error_code ec;
+    if (socket_.is_open()) socket_.close(ec);
     PQfinish(conn_);
 }
 
@@ -153,14 +157,23 @@ Error PgConnection::ConnectionError(std::string_view what) {
                                                           ": " + PQerrorMessage(conn_));
 }
 
+// Asio watches a duplicate of libpq's socket, never libpq's descriptor itself: libpq closes
+// its descriptor when the server drops the connection, and the number may then be given to a
+// new socket (a client's connection accepted by this process). Deregistering or closing by that
+// number would then silence the new socket: a keep-alive request on it went unanswered. The
+// duplicate keeps the dropped connection's socket until this object closes it.
 Status PgConnection::ResetDescriptor() {
     int fd = PQsocket(conn_);
     if (fd < 0) return ConnectionError("socket");
-    if (socket_.is_open() && socket_.native_handle() == fd) return {};
-    if (socket_.is_open()) socket_.release();
     boost::system::error_code ec;
-    socket_.assign(fd, ec);
-    if (ec) return ConnectionError("assign socket");
+    if (socket_.is_open()) socket_.close(ec);
+    int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (own < 0) return ConnectionError("dup socket");
+    socket_.assign(own, ec);
+    if (ec) {
+        ::close(own);
+        return ConnectionError("assign socket");
+    }
     return {};
 }
 
