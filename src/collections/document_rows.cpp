@@ -8,7 +8,7 @@ namespace {
 
 constexpr std::array<size_t, 4> kChunks = {500, 100, 10, 1};
 
-// "INSERT INTO documents (…) VALUES (…), (…), …" with `n` rows of 10 parameters.
+// The statement that inserts `n` rows of 10 parameters each.
 const std::string& InsertSql(size_t n) {
     static const std::array<std::string, kChunks.size()> statements = [] {
         std::array<std::string, kChunks.size()> out;
