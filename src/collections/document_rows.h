@@ -15,11 +15,11 @@ namespace tb::collections {
 
 // A new document's row; the pointers are the caller's, alive until the insert returns.
 struct NewRow {
-    const std::string* id;
-    const std::string* body;
-    const std::optional<std::string>* org;
-    const std::string* by;  // the creating user ("" for none)
-    int64_t now;            // created and changed at (Unix ms; as the body's _created)
+    const std::string* id = nullptr;
+    const std::string* body = nullptr;
+    const std::optional<std::string>* org = nullptr;
+    const std::string* by = nullptr;  // the creating user ("" for none)
+    int64_t now = 0;                  // created and changed at (Unix ms; as the body's _created)
 };
 
 // Inserts `rows` (version 1) into the collection; the database's error as is (a unique
