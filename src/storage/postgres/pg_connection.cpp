@@ -68,6 +68,14 @@ Error ResultError(const PGresult* r) {
     return Error::Internal("postgres " + sqlstate + ": " + message);
 }
 
+// Ok when every result of a statement that returns no rows (BEGIN, PREPARE) succeeded.
+Status CommandsOk(const std::vector<PGresult*>& results) {
+    for (PGresult* r : results) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) return ResultError(r);
+    }
+    return {};
+}
+
 // The rows of a statement's results (its error if it failed).
 Result<Rows> ToRows(const std::vector<PGresult*>& results) {
     Rows out;
@@ -384,11 +392,9 @@ Task<Result<std::vector<PGresult*>>> PgConnection::Send(std::string_view sql,
     if (!begin) co_return co_await ReadResults();
     TB_CO_ASSIGN_OR_RETURN(auto groups, co_await ReadPipeline(2));
     ResultsGuard begun{groups[0]};
-    for (PGresult* r : groups[0]) {
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            ResultsGuard rest{groups[1]};
-            co_return ResultError(r);
-        }
+    if (Status st = CommandsOk(groups[0]); !st.ok()) {
+        ResultsGuard rest{groups[1]};
+        co_return st.error();
     }
     co_return std::move(groups[1]);
 }
@@ -417,11 +423,7 @@ Task<Result<std::vector<Rows>>> PgConnection::QueryAll(const std::vector<Stateme
                 for (PGresult* r : g) PQclear(r);
         }
     } guard{groups};
-    if (begin) {
-        for (PGresult* r : groups[0]) {
-            if (PQresultStatus(r) != PGRES_COMMAND_OK) co_return ResultError(r);
-        }
-    }
+    if (begin) TB_CO_RETURN_IF_ERROR(CommandsOk(groups[0]));
     std::vector<Rows> out;
     out.reserve(statements.size());
     for (size_t i = first; i < groups.size(); ++i) {
@@ -457,9 +459,7 @@ Task<Result<std::string>> PgConnection::Prepared(const std::string& text,
     TB_CO_RETURN_IF_ERROR(co_await Flush());
     TB_CO_ASSIGN_OR_RETURN(std::vector<PGresult*> results, co_await ReadResults());
     ResultsGuard guard{results};
-    for (PGresult* r : results) {
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) co_return ResultError(r);
-    }
+    TB_CO_RETURN_IF_ERROR(CommandsOk(results));
     prepared_.emplace(std::move(key), PreparedStatement{name, now});
     co_return name;
 }
