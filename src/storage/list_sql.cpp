@@ -244,12 +244,17 @@ ListStatement CompileList(const Dialect& dialect, const query::Resource& resourc
         sql += " AND " + page.After(keys, id, query.after);
     }
     sql += " ORDER BY " + page.OrderBy(keys, id);
-    if (query.cursor_mode) {
-        sql += " LIMIT " + page.Bind(Literal{query.per_page + 1});
-    } else {
-        sql += " LIMIT " + page.Bind(Literal{query.per_page});
+    // The page size in the text, and no OFFSET on a first page: PostgreSQL's generic plan
+    // for a prepared statement assumes a tenth of the rows wanted when LIMIT or OFFSET is a
+    // parameter, costs it above a plan made for the values, and so plans the statement again
+    // on every run (0.5 ms of planning against 0.2 ms of running a filtered sorted page). A
+    // page size is one of few numbers, so statements stay few; a later page's offset stays a
+    // parameter, since there are as many as pages.
+    const int64_t limit = query.cursor_mode ? query.per_page + 1 : query.per_page;
+    sql += " LIMIT " + std::to_string(limit);
+    if (!query.cursor_mode) {
         int64_t offset = query.skip ? *query.skip : (query.page - 1) * query.per_page;
-        sql += " OFFSET " + page.Bind(Literal{offset});
+        if (offset > 0) sql += " OFFSET " + page.Bind(Literal{offset});
     }
     out.sql = std::move(sql);
     return out;
