@@ -258,6 +258,12 @@ Task<Status> CollectionService::Delete(const Caller& who, const std::string& nam
     if (!found) co_return CollectionNotFound();
     TB_CO_RETURN_IF_ERROR(who.CanManage());
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        // First, so that a transaction inserting documents into it has committed (and its
+        // documents go below) or waits and then finds it gone (Dialect::ShareRowLock).
+        auto locked = co_await tx.Query("SELECT 1 FROM collections WHERE tenant_id = ? AND id = ?" +
+                                            std::string(db_.dialect().ExclusiveRowLock()),
+                                        Bind(who.scope().id(), found->id));
+        if (!locked.ok()) co_return std::move(locked).error();
         auto docs =
             co_await tx.Execute("DELETE FROM documents WHERE tenant_id = ? AND collection_id = ?",
                                 Bind(who.scope().id(), found->id));

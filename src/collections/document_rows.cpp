@@ -37,8 +37,13 @@ size_t ChunkFor(size_t left) {
 
 }  // namespace
 
-Task<Status> InsertDocuments(storage::Session& tx, const std::string& tenant_id,
-                             const std::string& collection_id, const std::vector<NewRow>& rows) {
+Task<Status> InsertDocuments(storage::Session& tx, const storage::Dialect& dialect,
+                             const std::string& tenant_id, const std::string& collection_id,
+                             const std::vector<NewRow>& rows) {
+    const std::string lock = "SELECT 1 FROM collections WHERE tenant_id = ? AND id = ?" +
+                             std::string(dialect.ShareRowLock());
+    std::vector<storage::Statement> statements;
+    statements.push_back({lock, {tenant_id, collection_id}});
     for (size_t at = 0; at < rows.size();) {
         const size_t n = ChunkFor(rows.size() - at);
         storage::Params params;
@@ -57,10 +62,21 @@ Task<Status> InsertDocuments(storage::Session& tx, const std::string& tenant_id,
             params.push_back(*r.org ? storage::Value{**r.org} : storage::Value{});
             params.emplace_back(static_cast<int64_t>(r.body->size()));
         }
-        auto inserted = co_await tx.Execute(InsertSql(n), std::move(params));
-        if (!inserted.ok()) co_return std::move(inserted).error();
+        statements.push_back({InsertSql(n), std::move(params)});
         at += n;
     }
+    auto results = co_await tx.QueryAll(std::move(statements));
+    if (!results.ok()) {
+        // Where documents keep their foreign key (SQLite), an INSERT into a collection deleted
+        // since the caller resolved it fails on it: not found, as below. (On PostgreSQL the
+        // failed transaction refuses the check, and the INSERT's own error stands.)
+        storage::Params key{tenant_id, collection_id};
+        auto still = co_await tx.Query(lock, std::move(key));
+        if (still.ok() && still->empty()) co_return Error::NotFound("Collection not found");
+        co_return std::move(results).error();
+    }
+    // Gone since the caller resolved it: the INSERTs roll back with the transaction.
+    if (results->front().empty()) co_return Error::NotFound("Collection not found");
     co_return Status{};
 }
 

@@ -22,9 +22,12 @@ struct NewRow {
     int64_t now = 0;                  // created and changed at (Unix ms; as the body's _created)
 };
 
-// Inserts `rows` (version 1) into the collection; the database's error as is (a unique
-// index's conflict included).
-Task<Status> InsertDocuments(storage::Session& tx, const std::string& tenant_id,
-                             const std::string& collection_id, const std::vector<NewRow>& rows);
+// Inserts `rows` (version 1) into the collection, after locking its row against a concurrent
+// delete (Dialect::ShareRowLock); not found when the collection is gone, else the database's
+// error as is (a unique index's conflict included). The lock and the INSERTs go out together
+// (Session::QueryAll: one round trip on PostgreSQL).
+Task<Status> InsertDocuments(storage::Session& tx, const storage::Dialect& dialect,
+                             const std::string& tenant_id, const std::string& collection_id,
+                             const std::vector<NewRow>& rows);
 
 }  // namespace tb::collections

@@ -114,7 +114,8 @@ Task<Status> DocumentService::WriteRows(const std::vector<CreateCombiner::Item*>
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         TB_CO_RETURN_IF_ERROR(co_await CheckQuotas(tx, who, documents, bytes));
         const std::string& tenant_id = who.scope().id();
-        Status inserted = co_await InsertDocuments(tx, tenant_id, collection_id, rows);
+        Status inserted =
+            co_await InsertDocuments(tx, db_.dialect(), tenant_id, collection_id, rows);
         if (!inserted.ok()) co_return UniqueViolation(inserted.error());
         co_return co_await Changed(tx, who.scope(), collection_id, documents, bytes);
     };
@@ -430,7 +431,7 @@ Task<Result<std::vector<StoredDocument>>> DocumentService::Create(const Caller& 
             }
         }
         const std::string& tenant_id = who.scope().id();
-        Status inserted = co_await InsertDocuments(tx, tenant_id, c->def.id, rows);
+        Status inserted = co_await InsertDocuments(tx, db_.dialect(), tenant_id, c->def.id, rows);
         if (!inserted.ok()) co_return UniqueViolation(inserted.error());
         co_return co_await Changed(tx, who.scope(), c->def.id, static_cast<int64_t>(out.size()),
                                    bytes);

@@ -23,6 +23,14 @@ class Dialect {
     // nodes skip rows another has locked ("FOR UPDATE SKIP LOCKED"); empty where one writer
     // serialises everything anyway.
     virtual std::string_view SkipLocked() const = 0;
+    // Row locks where documents have no foreign key to their collection (PostgreSQL: checking
+    // one per inserted row cost as much as the insert itself). A transaction that inserts
+    // documents selects the collection's row with ShareRowLock() first; one that deletes a
+    // collection selects it with ExclusiveRowLock() before deleting its documents, so each
+    // waits for the other and no document outlives its collection. Empty on SQLite, whose
+    // foreign keys stay and whose one writer serialises both anyway.
+    virtual std::string_view ShareRowLock() const = 0;
+    virtual std::string_view ExclusiveRowLock() const = 0;
 
     // Documents (alias `d`) for the query language. `path` holds validated segments
     // ([A-Za-z_][A-Za-z0-9_]*), so a store may write it into the SQL text, after an optional

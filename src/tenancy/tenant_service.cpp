@@ -1,6 +1,7 @@
 #include "tenancy/tenant_service.h"
 
 #include <algorithm>
+#include <array>
 
 #include "common/email.h"
 #include "common/encoding.h"
@@ -622,6 +623,17 @@ Task<Status> TenantService::Delete(const Caller& who, const std::string& id) {
             "UPDATE sessions SET tenant_id = NULL WHERE tenant_id = ?",
             "DELETE FROM tenants WHERE id = ?",
         };
+        // Before the purge: a transaction making a collection (a key share on the tenant) or
+        // inserting documents (on their collection, Dialect::ShareRowLock) has committed, and
+        // what it wrote goes below, or waits and then finds its parent gone.
+        const std::string lock(db_.dialect().ExclusiveRowLock());
+        const std::array<std::string, 2> locks = {
+            "SELECT 1 FROM tenants WHERE id = ?" + lock,
+            "SELECT 1 FROM collections WHERE tenant_id = ?" + lock};
+        for (const std::string& sql : locks) {
+            auto locked = co_await tx.Query(sql, Bind(id));
+            if (!locked.ok()) co_return std::move(locked).error();
+        }
         for (const char* sql : kPurge) {
             auto r = co_await tx.Execute(sql, Bind(id));
             if (!r.ok()) co_return std::move(r).error();

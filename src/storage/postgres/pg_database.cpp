@@ -23,6 +23,8 @@ class PostgresDialect final : public Dialect {
     }
     std::string_view BinaryCollation() const override { return "COLLATE \"C\""; }
     std::string_view SkipLocked() const override { return " FOR UPDATE SKIP LOCKED"; }
+    std::string_view ShareRowLock() const override { return " FOR KEY SHARE"; }
+    std::string_view ExclusiveRowLock() const override { return " FOR UPDATE"; }
 
     std::string DocIs(const DocPath& path, JsonKind kind) const override {
         std::string x = Value(path);

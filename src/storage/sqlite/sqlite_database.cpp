@@ -19,6 +19,8 @@ class SqliteDialect final : public Dialect {
     std::string_view MigrationLockStatement() const override { return {}; }
     std::string_view BinaryCollation() const override { return "COLLATE BINARY"; }
     std::string_view SkipLocked() const override { return ""; }
+    std::string_view ShareRowLock() const override { return ""; }
+    std::string_view ExclusiveRowLock() const override { return ""; }
 
     std::string DocIs(const DocPath& path, JsonKind kind) const override {
         std::string type = "json_type(d.body, " + JsonPath(path) + ")";
