@@ -4,7 +4,7 @@ JOBS ?= 2
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all setup build build-asan run test unit e2e bench format lint sdk clean
+.PHONY: all setup build build-asan run test unit e2e bench fuzz format lint sdk clean
 
 all: build
 
@@ -30,6 +30,11 @@ run: build
 test: setup
 	@scripts/test
 
+# Each fuzz target (src/**/*_fuzz.cpp) over its corpus, then FUZZ_SECONDS (default 60) of new
+# inputs, under ASan+UBSan (scripts/fuzz). `make test` runs the same for 10 s each.
+fuzz: setup
+	@scripts/fuzz
+
 bench: build
 	@bench/run
 	@bench/limits-overhead
@@ -47,4 +52,4 @@ lint: build
 	@scripts/lint
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -2,11 +2,31 @@
 # unit tests beside the code (*_test.cpp) as one GoogleTest binary labelled `unit`, and
 # PostgreSQL tests (*_pgtest.cpp) labelled `pg` (they read TB_TEST_PG_URL).
 function(tb_module name)
-  cmake_parse_arguments(M "" "" "DEPS;EXTRA_SOURCES" ${ARGN})
+  cmake_parse_arguments(M "" "" "DEPS;EXTRA_SOURCES;FUZZ_DEPS" ${ARGN})
   file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
-  list(FILTER srcs EXCLUDE REGEX "(_test|_pgtest|_benchmark|/main)\\.cpp$")
+  list(FILTER srcs EXCLUDE REGEX "(_test|_pgtest|_benchmark|_fuzz|/main)\\.cpp$")
   add_library(tb_${name} STATIC ${srcs} ${M_EXTRA_SOURCES})
   target_link_libraries(tb_${name} PUBLIC tb_flags ${M_DEPS})
+
+  # Fuzz targets (*_fuzz.cpp, one LLVMFuzzerTestOneInput each) become fuzz_<stem> executables,
+  # all under the target `fuzzers`; scripts/fuzz runs them. A fuzz build builds nothing else
+  # of this folder's tests.
+  if(TB_FUZZ)
+    if(NOT TARGET fuzzers)
+      add_custom_target(fuzzers)
+    endif()
+    file(GLOB fuzz_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*_fuzz.cpp)
+    foreach(f ${fuzz_sources})
+      get_filename_component(stem ${f} NAME_WE)
+      string(REGEX REPLACE "_fuzz$" "" stem ${stem})
+      add_executable(fuzz_${stem} ${f})
+      target_link_libraries(fuzz_${stem} PRIVATE tb_${name} ${M_FUZZ_DEPS})
+      target_link_options(fuzz_${stem} PRIVATE -fsanitize=fuzzer)
+      set_target_properties(fuzz_${stem} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
+      add_dependencies(fuzzers fuzz_${stem})
+    endforeach()
+    return()
+  endif()
 
   file(GLOB tests CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*_test.cpp)
   if(tests)

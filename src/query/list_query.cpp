@@ -7,6 +7,7 @@
 
 #include "common/clock.h"
 #include "common/encoding.h"
+#include "common/json.h"
 #include "common/strings.h"
 
 namespace tb::query {
@@ -254,9 +255,9 @@ Result<int64_t> HintInteger(const json::value& v, std::string_view name, int64_t
 
 Result<Hints> ParseHints(std::string_view text, const Resource& resource, const Limits& limits) {
     if (text.size() > 4096) return Bad("h", "h is too long (at most 4096 bytes)");
-    boost::system::error_code ec;
-    json::value v = json::parse(text, ec);
-    if (ec || !v.is_object()) return Bad("h", "h must be a JSON object");
+    auto parsed = ParseJson(text);
+    if (!parsed.ok() || !parsed->is_object()) return Bad("h", "h must be a JSON object");
+    const json::value& v = *parsed;
     Hints out;
     for (const auto& [key, value] : v.as_object()) {
         if (key == "$orderby") {
@@ -401,10 +402,11 @@ Result<std::vector<Literal>> CursorCodec::Decode(std::string_view cursor, const 
     if (!tag || !ConstantTimeEquals(*tag, HmacSha256(secret_, body).substr(0, 16))) return bad;
     auto payload = Base64UrlDecode(body);
     if (!payload) return bad;
-    boost::system::error_code ec;
-    json::value v = json::parse(*payload, ec);
-    if (ec || !v.is_array() || v.as_array().size() != 2) return bad;
-    const auto& a = v.as_array();
+    // ParseJson: a double key must read back exactly as the cursor wrote it, or the next
+    // page would start one row off.
+    auto parsed = ParseJson(*payload);
+    if (!parsed.ok() || !parsed->is_array() || parsed->as_array().size() != 2) return bad;
+    const auto& a = parsed->as_array();
     if (!a[0].is_string() || a[0].as_string() != query.Fingerprint(resource))
         return Bad("after", "Cursor does not match this query's sort and filters");
     size_t width = 1;
