@@ -2,7 +2,7 @@
 # unit tests beside the code (*_test.cpp) as one GoogleTest binary labelled `unit`, and
 # PostgreSQL tests (*_pgtest.cpp) labelled `pg` (they read TB_TEST_PG_URL).
 function(tb_module name)
-  cmake_parse_arguments(M "" "" "DEPS;EXTRA_SOURCES;FUZZ_DEPS" ${ARGN})
+  cmake_parse_arguments(M "" "" "DEPS;EXTRA_SOURCES;FUZZ_DEPS;FUZZ_LIBS" ${ARGN})
   file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
   list(FILTER srcs EXCLUDE REGEX "(_test|_pgtest|_benchmark|_fuzz|/main)\\.cpp$")
   add_library(tb_${name} STATIC ${srcs} ${M_EXTRA_SOURCES})
@@ -20,7 +20,11 @@ function(tb_module name)
       get_filename_component(stem ${f} NAME_WE)
       string(REGEX REPLACE "_fuzz$" "" stem ${stem})
       add_executable(fuzz_${stem} ${f})
-      target_link_libraries(fuzz_${stem} PRIVATE tb_${name} ${M_FUZZ_DEPS})
+      if(M_FUZZ_LIBS)  # the parts of the module its targets need, where the whole will not build
+        target_link_libraries(fuzz_${stem} PRIVATE ${M_FUZZ_LIBS} ${M_FUZZ_DEPS})
+      else()
+        target_link_libraries(fuzz_${stem} PRIVATE tb_${name} ${M_FUZZ_DEPS})
+      endif()
       target_link_options(fuzz_${stem} PRIVATE -fsanitize=fuzzer)
       set_target_properties(fuzz_${stem} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
       add_dependencies(fuzzers fuzz_${stem})

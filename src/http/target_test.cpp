@@ -2,36 +2,19 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/url/parse.hpp>
 #include <random>
 
 #include "common/strings.h"
+#include "http/target_reference.h"
 
 namespace tb::http {
 namespace {
-
-// What Boost.URL's full origin-form parser says of a path: nullopt when it refuses it, or
-// when a decoded segment is not UTF-8 text without NUL (which SplitPath refuses on top).
-std::optional<std::pair<std::string, std::vector<std::string>>> Reference(std::string_view path) {
-    auto url = boost::urls::parse_origin_form(boost::core::string_view(path.data(), path.size()));
-    if (!url) return std::nullopt;
-    std::vector<std::string> segments;
-    for (auto s : url->encoded_segments()) {
-        segments.push_back(s.decode());
-        if (segments.back().find('\0') != std::string::npos || !IsValidUtf8(segments.back()))
-            return std::nullopt;
-    }
-    // Boost hides a leading "." segment (its own prefix for paths such as "/.//a"); a request
-    // keeps it, and routes nowhere with it.
-    if (path.starts_with("/./")) segments.insert(segments.begin(), ".");
-    return std::make_pair(std::string(url->path()), segments);
-}
 
 void ExpectSameAsBoost(std::string_view path) {
     std::string decoded;
     std::vector<std::string> segments;
     Status st = SplitPath(path, decoded, segments);
-    auto want = Reference(path);
+    auto want = ReferencePath(path);
     ASSERT_EQ(st.ok(), want.has_value()) << path;
     if (!want) {
         EXPECT_EQ(st.error().code, ErrorCode::kBadRequest);
