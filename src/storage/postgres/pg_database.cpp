@@ -154,16 +154,22 @@ class PgSession final : public Session {
 
 }  // namespace
 
-// Gives the connection back to the pool (or drops it when broken) at scope exit.
+// Gives the connection back to the pool (or drops it when broken) at scope exit. A lease can
+// outlive the pool: a coroutine suspended in a statement when the server stops is destroyed
+// with its io_context, after the database (ASan saw ~Lease read the freed pool); it then just
+// drops its connection.
 class PgDatabase::Lease {
   public:
-    Lease(PgDatabase& db, Conn conn) : db_(db), conn_(std::move(conn)) {}
-    ~Lease() { db_.Release(std::move(conn_)); }
+    Lease(PgDatabase& db, Conn conn) : db_(db), alive_(db.alive_), conn_(std::move(conn)) {}
+    ~Lease() {
+        if (alive_.lock()) db_.Release(std::move(conn_));
+    }
     PgConnection& operator*() { return *conn_; }
     PgConnection* operator->() { return conn_.get(); }
 
   private:
     PgDatabase& db_;
+    std::weak_ptr<int> alive_;
     Conn conn_;
 };
 

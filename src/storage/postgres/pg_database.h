@@ -78,7 +78,7 @@ class PgDatabase final : public Database {
     std::deque<Waiter> waiters_;    // guarded by mu_
     uint64_t next_waiter_ = 0;      // guarded by mu_
     int64_t acquire_timeouts_ = 0;  // guarded by mu_
-    // Held by the acquire timers' handlers (weakly): none touches a closed pool.
+    // Held weakly by the acquire timers' handlers and by leases: none touches a destroyed pool.
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);
     bool closed_ = false;  // guarded by mu_
     // The next connection's Session::Slot. Starts at a random number, so that the
