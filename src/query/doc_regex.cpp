@@ -17,13 +17,14 @@ Error Refuse(std::string why) { return Error::BadRequest("$regex: " + std::move(
 bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 char OtherCase(char c) { return static_cast<char>(c ^ 0x20); }
 
-// Class members for \d \w \s, inside brackets.
+// Class members for \d \w \s, inside brackets, escaped as Member escapes a class's
+// punctuation, so that a canonical pattern canonicalises to itself.
 const char* ClassBody(char e) {
     switch (e) {
         case 'd':
             return "0-9";
         case 'w':
-            return "0-9A-Za-z_";
+            return "0-9A-Za-z\\_";
         case 's':
             return "\\t\\n\\f\\r ";
         default:
@@ -112,7 +113,9 @@ class Canonicaliser {
             out_ += ch[0];
             out_ += OtherCase(ch[0]);
             out_ += ']';
-        } else if (len == 1 && !std::isalnum(c) && c != ' ' && c != '_') {
+        } else if (len == 1 && std::ispunct(c) && c != '_') {
+            // Punctuation only: `\` before a space or a control character is no escape the
+            // parser takes back (regex_fuzz), and both engines read those as themselves.
             out_ += '\\';
             out_ += ch[0];
         } else {
@@ -171,7 +174,9 @@ class Canonicaliser {
         i_ += text.size();
         if (len == 1) {
             ch = c;
-            if (!std::isalnum(u)) text = std::string("\\") + c;
+            // Punctuation escaped; a space or a control character stays as it is (`\ ` is no
+            // escape the parser takes back).
+            if (std::ispunct(u)) text = std::string("\\") + c;
         }
         return {};
     }

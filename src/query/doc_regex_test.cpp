@@ -10,10 +10,21 @@ std::string Canon(std::string_view p) {
     return r.ok() ? *r : "ERROR";
 }
 
+// Found by regex_fuzz: \w expanded to an unescaped `_`, which a second pass escaped, and a
+// space in a class came out as `\ `, which a second pass refused; a canonical pattern now
+// canonicalises to itself.
+TEST(CanonicalRegex, IsIdempotent) {
+    for (const char* p : {"\\w+\\s\\.[^\\n]{3}", "(?i)^ab[c-f]+\\d{2,5}(x|y)*?$", "[\\w\\s-]"}) {
+        const std::string once = Canon(p);
+        ASSERT_NE(once, "ERROR") << p;
+        EXPECT_EQ(Canon(once), once) << p;
+    }
+}
+
 TEST(CanonicalRegex, SpellsOutClassesAndDots) {
     EXPECT_EQ(Canon("a.c"), "a[^\\n]c");
     EXPECT_EQ(Canon("^\\d+$"), "^[0-9]+$");
-    EXPECT_EQ(Canon("\\W\\s"), "[^0-9A-Za-z_][\\t\\n\\f\\r ]");
+    EXPECT_EQ(Canon("\\W\\s"), "[^0-9A-Za-z\\_][\\t\\n\\f\\r ]");
     EXPECT_EQ(Canon("[a-c\\d_]"), "[a-c0-9\\_]");
     EXPECT_EQ(Canon("[^\\]x]"), "[^\\]x]");
     EXPECT_EQ(Canon("(ab|cd){2,3}?x*"), "(?:ab|cd){2,3}?x*");

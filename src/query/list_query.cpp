@@ -51,8 +51,10 @@ bool IsUtf8Text(std::string_view s) {
     return s.find('\0') == std::string_view::npos && IsValidUtf8(s);
 }
 
+// details.field is the parameter, or "query" for one without a name (`=x`): a refusal always
+// names where it is (list_query_fuzz holds it).
 Error Bad(std::string_view param, std::string message) {
-    return Error::BadRequest(std::move(message), Shown(param));
+    return Error::BadRequest(std::move(message), param.empty() ? "query" : Shown(param));
 }
 
 bool IsName(std::string_view s) {

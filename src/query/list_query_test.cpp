@@ -107,6 +107,16 @@ TEST(ParseList, UnknownAndHostileNamesAreRefused) {
     }
 }
 
+// Found by list_query_fuzz: a parameter without a name refused with no details.field.
+TEST(ParseList, EveryRefusalNamesWhereItIs) {
+    for (const char* qs : {"=%FF", "=1", "=", "name=%FF&=x"}) {
+        auto q = Parse(qs);
+        ASSERT_FALSE(q.ok()) << qs;
+        EXPECT_FALSE(FieldOf(q).empty()) << qs;
+    }
+    EXPECT_EQ(FieldOf(Parse("=%FF")), "query");
+}
+
 TEST(ParseList, HostileValuesStayValues) {
     auto q = Parse("name=%27%3B%20DROP%20TABLE%20users%3B--");
     ASSERT_TRUE(q.ok());
