@@ -170,6 +170,7 @@ const std::vector<Setting>& Settings() {
         Int("mail.max_attempts", &C::mail, &C::Mail::max_attempts, 1, 100),
         Seconds("mail.retry_base_seconds", &C::mail, &C::Mail::retry_base_seconds),
         Seconds("mail.poll_seconds", &C::mail, &C::Mail::poll_seconds),
+        Seconds("mail.lease_seconds", &C::mail, &C::Mail::lease_seconds),
         Int("mail.invitation_ttl_hours", &C::mail, &C::Mail::invitation_ttl_hours, 1, 24 * 365),
         Text("smtp.url", &C::smtp, &C::Smtp::url),
         Text("smtp.username", &C::smtp, &C::Smtp::username),

@@ -115,6 +115,9 @@ struct Config {
         int64_t max_attempts = 8;
         double retry_base_seconds = 30;
         double poll_seconds = 1;
+        // How long a claimed mail is left to its sender before another loop (after a crash,
+        // this node's next start or another node) sends it; never below twice the SMTP timeout.
+        double lease_seconds = 120;
         int64_t invitation_ttl_hours = int64_t{7} * 24;
     } mail;
     struct Smtp {

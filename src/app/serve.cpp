@@ -247,7 +247,8 @@ int Serve(const Config& config) {
     outbox_settings.max_attempts = static_cast<int>(config.mail.max_attempts);
     outbox_settings.retry_base_seconds = config.mail.retry_base_seconds;
     outbox_settings.poll_seconds = config.mail.poll_seconds;
-    outbox_settings.lease_ms = std::max<int64_t>(120'000, config.smtp.timeout_seconds * 2000);
+    outbox_settings.lease_ms = std::max<int64_t>(
+        static_cast<int64_t>(config.mail.lease_seconds * 1000), config.smtp.timeout_seconds * 2000);
     mail::Outbox outbox(db, ids, clock, outbox_settings);
     std::unique_ptr<mail::Transport> transport;
     if (config.smtp.url.empty()) {
