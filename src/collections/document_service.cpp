@@ -465,6 +465,11 @@ Task<Result<StoredDocument>> DocumentService::Rewrite(const Caller& who,
                 "documents d WHERE d.tenant_id = ? AND d.collection_id = ? AND d.id = ?";
             Params params = Bind(who.scope().id(), c->def.id, id);
             AddReach(reach, who.scope(), sql, params);
+            // Locked (PostgreSQL): concurrent writers of one document queue here and each reads
+            // the version the one before it wrote, instead of racing to the UPDATE and reading
+            // again (three clients PUTting one document across two nodes lost nine races in a
+            // row and got 409 now and then). The version check below stays.
+            sql += db_.dialect().ExclusiveRowLock();
             auto rows = co_await tx.Query(sql, std::move(params));
             if (!rows.ok()) co_return std::move(rows).error();
             if (rows->empty()) co_return DocumentNotFound();

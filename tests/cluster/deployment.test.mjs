@@ -137,6 +137,7 @@ describe('two nodes behind HAProxy on one PostgreSQL', { skip: BACKEND !== 'post
     const doc = await call(lb.url, 'POST', '/v1/collections/rolling/documents', { headers: key, json: { n: 0 } });
     const id = doc.body.data._id;
     let retries = 0; let failed = 0; let requests = 0; let running = true;
+    const failures = [];
     // GETs and PUTs, retried (3 times, 100 ms apart) on a network error, 502 or 503.
     const idempotent = async (method, p, json) => {
       for (let attempt = 0; ; attempt++) {
@@ -151,8 +152,11 @@ describe('two nodes behind HAProxy on one PostgreSQL', { skip: BACKEND !== 'post
         requests += 2;
         const put = await idempotent('PUT', `/v1/collections/rolling/documents/${id}`, { n: i, c });
         const get = await idempotent('GET', `/v1/collections/rolling/documents/${id}`);
-        if (put.status !== 200) failed += 1;
-        if (get.status !== 200) failed += 1;
+        for (const [what, res] of [['PUT', put], ['GET', get]]) {
+          if (res.status === 200) continue;
+          failed += 1;
+          failures.push(`${what} ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+        }
       }
     };
     const clients = [0, 1, 2].map(client);
@@ -164,7 +168,7 @@ describe('two nodes behind HAProxy on one PostgreSQL', { skip: BACKEND !== 'post
     running = false;
     await Promise.all(clients);
     console.log(`rolling restart: ${requests} requests, ${retries} retried, ${failed} failed`);
-    assert.equal(failed, 0);
+    assert.equal(failed, 0, failures.join('\n'));
     assert.ok(requests > 100);
   });
 });

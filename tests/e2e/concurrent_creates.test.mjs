@@ -65,3 +65,19 @@ test('concurrent creates against a quota: exactly the room is written', async ()
   const c = expectSuccess(await server.get('/v1/collections/q', { headers: hq }), 200);
   assert.equal(c.document_count, 40);
 });
+
+// Concurrent writes to one document queue on its row (PostgreSQL reads it FOR UPDATE; SQLite's
+// writer runs them one at a time): 48 PUTs and PATCHes at once all succeed, each version from
+// 2 to 49 is answered exactly once, and the document ends at version 49.
+test('48 concurrent updates of one document: all 200, versions 2 to 49 once each', async () => {
+  const made = await post('hot', { n: 0 });
+  expectSuccess(made, 201);
+  const id = made.json.data._id;
+  const answers = await Promise.all(Array.from({ length: 48 }, (_, i) => server.request(
+    i % 2 ? 'PATCH' : 'PUT', `/v1/collections/hot/documents/${id}`, { headers: h, json: { n: i } })));
+  for (const res of answers) assert.equal(res.status, 200, describeRes(res));
+  const versions = answers.map((r) => r.json.data._version).sort((a, b) => a - b);
+  assert.deepEqual(versions, Array.from({ length: 48 }, (_, i) => i + 2));
+  const now = await server.get(`/v1/collections/hot/documents/${id}`, { headers: h });
+  assert.equal(now.json.data._version, 49);
+});
