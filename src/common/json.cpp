@@ -18,10 +18,13 @@ namespace {
 // correctly; Boost's value stays for what it cannot read (past the double range: an infinity,
 // which ParseJson then refuses).
 struct PreciseNumbers {
+    // The names Boost's basic_parser asks of its handler.
+    // NOLINTBEGIN(readability-identifier-naming)
     static constexpr size_t max_object_size = json::object::max_size();
     static constexpr size_t max_array_size = json::array::max_size();
     static constexpr size_t max_key_size = json::string::max_size();
     static constexpr size_t max_string_size = json::string::max_size();
+    // NOLINTEND(readability-identifier-naming)
     using ec_t = boost::system::error_code;
     using sv = json::string_view;
 
