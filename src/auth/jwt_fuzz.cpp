@@ -11,17 +11,11 @@
 #include <string_view>
 
 #include "auth/jwt.h"
+#include "common/fuzz_check.h"
 
 namespace {
 
 using tb::auth::JwtAlgorithm;
-
-void Check(bool ok, const char* what) {
-    if (!ok) {
-        std::fprintf(stderr, "invariant broken: %s\n", what);
-        std::abort();
-    }
-}
 
 constexpr const char* kEdPem =
     "-----BEGIN PRIVATE KEY-----\n"
@@ -38,13 +32,13 @@ struct Codec {
 
 Codec Make(JwtAlgorithm alg, const char* kid, const char* secret) {
     auto ring = tb::auth::KeyRing::Load({{kid, alg, secret, 0}});
-    Check(ring.ok(), "the test key does not load");
+    tb::FuzzCheck(ring.ok(), "the test key does not load");
     tb::auth::JwtSettings settings;
     settings.algorithm = alg;
     Codec c{*ring, tb::auth::JwtCodec(settings), ""};
     tb::json::object claims{{"sub", "user-1"}, {"sid", "s-1"}, {"exp", int64_t{4102444800}}};
     auto token = c.codec.Sign(*c.ring, claims);
-    Check(token.ok(), "signing fails");
+    tb::FuzzCheck(token.ok(), "signing fails");
     c.token = *token;
     if (std::getenv("TB_FUZZ_PRINT_TOKENS")) std::printf("%s\n", c.token.c_str());
     return c;
@@ -62,9 +56,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view token(reinterpret_cast<const char*>(data) + 1, size - 1);
     auto claims = c.codec.Verify(*c.ring, token, kNow);
     if (!claims.ok()) {
-        Check(claims.error().code == tb::ErrorCode::kUnauthorized, "a refusal other than 401");
+        tb::FuzzCheck(claims.error().code == tb::ErrorCode::kUnauthorized,
+                      "a refusal other than 401");
         return 0;
     }
-    Check(*claims == signed_claims, "a token verified with claims this program never signed");
+    tb::FuzzCheck(*claims == signed_claims,
+                  "a token verified with claims this program never signed");
     return 0;
 }

@@ -25,6 +25,7 @@
 #include "collections/collection_service.h"
 #include "collections/create_combiner.h"
 #include "collections/document.h"
+#include "collections/documents_resource.h"
 #include "limits/plans.h"
 #include "storage/count_cache.h"
 
@@ -42,9 +43,6 @@ struct DocumentPage {
     std::optional<std::vector<query::Literal>> next_keys;
 };
 
-// The declared list fields of documents: the system fields (filters on the client's fields
-// come with the query language).
-const query::Resource& DocumentsResource();
 
 struct DocumentSettings {
     DocumentLimits limits;

@@ -7,17 +7,11 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "common/fuzz_check.h"
 #include "common/json.h"
 #include "common/strings.h"
 
 namespace {
-
-void Check(bool ok, const char* what) {
-    if (!ok) {
-        __builtin_fprintf(stderr, "invariant broken: %s\n", what);
-        std::abort();
-    }
-}
 
 // Equal as JSON: numbers by value whatever their kind (1.0 is written "1" and reads back as
 // an integer; JSON has one number type).
@@ -58,21 +52,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     limits.max_depth = 16;
     auto parsed = tb::ParseJson(text, limits);
     if (!parsed.ok()) {
-        Check(!parsed.error().message.empty(), "an error without a message");
+        tb::FuzzCheck(!parsed.error().message.empty(), "an error without a message");
         return 0;
     }
-    Check(!tb::NonFinitePath(*parsed), "a non-finite number parsed");
+    tb::FuzzCheck(!tb::NonFinitePath(*parsed), "a non-finite number parsed");
     const std::string out = tb::WriteJson(*parsed);
-    Check(tb::IsValidUtf8(out), "written JSON is not UTF-8");
+    tb::FuzzCheck(tb::IsValidUtf8(out), "written JSON is not UTF-8");
     auto again = tb::ParseJson(out, limits);
-    Check(again.ok(), "written JSON does not parse again");
-    Check(SameJson(*again, *parsed), "the round trip changed the value");
+    tb::FuzzCheck(again.ok(), "written JSON does not parse again");
+    tb::FuzzCheck(SameJson(*again, *parsed), "the round trip changed the value");
     // Stable from the second write on ("-0", a double, reads back as the integer 0).
     const std::string out2 = tb::WriteJson(*again);
     auto third = tb::ParseJson(out2, limits);
-    Check(third.ok() && tb::WriteJson(*third) == out2, "writing is not stable");
+    tb::FuzzCheck(third.ok() && tb::WriteJson(*third) == out2, "writing is not stable");
     // Stored text goes through the repairing parser: it must accept what we wrote as is.
     auto stored = tb::ParseStoredJson(out, limits);
-    Check(stored.ok() && SameJson(*stored, *parsed), "stored JSON reads differently");
+    tb::FuzzCheck(stored.ok() && SameJson(*stored, *parsed), "stored JSON reads differently");
     return 0;
 }

@@ -9,16 +9,10 @@
 #include <string>
 #include <string_view>
 
+#include "common/fuzz_check.h"
 #include "http/framing.h"
 
 namespace {
-
-void Check(bool ok, const char* what) {
-    if (!ok) {
-        std::fprintf(stderr, "invariant broken: %s\n", what);
-        std::abort();
-    }
-}
 
 std::string Lower(std::string_view s) {
     std::string out(s);
@@ -68,15 +62,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const std::string_view value = Trim(line.substr(colon + 1));
         if (name == "content-length") {
             ++lengths;
-            Check(!value.empty(), "an empty Content-Length passed");
-            for (char c : value) Check(c >= '0' && c <= '9', "a Content-Length not all digits");
+            tb::FuzzCheck(!value.empty(), "an empty Content-Length passed");
+            for (char c : value)
+                tb::FuzzCheck(c >= '0' && c <= '9', "a Content-Length not all digits");
         } else if (name == "transfer-encoding") {
             ++encodings;
-            Check(Lower(value) == "chunked", "a Transfer-Encoding other than chunked passed");
+            tb::FuzzCheck(Lower(value) == "chunked",
+                          "a Transfer-Encoding other than chunked passed");
         }
     }
-    Check(lengths <= 1, "two Content-Length headers passed");
-    Check(encodings <= 1, "two Transfer-Encoding headers passed");
-    Check(lengths == 0 || encodings == 0, "Content-Length with Transfer-Encoding passed");
+    tb::FuzzCheck(lengths <= 1, "two Content-Length headers passed");
+    tb::FuzzCheck(encodings <= 1, "two Transfer-Encoding headers passed");
+    tb::FuzzCheck(lengths == 0 || encodings == 0, "Content-Length with Transfer-Encoding passed");
     return 0;
 }

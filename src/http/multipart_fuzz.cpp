@@ -16,16 +16,10 @@
 #include <string_view>
 #include <vector>
 
+#include "common/fuzz_check.h"
 #include "http/multipart.h"
 
 namespace {
-
-void Check(bool ok, const char* what) {
-    if (!ok) {
-        std::fprintf(stderr, "invariant broken: %s\n", what);
-        std::abort();
-    }
-}
 
 // The body, handed out at most `piece` bytes a read.
 class Pieces final : public tb::ByteSource {
@@ -69,7 +63,8 @@ std::string ReadAll(std::string_view body, const std::string& boundary, size_t p
                 if (*n == 0) break;
                 content.append(buf, *n);
             }
-            Check(content.size() <= body.size(), "a part's content is longer than the body");
+            tb::FuzzCheck(content.size() <= body.size(),
+                          "a part's content is longer than the body");
             out += content + "\n";
         }
     };
@@ -90,6 +85,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view body = input.substr(nl + 1);
     const std::string whole = ReadAll(body, *boundary, body.size() + 1);
     const std::string bytewise = ReadAll(body, *boundary, 1);
-    Check(whole == bytewise, "read in 1-byte pieces, the body parses differently");
+    tb::FuzzCheck(whole == bytewise, "read in 1-byte pieces, the body parses differently");
     return 0;
 }

@@ -10,20 +10,11 @@
 #include <string_view>
 #include <vector>
 
+#include "common/fuzz_check.h"
 #include "common/strings.h"
 #include "http/target.h"
 #include "http/target_reference.h"
 
-namespace {
-
-void Check(bool ok, const char* what) {
-    if (!ok) {
-        std::fprintf(stderr, "invariant broken: %s\n", what);
-        std::abort();
-    }
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size == 0) return 0;
@@ -35,10 +26,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         std::vector<std::string> segments;
         const tb::Status st = tb::http::SplitPath(path, decoded, segments);
         const auto want = tb::http::ReferencePath(path);
-        Check(st.ok() == want.has_value(), "SplitPath and Boost.URL disagree on refusing");
+        tb::FuzzCheck(st.ok() == want.has_value(), "SplitPath and Boost.URL disagree on refusing");
         if (want) {
-            Check(decoded == want->first, "decoded path differs from Boost.URL's");
-            Check(segments == want->second, "segments differ from Boost.URL's");
+            tb::FuzzCheck(decoded == want->first, "decoded path differs from Boost.URL's");
+            tb::FuzzCheck(segments == want->second, "segments differ from Boost.URL's");
         }
         return 0;
     }
@@ -49,8 +40,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!params) return 0;  // malformed escapes: the list parser refuses them itself
     for (auto p : *params) {
         const std::string key = p.key.decode(), value = p.value.decode();
-        Check(tb::IsValidUtf8(key) && key.find('\0') == std::string::npos, "a key passed");
-        Check(tb::IsValidUtf8(value) && value.find('\0') == std::string::npos, "a value passed");
+        tb::FuzzCheck(tb::IsValidUtf8(key) && key.find('\0') == std::string::npos, "a key passed");
+        tb::FuzzCheck(tb::IsValidUtf8(value) && value.find('\0') == std::string::npos,
+                      "a value passed");
     }
     return 0;
 }

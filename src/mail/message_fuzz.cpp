@@ -11,16 +11,10 @@
 #include <string_view>
 #include <vector>
 
+#include "common/fuzz_check.h"
 #include "mail/message.h"
 
 namespace {
-
-void Check(bool ok, const char* what) {
-    if (!ok) {
-        std::fprintf(stderr, "invariant broken: %s\n", what);
-        std::abort();
-    }
-}
 
 std::vector<std::string_view> Fields(std::string_view input, size_t n) {
     std::vector<std::string_view> out;
@@ -49,22 +43,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         tb::mail::RenderMessage(*mail, *sender, "01a250b7-e953-71da-91b2-0e131edb5e34",
                                 tb::Timestamp{std::chrono::milliseconds(1796650000000)});
     for (size_t i = 0; i < message.size(); ++i) {
-        if (message[i] == '\n') Check(i > 0 && message[i - 1] == '\r', "a bare LF");
+        if (message[i] == '\n') tb::FuzzCheck(i > 0 && message[i - 1] == '\r', "a bare LF");
         if (message[i] == '\r')
-            Check(i + 1 < message.size() && message[i + 1] == '\n', "a bare CR");
+            tb::FuzzCheck(i + 1 < message.size() && message[i + 1] == '\n', "a bare CR");
     }
     const size_t end = message.find("\r\n\r\n");
-    Check(end != std::string::npos, "no blank line after the headers");
+    tb::FuzzCheck(end != std::string::npos, "no blank line after the headers");
     std::map<std::string, int> headers;
     size_t at = 0;
     while (at < message.size()) {
         size_t eol = message.find("\r\n", at);
         if (eol == std::string::npos) eol = message.size();
         const std::string_view line(message.data() + at, eol - at);
-        Check(line.size() <= 998, "a line longer than 998 characters");
+        tb::FuzzCheck(line.size() <= 998, "a line longer than 998 characters");
         if (at < end && !line.empty() && line[0] != ' ' && line[0] != '\t') {
             const size_t colon = line.find(':');
-            Check(colon != std::string_view::npos, "a header line without a colon");
+            tb::FuzzCheck(colon != std::string_view::npos, "a header line without a colon");
             ++headers[std::string(line.substr(0, colon))];
         }
         at = eol + 2;
@@ -74,13 +68,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         {"Message-ID", 1}, {"MIME-Version", 1}, {"Content-Type", 1}};
     for (const auto& [name, count] : headers) {
         if (name == "Content-Transfer-Encoding") {
-            Check(count == 1, "Content-Transfer-Encoding twice");
+            tb::FuzzCheck(count == 1, "Content-Transfer-Encoding twice");
             continue;
         }
         auto it = expected.find(name);
-        Check(it != expected.end(), "a header the builder does not write (injection)");
-        Check(count == it->second, "a header written twice");
+        tb::FuzzCheck(it != expected.end(), "a header the builder does not write (injection)");
+        tb::FuzzCheck(count == it->second, "a header written twice");
     }
-    Check(headers.size() >= expected.size(), "a header missing");
+    tb::FuzzCheck(headers.size() >= expected.size(), "a header missing");
     return 0;
 }

@@ -9,18 +9,9 @@
 #include <string>
 #include <string_view>
 
+#include "common/fuzz_check.h"
 #include "query/doc_regex.h"
 
-namespace {
-
-void Check(bool ok, const char* what) {
-    if (!ok) {
-        std::fprintf(stderr, "invariant broken: %s\n", what);
-        std::abort();
-    }
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view pattern(reinterpret_cast<const char*>(data), size);
@@ -29,11 +20,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     RE2::Options opts;
     opts.set_log_errors(false);
     RE2 re(*canonical, opts);
-    Check(re.ok(), "the canonical pattern does not compile in RE2");
+    tb::FuzzCheck(re.ok(), "the canonical pattern does not compile in RE2");
     // The spelled-out classes make it longer than the 512 bytes a client may send.
     if (canonical->size() > 512) return 0;
     auto twice = tb::query::CanonicalRegex(*canonical);
-    Check(twice.ok(), "the canonical pattern is refused");
-    Check(*twice == *canonical, "canonicalising is not idempotent");
+    tb::FuzzCheck(twice.ok(), "the canonical pattern is refused");
+    tb::FuzzCheck(*twice == *canonical, "canonicalising is not idempotent");
     return 0;
 }
