@@ -66,15 +66,18 @@ Task<Status> InsertDocuments(storage::Session& tx, const storage::Dialect& diale
         at += n;
     }
     auto results = co_await tx.QueryAll(std::move(statements));
-    if (!results.ok()) {
-        // Where documents keep their foreign key (SQLite), an INSERT into a collection deleted
-        // since the caller resolved it fails on it: not found, as below. (On PostgreSQL the
-        // failed transaction refuses the check, and the INSERT's own error stands.)
+    // Where documents keep their foreign key (SQLite), an INSERT into a collection deleted
+    // since the caller resolved it fails on it (an internal error): not found, as below. Only
+    // then is the collection looked at again; a unique index's conflict, a deadline or an
+    // outage stands as it is. (On PostgreSQL the failed transaction refuses the look, and the
+    // INSERT's own error stands.)
+    if (!results.ok() && results.error().code == ErrorCode::kInternal) {
         storage::Params key{tenant_id, collection_id};
         auto still = co_await tx.Query(lock, std::move(key));
         if (still.ok() && still->empty()) co_return Error::NotFound("Collection not found");
         co_return std::move(results).error();
     }
+    if (!results.ok()) co_return std::move(results).error();
     // Gone since the caller resolved it: the INSERTs roll back with the transaction.
     if (results->front().empty()) co_return Error::NotFound("Collection not found");
     co_return Status{};
