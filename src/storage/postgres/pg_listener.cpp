@@ -101,8 +101,15 @@ Task<void> PgListener::Run(std::shared_ptr<State> state) {
     auto backoff = std::chrono::milliseconds(kFirstBackoff);
     while (!state->stopping) {
         auto conn = co_await PgConnection::Connect(state->ex, state->url);
-        Status listening =
-            conn.ok() ? co_await (*conn)->Script("LISTEN tb_changes") : Status(conn.error());
+        // Not one conditional expression: GCC 12 mishandles a temporary in a conditional with
+        // a co_await in the other branch (it freed the error's text twice when the database
+        // went down: heap corruption).
+        Status listening;
+        if (conn.ok()) {
+            listening = co_await (*conn)->Script("LISTEN tb_changes");
+        } else {
+            listening = conn.error();
+        }
         if (listening.ok() && !state->stopping) {
             state->conn = conn->get();
             state->connected.store(true, std::memory_order_release);
