@@ -97,6 +97,11 @@ Error Error::Unavailable(std::string message, std::string internal) {
     e.internal = std::move(internal);
     return e;
 }
+Error Error::StorageFull(std::string internal) {
+    Error e = Unavailable("Storage is full; try again later", std::move(internal));
+    e.retry_after_seconds = 30;
+    return e;
+}
 Error Error::QueryTimeout(std::string internal) {
     Error e = Make(ErrorCode::kQueryTimeout,
                    "The query took too long and was stopped: narrow it with filters, use an index "

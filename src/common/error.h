@@ -64,6 +64,9 @@ struct Error {
     static Error PayloadTooLarge(std::string message = "Request body too large");
     static Error UnsupportedMediaType(std::string message);
     static Error Unavailable(std::string message, std::string internal = {});
+    // No space left for a write (a full disk or quota: ENOSPC, SQLITE_FULL, PostgreSQL's
+    // 53100): 503 with Retry-After, for the operator to fix; reads go on (issue #24).
+    static Error StorageFull(std::string internal);
     // 503 QUERY_TIMEOUT: a statement ran past its deadline and was stopped (rolled back).
     static Error QueryTimeout(std::string internal = {});
     // 429 with Retry-After.

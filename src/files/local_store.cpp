@@ -19,7 +19,9 @@ namespace fs = std::filesystem;
 namespace {
 
 Error IoError(std::string_view what, const fs::path& path, int err) {
-    return Error::Internal(std::string(what) + " " + path.string() + ": " + std::strerror(err));
+    std::string detail = std::string(what) + " " + path.string() + ": " + std::strerror(err);
+    if (err == ENOSPC || err == EDQUOT) return Error::StorageFull(std::move(detail));
+    return Error::Internal(std::move(detail));
 }
 
 // fsync of a directory, so that a rename or a new entry in it survives a crash.

@@ -61,6 +61,7 @@ Error ResultError(const PGresult* r) {
         e.internal = message;
         return e;
     }
+    if (sqlstate == "53100") return Error::StorageFull("postgres " + sqlstate + ": " + message);
     if (sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "40001" ||
         sqlstate == "40P01" || sqlstate == "53300") {
         return Error::Unavailable("Database unavailable", "postgres " + sqlstate + ": " + message);

@@ -63,9 +63,10 @@ Error SqliteConnection::ToError(int rc, std::string_view what) const {
             e.internal = detail;
             return e;
         }
+        case SQLITE_FULL:
+            return Error::StorageFull("sqlite " + detail);
         case SQLITE_BUSY:
         case SQLITE_LOCKED:
-        case SQLITE_FULL:
         case SQLITE_IOERR:
         case SQLITE_CANTOPEN:
             return Error::Unavailable("Database unavailable", detail);
