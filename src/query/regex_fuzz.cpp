@@ -12,7 +12,6 @@
 #include "common/fuzz_check.h"
 #include "query/doc_regex.h"
 
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view pattern(reinterpret_cast<const char*>(data), size);
     auto canonical = tb::query::CanonicalRegex(pattern);

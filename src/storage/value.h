@@ -15,6 +15,7 @@ namespace tb::storage {
 // back, such a column is a std::string of the same bytes.
 struct Blob {
     std::string bytes;
+    bool operator==(const Blob&) const = default;
 };
 
 using Value = std::variant<std::monostate, int64_t, double, std::string, Blob>;
