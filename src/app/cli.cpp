@@ -5,6 +5,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "app/backup.h"
 #include "app/config.h"
 #include "app/database.h"
 #include "app/run_sync.h"
@@ -77,10 +78,19 @@ int RunCli(int argc, char** argv) {
     auto* migrate = app.add_subcommand("migrate", "Apply pending database migrations and exit");
     flags.AddTo(migrate, false);
     std::string backup_file;
-    auto* backup =
-        app.add_subcommand("backup", "Copy the SQLite database to FILE, even while serving");
-    backup->add_option("FILE", backup_file, "Destination file")->required();
+    auto* backup = app.add_subcommand(
+        "backup",
+        "Copy the SQLite database to FILE and file contents to FILE.files/, even while "
+        "serving");
+    backup->add_option("FILE", backup_file, "Destination file (must not exist)")->required();
     flags.AddTo(backup, false);
+    std::string restore_file;
+    auto* restore = app.add_subcommand(
+        "restore",
+        "Restore a backup (FILE and FILE.files/) into a data directory without a "
+        "database, with the server stopped");
+    restore->add_option("FILE", restore_file, "A file written by tenantbase backup")->required();
+    flags.AddTo(restore, false);
     auto* admin = app.add_subcommand("admin", "Platform administrators");
     admin->require_subcommand(1);
     std::string email, password;
@@ -114,6 +124,19 @@ int RunCli(int argc, char** argv) {
         return kUsageError;
     }
     if (serve->parsed()) return Serve(*config);
+    if (restore->parsed()) {
+        // Before anything opens (and so creates) the database.
+        auto restored = RestoreData(*config, restore_file);
+        if (!restored.ok()) {
+            std::cerr << "tenantbase: restore failed: " << restored.error().message << " "
+                      << restored.error().internal << "\n";
+            return restored.error().code == ErrorCode::kBadRequest ? kUsageError : 1;
+        }
+        std::cout << "restored " << restore_file << " into " << config->data << " ("
+                  << restored->files << " files); start it with: tenantbase serve --data "
+                  << config->data << "\n";
+        return 0;
+    }
 
     if (!auth::InitCrypto()) return 1;
     boost::asio::io_context ioc;
@@ -124,13 +147,20 @@ int RunCli(int argc, char** argv) {
     if (migrate->parsed()) {
         std::cout << "migrations: up to date (" << opened->migrations.size() << " known)\n";
     } else if (backup->parsed()) {
-        Status s = opened->db->Backup(backup_file);
+        auto s = BackupData(*opened->db, *config, backup_file);
         if (!s.ok()) {
             std::cerr << "tenantbase: backup failed: " << s.error().message << " "
                       << s.error().internal << "\n";
-            rc = 1;
+            rc = s.error().code == ErrorCode::kBadRequest ? kUsageError : 1;
         } else {
-            std::cout << "backup written to " << backup_file << "\n";
+            std::cout << "backup written to " << backup_file;
+            if (s->files > 0)
+                std::cout << " and " << backup_file << ".files/ (" << s->files << " files)";
+            std::cout << "\n";
+            if (s->missing > 0)
+                std::cerr << "tenantbase: " << s->missing
+                          << " files were deleted while the backup ran; their rows are in it "
+                             "without content\n";
         }
     } else if (admin_create->parsed()) {
         if (password.empty()) {

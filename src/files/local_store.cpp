@@ -133,14 +133,19 @@ Status LocalStore::Open() {
     return {};
 }
 
-std::string LocalStore::PathOf(const storage::TenantScope& tenant,
-                               const std::string& file_id) const {
+std::string LocalContentPath(std::string_view root, std::string_view tenant_id,
+                             std::string_view file_id) {
     // Both are UUIDs (the service checks a client's id before it gets here): no separators.
     std::string path;
-    path.reserve(root_text_.size() + tenant.id().size() + file_id.size() + 8);
-    path.append(root_text_).append("/").append(tenant.id()).append("/");
-    path.append(file_id, file_id.size() - 2, 2).append("/").append(file_id);
+    path.reserve(root.size() + tenant_id.size() + file_id.size() + 8);
+    path.append(root).append("/").append(tenant_id).append("/");
+    path.append(file_id.substr(file_id.size() - 2, 2)).append("/").append(file_id);
     return path;
+}
+
+std::string LocalStore::PathOf(const storage::TenantScope& tenant,
+                               const std::string& file_id) const {
+    return LocalContentPath(root_text_, tenant.id(), file_id);
 }
 
 Task<Result<std::unique_ptr<ContentWriter>>> LocalStore::Create(const storage::TenantScope& tenant,

@@ -20,6 +20,11 @@
 
 namespace tb::files {
 
+// Where the content of a file lives under a store's root (the layout above): the store's
+// own path and the backup's (app/backup.h). Both ids are UUIDs.
+std::string LocalContentPath(std::string_view root, std::string_view tenant_id,
+                             std::string_view file_id);
+
 class LocalStore final : public ContentStore {
   public:
     LocalStore(std::filesystem::path root, WorkerPool& workers);

@@ -398,21 +398,26 @@ DatabaseStats SqliteDatabase::Stats() const {
     return s;
 }
 
-Status SqliteDatabase::Backup(const std::string& path) {
-    TB_ASSIGN_OR_RETURN(auto src,
-                        SqliteConnection::Open(options_.path, SqliteConnection::Mode::kReadOnly));
-    TB_ASSIGN_OR_RETURN(auto dst, SqliteConnection::Open(path, SqliteConnection::Mode::kReadWrite));
+Status CopySqliteDatabase(const std::string& from, const std::string& to) {
+    TB_ASSIGN_OR_RETURN(auto src, SqliteConnection::Open(from, SqliteConnection::Mode::kReadOnly));
+    TB_ASSIGN_OR_RETURN(auto dst, SqliteConnection::Open(to, SqliteConnection::Mode::kReadWrite));
     sqlite3_backup* b = sqlite3_backup_init(dst->handle(), "main", src->handle(), "main");
     if (!b) return Error::Internal(std::string("backup init: ") + sqlite3_errmsg(dst->handle()));
     int rc;
-    // Copy in steps so the writer is never locked out for long on a large database.
-    while ((rc = sqlite3_backup_step(b, 1024)) == SQLITE_OK || rc == SQLITE_BUSY ||
+    // All pages in one step, that is one read transaction: in WAL mode it does not hold the
+    // writer up, and it sees one snapshot. Copied in smaller steps, the copy starts over
+    // whenever another connection writes, and under steady writes it never ends.
+    while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_OK || rc == SQLITE_BUSY ||
            rc == SQLITE_LOCKED) {
         if (rc != SQLITE_OK) sqlite3_sleep(10);
     }
     sqlite3_backup_finish(b);
     if (rc != SQLITE_DONE) return Error::Internal(std::string("backup: ") + sqlite3_errstr(rc));
     return {};
+}
+
+Status SqliteDatabase::Backup(const std::string& path) {
+    return CopySqliteDatabase(options_.path, path);
 }
 
 void SqliteDatabase::Close() {

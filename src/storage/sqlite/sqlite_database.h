@@ -54,6 +54,11 @@ struct SqliteOptions {
     std::chrono::milliseconds statement_timeout{2000};
 };
 
+// A consistent copy of the database file `from` into `to` (a new file), by SQLite's online
+// backup API: safe while `from` is being written (backup) and for a copy that may have its
+// write-ahead log beside it (restore).
+Status CopySqliteDatabase(const std::string& from, const std::string& to);
+
 class SqliteDatabase final : public Database {
   public:
     static Result<std::unique_ptr<SqliteDatabase>> Open(const SqliteOptions& options);
