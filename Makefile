@@ -4,7 +4,7 @@ JOBS ?= 2
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all setup build build-asan run test unit e2e bench fuzz format lint sdk clean
+.PHONY: all setup build build-asan run test unit e2e bench fuzz soak format lint sdk clean
 
 all: build
 
@@ -34,6 +34,11 @@ test: setup
 # inputs, under ASan+UBSan (scripts/fuzz). `make test` runs the same for 10 s each.
 fuzz: setup
 	@scripts/fuzz
+
+# 30 minutes of mixed traffic against the ASan+UBSan build (bench/soak; SOAK_SECONDS):
+# no sanitizer report, no failed request, RSS and descriptors flat after the warm-up.
+soak: setup
+	@bench/soak
 
 bench: build
 	@bench/run

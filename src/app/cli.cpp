@@ -10,6 +10,7 @@
 #include "app/database.h"
 #include "app/run_sync.h"
 #include "app/serve.h"
+#include "app/tenant_transfer.h"
 #include "auth/admin_bootstrap.h"
 #include "files/file_links.h"
 
@@ -66,6 +67,51 @@ std::optional<OpenedDatabase> OpenMigrated(const Config& config, boost::asio::io
     return std::move(opened).value();
 }
 
+// `tenant export` / `tenant import`; the exit code.
+int TransferTenant(const Config& config, storage::Database& db, boost::asio::io_context& ioc,
+                   const Clock& clock, bool exporting, const std::string& tenant_id,
+                   const std::string& file) {
+    WorkerPool workers(1, 64);
+    auto store = OpenContentStore(config, db, clock, workers);
+    if (!store.ok()) {
+        std::cerr << "tenantbase: the file store: " << store.error().internal << "\n";
+        return 1;
+    }
+    Result<TransferReport> report = Error::Internal("unset");
+    if (exporting) {
+        std::ofstream out(file, std::ios::binary | std::ios::trunc);
+        if (!out) {
+            std::cerr << "tenantbase: cannot write " << file << "\n";
+            return kUsageError;
+        }
+        report = RunSync(ioc, ExportTenant(db, **store, tenant_id, out));
+    } else {
+        std::ifstream in(file, std::ios::binary);
+        if (!in) {
+            std::cerr << "tenantbase: cannot read " << file << "\n";
+            return kUsageError;
+        }
+        report = RunSync(ioc, ImportTenant(db, **store, in));
+    }
+    if (!report.ok()) {
+        std::cerr << "tenantbase: tenant " << (exporting ? "export" : "import")
+                  << " failed: " << report.error().message << " " << report.error().internal
+                  << "\n";
+        if (exporting) std::remove(file.c_str());
+        const auto code = report.error().code;
+        return code == ErrorCode::kBadRequest || code == ErrorCode::kConflict ||
+                       code == ErrorCode::kNotFound
+                   ? kUsageError
+                   : 1;
+    }
+    std::cout << (exporting ? "exported " : "imported ") << report->rows << " rows ("
+              << report->documents << " documents, " << report->files << " files)";
+    if (!exporting && report->users_matched > 0)
+        std::cout << "; " << report->users_matched << " members matched existing accounts";
+    std::cout << "\n";
+    return 0;
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -105,6 +151,18 @@ int RunCli(int argc, char** argv) {
         "rotate",
         "Add a new current signing key; tokens signed by older keys stay valid until they expire");
     flags.AddTo(keys_rotate, false);
+    auto* tenant = app.add_subcommand("tenant", "Move one tenant between instances");
+    tenant->require_subcommand(1);
+    std::string tenant_id, transfer_file;
+    auto* tenant_export = tenant->add_subcommand(
+        "export", "Write tenant ID (members, collections, documents, files) to FILE as JSON lines");
+    tenant_export->add_option("ID", tenant_id, "Tenant id")->required();
+    tenant_export->add_option("FILE", transfer_file, "Destination file")->required();
+    flags.AddTo(tenant_export, false);
+    auto* tenant_import =
+        tenant->add_subcommand("import", "Create the tenant written by tenant export in FILE");
+    tenant_import->add_option("FILE", transfer_file, "A file written by tenant export")->required();
+    flags.AddTo(tenant_import, false);
     auto* version = app.add_subcommand("version", "Print the version");
 
     try {
@@ -162,6 +220,9 @@ int RunCli(int argc, char** argv) {
                           << " files were deleted while the backup ran; their rows are in it "
                              "without content\n";
         }
+    } else if (tenant_export->parsed() || tenant_import->parsed()) {
+        rc = TransferTenant(*config, *opened->db, ioc, clock, tenant_export->parsed(), tenant_id,
+                            transfer_file);
     } else if (admin_create->parsed()) {
         if (password.empty()) {
             std::cerr << "tenantbase: --password or TB_ADMIN_PASSWORD is required\n";

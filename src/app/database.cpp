@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "files/database_store.h"
+#include "files/local_store.h"
 #include "storage/postgres/pg_database.h"
 #include "storage/sqlite/sqlite_database.h"
 
@@ -40,6 +42,19 @@ Result<OpenedDatabase> OpenDatabase(const Config& config, boost::asio::any_io_ex
         out.shared = true;
     }
     return out;
+}
+
+Result<std::unique_ptr<files::ContentStore>> OpenContentStore(const Config& config,
+                                                              storage::Database& db,
+                                                              const Clock& clock,
+                                                              WorkerPool& workers) {
+    if (config.files.backend == "database")
+        return std::unique_ptr<files::ContentStore>(
+            std::make_unique<files::DatabaseStore>(db, clock));
+    auto local =
+        std::make_unique<files::LocalStore>(std::filesystem::path(config.data) / "files", workers);
+    TB_RETURN_IF_ERROR(local->Open());
+    return std::unique_ptr<files::ContentStore>(std::move(local));
 }
 
 }  // namespace tb::app

@@ -6,6 +6,8 @@
 
 #include "app/config.h"
 #include "common/clock.h"
+#include "common/worker_pool.h"
+#include "files/content_store.h"
 #include "storage/database.h"
 #include "storage/migration.h"
 
@@ -23,5 +25,12 @@ struct OpenedDatabase {
 // and name this node `node_id` (the change feed's `tb.node`).
 Result<OpenedDatabase> OpenDatabase(const Config& config, boost::asio::any_io_executor ex,
                                     const std::string& node_id = {});
+
+// The configured file content store (files.backend): contents under <data>/files, with its
+// fsyncs and sweeps on `workers`, or chunks in `db`.
+Result<std::unique_ptr<files::ContentStore>> OpenContentStore(const Config& config,
+                                                              storage::Database& db,
+                                                              const Clock& clock,
+                                                              WorkerPool& workers);
 
 }  // namespace tb::app

@@ -26,10 +26,8 @@
 #include "common/invalidation.h"
 #include "common/log.h"
 #include "common/worker_pool.h"
-#include "files/database_store.h"
 #include "files/file_links.h"
 #include "files/file_service.h"
-#include "files/local_store.h"
 #include "http/server.h"
 #include "mail/outbox.h"
 #include "mail/transport.h"
@@ -273,19 +271,12 @@ int Serve(const Config& config) {
     // Files: contents under <data>/files (fsync, rename and sweeps on their own workers), or
     // in the database.
     WorkerPool file_workers(2, 4096);
-    std::unique_ptr<files::ContentStore> file_store_owner;
-    if (config.files.backend == "database") {
-        file_store_owner = std::make_unique<files::DatabaseStore>(db, clock);
-    } else {
-        auto local = std::make_unique<files::LocalStore>(
-            std::filesystem::path(config.data) / "files", file_workers);
-        if (Status s = local->Open(); !s.ok()) {
-            log::Error("cannot open the file store", {{"error", s.error().internal}});
-            return 1;
-        }
-        file_store_owner = std::move(local);
+    auto file_store_owner = OpenContentStore(config, db, clock, file_workers);
+    if (!file_store_owner.ok()) {
+        log::Error("cannot open the file store", {{"error", file_store_owner.error().internal}});
+        return 1;
     }
-    files::ContentStore& file_store = *file_store_owner;
+    files::ContentStore& file_store = **file_store_owner;
     log::Info("file store", {{"backend", config.files.backend}});
     if (auto swept = RunSync(ioc, file_store.Sweep(db)); !swept.ok()) {
         log::Warn("file store sweep failed", {{"error", swept.error().internal}});

@@ -57,7 +57,7 @@ describe('PostgreSQL restarted under load', { skip: BACKEND !== 'postgres' && 'P
       } else if (j % 3 === 1) {
         res = await server.get(`/v1/collections/pgr/documents/${mine[j % mine.length]}`, { headers: h });
       } else {
-        res = await server.get('/v1/collections/pgr/documents?limit=5&sort=-_created', { headers: h });
+        res = await server.get('/v1/collections/pgr/documents?per_page=5&sort=-_created', { headers: h });
       }
       state.slowest = Math.max(state.slowest, performance.now() - t);
       state.statuses.set(res.status, (state.statuses.get(res.status) || 0) + 1);
