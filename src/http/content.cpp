@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "common/strings.h"
+#include "http/entity_tags.h"
 
 namespace tb::http {
 
@@ -21,19 +22,6 @@ std::optional<uint64_t> Digits(std::string_view s) {
 constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-
-// Entity-tag comparison for If-None-Match (weak: W/ is ignored on both sides).
-bool ListsTag(std::string_view list, std::string_view etag) {
-    auto opaque = [](std::string_view t) {
-        t = Trim(t);
-        if (t.starts_with("W/")) t.remove_prefix(2);
-        return t;
-    };
-    for (const std::string& t : SplitTrimmed(list, ',')) {
-        if (t == "*" || opaque(t) == opaque(etag)) return true;
-    }
-    return false;
-}
 
 }  // namespace
 
@@ -118,7 +106,7 @@ std::optional<int64_t> ParseHttpDate(std::string_view text) {
 
 bool NotModified(std::string_view if_none_match, std::string_view if_modified_since,
                  std::string_view etag, int64_t last_modified_seconds) {
-    if (!Trim(if_none_match).empty()) return ListsTag(if_none_match, etag);
+    if (!Trim(if_none_match).empty()) return ListsTagWeakly(ParseEntityTags(if_none_match), etag);
     if (Trim(if_modified_since).empty()) return false;
     auto since = ParseHttpDate(if_modified_since);
     return since && last_modified_seconds <= *since;

@@ -7,6 +7,7 @@
 #include "api/list.h"
 #include "api/render.h"
 #include "api/v1/handlers.h"
+#include "http/entity_tags.h"
 
 namespace tb::api::v1 {
 
@@ -33,44 +34,16 @@ Response DocumentResponse(const StoredDocument& d, int status) {
     return r;
 }
 
-// The versions an If-Match / If-None-Match header names: `*` is nullopt in the set's place.
-// Entity tags are ours ("<version>", optionally weak); anything else matches nothing.
-struct TagList {
-    bool any = false;
-    size_t items = 0;  // every member of the list, `*` and tags we cannot match included
-    std::vector<int64_t> versions;
-    bool unparsable = false;
-};
-
-TagList ParseTags(std::string_view header) {
-    TagList out;
-    size_t i = 0;
-    while (i < header.size()) {
-        while (i < header.size() && (header[i] == ' ' || header[i] == ',')) ++i;
-        if (i >= header.size()) break;
-        ++out.items;
-        if (header[i] == '*') {
-            out.any = true;
-            ++i;
-            continue;
-        }
-        if (header.compare(i, 2, "W/") == 0) i += 2;
-        if (i >= header.size() || header[i] != '"') {
-            out.unparsable = true;
-            break;
-        }
-        size_t end = header.find('"', i + 1);
-        if (end == std::string_view::npos) {
-            out.unparsable = true;
-            break;
-        }
+// The versions an If-Match / If-None-Match list names. Tags compare as strings (RFC 9110
+// §8.8.3): only our own form "<n>" can match a version.
+std::vector<int64_t> Versions(const http::EntityTagList& list) {
+    std::vector<int64_t> out;
+    for (const auto& t : list.tags) {
         int64_t v = 0;
-        auto tag = header.substr(i + 1, end - i - 1);
-        auto [p, ec] = std::from_chars(tag.data(), tag.data() + tag.size(), v);
-        // Tags compare as strings (RFC 9110 §8.8.3): only our own form "<n>" can match.
-        if (ec == std::errc() && p == tag.data() + tag.size() && std::to_string(v) == tag)
-            out.versions.push_back(v);
-        i = end + 1;
+        auto [p, ec] = std::from_chars(t.opaque.data(), t.opaque.data() + t.opaque.size(), v);
+        if (ec == std::errc() && p == t.opaque.data() + t.opaque.size() &&
+            std::to_string(v) == t.opaque)
+            out.push_back(v);
     }
     return out;
 }
@@ -80,11 +53,12 @@ TagList ParseTags(std::string_view header) {
 std::optional<int64_t> ExpectedVersion(const Request& req) {
     auto header = req.headers.Get("if-match");
     if (header.empty()) return std::nullopt;
-    TagList tags = ParseTags(header);
-    if (tags.unparsable || tags.items != 1) return int64_t{-1};  // a list never matches
+    const http::EntityTagList tags = http::ParseEntityTags(header);
+    if (tags.malformed || tags.members != 1) return int64_t{-1};  // a list never matches
     if (tags.any) return std::nullopt;
-    if (tags.versions.size() != 1) return int64_t{-1};
-    return tags.versions[0];
+    const auto versions = Versions(tags);
+    if (versions.size() != 1) return int64_t{-1};
+    return versions[0];
 }
 
 std::string Name(const RouteContext& ctx) { return std::string(ctx.Param("name")); }
@@ -142,9 +116,10 @@ http::Handler GetDocument(Services& s) {
         if (!doc.ok()) co_return Fail(doc.error(), ctx);
         auto none_match = req.headers.Get("if-none-match");
         if (!none_match.empty()) {
-            TagList tags = ParseTags(none_match);
-            if (tags.any || std::find(tags.versions.begin(), tags.versions.end(), doc->version) !=
-                                tags.versions.end()) {
+            const http::EntityTagList tags = http::ParseEntityTags(none_match);
+            const auto versions = Versions(tags);
+            if ((tags.any && !tags.malformed) ||
+                std::find(versions.begin(), versions.end(), doc->version) != versions.end()) {
                 Response r = Response::Empty(304);
                 r.headers.Add("ETag", ETag(doc->version));
                 co_return r;
