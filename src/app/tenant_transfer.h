@@ -12,6 +12,8 @@
 // sessions (members sign in again), API keys (issue new ones), invitations, mail, the audit
 // log and usage history.
 //
+// Export reads every row in one transaction (on SQLite the server's writes wait meanwhile:
+// seconds for a tenant of a million documents), then the contents.
 // Import is all or nothing: the contents are written to the configured file store first (a
 // failed import leaves only contents without rows, which the store's sweep removes), then
 // every row in one transaction, then the collections' indexes. A tenant whose id or slug
