@@ -1,7 +1,9 @@
 // The soak's traffic (bench/soak): CONCURRENCY clients for SOAK_SECONDS against a running
 // server, a mix of the bench scenarios (get-by-id, filtered and paged lists, creates, updates,
 // deletes, health, /me) with file uploads and downloads, plus slower loops of registrations
-// and session refreshes (rotating refresh tokens, a logout now and then). Every WINDOW seconds
+// and session refreshes (rotating refresh tokens, a logout now and then). The data stays
+// bounded (each client deletes its oldest documents, the oldest files go), so after the
+// warm-up the server's work per request is steady and any drift is the server's. Every WINDOW seconds
 // it records the requests, errors, p50/p99 and the server's RSS and open descriptors
 // (/proc/<pid>); at the end it fits a line to RSS and descriptors after the warm-up and prints
 // a summary as JSON on the last line.
@@ -16,12 +18,16 @@ const SECONDS = Number(secondsText);
 const WINDOW = Number(process.env.SOAK_WINDOW || 30);
 const WARMUP = Math.min(300, SECONDS / 5);  // seconds left out of the slopes
 const CONCURRENCY = 16;
+const MINE = 150;  // documents each client keeps
+const REFRESH_EVERY = Number(process.env.SOAK_REFRESH_SECONDS || 240);
 const PASSWORD = 'soak-Passw0rd-not-secret';
 const tag = Date.now().toString(36);
 
-let window = { n: 0, errors: 0, latencies: [] };
+const started = performance.now();
+let window = { n: 0, errors: 0, latencies: [], kinds: new Map() };
 const samples = [];
 const errorsSeen = new Map();
+const byRoute = new Map();  // "METHOD /path" (ids as :id) → latencies after the warm-up
 
 async function call(method, path, { token, tenant, json, body, type, expect = [200] } = {}) {
   const headers = {};
@@ -40,11 +46,18 @@ async function call(method, path, { token, tenant, json, body, type, expect = [2
     return null;
   }
   window.n++;
-  window.latencies.push(performance.now() - t);
+  const took = performance.now() - t;
+  window.latencies.push(took);
+  if ((performance.now() - started) / 1000 > WARMUP) {
+    const route = `${method} ${path.split('?')[0].replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, ':id')}`;
+    if (!byRoute.has(route)) byRoute.set(route, []);
+    byRoute.get(route).push(took);
+  }
   if (!expect.includes(res.status)) {
     window.errors++;
     const key = `${method} ${path.split('?')[0].replace(/[0-9a-f-]{36}/g, ':id')} ${res.status}`;
     errorsSeen.set(key, (errorsSeen.get(key) || 0) + 1);
+    window.kinds.set(key, (window.kinds.get(key) || 0) + 1);
     return null;
   }
   const isJson = (res.headers.get('content-type') || '').startsWith('application/json');
@@ -89,6 +102,12 @@ async function worker(k) {
     } else if (roll < 63) {
       const r = await call('POST', '/v1/collections/soak/documents', { ...auth, json: { tag: `w${k}`, n: j, pad: 'x'.repeat(j % 500) }, expect: [201] });
       if (r) mine.push(r.json.data._id);
+      // A steady state: each client keeps its newest MINE documents, so the collection (and
+      // what a filtered count reads) stops growing once warm.
+      if (mine.length > MINE) {
+        const id = mine.shift();
+        await call('DELETE', `/v1/collections/soak/documents/${id}`, { ...auth, expect: [200, 204] });
+      }
     } else if (roll < 73 && mine.length) {
       await call('PATCH', `/v1/collections/soak/documents/${pick(mine)}`, { ...auth, json: { n: j, extra: { at: Date.now() } } });
     } else if (roll < 76 && mine.length) {
@@ -126,6 +145,19 @@ async function sessions() {
     await new Promise((r2) => setTimeout(r2, 500));
   }
 }
+// The clients' access token is short-lived (auth.access_ttl_seconds, 900 by default):
+// refreshed well before it expires, as an application does.
+async function ownerRefresh() {
+  while (!stop) {
+    for (let waited = 0; waited < REFRESH_EVERY && !stop; waited += 1) await new Promise((r) => setTimeout(r, 1000));
+    if (stop) break;
+    const r = await call('POST', '/v1/auth/refresh', { json: { refresh_token: owner.refresh } });
+    if (r) {
+      owner.token = auth.token = r.json.data.tokens.access_token;
+      owner.refresh = r.json.data.tokens.refresh_token;
+    }
+  }
+}
 async function registrations() {
   for (let i = 0; !stop; ++i) {
     await register(`r${i}`).catch(() => {});
@@ -140,18 +172,18 @@ function procStatus() {
   return { rssKb, fds };
 }
 
-const started = performance.now();
 const sampler = setInterval(() => {
   const l = window.latencies.sort((a, b) => a - b);
   const q = (p) => (l.length ? l[Math.min(l.length - 1, Math.floor(p * l.length))] : 0);
   const sample = { t: Math.round((performance.now() - started) / 1000), requests: window.n, errors: window.errors,
     p50: +q(0.5).toFixed(2), p99: +q(0.99).toFixed(2), ...procStatus() };
+  if (window.kinds.size) sample.error_kinds = Object.fromEntries(window.kinds);
   samples.push(sample);
   console.log(JSON.stringify(sample));
-  window = { n: 0, errors: 0, latencies: [] };
+  window = { n: 0, errors: 0, latencies: [], kinds: new Map() };
 }, WINDOW * 1000);
 
-const loops = [...Array.from({ length: CONCURRENCY }, (_, k) => worker(k)), sessions(), registrations()];
+const loops = [...Array.from({ length: CONCURRENCY }, (_, k) => worker(k)), sessions(), registrations(), ownerRefresh()];
 await new Promise((r) => setTimeout(r, SECONDS * 1000));
 stop = true;
 await Promise.all(loops);
@@ -176,4 +208,8 @@ console.log(JSON.stringify({
   fds_first: after[0]?.fds, fds_last: after.at(-1)?.fds, fds_per_hour: +slope('fds').toFixed(2),
   p99_min: Math.min(...p99s), p99_max: Math.max(...p99s),
   p99_median: p99s.sort((a, b) => a - b)[Math.floor(p99s.length / 2)],
+  p99_by_route: Object.fromEntries([...byRoute].map(([route, l]) => {
+    l.sort((a, b) => a - b);
+    return [route, { n: l.length, p50: +l[Math.floor(l.length / 2)].toFixed(2), p99: +l[Math.floor(l.length * 0.99)].toFixed(2) }];
+  })),
 }));
