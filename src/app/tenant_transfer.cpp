@@ -14,7 +14,7 @@ namespace {
 
 constexpr std::string_view kFormat = "tenantbase-tenant";
 constexpr int64_t kVersion = 1;
-constexpr size_t kContentPiece = 192 * 1024;  // raw bytes per content line
+constexpr size_t kContentPiece = size_t{192} * 1024;  // raw bytes per content line
 
 // The tables a tenant moves with, in the order they are written and inserted (references
 // first), each with its columns and the statement that reads the tenant's rows.
