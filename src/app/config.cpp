@@ -202,12 +202,6 @@ const Setting* FindSetting(std::string_view name) {
     return nullptr;
 }
 
-std::string EnvName(std::string_view setting) {
-    std::string out = "TB_";
-    for (char c : setting) out += c == '.' ? '_' : static_cast<char>(std::toupper(c));
-    return out;
-}
-
 // A TOML leaf as the text our setters take (arrays of strings join with commas).
 Result<std::string> TomlText(const std::string& name, const toml::node& node) {
     if (auto s = node.value<std::string>(); s && node.is_string()) return *s;
@@ -427,6 +421,12 @@ std::map<std::string, std::string> ProcessEnvironment() {
         env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
     }
     return env;
+}
+
+std::string EnvName(std::string_view setting) {
+    std::string out = "TB_";
+    for (char c : setting) out += c == '.' ? '_' : static_cast<char>(std::toupper(c));
+    return out;
 }
 
 std::vector<std::string> SettingNames() {

@@ -163,5 +163,7 @@ Result<Config> LoadConfig(const ConfigSources& sources);
 std::map<std::string, std::string> ProcessEnvironment();
 // The names of every setting, for --help text and docs.
 std::vector<std::string> SettingNames();
+// The environment variable of a setting: `a.b_c` is TB_A_B_C.
+std::string EnvName(std::string_view setting);
 
 }  // namespace tb::app

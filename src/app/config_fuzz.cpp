@@ -3,24 +3,12 @@
 // and the rest is its environment variable's value (TB_A_B_C for a.b_c). Beyond "no crash"
 // (toml++ throws; LoadConfig must catch): loading is deterministic, and a value refused from
 // the environment is refused naming its variable or setting, so an operator can find it.
-#include <cctype>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "app/config.h"
 #include "common/fuzz_check.h"
-
-namespace {
-
-std::string EnvNameOf(std::string_view setting) {
-    std::string out = "TB_";
-    for (char c : setting)
-        out += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return out;
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 2) return 0;
@@ -38,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         src.file_name = "fuzz.toml";
     } else {
         setting = kNames[data[1] % kNames.size()];
-        src.env[EnvNameOf(setting)] = std::string(rest);
+        src.env[tb::app::EnvName(setting)] = std::string(rest);
     }
     auto first = tb::app::LoadConfig(src);
     auto second = tb::app::LoadConfig(src);
@@ -49,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!setting.empty()) {
         const std::string& m = first.error().message;
         tb::FuzzCheck(m.find(setting) != std::string::npos ||
-                          m.find(EnvNameOf(setting)) != std::string::npos,
+                          m.find(tb::app::EnvName(setting)) != std::string::npos,
                       "a refused environment value names neither its variable nor its setting");
     }
     return 0;

@@ -1,5 +1,6 @@
 #include "app/tenant_transfer.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -18,16 +19,21 @@ constexpr size_t kContentPiece = size_t{192} * 1024;  // raw bytes per content l
 
 // The tables a tenant moves with, in the order they are written and inserted (references
 // first), each with its columns and the statement that reads the tenant's rows.
+constexpr size_t kNoTenantColumn = static_cast<size_t>(-1);
 struct Table {
     std::string_view name;
     std::string_view columns;
     std::string_view select;
+    // The column that names the row's tenant; none for user accounts (a member's account is
+    // the tenant's through a membership).
+    size_t tenant_column = kNoTenantColumn;
 };
 constexpr Table kTables[] = {
     {"tenants",
      "id, name, slug, plan, status, settings, member_count, created_at, updated_at, file_bytes",
      "SELECT id, name, slug, plan, status, settings, member_count, created_at, updated_at, "
-     "file_bytes FROM tenants WHERE id = ?"},
+     "file_bytes FROM tenants WHERE id = ?",
+     0},
     {"users",
      "id, email, name, password_hash, email_verified, is_active, is_admin, created_at, "
      "updated_at, last_login_at",
@@ -36,30 +42,41 @@ constexpr Table kTables[] = {
      "= u.id WHERE m.tenant_id = ? ORDER BY u.id"},
     {"memberships", "tenant_id, user_id, role, joined_at, user_created_at",
      "SELECT tenant_id, user_id, role, joined_at, user_created_at FROM memberships WHERE "
-     "tenant_id = ? ORDER BY user_id"},
+     "tenant_id = ? ORDER BY user_id",
+     0},
     {"organizations",
      "id, tenant_id, name, slug, description, member_count, created_at, updated_at",
      "SELECT id, tenant_id, name, slug, description, member_count, created_at, updated_at FROM "
-     "organizations WHERE tenant_id = ? ORDER BY id"},
+     "organizations WHERE tenant_id = ? ORDER BY id",
+     1},
     {"organization_members", "tenant_id, organization_id, user_id, role, joined_at",
      "SELECT tenant_id, organization_id, user_id, role, joined_at FROM organization_members "
-     "WHERE tenant_id = ? ORDER BY organization_id, user_id"},
+     "WHERE tenant_id = ? ORDER BY organization_id, user_id",
+     0},
     {"collections", "tenant_id, id, name, schema, indexes, rules, created_at, updated_at",
      "SELECT tenant_id, id, name, schema, indexes, rules, created_at, updated_at FROM "
-     "collections WHERE tenant_id = ? ORDER BY id"},
+     "collections WHERE tenant_id = ? ORDER BY id",
+     0},
     {"collection_counters",
      "tenant_id, collection_id, shard, document_count, storage_bytes, write_seq",
      "SELECT tenant_id, collection_id, shard, document_count, storage_bytes, write_seq FROM "
-     "collection_counters WHERE tenant_id = ? ORDER BY collection_id, shard"},
+     "collection_counters WHERE tenant_id = ? ORDER BY collection_id, shard",
+     0},
     {"documents",
      "tenant_id, collection_id, id, body, version, created_at, changed_at, created_by, "
      "changed_by, org_id, size",
      "SELECT tenant_id, collection_id, id, body, version, created_at, changed_at, created_by, "
-     "changed_by, org_id, size FROM documents WHERE tenant_id = ? ORDER BY collection_id, id"},
+     "changed_by, org_id, size FROM documents WHERE tenant_id = ? ORDER BY collection_id, id",
+     0},
     {"files", "id, tenant_id, name, content_type, size, sha256, created_at, created_by",
      "SELECT id, tenant_id, name, content_type, size, sha256, created_at, created_by FROM files "
-     "WHERE tenant_id = ? ORDER BY id"},
+     "WHERE tenant_id = ? ORDER BY id",
+     1},
 };
+
+size_t ColumnCount(const Table& t) {
+    return static_cast<size_t>(std::count(t.columns.begin(), t.columns.end(), ',')) + 1;
+}
 
 std::vector<std::string> ColumnsOf(const Table& t) {
     std::vector<std::string> out;
@@ -247,20 +264,16 @@ Task<Result<TransferReport>> ImportTenant(storage::Database& db, files::ContentS
             const Table* t = table->is_string() ? TableNamed(table->get_string()) : nullptr;
             const auto* values = o.if_contains("row");
             if (!t || !values || !values->is_array() ||
-                values->get_array().size() != ColumnsOf(*t).size())
+                values->get_array().size() != ColumnCount(*t))
                 co_return Error::BadRequest("line " + std::to_string(n) + " is not a row");
             storage::Params row;
             for (const auto& v : values->get_array()) {
                 TB_CO_ASSIGN_OR_RETURN(storage::Value value, FromJson(v));
                 row.push_back(std::move(value));
             }
-            // Only the tenant's own rows (a user account is the tenant's through a membership).
-            const bool own = t->name == "tenants" ? Text(row[0]) == file.tenant_id
-                             : t->name == "users" ? true
-                             : t->name == "organizations" || t->name == "files"
-                                 ? Text(row[1]) == file.tenant_id
-                                 : Text(row[0]) == file.tenant_id;
-            if (!own)
+            // Only the tenant's own rows.
+            if (t->tenant_column != kNoTenantColumn &&
+                Text(row[t->tenant_column]) != file.tenant_id)
                 co_return Error::BadRequest("line " + std::to_string(n) + " is another tenant's");
             if (t->name == "files") {
                 expected[Text(row[kFileId])] = {std::get<int64_t>(row[kFileSize]),
@@ -342,7 +355,7 @@ Task<Result<TransferReport>> ImportTenant(storage::Database& db, files::ContentS
         for (const auto& t : kTables) {
             std::string insert =
                 "INSERT INTO " + std::string(t.name) + " (" + std::string(t.columns) + ") VALUES (";
-            for (size_t i = 0; i < ColumnsOf(t).size(); ++i) insert += i ? ", ?" : "?";
+            for (size_t i = 0; i < ColumnCount(t); ++i) insert += i ? ", ?" : "?";
             insert += ")";
             for (storage::Params row : file.rows[std::string(t.name)]) {  // a copy: fn may rerun
                 if (t.name == "users") {

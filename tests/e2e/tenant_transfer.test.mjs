@@ -145,6 +145,13 @@ describe('moving a tenant between instances', { skip: (BACKEND !== 'postgres' ||
     cli = await runCli(['tenant', 'import', cut, ...cliArgs(c)]);
     assert.equal(cli.code, 2, cli.stderr);
     assert.match(cli.stderr, /cut short|does not match/);
+    // So does a row of another tenant slipped into the file.
+    const tampered = path.join(dir, 'tampered.jsonl');
+    const at = lines.findIndex((l) => l.startsWith('{"table":"documents"'));
+    fs.writeFileSync(tampered, `${lines.map((l, i) => (i === at ? l.replace(tid, other.tid) : l)).join('\n')}\n`);
+    cli = await runCli(['tenant', 'import', tampered, ...cliArgs(c)]);
+    assert.equal(cli.code, 2, cli.stderr);
+    assert.match(cli.stderr, /another tenant's/);
     cli = await runCli(['tenant', 'import', file2, ...cliArgs(c)], { timeoutMs: 60_000 });
     assert.equal(cli.code, 0, cli.stderr);
     const ownerOnC = await login(c, owner.email, PASSWORD);
