@@ -67,13 +67,17 @@ class PgConnection {
     // A statement ready to send: its text with numbered placeholders, its parameters in
     // libpq's form, and the prepared statement's name (empty: sent unnamed).
     struct Encoded {
-        std::string text;
-        std::vector<std::string> storage;  // the values' text (values point into it)
+        std::string_view sql;  // as written, with `?` placeholders
+        std::string text;      // numbered ($1, $2, ...), made only when sent unprepared
+        // The text of numbers (values point into it); a text or binary parameter is not
+        // copied: values point into the Params, which outlive the send.
+        std::vector<std::string> storage;
         std::vector<const char*> values;
         std::vector<Oid> types;
         std::vector<int> lengths, formats;  // empty unless a parameter is binary
         std::string name;
     };
+    // `params` must stay unchanged until SendEncoded has returned.
     static Encoded Encode(std::string_view sql, const Params& params);
     bool SendEncoded(const Encoded& e);
     // Enters pipeline mode, with the BEGIN of BeginWithNext first when one is pending.
@@ -84,7 +88,11 @@ class PgConnection {
 
     // The name of the prepared statement for (sql, parameter types), preparing it on first
     // use; empty when the cache is full (the caller sends the statement unnamed).
-    Task<Result<std::string>> Prepared(const std::string& text, const std::vector<Oid>& types);
+    // The name of `sql` (with `?` placeholders) prepared on this connection, preparing it on
+    // first use; empty when the connection holds as many as it keeps (then it is sent
+    // unprepared, its text numbered by Unprepared).
+    Task<Result<std::string>> Prepared(std::string_view sql, const std::vector<Oid>& types);
+    static void Unprepared(Encoded& e);
 
     boost::asio::any_io_executor ex_;
     PGconn* conn_;
