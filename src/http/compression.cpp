@@ -1,8 +1,9 @@
 #include "http/compression.h"
 
-#include <zlib.h>
+#include <libdeflate.h>
 
-#include <algorithm>
+#include <array>
+#include <memory>
 
 #include "common/strings.h"
 
@@ -52,27 +53,23 @@ bool AcceptsGzip(std::string_view accept_encoding) {
 }
 
 std::optional<std::string> Gzip(std::string_view data, int level) {
-    // A window no larger than the data and a hash table to match: zlib's defaults (32 KiB,
-    // memLevel 8) allocate and clear some 256 KiB per call, which cost more than compressing
-    // a 5 KB answer. The output is the same gzip format, readable by every client.
-    int window_bits = 9;
-    while (window_bits < 15 && (size_t{1} << window_bits) < data.size()) ++window_bits;
-    int mem_level = std::clamp(window_bits - 9, 1, 8);
-    z_stream z{};
-    // windowBits + 16: a gzip header and trailer instead of zlib's.
-    if (deflateInit2(&z, level, Z_DEFLATED, window_bits + 16, mem_level, Z_DEFAULT_STRATEGY) !=
-        Z_OK)
-        return std::nullopt;
-    std::string out;
-    out.resize(deflateBound(&z, static_cast<uLong>(data.size())));
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    z.avail_in = static_cast<uInt>(data.size());
-    z.next_out = reinterpret_cast<Bytef*>(out.data());
-    z.avail_out = static_cast<uInt>(out.size());
-    int rc = deflate(&z, Z_FINISH);
-    size_t written = z.total_out;
-    deflateEnd(&z);
-    if (rc != Z_STREAM_END) return std::nullopt;
+    // One compressor per thread and level, kept: libdeflate's state is allocated and set up
+    // once instead of on every answer (zlib's deflateInit cost more than compressing a 5 KB
+    // answer). libdeflate compresses a whole buffer at once, which is what an answer is: at
+    // level 1, 1.7 times as fast as zlib on a 320 KB batch answer, 5-10% smaller, and no
+    // slower on small ones (docs/performance.md).
+    struct Free {
+        void operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
+    };
+    thread_local std::array<std::unique_ptr<libdeflate_compressor, Free>, 13> compressors;
+    if (level < 1 || level >= static_cast<int>(compressors.size())) return std::nullopt;
+    auto& compressor = compressors[static_cast<size_t>(level)];
+    if (!compressor) compressor.reset(libdeflate_alloc_compressor(level));
+    if (!compressor) return std::nullopt;
+    std::string out(libdeflate_gzip_compress_bound(compressor.get(), data.size()), '\0');
+    size_t written = libdeflate_gzip_compress(compressor.get(), data.data(), data.size(),
+                                              out.data(), out.size());
+    if (written == 0) return std::nullopt;
     out.resize(written);
     return out;
 }

@@ -2,7 +2,7 @@
 // Response compression (issue #20): gzip for clients that send `Accept-Encoding: gzip`, on
 // answers of at least kMinCompressBytes whose media type compresses (JSON, text, JavaScript).
 // Small answers (a document by id, health) pass untouched: for them the check is a size
-// comparison. zlib from Debian (zlib1g-dev).
+// comparison. libdeflate from Debian (libdeflate-dev).
 //
 // Thread safety: free functions; StaticGzip may be shared by threads (compressed once).
 
@@ -21,12 +21,12 @@ inline constexpr size_t kMinCompressBytes = 1024;
 // above 0, and no `gzip;q=0` ruling it out (RFC 9110 §12.5.3).
 bool AcceptsGzip(std::string_view accept_encoding);
 
-// The gzip member (RFC 1952) of data at a zlib level (1 fastest .. 9 smallest); nullopt if
-// zlib fails (then the answer goes out as it is).
+// The gzip member (RFC 1952) of data at a level from 1 (fastest) to 12 (smallest); nullopt
+// if compression fails (then the answer goes out as it is).
 std::optional<std::string> Gzip(std::string_view data, int level);
 
 // Compresses a response in place when the request accepts gzip and the response qualifies
-// (at zlib's fastest level by default: for a 5 KB list about 7% larger than level 4 for about
+// (at the fastest level by default: for a 5 KB list about 7% larger than level 4 for about
 // half the CPU; docs/performance.md),
 // and marks every qualifying response `Vary: Accept-Encoding` (caches must not hand a
 // compressed answer to a client that did not ask for one). A strong ETag becomes weak, as
