@@ -74,6 +74,20 @@ TEST(TakeClientBody, RefusesDotsAndLeadingDollarsInFieldNamesAtAnyDepth) {
         TakeClientBody(J(R"({"price$": 1, "a_b": {"c-d": "x.y", "s": "$5"}})").as_object()).ok());
 }
 
+// A request's body is parsed into one arena (http/pipeline.cpp): its fields move into the
+// document instead of being copied, value by value, into the default allocator.
+TEST(TakeClientBody, KeepsTheBodysMemoryResource) {
+    auto parsed = ParseJson(R"({"a":{"b":[1,"two"]},"c":"three"})", {}, JsonArena());
+    ASSERT_TRUE(parsed.ok());
+    const json::storage_ptr arena = parsed->storage();
+    EXPECT_NE(arena.get(), json::storage_ptr().get());
+    auto taken = TakeClientBody(std::move(parsed->as_object()));
+    ASSERT_TRUE(taken.ok());
+    EXPECT_EQ(taken->data.storage().get(), arena.get());
+    EXPECT_EQ(taken->data.at("a").storage().get(), arena.get());
+    EXPECT_EQ(json::value(taken->data), J(R"({"a":{"b":[1,"two"]},"c":"three"})"));
+}
+
 TEST(RenderDocument, PutsIdFirstKeepsNumbersAsWrittenAndEnforcesTheSize) {
     const SystemFields sys{"id1", 0, 0, "u1", "", 2, std::nullopt};
     auto text = RenderDocument(J(R"({"n":1.5,"m":0.1,"k":3,"s":"é"})").as_object(), sys, {});
@@ -84,6 +98,11 @@ TEST(RenderDocument, PutsIdFirstKeepsNumbersAsWrittenAndEnforcesTheSize) {
               R"("_version":2,"_org":null})");
     EXPECT_EQ(ClientFields(ParseJson(*text).value().as_object()),
               J(R"({"n":1.5,"m":0.1,"k":3,"s":"é"})").as_object());
+    const SystemFields owned{"id2", 5, 6, "u\"1", "u2", 3, "o\\1"};
+    EXPECT_EQ(*RenderDocument(J(R"({"q":"a\"b"})").as_object(), owned, {}),
+              R"({"_id":"id2","q":"a\"b","_created":"1970-01-01T00:00:00.005Z",)"
+              R"("_changed":"1970-01-01T00:00:00.006Z","_createdby":"u\"1","_changedby":"u2",)"
+              R"("_version":3,"_org":"o\\1"})");
     auto big = RenderDocument(J(R"({"s":"0123456789"})").as_object(), sys, {.max_bytes = 100});
     ASSERT_FALSE(big.ok());
     EXPECT_EQ(big.error().code, ErrorCode::kPayloadTooLarge);

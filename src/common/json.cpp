@@ -60,12 +60,13 @@ struct PreciseNumbers {
     bool on_comment(sv, ec_t&) { return true; }
 };
 
-Result<json::value> Parse(std::string_view text, const JsonLimits& limits) {
+Result<json::value> Parse(std::string_view text, const JsonLimits& limits,
+                          json::storage_ptr storage = {}) {
     json::parse_options opts;
     opts.max_depth = limits.max_depth;
     boost::system::error_code ec;
     json::basic_parser<PreciseNumbers> parser(opts);
-    parser.handler().st.reset();
+    parser.handler().st.reset(std::move(storage));
     const size_t used = parser.write_some(false, text.data(), text.size(), ec);
     if (!ec && used < text.size()) ec = json::error::extra_data;
     json::value v = ec ? json::value() : parser.handler().st.release();
@@ -202,8 +203,11 @@ std::optional<std::string> NonFinitePath(const json::value& v) {
     return std::nullopt;
 }
 
-Result<json::value> ParseJson(std::string_view text, const JsonLimits& limits) {
-    TB_ASSIGN_OR_RETURN(json::value v, Parse(text, limits));
+json::storage_ptr JsonArena() { return json::make_shared_resource<json::monotonic_resource>(); }
+
+Result<json::value> ParseJson(std::string_view text, const JsonLimits& limits,
+                              json::storage_ptr storage) {
+    TB_ASSIGN_OR_RETURN(json::value v, Parse(text, limits, std::move(storage)));
     if (auto path = NonFinitePath(v)) {
         std::string where = path->empty() ? std::string("The number") : *path;
         return Error::Validation(*path, where + " is outside the range of a finite number");

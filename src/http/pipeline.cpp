@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <memory>
 
 #include "common/log.h"
 #include "common/strings.h"
@@ -152,10 +153,13 @@ Task<Response> Pipeline::Handle(Request& request, Exchange& ex) {
                 if (!IsJsonContentType(request.headers.Get("content-type"))) {
                     ctx.body_error =
                         Error::UnsupportedMediaType("Content-Type must be application/json");
-                } else if (auto parsed = ParseJson(request.body); !parsed.ok()) {
+                } else if (auto parsed = ParseJson(request.body, {}, JsonArena()); !parsed.ok()) {
                     ctx.body_error = std::move(parsed).error();
                 } else {
-                    ctx.body = std::move(parsed).value();
+                    // Constructed in place, not assigned: a value assigned to one of another
+                    // memory resource is copied into its own (the default), arena lost.
+                    std::destroy_at(&ctx.body);
+                    std::construct_at(&ctx.body, std::move(parsed).value());
                 }
             }
             Interceptor* around = options_.interceptor;
