@@ -37,6 +37,7 @@ async function batch(from, size) {
     method: 'POST', headers, body: JSON.stringify(documents(from, size)),
   });
   if (res.status !== 201) throw new Error(`batch at ${from}: ${res.status} ${(await res.text()).slice(0, 300)}`);
+  await res.arrayBuffer();
 }
 
 if (kind === 'documents' || kind === 'import') {
