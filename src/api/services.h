@@ -20,6 +20,7 @@
 #include "limits/usage_meter.h"
 #include "mail/outbox.h"
 #include "query/list_query.h"
+#include "realtime/hub.h"
 #include "storage/database.h"
 #include "tenancy/org_service.h"
 #include "tenancy/tenant_service.h"
@@ -53,6 +54,7 @@ struct Services {
     mail::Outbox& outbox;
     collections::CollectionService& collections;
     collections::DocumentService& documents;
+    realtime::RealtimeHub& realtime;
     files::FileService& files;
     files::FileLinks& file_links;
     const limits::PlanCatalog& plans;

@@ -107,6 +107,12 @@ struct Config {
     struct Collections {
         bool auto_create = true;  // a write to an unknown collection creates it (admin+)
     } collections;
+    // Realtime event streams (API.md §5.6).
+    struct Realtime {
+        int64_t max_connections = 10'000;             // open streams per node
+        int64_t max_queued_bytes = int64_t{1} << 20;  // per stream, then `overflow`
+        int64_t heartbeat_seconds = 15;
+    } realtime;
     struct Mail {
         std::string from = "Tenantbase <no-reply@localhost>";
         // Where the links in account mails point: <link_base>/reset-password?token=…,

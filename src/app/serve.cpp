@@ -268,6 +268,14 @@ int Serve(const Config& config) {
     document_settings.plans = &plans;
     document_settings.combine_creates = opened->shared;  // PostgreSQL: group concurrent creates
     collections::DocumentService documents(db, ids, clock, collection_service, document_settings);
+    // Realtime (issue #25): committed document writes go to the subscribed event streams.
+    realtime::RealtimeSettings realtime_settings;
+    realtime_settings.max_connections = static_cast<size_t>(config.realtime.max_connections);
+    realtime_settings.max_queued_bytes = static_cast<size_t>(config.realtime.max_queued_bytes);
+    realtime_settings.heartbeat = std::chrono::seconds(config.realtime.heartbeat_seconds);
+    realtime::RealtimeHub realtime_hub(documents, clock, ids, realtime_settings);
+    documents.SetChangeSink(&realtime_hub);
+    realtime_hub.Attach(bus);
     // Files: contents under <data>/files (fsync, rename and sweeps on their own workers), or
     // in the database.
     WorkerPool file_workers(2, 4096);
@@ -341,6 +349,7 @@ int Serve(const Config& config) {
                            outbox,
                            collection_service,
                            documents,
+                           realtime_hub,
                            file_service,
                            file_links,
                            plans,
@@ -509,6 +518,7 @@ int Serve(const Config& config) {
         outbox.Stop();
         log::Info("shutting down", {{"signal", signal}});
         server.Shutdown();
+        realtime_hub.CloseAll();  // event streams end (with `reset`): the clients reconnect
         if (metrics_server) metrics_server->Shutdown();
         asio::co_spawn(
             ioc,

@@ -188,7 +188,13 @@ void ApiKeyService::InvalidateWhere(const std::function<bool(const KeyCredential
     });
 }
 
+void ApiKeyService::Changed(const std::string& key_id) {
+    Invalidate(key_id);
+    if (bus_) bus_->Publish("api_key", key_id);  // its subscriber here invalidates again: cheap
+}
+
 void ApiKeyService::Attach(InvalidationBus& bus) {
+    bus_ = &bus;
     auto by_owner = [this](const std::string& user_id) {
         InvalidateWhere([&](const KeyCredential& c) { return c.owner.id == user_id; });
     };
@@ -467,7 +473,7 @@ Task<Result<ApiKey>> ApiKeyService::Update(const KeyActor& who, const std::strin
         co_return co_await audit_.Record(tx, e);
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
-    Invalidate(key.id);
+    Changed(key.id);
     if (key.IsCorsKey()) (void)co_await RefreshCorsOrigins();
     co_return key;
 }
@@ -484,7 +490,7 @@ Task<Status> ApiKeyService::Delete(const KeyActor& who, const std::string& id) {
         co_return co_await audit_.Record(tx, e);
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
-    Invalidate(id);
+    Changed(id);
     if (found->IsCorsKey()) (void)co_await RefreshCorsOrigins();
     co_return Status{};
 }
@@ -528,7 +534,7 @@ Task<Status> ApiKeyService::StoreNewSecret(ApiKey& key, const std::string& secre
         co_return co_await audit_.Record(tx, e);
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
-    Invalidate(key.id);
+    Changed(key.id);
     co_return Status{};
 }
 

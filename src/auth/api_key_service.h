@@ -107,7 +107,8 @@ class ApiKeyService {
 
     // The created key and the full secret (shown once).
     Task<Result<std::pair<ApiKey, std::string>>> Create(const KeyActor& who, NewApiKey in);
-    // Drops cached credentials when their owner or tenant changes (invalidation bus).
+    // Drops cached credentials when their owner or tenant changes (invalidation bus), and
+    // announces this node's own key changes there (realtime streams of the key end).
     void Attach(InvalidationBus& bus);
     Task<Result<KeyPage>> List(const KeyActor& who, const query::ListQuery& q);
     Task<Result<ApiKey>> Get(const KeyActor& who, const std::string& id);
@@ -168,6 +169,9 @@ class ApiKeyService {
         std::shared_ptr<const KeyCredential> credential;  // null: no such (active) key
         int64_t fetched_ms = 0;
     };
+    // A key of this node changed: its cached credential goes, and the bus hears of it.
+    void Changed(const std::string& key_id);
+    InvalidationBus* bus_ = nullptr;  // set by Attach, before serving
     mutable std::mutex mu_;
     std::unordered_map<std::string, Cached> by_hash_;     // guarded by mu_
     std::unordered_map<std::string, int64_t> last_used_;  // guarded by mu_: id -> ms

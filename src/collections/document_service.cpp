@@ -71,7 +71,6 @@ struct Current {
 
 }  // namespace
 
-
 DocumentService::DocumentService(storage::Database& db, IdGenerator& ids, const Clock& clock,
                                  CollectionService& collections, DocumentSettings settings)
     : db_(db),
@@ -387,10 +386,20 @@ Task<Result<std::vector<StoredDocument>>> DocumentService::Create(const Caller& 
     rows.reserve(out.size());
     for (size_t i = 0; i < out.size(); ++i)
         rows.push_back({&out[i].id, &out[i].body, &orgs[i], &who.user->id, now});
+    auto announce = [&] {
+        if (!changes_) return;
+        std::vector<DocumentChange> created;
+        created.reserve(out.size());
+        for (size_t i = 0; i < out.size(); ++i)
+            created.push_back({DocumentChange::Kind::kCreate, who.scope().id(), c->def.name,
+                               out[i].id, 1, out[i].body, who.user->id, orgs[i]});
+        Publish(std::move(created));
+    };
     if (settings_.combine_creates && out.size() == 1 && !orgs[0]) {
         CreateCombiner::Item item{rows[0], bytes, &who, &c->def.id, Status{}};
         const std::string key = who.scope().id() + "/" + c->def.id;
         TB_CO_RETURN_IF_ERROR(co_await combiner_.Write(key, item));
+        announce();
         co_return out;
     }
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
@@ -420,6 +429,7 @@ Task<Result<std::vector<StoredDocument>>> DocumentService::Create(const Caller& 
                                    bytes);
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
+    announce();
     co_return out;
 }
 
@@ -439,6 +449,8 @@ Task<Result<StoredDocument>> DocumentService::Rewrite(const Caller& who,
         co_return Error::Validation("", "A document (or a merge patch of one) is a JSON object");
     TB_CO_ASSIGN_OR_RETURN(ClientBody body, TakeClientBody(sent.get_object()));
     StoredDocument out;
+    std::string owner;               // of the document written, for its announcement
+    std::optional<std::string> org;  // likewise
     for (int attempt = 0;; ++attempt) {
         bool lost_race = false;
         const TransactionFn fn = [&](Session& tx) -> Task<Status> {
@@ -500,6 +512,8 @@ Task<Result<StoredDocument>> DocumentService::Rewrite(const Caller& who,
             TB_CO_ASSIGN_OR_RETURN(out.body, RenderDocument(data, sys, settings_.limits));
             out.id = id;
             out.version = sys.version;
+            owner = sys.created_by;
+            org = sys.org;
             storage::Value org = sys.org ? storage::Value{*sys.org} : storage::Value{};
             storage::Value by =
                 who.user->id.empty() ? storage::Value{} : storage::Value{who.user->id};
@@ -522,7 +536,15 @@ Task<Result<StoredDocument>> DocumentService::Rewrite(const Caller& who,
             co_return co_await Changed(tx, who.scope(), c->def.id, 0, grown);
         };
         TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
-        if (!lost_race) co_return out;
+        if (!lost_race) {
+            if (changes_) {
+                std::vector<DocumentChange> updated;
+                updated.push_back({DocumentChange::Kind::kUpdate, who.scope().id(), c->def.name, id,
+                                   out.version, out.body, owner, org});
+                Publish(std::move(updated));
+            }
+            co_return out;
+        }
         if (attempt >= 8) co_return Error::Conflict("The document is changing too fast; retry");
     }
 }
@@ -547,18 +569,24 @@ Task<Status> DocumentService::Delete(const Caller& who, const std::string& colle
                                      std::optional<int64_t> expected_version) {
     TB_CO_ASSIGN_OR_RETURN(auto c, co_await Open(who, collection, false));
     TB_CO_ASSIGN_OR_RETURN(Reach reach, co_await DecideOn(who, *c, Operation::kDelete, id));
+    DocumentChange gone{DocumentChange::Kind::kDelete, who.scope().id(), c->def.name, id};
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         std::string sql =
-            "SELECT d.version, d.size FROM documents d WHERE d.tenant_id = ? AND d.collection_id = "
-            "? AND d.id = ?";
+            "SELECT d.version, d.size, d.body, d.created_by, d.org_id FROM documents d WHERE "
+            "d.tenant_id = ? AND d.collection_id = ? AND d.id = ?";
         Params params = Bind(who.scope().id(), c->def.id, id);
         AddReach(reach, who.scope(), sql, params);
         auto rows = co_await tx.Query(sql, std::move(params));
         if (!rows.ok()) co_return std::move(rows).error();
         if (rows->empty()) co_return DocumentNotFound();
-        int64_t version = AsInt(rows->rows[0][0]);
-        int64_t size = AsInt(rows->rows[0][1]);
+        const auto& row = rows->rows[0];
+        int64_t version = AsInt(row[0]);
+        int64_t size = AsInt(row[1]);
         if (expected_version && *expected_version != version) co_return VersionMismatch();
+        gone.version = version;
+        gone.body = AsText(row[2]);
+        gone.created_by = IsNull(row[3]) ? std::string() : AsText(row[3]);
+        gone.org = IsNull(row[4]) ? std::nullopt : std::optional<std::string>(AsText(row[4]));
         std::string del =
             "DELETE FROM documents WHERE tenant_id = ? AND collection_id = ? AND id = ?";
         Params del_params = Bind(who.scope().id(), c->def.id, id);
@@ -572,7 +600,13 @@ Task<Status> DocumentService::Delete(const Caller& who, const std::string& colle
         if (*n == 0) co_return expected_version ? VersionMismatch() : DocumentNotFound();
         co_return co_await Changed(tx, who.scope(), c->def.id, -1, -size);
     };
-    co_return co_await db_.Transaction(fn);
+    TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
+    if (changes_) {
+        std::vector<DocumentChange> deleted;
+        deleted.push_back(std::move(gone));
+        Publish(std::move(deleted));
+    }
+    co_return Status{};
 }
 
 Task<Result<int64_t>> DocumentService::DeleteMatching(const Caller& who,
@@ -584,23 +618,66 @@ Task<Result<int64_t>> DocumentService::DeleteMatching(const Caller& who,
         co_return Error::Forbidden("Bulk delete needs the admin or owner role");
     TB_CO_ASSIGN_OR_RETURN(query::DocFilter filter, query::DocFilterFromJson(q));
     int64_t deleted = 0;
+    std::vector<DocumentChange> gone;
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
+        gone.clear();  // a transaction may run again
         std::string sql =
             "DELETE FROM documents WHERE tenant_id = ? AND collection_id = ? AND id IN "
             "(SELECT d.id FROM documents d WHERE d.tenant_id = ? AND d.collection_id = ?";
         Params params = Bind(who.scope().id(), c->def.id, who.scope().id(), c->def.id);
         AddReach(reach, who.scope(), sql, params);
-        sql +=
-            " AND " + storage::CompileDocFilter(db_.dialect(), filter, params) + ") RETURNING size";
-        auto gone = co_await tx.Query(sql, std::move(params));
-        if (!gone.ok()) co_return std::move(gone).error();
-        deleted = static_cast<int64_t>(gone->size());
+        sql += " AND " + storage::CompileDocFilter(db_.dialect(), filter, params) +
+               ") RETURNING size, id, version, body, created_by, org_id";
+        auto rows = co_await tx.Query(sql, std::move(params));
+        if (!rows.ok()) co_return std::move(rows).error();
+        deleted = static_cast<int64_t>(rows->size());
         int64_t bytes = 0;
-        for (const auto& r : gone->rows) bytes += AsInt(r[0]);
+        for (const auto& r : rows->rows) {
+            bytes += AsInt(r[0]);
+            if (!changes_) continue;
+            gone.push_back(
+                {DocumentChange::Kind::kDelete, who.scope().id(), c->def.name, AsText(r[1]),
+                 AsInt(r[2]), AsText(r[3]), IsNull(r[4]) ? std::string() : AsText(r[4]),
+                 IsNull(r[5]) ? std::nullopt : std::optional<std::string>(AsText(r[5]))});
+        }
         co_return co_await Changed(tx, who.scope(), c->def.id, -deleted, -bytes);
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
+    if (!gone.empty()) Publish(std::move(gone));
     co_return deleted;
+}
+
+Task<bool> DocumentService::MayRead(const Caller& who, const std::string& collection,
+                                    const std::string& created_by,
+                                    const std::optional<std::string>& org) {
+    std::shared_ptr<const Loaded> c = OpenCachedForRead(who, collection);
+    if (!c) {
+        auto opened = co_await Open(who, collection, false);
+        if (!opened.ok()) co_return false;
+        c = std::move(*opened);
+    }
+    auto reach = Decide(who, *c, Operation::kRead);
+    if (!reach.ok()) co_return false;
+    switch (reach->kind) {
+        case Reach::kAll:
+            co_return true;
+        case Reach::kOwn:
+            co_return !created_by.empty() && created_by == reach->user_id;
+        case Reach::kOrgs: {
+            if (!org) co_return false;
+            Params params = Bind(who.scope().id(), *org, reach->user_id);  // named (GCC 12)
+            auto member = co_await db_.Query(
+                "SELECT 1 FROM organization_members WHERE tenant_id = ? AND organization_id = ? "
+                "AND user_id = ?",
+                std::move(params));
+            co_return member.ok() && !member->empty();
+        }
+    }
+    co_return false;
+}
+
+void DocumentService::Publish(std::vector<DocumentChange> changes) const {
+    if (changes_ && !changes.empty()) changes_->Published(std::move(changes));
 }
 
 }  // namespace tb::collections

@@ -25,6 +25,7 @@
 #include "collections/collection_service.h"
 #include "collections/create_combiner.h"
 #include "collections/document.h"
+#include "collections/document_changes.h"
 #include "collections/documents_resource.h"
 #include "limits/plans.h"
 #include "storage/count_cache.h"
@@ -42,7 +43,6 @@ struct DocumentPage {
     std::optional<int64_t> total;
     std::optional<std::vector<query::Literal>> next_keys;
 };
-
 
 struct DocumentSettings {
     DocumentLimits limits;
@@ -81,6 +81,15 @@ class DocumentService {
     // may delete, in one transaction. Returns how many.
     Task<Result<int64_t>> DeleteMatching(const tenancy::Caller& who, const std::string& collection,
                                          const json::value& q);
+
+    // Whether `who` may read a document of `collection` owned by `created_by` ("" for none) in
+    // `org`: the collection's read rule and the key's scopes, as Get applies them. False for a
+    // collection `who` cannot open. Realtime events are sent only where this holds.
+    Task<bool> MayRead(const tenancy::Caller& who, const std::string& collection,
+                       const std::string& created_by, const std::optional<std::string>& org);
+    // Where committed writes are announced (realtime); none by default. Set once, before
+    // serving.
+    void SetChangeSink(DocumentChangeSink* sink) { changes_ = sink; }
 
     // The access checks of an operation alone — 404 for an invisible collection or document,
     // then 403 — so that a handler answers them before a body error (API.md §13 "Precedence
@@ -138,6 +147,10 @@ class DocumentService {
     const Clock& clock_;
     CollectionService& collections_;
     DocumentSettings settings_;
+    // Announces committed writes to the sink, if any.
+    void Publish(std::vector<DocumentChange> changes) const;
+
+    DocumentChangeSink* changes_ = nullptr;
     storage::CountCache counts_;  // filtered list totals by the collection's write sequence
     CreateCombiner combiner_;
 };

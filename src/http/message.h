@@ -82,9 +82,17 @@ struct Response {
     // A body sent in pieces after the header (a stored file): `stream_size` bytes read from
     // `stream`, never held whole; `body` stays empty. If the stream fails part-way the
     // connection is closed (the client sees a short body).
+    //
+    // stream_size kOpenEnded: an event stream (text/event-stream), written piece by piece as
+    // the source yields them until it ends (Read gives 0) or the client goes; no
+    // Content-Length, and the connection closes after it.
+    static constexpr uint64_t kOpenEnded = ~uint64_t{0};
     std::shared_ptr<ByteSource> stream;
     uint64_t stream_size = 0;
-    uint64_t body_bytes() const { return stream ? stream_size : body.size(); }
+    bool open_ended() const { return stream && stream_size == kOpenEnded; }
+    uint64_t body_bytes() const {  // an event stream's is unknown: 0
+        return stream ? (stream_size == kOpenEnded ? 0 : stream_size) : body.size();
+    }
 
     static Response Json(int status, std::string body);
     static Response Text(int status, std::string body);

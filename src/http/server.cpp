@@ -207,7 +207,7 @@ void Serialize(const Response& response, bool head, bool keep, std::string& out)
             budget("-Tenant"sv, rate->tenant_limit, rate->tenant_remaining, rate->reset);
     }
     bool bodiless = response.status == 204 || response.status == 304 || response.status < 200;
-    if (!bodiless) {
+    if (!bodiless && !response.open_ended()) {
         out += "Content-Length: "sv;
         AppendInt(out, static_cast<int64_t>(response.body_bytes()));
         out += "\r\n"sv;
@@ -239,10 +239,31 @@ error_code StreamFailed(const Result<size_t>& n) {
     return asio::error::make_error_code(asio::error::broken_pipe);
 }
 
+// An event stream: the header, then each piece as the source yields it, until it ends or a
+// write fails (the client went, or stopped reading for `timeout`). The connection closes after.
+template <class Stream, class Conn>
+Task<error_code> WriteOpenEnded(Stream& stream, Response& response, bool head, std::string& wire,
+                                Conn* conn, std::chrono::milliseconds timeout) {
+    Serialize(response, head, /*keep=*/false, wire);
+    error_code ec;
+    co_await asio::async_write(stream, asio::buffer(wire), Redirect(ec));
+    if (ec || head) co_return ec;
+    std::unique_ptr<char[]> piece(new char[kStreamPiece]);
+    for (;;) {
+        auto n = co_await response.stream->Read(std::span<char>(piece.get(), kStreamPiece));
+        if (!n.ok() || *n == 0) co_return ec;
+        if (conn) conn->ExpireIn(timeout);
+        co_await asio::async_write(stream, asio::buffer(piece.get(), *n), Redirect(ec));
+        if (ec) co_return ec;
+    }
+}
+
 template <class Stream, class Conn>
 Task<error_code> Write(Stream& stream, Response& response, const Request* request, bool keep,
                        std::string& wire, Conn* conn, std::chrono::milliseconds timeout) {
     bool head = request && request->method == Method::kHead;
+    if (response.open_ended())
+        co_return co_await WriteOpenEnded(stream, response, head, wire, conn, timeout);
     Serialize(response, head, keep, wire);
     bool streamed = response.stream && !head;
     // A small streamed body goes into the header's buffer: one write, like any other answer.
@@ -660,7 +681,8 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
             Response response = co_await pipeline_.Handle(request, exchange);
             request.body_stream = nullptr;
             // A body left unread cannot be skipped cheaply (it may be gigabytes): close.
-            bool keep = request.keep_alive && !response.close && !draining_ && body.finished();
+            bool keep = request.keep_alive && !response.close && !draining_ && body.finished() &&
+                        !response.open_ended();
             conn.ExpireIn(options_.body_timeout);
             ec = co_await Write(stream, response, &request, keep, wire, &conn,
                                 options_.body_timeout);
@@ -702,7 +724,7 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
 
         // 5. Handle and answer.
         Response response = co_await pipeline_.Handle(request, exchange);
-        bool keep = request.keep_alive && !response.close && !draining_;
+        bool keep = request.keep_alive && !response.close && !draining_ && !response.open_ended();
         conn.ExpireIn(options_.body_timeout);
         ec = co_await Write(stream, response, &request, keep, wire, &conn, options_.body_timeout);
         if (ec || !keep) co_return;

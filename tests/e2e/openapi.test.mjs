@@ -34,6 +34,8 @@ test('every documented GET without path parameters and without security answers 
   for (const [path, item] of Object.entries(doc.paths)) {
     const op = item.get;
     if (!op || path.includes('{') || !Array.isArray(op.security) || op.security.length) continue;
+    // An event stream never ends: realtime.test.mjs reads and validates its first event.
+    if (op.responses?.['200']?.content?.['text/event-stream']) continue;
     const r = await server.get(path);
     assert.ok(Object.keys(op.responses).includes(String(r.status)),
       `GET ${path} answered ${r.status}, documented: ${Object.keys(op.responses).join(', ')}`);

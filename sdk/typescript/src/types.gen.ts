@@ -4,6 +4,21 @@ export type ClientOptions = {
     baseUrl: `${string}://${string}` | (string & {});
 };
 
+export type RealtimeSubscription = {
+    /**
+     * A collection of the tenant.
+     */
+    collection: string;
+    /**
+     * One document of it; null or absent for all.
+     */
+    id?: string | null;
+    /**
+     * A filter in the query language of `q=` (docs/api.md §5.3); null or absent for none.
+     */
+    q?: string | null;
+};
+
 /**
  * A UUIDv7.
  */
@@ -3576,6 +3591,142 @@ export type ReplaceDocumentResponses = {
 };
 
 export type ReplaceDocumentResponse = ReplaceDocumentResponses[keyof ReplaceDocumentResponses];
+
+export type OpenRealtimeData = {
+    body?: never;
+    headers?: {
+        /**
+         * The id of the last event received, when reconnecting.
+         */
+        'Last-Event-ID'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/v1/realtime';
+};
+
+export type OpenRealtimeErrors = {
+    /**
+     * `RATE_LIMITED`: a rate limit or the login throttle was hit.
+     */
+    429: Error;
+    /**
+     * `INTERNAL_ERROR`: an unexpected failure (never with internals in the message).
+     */
+    500: Error;
+    /**
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     */
+    503: Error;
+};
+
+export type OpenRealtimeError = OpenRealtimeErrors[keyof OpenRealtimeErrors];
+
+export type OpenRealtimeResponses = {
+    /**
+     * The stream (no Content-Length; it ends when the connection does).
+     */
+    200: unknown;
+};
+
+export type SetRealtimeSubscriptionsData = {
+    body: {
+        subscriptions: Array<RealtimeSubscription>;
+    };
+    headers?: {
+        /**
+         * The tenant to act in, for a user's session (default: the token's `tid`, else the
+         * user's oldest membership). A tenant the user is not a member of answers `404`, like a
+         * random id; a platform admin may name any existing tenant. With an API key, naming any
+         * other tenant answers `403`.
+         *
+         */
+        'X-Tenant-ID'?: string;
+    };
+    path: {
+        /**
+         * The `client_id` of the stream's `connect` event.
+         */
+        client_id: string;
+    };
+    query?: never;
+    url: '/v1/realtime/{client_id}/subscriptions';
+};
+
+export type SetRealtimeSubscriptionsErrors = {
+    /**
+     * `BAD_REQUEST`: malformed JSON, a bad query parameter (unknown field or operator,
+     * badly typed value, repeated `page`/`per_page`/`sort`/`fields`/`count`/`after`), or a bad
+     * `X-HTTP-Method-Override`. `details.field` names the parameter.
+     *
+     */
+    400: Error;
+    /**
+     * `UNAUTHORIZED`: missing, malformed, expired or revoked credentials (or, on login,
+     * invalid credentials).
+     *
+     */
+    401: Error;
+    /**
+     * `FORBIDDEN`: authenticated, but the role or the key's scope does not allow it (also an
+     * inactive user, a suspended tenant, or an API key on a session-only endpoint).
+     *
+     */
+    403: Error;
+    /**
+     * `NOT_FOUND`: no such resource in the caller's tenant (another tenant's resource is
+     * always `404`), or no tenant selected / an unknown `X-Tenant-ID`.
+     *
+     */
+    404: Error;
+    /**
+     * `PAYLOAD_TOO_LARGE`: the body is over the configured limit (refused before it is
+     * read; the connection is closed). No `X-RateLimit-*`: nothing was charged yet.
+     *
+     */
+    413: Error;
+    /**
+     * `UNSUPPORTED_MEDIA_TYPE`: a body whose `Content-Type` is not `application/json` (or
+     * `application/merge-patch+json`).
+     *
+     */
+    415: Error;
+    /**
+     * `VALIDATION_ERROR`: well-formed JSON that breaks a rule, including an unknown field;
+     * `details.field` names the field (a dotted path from the body's root).
+     *
+     */
+    422: Error;
+    /**
+     * `RATE_LIMITED`: a rate limit or the login throttle was hit.
+     */
+    429: Error;
+    /**
+     * `INTERNAL_ERROR`: an unexpected failure (never with internals in the message).
+     */
+    500: Error;
+    /**
+     * `UNAVAILABLE`: overloaded, starting, draining, or the database is unreachable (with PostgreSQL, no pooled connection came free within `postgres.acquire_timeout_ms`: then with `Retry-After: 1`); `QUERY_TIMEOUT`: a statement ran past `query.timeout_ms` (2 s by default) and was stopped.
+     */
+    503: Error;
+};
+
+export type SetRealtimeSubscriptionsError = SetRealtimeSubscriptionsErrors[keyof SetRealtimeSubscriptionsErrors];
+
+export type SetRealtimeSubscriptionsResponses = {
+    /**
+     * The subscriptions as kept.
+     */
+    200: {
+        success: true;
+        data: {
+            client_id: string;
+            subscriptions: Array<RealtimeSubscription>;
+        };
+    };
+};
+
+export type SetRealtimeSubscriptionsResponse = SetRealtimeSubscriptionsResponses[keyof SetRealtimeSubscriptionsResponses];
 
 export type ListFilesData = {
     body?: never;

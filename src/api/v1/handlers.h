@@ -58,6 +58,10 @@ http::Handler PatchDocument(Services& s);
 http::Handler DeleteDocument(Services& s);
 http::Handler DeleteDocuments(Services& s);
 
+// realtime.cpp: server-sent events of document changes (API.md §5.6).
+http::Handler OpenRealtime(Services& s);
+http::Handler SetRealtimeSubscriptions(Services& s);
+
 // files.cpp: files (API.md §6).
 http::Handler UploadFiles(Services& s);
 // The same, taking every multipart part with a filename (RestDB's /media, API.md §11).

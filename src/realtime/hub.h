@@ -1,0 +1,138 @@
+#pragma once
+// Realtime subscriptions on documents (issue #25, API.md §5.6): clients hold a server-sent
+// event stream open (EventStream) and say with an authenticated call which collections, ids
+// and `q` filters they follow; committed document writes (collections/document_changes.h)
+// reach every client that follows them and may read them.
+//
+// Decisions:
+//  - Who hears of a change is decided per client when it is sent: the collection's read rule
+//    for that client's principal and the key's scopes (DocumentService::MayRead), then the
+//    subscription's filter, evaluated in memory by query::DocMatcher, the reference semantics
+//    the list SQL is held to. An event carries the stored body: what a GET would return.
+//  - Event ids are "<client id>:<sequence>", the sequence one counter per node, so ids grow
+//    along a stream. A client that reconnects with Last-Event-ID to the node that served it
+//    keeps its subscriptions and gets what it missed from the last 60 s or 10,000 changes;
+//    else it gets a new client id, then `reset` (reload, subscribe again).
+//  - A client id is bound to its tenant and to the first principal (user, key or visitor)
+//    that subscribes it; another principal gets 403.
+//  - Changes are fanned out by one coroutine per client on its connection's executor, in
+//    order; writers only queue them. A client that cannot keep up is dropped with `overflow`.
+//
+// Thread safety: every public method may be called from any thread.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "collections/document_changes.h"
+#include "collections/document_service.h"
+#include "common/clock.h"
+#include "common/ids.h"
+#include "common/invalidation.h"
+#include "query/doc_match.h"
+#include "realtime/event_stream.h"
+#include "tenancy/caller.h"
+
+namespace tb::realtime {
+
+struct RealtimeSettings {
+    size_t max_connections = 10'000;  // open streams on this node (realtime.max_connections)
+    size_t max_queued_bytes = size_t{1} << 20;
+    std::chrono::milliseconds heartbeat{15'000};
+    std::chrono::milliseconds replay_window{60'000};
+    size_t replay_changes = 10'000;
+    size_t max_subscriptions = 100;  // per client
+};
+
+struct SubscriptionSpec {
+    std::string collection;
+    std::optional<std::string> id;
+    std::optional<std::string> q;  // the list query language's `q` (API.md §5.3)
+};
+
+class RealtimeHub final : public collections::DocumentChangeSink {
+  public:
+    RealtimeHub(collections::DocumentService& documents, const Clock& clock, IdGenerator& ids,
+                RealtimeSettings settings);
+
+    struct Opened {
+        std::shared_ptr<EventStream> stream;
+        std::string client_id;
+    };
+    // A stream for a connection served on `executor`: a new client (its `connect` event
+    // queued), or, when last_event_id names a client of this node, that client again with
+    // the changes it missed. 503 past max_connections.
+    Result<Opened> Open(boost::asio::any_io_executor executor, std::string_view last_event_id);
+
+    // Replaces the client's subscriptions (404 for an unknown client, 403 for another
+    // principal's or tenant's, the collection's own 404/403 for one the caller may not read,
+    // 422 for a bad spec). Returns the specs as kept.
+    Task<Result<std::vector<SubscriptionSpec>>> Subscribe(const tenancy::Caller& who,
+                                                          const std::string& client_id,
+                                                          std::vector<SubscriptionSpec> specs);
+
+    void Published(std::vector<collections::DocumentChange> changes) override;
+
+    // Ends the streams of clients whose principal changed (invalidation bus: a key changed,
+    // rotated or deleted; a user deactivated or deleted; a membership or role changed; a tenant
+    // changed): each gets `reset` and loses its subscriptions, so it must subscribe again with
+    // credentials that still hold. A gap in what this node heard ("*") ends every subscribed
+    // stream.
+    void Attach(InvalidationBus& bus);
+
+    // Ends every stream (shutdown): each client gets a last `reset` event.
+    void CloseAll();
+    size_t open_streams() const;
+
+  private:
+    struct Change {
+        uint64_t seq = 0;
+        int64_t at_ms = 0;
+        collections::DocumentChange doc;
+        std::optional<json::object> body;  // parsed once, when a filter needs it
+    };
+    struct Subscription {
+        SubscriptionSpec spec;
+        std::shared_ptr<const query::DocMatcher> filter;  // null: every document
+    };
+    struct Client {
+        std::string id;
+        boost::asio::any_io_executor executor;
+        std::weak_ptr<EventStream> stream;
+        std::optional<tenancy::Caller> caller;  // set by the first Subscribe
+        std::string principal;                  // "user:<id>", "key:<id>" or "visitor"
+        std::vector<Subscription> subscriptions;
+        std::deque<std::shared_ptr<const Change>> pending;
+        bool draining = false;
+        int64_t gone_since_ms = 0;  // when its stream was first seen ended (0: open)
+    };
+
+    static std::string PrincipalOf(const tenancy::Caller& who);
+    // Ends and forgets every subscribed client `drop` selects.
+    void DropWhere(const std::function<bool(const Client&)>& drop);
+    bool Follows(const Client& c, const collections::DocumentChange& doc) const;  // mu_ held
+    // Queues changes for a client and starts its fan-out coroutine if idle (mu_ held).
+    void Enqueue(const std::shared_ptr<Client>& c, std::shared_ptr<const Change> change);
+    Task<void> Drain(std::shared_ptr<Client> c);
+    void Prune(int64_t now_ms);  // mu_ held: old changes, clients gone for the replay window
+    int64_t NowMs() const { return ToUnixMillis(clock_.Now()); }
+
+    collections::DocumentService& documents_;
+    const Clock& clock_;
+    IdGenerator& ids_;
+    const RealtimeSettings settings_;
+
+    mutable std::mutex mu_;
+    std::unordered_map<std::string, std::shared_ptr<Client>> clients_;  // guarded by mu_
+    std::deque<std::shared_ptr<const Change>> recent_;                  // guarded by mu_
+    uint64_t seq_ = 0;                                                  // guarded by mu_
+};
+
+}  // namespace tb::realtime

@@ -1,0 +1,326 @@
+// Realtime (issue #25, API.md §5.6): a server-sent event stream of document changes, read
+// with the `eventsource` package (a maintained client, what a Node app would use), and
+// subscriptions set by an authenticated call. Who hears what: the collection's read rule per
+// subscriber, the subscription's `q`, the tenant; a reconnect with Last-Event-ID gets what it
+// missed.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { EventSource } from 'eventsource';
+import { startServer } from './harness.mjs';
+import { loadOpenApi, loadedOpenApi } from './openapi_validation.mjs';
+import {
+  NO_THROTTLE_ENV, addMember, as, createKey, expectForbidden, expectNotFound, expectSuccess, expectValidation,
+  makeTeam, newUser,
+} from './tenancy_helpers.mjs';
+
+let server;
+let t; // {owner, adm, mem, vie, tid}
+let other; // a user of another tenant
+const streams = [];
+before(async () => {
+  server = await startServer({ env: NO_THROTTLE_ENV });
+  t = await makeTeam(server, 'rt');
+  other = await newUser(server, 'rt-other');
+});
+after(async () => {
+  for (const s of streams) s.close();
+  await server?.stop();
+});
+
+let n = 0;
+const uname = (tag = 'rt') => `${tag}-${process.pid}-${++n}`;
+const H = (who, tid = t.tid) => as(who, tid);
+
+async function createCol(rules, name = uname(), who = t.owner, tid = t.tid) {
+  return expectSuccess(await server.post('/v1/collections', { headers: H(who, tid), json: { name, rules } }), 201).name;
+}
+const create = async (who, c, json, tid = t.tid) =>
+  expectSuccess(await server.post(`/v1/collections/${c}/documents`, { headers: H(who, tid), json }), 201);
+
+/**
+ * An open stream: its client id, every event received ({type, id, data}), and next(), which
+ * waits for the next event of a type (or fails after `ms`).
+ */
+async function openStream(headers = {}) {
+  const es = new EventSource(`${server.url}/v1/realtime`, {
+    fetch: (url, init) => fetch(url, { ...init, headers: { ...init.headers, ...headers } }),
+  });
+  streams.push(es);
+  const events = [];
+  const waiters = [];
+  const deliver = (type) => (e) => {
+    const ev = { type, id: e.lastEventId, data: e.data ? JSON.parse(e.data) : null };
+    events.push(ev);
+    for (const w of [...waiters]) w();
+  };
+  for (const type of ['connect', 'create', 'update', 'delete', 'reset', 'overflow']) es.addEventListener(type, deliver(type));
+  let seen = 0;
+  const next = (type, ms = 5000) => new Promise((resolve, reject) => {
+    const check = () => {
+      while (seen < events.length) {
+        const ev = events[seen++];
+        if (!type || ev.type === type) {
+          waiters.splice(waiters.indexOf(check), 1);
+          clearTimeout(timer);
+          resolve(ev);
+          return;
+        }
+      }
+    };
+    const timer = setTimeout(() => {
+      waiters.splice(waiters.indexOf(check), 1);
+      reject(new Error(`no ${type ?? 'event'} within ${ms} ms; got ${JSON.stringify(events.slice(seen))}`));
+    }, ms);
+    waiters.push(check);
+    check();
+  });
+  const connect = await next('connect');
+  return { es, clientId: connect.data.client_id, events, next, connectId: connect.id };
+}
+
+const subscribe = (clientId, headers, subscriptions) =>
+  server.post(`/v1/realtime/${clientId}/subscriptions`, { headers, json: { subscriptions } });
+
+/** Events that arrive within `ms` (for proving that nothing does). */
+async function quietFor(stream, ms = 400) {
+  const before = stream.events.length;
+  await new Promise((r) => setTimeout(r, ms));
+  return stream.events.slice(before);
+}
+
+describe('the stream', () => {
+  test('GET /v1/realtime is an event stream whose first event is connect with a client id', async () => {
+    const res = await fetch(`${server.url}/v1/realtime`, { signal: AbortSignal.timeout(5000) });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type'), /^text\/event-stream/);
+    assert.equal(res.headers.get('content-length'), null);
+    // The harness's client reads a body to its end, which a stream never has: its status and
+    // headers are checked against the OpenAPI document here.
+    const validator = loadedOpenApi() || await loadOpenApi(server.url);
+    validator.validateResponse({
+      method: 'GET', url: `${server.url}/v1/realtime`, requestHeaders: {}, status: res.status,
+      headers: Object.fromEntries(res.headers.entries()), body: '',
+    });
+    const reader = res.body.getReader();
+    const { value } = await reader.read();
+    const text = new TextDecoder().decode(value);
+    assert.match(text, /^id: [0-9a-f-]{36}:\d+\nevent: connect\ndata: \{"client_id":"[0-9a-f-]{36}"\}\n\n/);
+    await reader.cancel();
+  });
+
+  test('create, update and delete reach a subscriber, each document as a GET returns it', async () => {
+    const c = await createCol({ list: 'member', read: 'member' });
+    const s = await openStream();
+    const set = expectSuccess(await subscribe(s.clientId, H(t.mem), [{ collection: c }]), 200);
+    assert.deepEqual(set, { client_id: s.clientId, subscriptions: [{ collection: c, id: null, q: null }] });
+
+    const d = await create(t.owner, c, { title: 'one' });
+    const created = await s.next('create');
+    assert.deepEqual(created.data, { collection: c, id: d._id, document: d });
+    const got = expectSuccess(await server.get(`/v1/collections/${c}/documents/${d._id}`, { headers: H(t.mem) }), 200);
+    assert.deepEqual(created.data.document, got);
+
+    const patched = expectSuccess(await server.request('PATCH', `/v1/collections/${c}/documents/${d._id}`,
+      { headers: H(t.owner), json: { title: 'two' } }), 200);
+    const updated = await s.next('update');
+    assert.deepEqual(updated.data, { collection: c, id: d._id, document: patched });
+
+    assert.equal((await server.request('DELETE', `/v1/collections/${c}/documents/${d._id}`, { headers: H(t.owner) })).status, 204);
+    const deleted = await s.next('delete');
+    assert.deepEqual(deleted.data, { collection: c, id: d._id });
+
+    // Ids grow along the stream: "<client id>:<sequence>".
+    const seqs = [created, updated, deleted].map((e) => {
+      const [client, seq] = e.id.split(':');
+      assert.equal(client, s.clientId);
+      return Number(seq);
+    });
+    assert.ok(seqs[0] < seqs[1] && seqs[1] < seqs[2], `ids grow: ${seqs}`);
+  });
+
+  test('a batch create and a bulk delete send one event per document', async () => {
+    const c = await createCol({ list: 'member', read: 'member' });
+    const s = await openStream();
+    expectSuccess(await subscribe(s.clientId, H(t.owner), [{ collection: c }]), 200);
+    const docs = await create(t.owner, c, [{ k: 1 }, { k: 2 }, { k: 3 }]);
+    for (const d of docs) assert.equal((await s.next('create')).data.id, d._id);
+    const res = await server.post(`/v1/collections/${c}/documents:delete`, { headers: H(t.owner), json: { q: { k: { $gte: 2 } } } });
+    expectSuccess(res, 200);
+    const gone = [(await s.next('delete')).data.id, (await s.next('delete')).data.id].sort();
+    assert.deepEqual(gone, [docs[1]._id, docs[2]._id].sort());
+  });
+});
+
+describe('who hears what', () => {
+  test('q filters on the server with the list semantics; id follows one document', async () => {
+    const c = await createCol({ list: 'member', read: 'member' });
+    const s = await openStream();
+    expectSuccess(await subscribe(s.clientId, H(t.mem), [{ collection: c, q: '{"tag":"hot","n":{"$gt":2}}' }]), 200);
+    await create(t.owner, c, { tag: 'hot', n: 1 });
+    await create(t.owner, c, { tag: 'cold', n: 5 });
+    const hit = await create(t.owner, c, { tag: 'hot', n: 3 });
+    const ev = await s.next('create');
+    assert.equal(ev.data.id, hit._id);
+    assert.deepEqual(await quietFor(s), []);
+
+    const one = await create(t.owner, c, { x: 1 });
+    expectSuccess(await subscribe(s.clientId, H(t.mem), [{ collection: c, id: one._id }]), 200);
+    await create(t.owner, c, { x: 2 });
+    await server.request('PATCH', `/v1/collections/${c}/documents/${one._id}`, { headers: H(t.owner), json: { x: 3 } });
+    const upd = await s.next('update');
+    assert.equal(upd.data.id, one._id);
+    assert.deepEqual(await quietFor(s), [], 'the other document is not followed');
+  });
+
+  test('an owner-rule collection shows each subscriber only their own documents', async () => {
+    const c = await createCol({ list: 'owner', read: 'owner' });
+    const sMem = await openStream();
+    const sAdm = await openStream();
+    expectSuccess(await subscribe(sMem.clientId, H(t.mem), [{ collection: c }]), 200);
+    expectSuccess(await subscribe(sAdm.clientId, H(t.adm), [{ collection: c }]), 200);
+    const mine = await create(t.mem, c, { who: 'mem' });
+    const theirs = await create(t.owner, c, { who: 'owner' });
+    assert.equal((await sMem.next('create')).data.id, mine._id);
+    assert.deepEqual((await quietFor(sMem)).map((e) => e.data?.id), [], 'not the owner\'s document');
+    // An admin passes every rule: both.
+    const seen = [(await sAdm.next('create')).data.id, (await sAdm.next('create')).data.id].sort();
+    assert.deepEqual(seen, [mine._id, theirs._id].sort());
+    // A delete of another's document is not announced to the member either.
+    await server.request('DELETE', `/v1/collections/${c}/documents/${theirs._id}`, { headers: H(t.owner) });
+    assert.deepEqual(await quietFor(sMem), []);
+  });
+
+  test('another tenant\'s writes never arrive, even to a collection of the same name', async () => {
+    const name = uname('same');
+    await createCol({ list: 'member', read: 'member' }, name);
+    await createCol({ list: 'member', read: 'member' }, name, other, other.tid);
+    const s = await openStream();
+    expectSuccess(await subscribe(s.clientId, H(t.mem), [{ collection: name }]), 200);
+    await create(other, name, { secret: 'other tenant' }, other.tid);
+    assert.deepEqual(await quietFor(s, 500), []);
+    const ours = await create(t.owner, name, { ok: true });
+    assert.equal((await s.next('create')).data.id, ours._id);
+  });
+
+  test('a visitor follows a public collection with X-Tenant-ID, and nothing else', async () => {
+    const pub = await createCol({ list: 'public', read: 'public' });
+    const priv = await createCol({ list: 'member', read: 'member' });
+    const s = await openStream();
+    expectSuccess(await subscribe(s.clientId, { 'X-Tenant-ID': t.tid }, [{ collection: pub }]), 200);
+    const res = await subscribe(s.clientId, { 'X-Tenant-ID': t.tid }, [{ collection: priv }]);
+    assert.ok([401, 404].includes(res.status), `a member collection refuses a visitor: ${res.status}`);
+    const d = await create(t.owner, pub, { open: 1 });
+    assert.equal((await s.next('create')).data.id, d._id);
+  });
+
+  test('an API key with read subscribes; a key restricted to other collections may not', async () => {
+    const c = await createCol({ list: 'member', read: 'member' });
+    const key = await createKey(server, H(t.owner), { scopes: ['read'] });
+    const s = await openStream();
+    expectSuccess(await subscribe(s.clientId, { 'X-API-Key': key.key }, [{ collection: c }]), 200);
+    const d = await create(t.owner, c, { k: 1 });
+    assert.equal((await s.next('create')).data.id, d._id);
+    const narrow = await createKey(server, H(t.owner), { scopes: ['read'], collections: ['elsewhere'] });
+    const s2 = await openStream();
+    expectForbidden(await subscribe(s2.clientId, { 'X-API-Key': narrow.key }, [{ collection: c }]));
+  });
+});
+
+describe('the subscription call', () => {
+  test('a client id is bound to the first principal that subscribes it', async () => {
+    const c = await createCol({ list: 'member', read: 'member' });
+    const s = await openStream();
+    expectSuccess(await subscribe(s.clientId, H(t.mem), [{ collection: c }]), 200);
+    expectForbidden(await subscribe(s.clientId, H(t.adm), [{ collection: c }]));
+    expectForbidden(await subscribe(s.clientId, H(other, other.tid), []));
+    // The same principal may change its set (here: to none).
+    assert.deepEqual(expectSuccess(await subscribe(s.clientId, H(t.mem), []), 200).subscriptions, []);
+  });
+
+  test('bad input answers 4xx with the error envelope and changes nothing', async () => {
+    const c = await createCol({ list: 'member', read: 'member' });
+    const s = await openStream();
+    expectNotFound(await subscribe('018b6216-27a1-7e2b-aa83-67d7ba500982', H(t.mem), [{ collection: c }]));
+    expectValidation(await server.post(`/v1/realtime/${s.clientId}/subscriptions`, { headers: H(t.mem), json: {} }), 'subscriptions');
+    expectValidation(await subscribe(s.clientId, H(t.mem), [{ collection: c, extra: 1 }]), /^subscriptions\.0/);
+    expectValidation(await subscribe(s.clientId, H(t.mem), [{ collection: 5 }]), 'subscriptions.0.collection');
+    expectValidation(await subscribe(s.clientId, H(t.mem), ['x']), 'subscriptions.0');
+    const badQ = await subscribe(s.clientId, H(t.mem), [{ collection: c, q: '{"a":{"$nope":1}}' }]);
+    assert.ok([400, 422].includes(badQ.status), `a bad q: ${badQ.status}`);
+    assert.equal(badQ.json.error.details.field, 'subscriptions.0.q');
+    expectNotFound(await subscribe(s.clientId, H(t.mem), [{ collection: uname('missing') }]));
+    const malformed = await server.post(`/v1/realtime/${s.clientId}/subscriptions`,
+      { headers: { ...H(t.mem), 'Content-Type': 'application/json' }, body: '{"subscriptions": [' });
+    assert.equal(malformed.status, 400);
+    // None of those took: the client follows nothing, so a write brings no event.
+    await create(t.owner, c, { k: 1 });
+    assert.deepEqual(await quietFor(s), []);
+  });
+});
+
+describe('authorization changes end streams', () => {
+  test('deleting the API key ends its stream with reset, and the client is forgotten', async () => {
+    const c = await createCol({ list: 'member', read: 'member' });
+    const key = await createKey(server, H(t.owner), { scopes: ['read'] });
+    const s = await openStream();
+    expectSuccess(await subscribe(s.clientId, { 'X-API-Key': key.key }, [{ collection: c }]), 200);
+    assert.equal((await server.request('DELETE', `/v1/api-keys/${key.id}`, { headers: H(t.owner) })).status, 204);
+    await s.next('reset');
+    await create(t.owner, c, { after: 'revoked' });
+    assert.deepEqual((await quietFor(s)).filter((e) => e.type === 'create'), []);
+    expectNotFound(await subscribe(s.clientId, H(t.owner), [{ collection: c }]));
+  });
+
+  test('removing a member ends the stream; subscribing again is refused', async () => {
+    const c = await createCol({ list: 'member', read: 'member' });
+    const leaver = await newUser(server, 'rt-leaver');
+    await addMember(server, t.owner.auth, t.tid, leaver.email, 'member');
+    const s = await openStream();
+    expectSuccess(await subscribe(s.clientId, H(leaver), [{ collection: c }]), 200);
+    const res = await server.request('DELETE', `/v1/tenants/${t.tid}/members/${leaver.user.id}`, { headers: H(t.owner) });
+    assert.equal(res.status, 204, res.body);
+    await s.next('reset');
+    const again = await openStream();
+    expectNotFound(await subscribe(again.clientId, H(leaver), [{ collection: c }]));
+  });
+});
+
+describe('reconnecting', () => {
+  test('Last-Event-ID to the same node keeps the subscriptions and replays what was missed', async () => {
+    const c = await createCol({ list: 'member', read: 'member' });
+    const s = await openStream();
+    expectSuccess(await subscribe(s.clientId, H(t.mem), [{ collection: c }]), 200);
+    const first = await create(t.owner, c, { i: 1 });
+    const ev = await s.next('create');
+    assert.equal(ev.data.id, first._id);
+    s.es.close();
+    const missed = [await create(t.owner, c, { i: 2 }), await create(t.owner, c, { i: 3 })];
+
+    const res = await fetch(`${server.url}/v1/realtime`, { headers: { 'Last-Event-ID': ev.id }, signal: AbortSignal.timeout(5000) });
+    assert.equal(res.status, 200);
+    const reader = res.body.getReader();
+    let text = '';
+    while ((text.match(/event: create/g) || []).length < 2) {
+      const { value, done } = await reader.read();
+      assert.ok(!done, `the stream ended early: ${text}`);
+      text += new TextDecoder().decode(value);
+    }
+    await reader.cancel();
+    assert.doesNotMatch(text, /event: connect/, 'the same client, not a new one');
+    const ids = [...text.matchAll(/data: (\{.*\})/g)].map((m) => JSON.parse(m[1]).id);
+    assert.deepEqual(ids, missed.map((d) => d._id));
+    assert.match(text, new RegExp(`id: ${s.clientId}:\\d+`));
+  });
+
+  test('an unknown Last-Event-ID gets a new client and reset', async () => {
+    const res = await fetch(`${server.url}/v1/realtime`, {
+      headers: { 'Last-Event-ID': '018b6216-27a1-7e2b-aa83-67d7ba500982:7' }, signal: AbortSignal.timeout(5000),
+    });
+    const reader = res.body.getReader();
+    let text = '';
+    while (!/event: reset/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    assert.match(text, /event: connect\n[^]*event: reset/);
+  });
+});
