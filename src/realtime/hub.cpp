@@ -79,7 +79,7 @@ size_t RealtimeHub::open_streams() const {
     return n;
 }
 
-Result<RealtimeHub::Opened> RealtimeHub::Open(asio::any_io_executor executor,
+Result<RealtimeHub::Opened> RealtimeHub::Open(const asio::any_io_executor& executor,
                                               std::string_view last_event_id) {
     std::lock_guard lock(mu_);
     const int64_t now = NowMs();

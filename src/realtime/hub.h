@@ -69,7 +69,8 @@ class RealtimeHub final : public collections::DocumentChangeSink {
     // A stream for a connection served on `executor`: a new client (its `connect` event
     // queued), or, when last_event_id names a client of this node, that client again with
     // the changes it missed. 503 past max_connections.
-    Result<Opened> Open(boost::asio::any_io_executor executor, std::string_view last_event_id);
+    Result<Opened> Open(const boost::asio::any_io_executor& executor,
+                        std::string_view last_event_id);
 
     // Replaces the client's subscriptions (404 for an unknown client, 403 for another
     // principal's or tenant's, the collection's own 404/403 for one the caller may not read,
