@@ -491,6 +491,15 @@ Task<Status> AuthService::Logout(const Principal& who, std::optional<std::string
     };
     Status st = co_await db_.Transaction(fn);
     cache_.InvalidateUser(who.user->id);
+    // Whatever else holds the session (realtime streams) lets go too: one session, or every
+    // session of the user.
+    if (st.ok() && bus_) {
+        if (all) {
+            bus_->Publish("user", who.user->id);
+        } else if (!who.session_id.empty()) {
+            bus_->Publish("session", who.session_id);
+        }
+    }
     co_return st;
 }
 

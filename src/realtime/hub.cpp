@@ -284,6 +284,9 @@ void RealtimeHub::Attach(InvalidationBus& bus) {
     };
     bus.Subscribe("user", by_user);
     bus.Subscribe("membership", by_user);
+    bus.Subscribe("session", [this](const std::string& session_id) {
+        DropWhere([&](const Client& c) { return c.caller->session_id == session_id; });
+    });
     bus.Subscribe("tenant", [this](const std::string& tenant_id) {
         DropWhere([&](const Client& c) { return c.caller->scope().id() == tenant_id; });
     });

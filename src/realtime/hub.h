@@ -82,10 +82,10 @@ class RealtimeHub final : public collections::DocumentChangeSink {
     void Published(std::vector<collections::DocumentChange> changes) override;
 
     // Ends the streams of clients whose principal changed (invalidation bus: a key changed,
-    // rotated or deleted; a user deactivated or deleted; a membership or role changed; a tenant
-    // changed): each gets `reset` and loses its subscriptions, so it must subscribe again with
-    // credentials that still hold. A gap in what this node heard ("*") ends every subscribed
-    // stream.
+    // rotated or deleted; a session logged out; a user deactivated or deleted; a membership
+    // or role changed; a tenant changed): each gets `reset` and loses its subscriptions, so it must
+    // subscribe again with credentials that still hold. A gap in what this node heard ("*") ends
+    // every subscribed stream.
     void Attach(InvalidationBus& bus);
 
     // Ends every stream (shutdown): each client gets a last `reset` event.

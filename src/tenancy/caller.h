@@ -25,6 +25,8 @@ struct Caller {
     bool anonymous = false;
     // The plan of the request's tenant (API.md §8): its rate limits and quotas.
     std::string plan;
+    // The signed-in session (empty through an API key or for a visitor): what a logout ends.
+    std::string session_id;
 
     // A signed-in platform admin; never through an API key (API.md §13).
     bool platform_admin() const { return user->is_admin && !api_key; }

@@ -298,14 +298,16 @@ std::optional<Result<Caller>> TenantService::ResolveCached(const auth::Principal
         if (p.api_key) return Error::Unauthorized("Invalid API key");
         return std::nullopt;  // not a member: Resolve answers (a platform admin may enter)
     }
-    return AdmitMember(Caller{p.user, p.api_key, std::nullopt, std::nullopt, ip, user_agent},
-                       **hit);
+    Caller c{p.user, p.api_key, std::nullopt, std::nullopt, ip, user_agent};
+    c.session_id = p.session_id;
+    return AdmitMember(std::move(c), **hit);
 }
 
 Task<Result<Caller>> TenantService::Resolve(const auth::Principal& p, std::string_view header,
                                             bool require, std::string ip, std::string user_agent) {
     if (auto hit = ResolveCached(p, header, ip, user_agent)) co_return std::move(*hit);
     Caller c{p.user, p.api_key, std::nullopt, std::nullopt, std::move(ip), std::move(user_agent)};
+    c.session_id = p.session_id;
     TB_CO_ASSIGN_OR_RETURN(std::string_view named, NamedTenant(p, Trim(header)));
     std::string wanted(named);
     if (!p.api_key && wanted.empty()) {

@@ -10,7 +10,7 @@ import { EventSource } from 'eventsource';
 import { startServer } from './harness.mjs';
 import { loadOpenApi, loadedOpenApi } from './openapi_validation.mjs';
 import {
-  NO_THROTTLE_ENV, addMember, as, createKey, expectForbidden, expectNotFound, expectSuccess, expectValidation,
+  NO_THROTTLE_ENV, PASSWORD, addMember, as, createKey, expectForbidden, expectNotFound, expectSuccess, expectValidation,
   makeTeam, newUser,
 } from './tenancy_helpers.mjs';
 
@@ -270,6 +270,24 @@ describe('authorization changes end streams', () => {
     await create(t.owner, c, { after: 'revoked' });
     assert.deepEqual((await quietFor(s)).filter((e) => e.type === 'create'), []);
     expectNotFound(await subscribe(s.clientId, H(t.owner), [{ collection: c }]));
+  });
+
+  test('a logout ends the streams its session subscribed, not the user\'s other sessions\'', async () => {
+    const c = await createCol({ list: 'member', read: 'member' });
+    const u = await newUser(server, 'rt-logout');
+    await addMember(server, t.owner.auth, t.tid, u.email, 'member');
+    const other = await server.post('/v1/auth/login', { json: { email: u.email, password: PASSWORD } });
+    const otherAuth = { Authorization: `Bearer ${expectSuccess(other, 200).tokens.access_token}`, 'X-Tenant-ID': t.tid };
+    const s = await openStream();
+    const kept = await openStream();
+    expectSuccess(await subscribe(s.clientId, H(u), [{ collection: c }]), 200);
+    expectSuccess(await subscribe(kept.clientId, otherAuth, [{ collection: c }]), 200);
+    const out = await server.post('/v1/auth/logout', { headers: u.auth });
+    assert.ok([200, 204].includes(out.status), out.body);
+    await s.next('reset');
+    const d = await create(t.owner, c, { after: 'logout' });
+    assert.equal((await kept.next('create')).data.id, d._id, 'the other session still hears');
+    assert.deepEqual((await quietFor(s)).filter((e) => e.type === 'create'), []);
   });
 
   test('removing a member ends the stream; subscribing again is refused', async () => {
