@@ -168,6 +168,18 @@ Task<Result<std::vector<SubscriptionSpec>>> RealtimeHub::Subscribe(
     co_return specs;
 }
 
+std::optional<json::object> RealtimeHub::ParseBody(const std::string& text) {
+    auto parsed = ParseStoredJson(text, {.max_depth = 256});
+    if (!parsed.ok() || !parsed->is_object()) return std::nullopt;
+    return std::move(parsed->as_object());
+}
+
+bool RealtimeHub::HasFilterOn(const Client& c, const std::string& collection) {
+    for (const Subscription& s : c.subscriptions)
+        if (s.filter && s.spec.collection == collection) return true;
+    return false;
+}
+
 bool RealtimeHub::Follows(const Client& c, const DocumentChange& doc) const {
     if (!c.caller || c.caller->scope().id() != doc.tenant_id) return false;
     for (const Subscription& s : c.subscriptions)
@@ -178,15 +190,24 @@ bool RealtimeHub::Follows(const Client& c, const DocumentChange& doc) const {
 
 void RealtimeHub::Published(std::vector<DocumentChange> changes) {
     std::lock_guard lock(mu_);
+    // No client on this node (none open, none away within the replay window): nothing to
+    // keep or send, and every document write passes through here.
+    if (clients_.empty()) {
+        recent_.clear();
+        return;
+    }
     const int64_t now = NowMs();
     for (DocumentChange& doc : changes) {
         auto change = std::make_shared<Change>();
         change->seq = ++seq_;
         change->at_ms = now;
         change->doc = std::move(doc);
-        if (auto parsed = ParseStoredJson(change->doc.body, {.max_depth = 256});
-            parsed.ok() && parsed->is_object())
-            change->body = std::move(parsed->as_object());
+        // Parsed once here only when a follower filters on it; a replay parses its own.
+        bool filtered = false;
+        for (const auto& [id, c] : clients_)
+            if (Follows(*c, change->doc) && HasFilterOn(*c, change->doc.collection))
+                filtered = true;
+        if (filtered) change->body = ParseBody(change->doc.body);
         std::shared_ptr<const Change> shared = change;
         recent_.push_back(shared);
         for (auto& [id, c] : clients_)
@@ -226,11 +247,14 @@ Task<void> RealtimeHub::Drain(std::shared_ptr<Client> c) {
             subscriptions = c->subscriptions;
         }
         const DocumentChange& doc = change->doc;
+        std::optional<json::object> parsed;  // when the change came without its parsed body
+        const json::object* body = change->body ? &*change->body : nullptr;
         bool matched = false;
         for (const Subscription& s : subscriptions) {
             if (s.spec.collection != doc.collection || (s.spec.id && *s.spec.id != doc.id))
                 continue;
-            if (s.filter && (!change->body || !s.filter->Matches(*change->body))) continue;
+            if (s.filter && !body && (parsed = ParseBody(doc.body))) body = &*parsed;
+            if (s.filter && (!body || !s.filter->Matches(*body))) continue;
             matched = true;
             break;
         }

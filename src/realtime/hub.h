@@ -97,7 +97,7 @@ class RealtimeHub final : public collections::DocumentChangeSink {
         uint64_t seq = 0;
         int64_t at_ms = 0;
         collections::DocumentChange doc;
-        std::optional<json::object> body;  // parsed once, when a filter needs it
+        std::optional<json::object> body;  // parsed when a follower filters on it
     };
     struct Subscription {
         SubscriptionSpec spec;
@@ -119,6 +119,9 @@ class RealtimeHub final : public collections::DocumentChangeSink {
     // Ends and forgets every subscribed client `drop` selects.
     void DropWhere(const std::function<bool(const Client&)>& drop);
     bool Follows(const Client& c, const collections::DocumentChange& doc) const;  // mu_ held
+    static bool HasFilterOn(const Client& c, const std::string& collection);
+    // A stored body as an object; nullopt if it is not one.
+    static std::optional<json::object> ParseBody(const std::string& text);
     // Queues changes for a client and starts its fan-out coroutine if idle (mu_ held).
     void Enqueue(const std::shared_ptr<Client>& c, std::shared_ptr<const Change> change);
     Task<void> Drain(std::shared_ptr<Client> c);
