@@ -31,6 +31,7 @@
 #include "http/server.h"
 #include "mail/outbox.h"
 #include "mail/transport.h"
+#include "realtime/cluster_relay.h"
 #include "storage/instance_secrets.h"
 #include "storage/postgres/pg_listener.h"
 
@@ -471,12 +472,19 @@ int Serve(const Config& config) {
     // Other nodes' changes (PostgreSQL): their triggers' notifications reach this node's caches
     // through the bus; a gap in the feed drops every cache.
     std::optional<storage::PgListener> feed;
+    // And their document writes to collections this node's realtime clients follow.
+    std::optional<realtime::ClusterRelay> relay;
     if (opened->shared) {
         feed.emplace(
             ioc.get_executor(), config.DatabaseUrl(), node_id,
             [&bus](std::string_view topic, const std::string& key) { bus.Publish(topic, key); },
             [&bus] { bus.FlushAll(); },
             [&cache_lifetime] { cache_lifetime.Set(CacheLifetime::kShortMs); });
+        relay.emplace(db, collection_service, documents, realtime_hub, clock, node_id,
+                      ioc.get_executor());
+        realtime_hub.SetRegistry(&*relay);
+        feed->Listen("tb_documents",
+                     [&relay](const std::string& payload) { relay->Notified(payload); });
         feed->Start();
     }
     Periodic upkeep(ioc, std::chrono::seconds(5), upkeep_tick);
@@ -504,6 +512,13 @@ int Serve(const Config& config) {
         }
     };
     Periodic heartbeat(ioc, std::chrono::seconds(1), heartbeat_tick);
+    // Which collections this node's realtime clients follow, renewed for the other nodes.
+    std::function<Task<void>()> interest_tick = [&]() -> Task<void> {
+        if (!relay) co_return;
+        if (Status s = co_await relay->Renew(); !s.ok())
+            log::Warn("realtime interest not renewed", {{"error", s.error().internal}});
+    };
+    Periodic interest(ioc, std::chrono::seconds(20), interest_tick);
 
     // SIGTERM/SIGINT: refuse new connections, finish what is in flight (bounded), write the
     // last batched counters, stop.
@@ -515,6 +530,7 @@ int Serve(const Config& config) {
         upkeep.Stop();
         sweeps.Stop();
         counters.Stop();
+        interest.Stop();
         outbox.Stop();
         log::Info("shutting down", {{"signal", signal}});
         server.Shutdown();
@@ -527,7 +543,7 @@ int Serve(const Config& config) {
                     std::chrono::steady_clock::now() + Ms(config.server.shutdown_timeout_seconds);
                 asio::steady_timer timer(ioc);
                 while ((server.open_connections() > 0 || outbox.running() || upkeep.running() ||
-                        sweeps.running() || counters.running()) &&
+                        sweeps.running() || counters.running() || interest.running()) &&
                        std::chrono::steady_clock::now() < deadline) {
                     timer.expires_after(std::chrono::milliseconds(10));
                     co_await timer.async_wait(asio::use_awaitable);
@@ -536,6 +552,11 @@ int Serve(const Config& config) {
                 // stop loses none.
                 co_await upkeep_tick();
                 co_await counters_tick();
+                // The other nodes stop sending this one its followed collections' changes.
+                if (relay) {
+                    if (Status s = co_await relay->Withdraw(); !s.ok())
+                        log::Warn("realtime interest not withdrawn", {{"error", s.error().internal}});
+                }
                 for (auto& c : contexts) c->stop();
             },
             asio::detached);

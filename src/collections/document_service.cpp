@@ -676,6 +676,38 @@ Task<bool> DocumentService::MayRead(const Caller& who, const std::string& collec
     co_return false;
 }
 
+Task<Result<std::vector<DocumentChange>>> DocumentService::Reload(
+    const storage::TenantScope& scope, const std::string& collection_id,
+    const std::string& collection, const std::vector<std::string>& ids) {
+    std::vector<DocumentChange> out;
+    if (ids.empty()) co_return out;
+    std::string sql =
+        "SELECT id, version, body, created_by, org_id FROM documents WHERE tenant_id = ? AND "
+        "collection_id = ? AND id IN (";
+    Params params = Bind(scope.id(), collection_id);
+    for (size_t i = 0; i < ids.size(); ++i) {
+        sql += i ? ",?" : "?";
+        params.emplace_back(ids[i]);
+    }
+    sql += ')';
+    auto rows = co_await db_.Query(sql, std::move(params));
+    if (!rows.ok()) co_return std::move(rows).error();
+    out.reserve(rows->rows.size());
+    for (auto& row : rows->rows) {
+        DocumentChange d;
+        d.kind = DocumentChange::Kind::kUpdate;
+        d.tenant_id = scope.id();
+        d.collection = collection;
+        d.id = TakeText(row[0]);
+        d.version = AsInt(row[1]);
+        d.body = TakeText(row[2]);
+        d.created_by = AsText(row[3]);
+        if (!storage::IsNull(row[4])) d.org = TakeText(row[4]);
+        out.push_back(std::move(d));
+    }
+    co_return out;
+}
+
 void DocumentService::Publish(std::vector<DocumentChange> changes) const {
     if (changes_ && !changes.empty()) changes_->Published(std::move(changes));
 }

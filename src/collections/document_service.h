@@ -87,6 +87,13 @@ class DocumentService {
     // collection `who` cannot open. Realtime events are sent only where this holds.
     Task<bool> MayRead(const tenancy::Caller& who, const std::string& collection,
                        const std::string& created_by, const std::optional<std::string>& org);
+    // The current rows of these documents of a collection (by its id; `collection` its name),
+    // as changes of kind kUpdate, for what another node wrote (realtime/cluster_relay.h): what
+    // no longer exists is left out. No rule applies: the realtime hub applies each reader's.
+    Task<Result<std::vector<DocumentChange>>> Reload(const storage::TenantScope& scope,
+                                                     const std::string& collection_id,
+                                                     const std::string& collection,
+                                                     const std::vector<std::string>& ids);
     // Where committed writes are announced (realtime); none by default. Set once, before
     // serving.
     void SetChangeSink(DocumentChangeSink* sink) { changes_ = sink; }

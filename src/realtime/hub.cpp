@@ -155,6 +155,12 @@ Task<Result<std::vector<SubscriptionSpec>>> RealtimeHub::Subscribe(
         }
         kept.push_back(std::move(s));
     }
+    if (registry_) {
+        std::set<std::string_view> named;
+        for (const SubscriptionSpec& spec : specs)
+            if (named.insert(spec.collection).second)
+                TB_CO_RETURN_IF_ERROR(co_await registry_->Following(who.scope(), spec.collection));
+    }
     const std::string principal = PrincipalOf(who);
     std::lock_guard lock(mu_);
     auto it = clients_.find(client_id);
@@ -172,6 +178,17 @@ std::optional<json::object> RealtimeHub::ParseBody(const std::string& text) {
     auto parsed = ParseStoredJson(text, {.max_depth = 256});
     if (!parsed.ok() || !parsed->is_object()) return std::nullopt;
     return std::move(parsed->as_object());
+}
+
+std::vector<std::pair<std::string, std::string>> RealtimeHub::Followed() const {
+    std::set<std::pair<std::string, std::string>> pairs;
+    std::lock_guard lock(mu_);
+    for (const auto& [id, c] : clients_) {
+        if (!c->caller) continue;
+        for (const Subscription& s : c->subscriptions)
+            pairs.emplace(c->caller->scope().id(), s.spec.collection);
+    }
+    return {pairs.begin(), pairs.end()};
 }
 
 bool RealtimeHub::HasFilterOn(const Client& c, const std::string& collection) {
@@ -249,10 +266,16 @@ Task<void> RealtimeHub::Drain(std::shared_ptr<Client> c) {
         const DocumentChange& doc = change->doc;
         std::optional<json::object> parsed;  // when the change came without its parsed body
         const json::object* body = change->body ? &*change->body : nullptr;
+        // Another node's delete: its body is not sent across, so no filter can be applied.
+        const bool unfiltered = doc.kind == DocumentChange::Kind::kDelete && doc.body.empty();
         bool matched = false;
         for (const Subscription& s : subscriptions) {
             if (s.spec.collection != doc.collection || (s.spec.id && *s.spec.id != doc.id))
                 continue;
+            if (unfiltered) {
+                matched = true;
+                break;
+            }
             if (s.filter && !body && (parsed = ParseBody(doc.body))) body = &*parsed;
             if (s.filter && (!body || !s.filter->Matches(*body))) continue;
             matched = true;

@@ -27,6 +27,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -57,6 +58,17 @@ struct SubscriptionSpec {
     std::optional<std::string> q;  // the list query language's `q` (API.md §5.3)
 };
 
+// Where a node says which collections its clients follow, so that what other nodes write to
+// them reaches it (realtime/cluster_relay.h, PostgreSQL); none on one node.
+class FollowRegistry {
+  public:
+    virtual ~FollowRegistry() = default;
+    // Called by Subscribe for each collection subscribed, before it answers: a write another
+    // node commits after that answer reaches this node.
+    virtual Task<Status> Following(const storage::TenantScope& tenant,
+                                   const std::string& collection) = 0;
+};
+
 class RealtimeHub final : public collections::DocumentChangeSink {
   public:
     RealtimeHub(collections::DocumentService& documents, const Clock& clock, IdGenerator& ids,
@@ -79,7 +91,14 @@ class RealtimeHub final : public collections::DocumentChangeSink {
                                                           const std::string& client_id,
                                                           std::vector<SubscriptionSpec> specs);
 
+    // Committed changes of this node, or of another (a delete from another node comes without
+    // its body: it reaches every subscription of its collection, whatever the filter).
     void Published(std::vector<collections::DocumentChange> changes) override;
+
+    // Set once, before serving (cluster mode).
+    void SetRegistry(FollowRegistry* registry) { registry_ = registry; }
+    // The (tenant id, collection) pairs that subscribed clients follow, each once.
+    std::vector<std::pair<std::string, std::string>> Followed() const;
 
     // Ends the streams of clients whose principal changed (invalidation bus: a key changed,
     // rotated or deleted; a session logged out; a user deactivated or deleted; a membership
@@ -132,6 +151,7 @@ class RealtimeHub final : public collections::DocumentChangeSink {
     const Clock& clock_;
     IdGenerator& ids_;
     const RealtimeSettings settings_;
+    FollowRegistry* registry_ = nullptr;
 
     mutable std::mutex mu_;
     std::unordered_map<std::string, std::shared_ptr<Client>> clients_;  // guarded by mu_

@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { EventSource } from 'eventsource';
+import { openStream as openStreamOn, quietFor, subscribe as subscribeOn } from './realtime_helpers.mjs';
 import { startServer } from './harness.mjs';
 import { loadOpenApi, loadedOpenApi } from './openapi_validation.mjs';
 import {
@@ -38,56 +38,8 @@ async function createCol(rules, name = uname(), who = t.owner, tid = t.tid) {
 const create = async (who, c, json, tid = t.tid) =>
   expectSuccess(await server.post(`/v1/collections/${c}/documents`, { headers: H(who, tid), json }), 201);
 
-/**
- * An open stream: its client id, every event received ({type, id, data}), and next(), which
- * waits for the next event of a type (or fails after `ms`).
- */
-async function openStream(headers = {}) {
-  const es = new EventSource(`${server.url}/v1/realtime`, {
-    fetch: (url, init) => fetch(url, { ...init, headers: { ...init.headers, ...headers } }),
-  });
-  streams.push(es);
-  const events = [];
-  const waiters = [];
-  const deliver = (type) => (e) => {
-    const ev = { type, id: e.lastEventId, data: e.data ? JSON.parse(e.data) : null };
-    events.push(ev);
-    for (const w of [...waiters]) w();
-  };
-  for (const type of ['connect', 'create', 'update', 'delete', 'reset', 'overflow']) es.addEventListener(type, deliver(type));
-  let seen = 0;
-  const next = (type, ms = 5000) => new Promise((resolve, reject) => {
-    const check = () => {
-      while (seen < events.length) {
-        const ev = events[seen++];
-        if (!type || ev.type === type) {
-          waiters.splice(waiters.indexOf(check), 1);
-          clearTimeout(timer);
-          resolve(ev);
-          return;
-        }
-      }
-    };
-    const timer = setTimeout(() => {
-      waiters.splice(waiters.indexOf(check), 1);
-      reject(new Error(`no ${type ?? 'event'} within ${ms} ms; got ${JSON.stringify(events.slice(seen))}`));
-    }, ms);
-    waiters.push(check);
-    check();
-  });
-  const connect = await next('connect');
-  return { es, clientId: connect.data.client_id, events, next, connectId: connect.id };
-}
-
-const subscribe = (clientId, headers, subscriptions) =>
-  server.post(`/v1/realtime/${clientId}/subscriptions`, { headers, json: { subscriptions } });
-
-/** Events that arrive within `ms` (for proving that nothing does). */
-async function quietFor(stream, ms = 400) {
-  const before = stream.events.length;
-  await new Promise((r) => setTimeout(r, ms));
-  return stream.events.slice(before);
-}
+const openStream = (headers = {}) => openStreamOn(server, { headers, streams });
+const subscribe = (clientId, headers, subscriptions) => subscribeOn(server, clientId, headers, subscriptions);
 
 describe('the stream', () => {
   test('GET /v1/realtime is an event stream whose first event is connect with a client id', async () => {

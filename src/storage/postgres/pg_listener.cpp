@@ -26,6 +26,8 @@ struct PgListener::State {
     std::string url, node_id;
     OnChange on_change;
     std::function<void()> on_gap, on_lost;
+    // Channels besides tb_changes (Listen), fixed before Start.
+    std::vector<std::pair<std::string, std::function<void(const std::string&)>>> others;
     std::atomic<bool> connected{false};
     // When this node's heartbeat last came back (steady clock, ms since its epoch; 0: never).
     std::atomic<int64_t> last_beat_ms{0};
@@ -75,6 +77,11 @@ void PgListener::Reconnect() {
     });
 }
 
+void PgListener::Listen(std::string channel,
+                        std::function<void(const std::string& payload)> on_payload) {
+    state_->others.emplace_back(std::move(channel), std::move(on_payload));
+}
+
 void PgListener::Start() { asio::co_spawn(state_->ex, Run(state_), asio::detached); }
 
 void PgListener::Stop() {
@@ -106,7 +113,9 @@ Task<void> PgListener::Run(std::shared_ptr<State> state) {
         // went down: heap corruption).
         Status listening;
         if (conn.ok()) {
-            listening = co_await (*conn)->Script("LISTEN tb_changes");
+            std::string script = "LISTEN tb_changes";
+            for (const auto& [channel, handler] : state->others) script += "; LISTEN " + channel;
+            listening = co_await (*conn)->Script(script);
         } else {
             listening = conn.error();
         }
@@ -129,6 +138,11 @@ Task<void> PgListener::Run(std::shared_ptr<State> state) {
                     break;
                 }
                 for (const auto& n : *got) {
+                    if (n.channel != "tb_changes") {
+                        for (const auto& [channel, handler] : state->others)
+                            if (channel == n.channel && !state->stopping) handler(n.payload);
+                        continue;
+                    }
                     std::string_view node, topic, key;
                     if (!ParsePayload(n.payload, node, topic, key)) continue;
                     if (node == state->node_id) {  // ours: published already, or our heartbeat

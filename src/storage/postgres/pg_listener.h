@@ -19,6 +19,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -35,6 +37,10 @@ class PgListener {
         boost::asio::any_io_executor ex, std::string url, std::string node_id, OnChange on_change,
         std::function<void()> on_gap, std::function<void()> on_lost = [] {});
     ~PgListener();
+
+    // Also listens on `channel`, handing each payload to `on_payload` as it arrives (the
+    // payload whole: its sender's node is the handler's to read). Before Start.
+    void Listen(std::string channel, std::function<void(const std::string& payload)> on_payload);
 
     void Start();
     // Stops listening (the pending wait is cancelled); returns at once.

@@ -1,0 +1,95 @@
+#pragma once
+// Realtime across nodes on PostgreSQL (issue #25, docs/architecture.md "Realtime"): what
+// another node commits to a followed collection reaches this node's subscribers.
+//
+// How:
+//  - A node whose clients follow a collection has a row in realtime_interest (tenant,
+//    collection id, node, expiry), written before the subscribing call answers and renewed
+//    while a client follows it (Renew, every 20 s; a row lapses 60 s after its last renewal,
+//    or at once when no client follows any more).
+//  - Statement triggers on documents NOTIFY `tb_documents` in the writing transaction when
+//    another node follows the collection (migration 0018_realtime_feed): ids and versions,
+//    never bodies (see the migration for the payload).
+//  - This node reads the payloads in the order PostgreSQL delivered them (commit order),
+//    fetches the created and updated documents by id, and hands the changes to the hub,
+//    which applies each reader's rules and filters as for its own writes. A document whose
+//    stored version is no longer the one announced is skipped: its next change is on its way.
+//    A delete carries the owner and organization, not the body.
+//
+// Thread safety: Notified, Following and Renew may be called from any thread.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "collections/collection_service.h"
+#include "collections/document_service.h"
+#include "realtime/hub.h"
+#include "storage/database.h"
+
+namespace tb::realtime {
+
+// One line of a tb_documents payload.
+struct RemoteChange {
+    collections::DocumentChange::Kind kind = collections::DocumentChange::Kind::kCreate;
+    std::string tenant_id, collection_id, id;
+    int64_t version = 0;
+    std::string created_by, org;
+};
+
+// A tb_documents payload -> its node and changes; false when malformed (a line that is not
+// one is skipped, the others kept).
+bool ParseRemoteChanges(std::string_view payload, std::string& node,
+                        std::vector<RemoteChange>& changes);
+
+class ClusterRelay final : public FollowRegistry {
+  public:
+    ClusterRelay(storage::Database& db, collections::CollectionService& collections,
+                 collections::DocumentService& documents, RealtimeHub& hub, const Clock& clock,
+                 std::string node_id, boost::asio::any_io_executor executor);
+
+    Task<Status> Following(const storage::TenantScope& tenant,
+                           const std::string& collection) override;
+
+    // A tb_documents notification (storage::PgListener::Listen): queued; one coroutine reads
+    // the documents and hands the changes to the hub, in order.
+    void Notified(const std::string& payload);
+
+    // Renews the rows of what clients still follow, deletes those of what none follows any
+    // more and every node's expired ones.
+    Task<Status> Renew();
+    // Deletes this node's rows (shutdown).
+    Task<Status> Withdraw();
+
+  private:
+    struct Interest {
+        std::string tenant_id, collection_id, collection;
+        int64_t expires_ms = 0;
+    };
+    static std::string Key(std::string_view tenant_id, std::string_view collection_id) {
+        return std::string(tenant_id) + '\t' + std::string(collection_id);
+    }
+    Task<Status> Upsert(const Interest& interest);
+    Task<void> Run();
+    // The changes of one batch of payload lines, read and in order.
+    Task<std::vector<collections::DocumentChange>> Resolve(std::vector<RemoteChange> lines);
+    int64_t NowMs() const { return ToUnixMillis(clock_.Now()); }
+
+    storage::Database& db_;
+    collections::CollectionService& collections_;
+    collections::DocumentService& documents_;
+    RealtimeHub& hub_;
+    const Clock& clock_;
+    const std::string node_id_;
+    boost::asio::any_io_executor executor_;
+
+    std::mutex mu_;
+    std::unordered_map<std::string, Interest> interest_;  // by Key; guarded by mu_
+    std::deque<std::vector<RemoteChange>> queue_;         // guarded by mu_
+    bool running_ = false;                                // guarded by mu_
+};
+
+}  // namespace tb::realtime
