@@ -44,6 +44,7 @@ bench: build
 	@bench/run
 	@bench/limits-overhead
 	@bench/files
+	@bench/realtime
 
 # The TypeScript SDK (sdk/typescript) from docs/openapi.yaml: regenerate after changing it.
 sdk: setup

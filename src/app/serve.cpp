@@ -555,7 +555,8 @@ int Serve(const Config& config) {
                 // The other nodes stop sending this one its followed collections' changes.
                 if (relay) {
                     if (Status s = co_await relay->Withdraw(); !s.ok())
-                        log::Warn("realtime interest not withdrawn", {{"error", s.error().internal}});
+                        log::Warn("realtime interest not withdrawn",
+                                  {{"error", s.error().internal}});
                 }
                 for (auto& c : contexts) c->stop();
             },

@@ -248,12 +248,12 @@ Task<error_code> WriteOpenEnded(Stream& stream, Response& response, bool head, s
     error_code ec;
     co_await asio::async_write(stream, asio::buffer(wire), Redirect(ec));
     if (ec || head) co_return ec;
-    std::unique_ptr<char[]> piece(new char[kStreamPiece]);
+    wire = std::string();  // a stream may stay open for hours: it holds no buffer while idle
     for (;;) {
-        auto n = co_await response.stream->Read(std::span<char>(piece.get(), kStreamPiece));
-        if (!n.ok() || *n == 0) co_return ec;
+        auto piece = co_await response.stream->ReadChunk(kStreamPiece);
+        if (!piece.ok() || piece->empty()) co_return ec;
         if (conn) conn->ExpireIn(timeout);
-        co_await asio::async_write(stream, asio::buffer(piece.get(), *n), Redirect(ec));
+        co_await asio::async_write(stream, asio::buffer(*piece), Redirect(ec));
         if (ec) co_return ec;
     }
 }
@@ -561,14 +561,18 @@ Task<void> Server::ServeConnection(tcp::socket socket, size_t context, std::stri
             conn->ExpireIn(options_.header_timeout);
             co_await stream.async_handshake(asio::ssl::stream_base::server, Redirect(ec));
             if (!ec) {
-                co_await ServeRequests(stream, *conn);
+                std::optional<Response> open_ended;
+                co_await ServeRequests(stream, *conn, open_ended);
+                if (open_ended) co_await WriteStream(stream, *open_ended, *conn);
                 conn->ExpireIn(std::chrono::seconds(2));
                 co_await stream.async_shutdown(Redirect(ec));
             }
             conn->socket = nullptr;
         } else {
             conn->socket = &socket;
-            co_await ServeRequests(socket, *conn);
+            std::optional<Response> open_ended;
+            co_await ServeRequests(socket, *conn, open_ended);
+            if (open_ended) co_await WriteStream(socket, *open_ended, *conn);
             socket.shutdown(tcp::socket::shutdown_send, ec);
             conn->socket = nullptr;
         }
@@ -582,7 +586,14 @@ Task<void> Server::ServeConnection(tcp::socket socket, size_t context, std::stri
 }
 
 template <class Stream>
-Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
+Task<void> Server::WriteStream(Stream& stream, Response& response, Connection& conn) {
+    std::string wire;
+    co_await Write(stream, response, nullptr, false, wire, &conn, options_.body_timeout);
+}
+
+template <class Stream>
+Task<void> Server::ServeRequests(Stream& stream, Connection& conn,
+                                 std::optional<Response>& open_ended) {
     beast::flat_buffer buffer;
     std::string wire;  // the serialised response, reused
     error_code ec;
@@ -724,8 +735,15 @@ Task<void> Server::ServeRequests(Stream& stream, Connection& conn) {
 
         // 5. Handle and answer.
         Response response = co_await pipeline_.Handle(request, exchange);
-        bool keep = request.keep_alive && !response.close && !draining_ && !response.open_ended();
         conn.ExpireIn(options_.body_timeout);
+        if (response.open_ended() && request.method != Method::kHead) {
+            // An event stream may stay open for hours, one of thousands: ServeConnection writes
+            // it once this frame (the parsers, the request, every error path's answer:
+            // kilobytes) is gone.
+            open_ended.emplace(std::move(response));
+            co_return;
+        }
+        bool keep = request.keep_alive && !response.close && !draining_ && !response.open_ended();
         ec = co_await Write(stream, response, &request, keep, wire, &conn, options_.body_timeout);
         if (ec || !keep) co_return;
     }

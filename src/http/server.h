@@ -72,8 +72,12 @@ class Server {
     Task<void> SweepLoop(size_t context);
     Task<void> ServeConnection(boost::asio::ip::tcp::socket socket, size_t context,
                                std::string address);
+    // Serves the connection's requests until it closes, or until a handler answers with an
+    // open-ended response (an event stream), left in `open_ended` for WriteStream.
     template <class Stream>
-    Task<void> ServeRequests(Stream& stream, Connection& conn);
+    Task<void> ServeRequests(Stream& stream, Connection& conn, std::optional<Response>& open_ended);
+    template <class Stream>
+    Task<void> WriteStream(Stream& stream, Response& response, Connection& conn);
 
     std::vector<boost::asio::io_context*> contexts_;
     size_t next_context_ = 0;  // acceptor coroutine only

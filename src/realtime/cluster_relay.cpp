@@ -74,8 +74,7 @@ bool ParseRemoteChanges(std::string_view payload, std::string& node,
 
 ClusterRelay::ClusterRelay(storage::Database& db, collections::CollectionService& collections,
                            collections::DocumentService& documents, RealtimeHub& hub,
-                           const Clock& clock, std::string node_id,
-                           asio::any_io_executor executor)
+                           const Clock& clock, std::string node_id, asio::any_io_executor executor)
     : db_(db),
       collections_(collections),
       documents_(documents),
@@ -145,8 +144,8 @@ Task<Status> ClusterRelay::Renew() {
     }
     // Rows of nodes that stopped without withdrawing (a kill, a crash): any node clears them.
     storage::Params params = storage::Bind(NowMs());
-    auto swept =
-        co_await db_.Execute("DELETE FROM realtime_interest WHERE expires_at < ?", std::move(params));
+    auto swept = co_await db_.Execute("DELETE FROM realtime_interest WHERE expires_at < ?",
+                                      std::move(params));
     if (!swept.ok()) co_return std::move(swept).error();
     co_return Status{};
 }
@@ -157,8 +156,8 @@ Task<Status> ClusterRelay::Withdraw() {
         interest_.clear();
     }
     storage::Params params = storage::Bind(node_id_);
-    auto done = co_await db_.Execute("DELETE FROM realtime_interest WHERE node_id = ?",
-                                     std::move(params));
+    auto done =
+        co_await db_.Execute("DELETE FROM realtime_interest WHERE node_id = ?", std::move(params));
     if (!done.ok()) co_return std::move(done).error();
     co_return Status{};
 }
@@ -222,8 +221,8 @@ Task<std::vector<DocumentChange>> ClusterRelay::Resolve(std::vector<RemoteChange
             std::vector<std::string> ids;
             for (size_t j = from; j < std::min(indexes.size(), from + kReloadChunk); ++j)
                 ids.push_back(lines[indexes[j]].id);
-            auto rows = co_await documents_.Reload(scope, first.collection_id,
-                                                   names[indexes.front()], ids);
+            auto rows =
+                co_await documents_.Reload(scope, first.collection_id, names[indexes.front()], ids);
             if (!rows.ok()) {
                 log::Warn("another node's document changes not read",
                           {{"error", rows.error().internal}});

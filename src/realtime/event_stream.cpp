@@ -62,17 +62,12 @@ void EventStream::Wake() {
     asio::post(executor_, [self = shared_from_this()] { self->timer_.cancel(); });
 }
 
-Task<Result<size_t>> EventStream::Read(std::span<char> into) {
+Task<bool> EventStream::Ready() {
     for (;;) {
         {
             std::lock_guard lock(mu_);
-            if (!queue_.empty()) {
-                size_t n = std::min(into.size(), queue_.size());
-                std::memcpy(into.data(), queue_.data(), n);
-                queue_.erase(0, n);
-                co_return n;
-            }
-            if (closing_) co_return size_t{0};
+            if (!queue_.empty()) co_return true;
+            if (closing_) co_return false;
         }
         timer_.expires_after(heartbeat_);
         boost::system::error_code ec;
@@ -83,6 +78,28 @@ Task<Result<size_t>> EventStream::Read(std::span<char> into) {
             if (queue_.empty() && !closing_) queue_ = ":\n\n";
         }
     }
+}
+
+Task<Result<size_t>> EventStream::Read(std::span<char> into) {
+    if (!co_await Ready()) co_return size_t{0};
+    std::lock_guard lock(mu_);
+    size_t n = std::min(into.size(), queue_.size());
+    std::memcpy(into.data(), queue_.data(), n);
+    queue_.erase(0, n);
+    co_return n;
+}
+
+Task<Result<std::string>> EventStream::ReadChunk(size_t max) {
+    std::string out;
+    if (!co_await Ready()) co_return out;
+    std::lock_guard lock(mu_);
+    if (queue_.size() <= max) {
+        out.swap(queue_);
+    } else {
+        out.assign(queue_, 0, max);
+        queue_.erase(0, max);
+    }
+    co_return out;
 }
 
 }  // namespace tb::realtime

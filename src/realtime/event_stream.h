@@ -40,9 +40,14 @@ class EventStream final : public ByteSource, public std::enable_shared_from_this
     bool ended() const;
 
     Task<Result<size_t>> Read(std::span<char> into) override;
+    // The queue itself when it fits: an idle stream then holds no buffer at all.
+    Task<Result<std::string>> ReadChunk(size_t max) override;
 
   private:
     void Wake();
+    // Waits until something is queued or the stream ends (queueing a heartbeat when nothing
+    // came for the interval). True when there is something to read.
+    Task<bool> Ready();
 
     boost::asio::any_io_executor executor_;
     const size_t max_queued_;

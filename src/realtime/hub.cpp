@@ -245,12 +245,15 @@ void RealtimeHub::Enqueue(const std::shared_ptr<Client>& c, std::shared_ptr<cons
 }
 
 Task<void> RealtimeHub::Drain(std::shared_ptr<Client> c) {
+    std::vector<std::shared_ptr<const Change>> batch;
+    size_t next = 0;
+    std::optional<tenancy::Caller> caller;
+    std::vector<Subscription> subscriptions;
+    std::shared_ptr<EventStream> stream;
     for (;;) {
-        std::shared_ptr<const Change> change;
-        std::optional<tenancy::Caller> caller;
-        std::vector<Subscription> subscriptions;
-        std::shared_ptr<EventStream> stream;
-        {
+        if (next == batch.size()) {
+            batch.clear();
+            next = 0;
             std::lock_guard lock(mu_);
             stream = c->stream.lock();
             if (c->pending.empty() || !stream || stream->ended()) {
@@ -258,11 +261,12 @@ Task<void> RealtimeHub::Drain(std::shared_ptr<Client> c) {
                 c->draining = false;
                 co_return;
             }
-            change = std::move(c->pending.front());
-            c->pending.pop_front();
+            batch.swap(c->pending);
+            // The client as it is now: a later Subscribe applies from the next batch.
             caller = c->caller;
             subscriptions = c->subscriptions;
         }
+        std::shared_ptr<const Change> change = std::move(batch[next++]);
         const DocumentChange& doc = change->doc;
         std::optional<json::object> parsed;  // when the change came without its parsed body
         const json::object* body = change->body ? &*change->body : nullptr;

@@ -129,7 +129,9 @@ class RealtimeHub final : public collections::DocumentChangeSink {
         std::optional<tenancy::Caller> caller;  // set by the first Subscribe
         std::string principal;                  // "user:<id>", "key:<id>" or "visitor"
         std::vector<Subscription> subscriptions;
-        std::deque<std::shared_ptr<const Change>> pending;
+        // What Drain has yet to send; taken whole (a deque would allocate on construction,
+        // and an idle client should cost little).
+        std::vector<std::shared_ptr<const Change>> pending;
         bool draining = false;
         int64_t gone_since_ms = 0;  // when its stream was first seen ended (0: open)
     };
