@@ -274,6 +274,7 @@ int Serve(const Config& config) {
     realtime_settings.max_connections = static_cast<size_t>(config.realtime.max_connections);
     realtime_settings.max_queued_bytes = static_cast<size_t>(config.realtime.max_queued_bytes);
     realtime_settings.heartbeat = std::chrono::seconds(config.realtime.heartbeat_seconds);
+    realtime_settings.plans = &plans;
     realtime::RealtimeHub realtime_hub(documents, clock, ids, realtime_settings);
     documents.SetChangeSink(&realtime_hub);
     realtime_hub.Attach(bus);
@@ -512,13 +513,14 @@ int Serve(const Config& config) {
         }
     };
     Periodic heartbeat(ioc, std::chrono::seconds(1), heartbeat_tick);
-    // Which collections this node's realtime clients follow, renewed for the other nodes.
+    // Which collections this node's realtime clients follow, and its streams per tenant,
+    // told to the other nodes.
     std::function<Task<void>()> interest_tick = [&]() -> Task<void> {
         if (!relay) co_return;
         if (Status s = co_await relay->Renew(); !s.ok())
             log::Warn("realtime interest not renewed", {{"error", s.error().internal}});
     };
-    Periodic interest(ioc, std::chrono::seconds(20), interest_tick);
+    Periodic interest(ioc, std::chrono::seconds(5), interest_tick);
 
     // SIGTERM/SIGINT: refuse new connections, finish what is in flight (bounded), write the
     // last batched counters, stop.

@@ -20,6 +20,9 @@ class ByteSource {
     // Read into a string of its own of up to `max` bytes (empty at the end). For a reader
     // that waits long between pieces and should hold no buffer meanwhile (an event stream);
     // a source that queues its bytes hands them over without a copy.
+    // The reader is gone (the client closed the connection): a source that waits for bytes
+    // to come may end now. Any thread.
+    virtual void Abandon() {}
     virtual Task<Result<std::string>> ReadChunk(size_t max) {
         std::string out(max, '\0');
         auto n = co_await Read(std::span<char>(out.data(), out.size()));

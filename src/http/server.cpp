@@ -249,6 +249,20 @@ Task<error_code> WriteOpenEnded(Stream& stream, Response& response, bool head, s
     co_await asio::async_write(stream, asio::buffer(wire), Redirect(ec));
     if (ec || head) co_return ec;
     wire = std::string();  // a stream may stay open for hours: it holds no buffer while idle
+    if constexpr (std::is_same_v<Stream, tcp::socket>) {
+        // Its client sends nothing more: a read that ends means it closed the connection, and
+        // the stream ends at once (a write would notice only at the second heartbeat), so a
+        // tenant's count of open streams is right. Plain TCP only: a TLS stream's read and
+        // shutdown must not overlap; there the heartbeats notice.
+        struct Watch {
+            char byte = 0;
+            std::shared_ptr<ByteSource> source;
+        };
+        auto watch = std::make_shared<Watch>();
+        watch->source = response.stream;
+        stream.async_read_some(asio::buffer(&watch->byte, 1),
+                               [watch](error_code, size_t) { watch->source->Abandon(); });
+    }
     for (;;) {
         auto piece = co_await response.stream->ReadChunk(kStreamPiece);
         if (!piece.ok() || piece->empty()) co_return ec;

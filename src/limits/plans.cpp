@@ -65,6 +65,7 @@ const std::vector<std::pair<std::string, Setter>>& Fields() {
         {"max_members", Count(&Plan::max_members, kUnlimited)},
         {"max_api_keys", Count(&Plan::max_api_keys, kUnlimited)},
         {"max_file_bytes", Count(&Plan::max_file_bytes, kUnlimited)},
+        {"max_realtime_connections", Count(&Plan::max_realtime_connections, kUnlimited)},
         {"currency",
          [](Plan& p, const std::string& v, const std::string& setting) -> Status {
              bool ok = v.size() == 3;
@@ -93,6 +94,7 @@ std::vector<Plan> DefaultPlans() {
     free.max_members = 100;
     free.max_api_keys = 100;
     free.max_file_bytes = 10 * kMiB;
+    free.max_realtime_connections = 100;
 
     Plan pro;
     pro.name = "pro";
@@ -105,6 +107,7 @@ std::vector<Plan> DefaultPlans() {
     pro.max_members = 1'000;
     pro.max_api_keys = 1'000;
     pro.max_file_bytes = 100 * kMiB;
+    pro.max_realtime_connections = 10'000;
     pro.price_monthly_micros = 25'000'000;
     pro.included_requests = 1'000'000;
     pro.overage_per_1000_requests_micros = 500'000;

@@ -28,6 +28,8 @@ struct Plan {
     // Quotas (kUnlimited: none).
     int64_t max_documents = kUnlimited, max_storage_bytes = kUnlimited, max_members = kUnlimited,
             max_api_keys = kUnlimited, max_file_bytes = kUnlimited;
+    // Realtime streams subscribed in the tenant at once, on all nodes together (issue #25).
+    int64_t max_realtime_connections = kUnlimited;
     // Price per calendar month, and overage past what the month includes.
     std::string currency = "USD";
     int64_t price_monthly_micros = 0;

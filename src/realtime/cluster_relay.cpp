@@ -19,6 +19,8 @@ namespace {
 constexpr int64_t kLifetimeMs = 60'000;
 constexpr int64_t kRenewBelowMs = 40'000;
 constexpr size_t kReloadChunk = 500;  // ids per query
+// A node's stream counts are rewritten every 5 s and trusted for 15 s.
+constexpr int64_t kStreamsLifetimeMs = 15'000;
 
 std::vector<std::string_view> Split(std::string_view text, char sep) {
     std::vector<std::string_view> parts;
@@ -147,6 +149,65 @@ Task<Status> ClusterRelay::Renew() {
     auto swept = co_await db_.Execute("DELETE FROM realtime_interest WHERE expires_at < ?",
                                       std::move(params));
     if (!swept.ok()) co_return std::move(swept).error();
+    co_return co_await ShareStreams();
+}
+
+size_t ClusterRelay::RemoteStreams(const std::string& tenant_id) const {
+    std::lock_guard lock(streams_mu_);
+    auto it = remote_streams_.find(tenant_id);
+    return it == remote_streams_.end() ? 0 : it->second;
+}
+
+Task<Status> ClusterRelay::ShareStreams() {
+    const int64_t now = NowMs();
+    std::unordered_map<std::string, size_t> mine = hub_.LocalStreams();
+    // A tenant whose last stream here ended since the last time: its row says 0 until it
+    // expires.
+    for (const std::string& tenant_id : shared_) mine.try_emplace(tenant_id, 0);
+    std::vector<std::pair<std::string, size_t>> rows(mine.begin(), mine.end());
+    constexpr size_t kRowsPerStatement = 200;
+    for (size_t from = 0; from < rows.size(); from += kRowsPerStatement) {
+        std::string sql =
+            "INSERT INTO realtime_streams (tenant_id, node_id, streams, expires_at) VALUES ";
+        storage::Params params;
+        for (size_t i = from; i < std::min(rows.size(), from + kRowsPerStatement); ++i) {
+            sql += i == from ? "(?, ?, ?, ?)" : ", (?, ?, ?, ?)";
+            params.emplace_back(rows[i].first);
+            params.emplace_back(node_id_);
+            params.emplace_back(static_cast<int64_t>(rows[i].second));
+            params.emplace_back(now + kStreamsLifetimeMs);
+        }
+        sql +=
+            " ON CONFLICT (tenant_id, node_id) DO UPDATE SET streams = excluded.streams, "
+            "expires_at = excluded.expires_at";
+        auto done = co_await db_.Execute(sql, std::move(params));
+        if (!done.ok()) co_return std::move(done).error();
+    }
+    shared_.clear();
+    for (const auto& [tenant_id, n] : rows)
+        if (n > 0) shared_.insert(tenant_id);
+    // Every tenant's sum over the other nodes (a node-wide view: which tenants have streams
+    // here is only known here).
+    storage::Params params = storage::Bind(node_id_, now);
+    auto sums = co_await db_.Query(
+        "SELECT tenant_id, CAST(SUM(streams) AS BIGINT) FROM realtime_streams WHERE node_id <> ? "
+        "AND "
+        "expires_at > ? GROUP BY tenant_id",
+        std::move(params));
+    if (!sums.ok()) co_return std::move(sums).error();
+    std::unordered_map<std::string, size_t> remote;
+    for (auto& row : sums->rows) {
+        const int64_t n = storage::AsInt(row[1]);
+        if (n > 0) remote.emplace(storage::TakeText(row[0]), static_cast<size_t>(n));
+    }
+    {
+        std::lock_guard lock(streams_mu_);
+        remote_streams_.swap(remote);
+    }
+    params = storage::Bind(now);
+    auto swept = co_await db_.Execute("DELETE FROM realtime_streams WHERE expires_at < ?",
+                                      std::move(params));
+    if (!swept.ok()) co_return std::move(swept).error();
     co_return Status{};
 }
 
@@ -159,6 +220,10 @@ Task<Status> ClusterRelay::Withdraw() {
     auto done =
         co_await db_.Execute("DELETE FROM realtime_interest WHERE node_id = ?", std::move(params));
     if (!done.ok()) co_return std::move(done).error();
+    params = storage::Bind(node_id_);
+    auto counts =
+        co_await db_.Execute("DELETE FROM realtime_streams WHERE node_id = ?", std::move(params));
+    if (!counts.ok()) co_return std::move(counts).error();
     co_return Status{};
 }
 

@@ -5,8 +5,11 @@
 // How:
 //  - A node whose clients follow a collection has a row in realtime_interest (tenant,
 //    collection id, node, expiry), written before the subscribing call answers and renewed
-//    while a client follows it (Renew, every 20 s; a row lapses 60 s after its last renewal,
-//    or at once when no client follows any more).
+//    while a client follows it (Renew, every 5 s, rewrites it when less than 40 s of its 60 s
+//    are left; it is deleted at once when no client follows any more).
+//  - The plan's max_realtime_connections holds across nodes: each node writes its subscribed
+//    streams per tenant to realtime_streams every 5 s and reads the others' sums, so a node
+//    knows the others' counts as of the last few seconds.
 //  - Statement triggers on documents NOTIFY `tb_documents` in the writing transaction when
 //    another node follows the collection (migration 0018_realtime_feed): ids and versions,
 //    never bodies (see the migration for the payload).
@@ -23,6 +26,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "collections/collection_service.h"
@@ -53,13 +57,15 @@ class ClusterRelay final : public FollowRegistry {
 
     Task<Status> Following(const storage::TenantScope& tenant,
                            const std::string& collection) override;
+    size_t RemoteStreams(const std::string& tenant_id) const override;
 
     // A tb_documents notification (storage::PgListener::Listen): queued; one coroutine reads
     // the documents and hands the changes to the hub, in order.
     void Notified(const std::string& payload);
 
-    // Renews the rows of what clients still follow, deletes those of what none follows any
-    // more and every node's expired ones.
+    // Every few seconds: renews the rows of what clients still follow, deletes those of what
+    // none follows any more and every node's expired ones; writes this node's subscribed
+    // streams per tenant (realtime_streams) and reads the other nodes'.
     Task<Status> Renew();
     // Deletes this node's rows (shutdown).
     Task<Status> Withdraw();
@@ -73,6 +79,7 @@ class ClusterRelay final : public FollowRegistry {
         return std::string(tenant_id) + '\t' + std::string(collection_id);
     }
     Task<Status> Upsert(const Interest& interest);
+    Task<Status> ShareStreams();
     Task<void> Run();
     // The changes of one batch of payload lines, read and in order.
     Task<std::vector<collections::DocumentChange>> Resolve(std::vector<RemoteChange> lines);
@@ -90,6 +97,9 @@ class ClusterRelay final : public FollowRegistry {
     std::unordered_map<std::string, Interest> interest_;  // by Key; guarded by mu_
     std::deque<std::vector<RemoteChange>> queue_;         // guarded by mu_
     bool running_ = false;                                // guarded by mu_
+    mutable std::mutex streams_mu_;
+    std::unordered_map<std::string, size_t> remote_streams_;  // by tenant; streams_mu_
+    std::unordered_set<std::string> shared_;  // tenants with a row of ours (Renew only)
 };
 
 }  // namespace tb::realtime

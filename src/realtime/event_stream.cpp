@@ -28,7 +28,9 @@ bool EventStream::Push(std::string_view text) {
     {
         std::lock_guard lock(mu_);
         if (closing_) return false;
-        if (queue_.size() + text.size() > max_queued_) {
+        // An event larger than the whole allowance still goes to a client that is keeping up
+        // (its queue is empty): a document may be as large as the queue.
+        if (!queue_.empty() && queue_.size() + text.size() > max_queued_) {
             // The client reads slower than events come: it is told, and let go.
             closing_ = true;
             queue_ += FormatEvent("", "overflow", R"({"reason":"the client read too slowly"})");

@@ -42,6 +42,7 @@ class EventStream final : public ByteSource, public std::enable_shared_from_this
     Task<Result<size_t>> Read(std::span<char> into) override;
     // The queue itself when it fits: an idle stream then holds no buffer at all.
     Task<Result<std::string>> ReadChunk(size_t max) override;
+    void Abandon() override { Close(); }
 
   private:
     void Wake();

@@ -88,5 +88,35 @@ TEST(EventStream, AClientThatFallsBehindGetsOverflowAndTheStreamEnds) {
     EXPECT_EQ(got.find(event + event), std::string::npos);
 }
 
+TEST(EventStream, AnEventLargerThanTheAllowanceGoesToAClientThatKeepsUp) {
+    asio::io_context io;
+    auto stream = std::make_shared<EventStream>(io.get_executor(), 100, 10s);
+    const std::string big = FormatEvent("1", "create", std::string(500, 'x'));
+    EXPECT_TRUE(stream->Push(big));  // nothing queued before it
+    stream->Close();
+    EXPECT_EQ(Drain(io, stream), big);
+}
+
+TEST(EventStream, ReadChunkHandsOverTheQueueAndEndsEmpty) {
+    asio::io_context io;
+    auto stream = std::make_shared<EventStream>(io.get_executor(), 1 << 20, 10s);
+    EXPECT_TRUE(stream->Push("abc"));
+    EXPECT_TRUE(stream->Push("def"));
+    stream->Abandon();  // the client went: what is queued is still read, then the end
+    std::vector<std::string> chunks;
+    asio::co_spawn(
+        io,
+        [&]() -> Task<void> {
+            for (;;) {
+                auto chunk = co_await stream->ReadChunk(4);
+                if (!chunk.ok() || chunk->empty()) break;
+                chunks.push_back(std::move(*chunk));
+            }
+        },
+        asio::detached);
+    io.run();
+    EXPECT_EQ(chunks, (std::vector<std::string>{"abcd", "ef"}));
+}
+
 }  // namespace
 }  // namespace tb::realtime

@@ -168,6 +168,16 @@ Task<Result<std::vector<SubscriptionSpec>>> RealtimeHub::Subscribe(
     Client& c = *it->second;
     if (c.caller && (c.principal != principal || c.caller->scope().id() != who.scope().id()))
         co_return Error::Forbidden("This realtime client belongs to another principal");
+    if (!c.caller && settings_.plans) {
+        // A stream counts against its tenant's plan from its first subscription on.
+        const int64_t limit = settings_.plans->Get(who.plan).max_realtime_connections;
+        const size_t remote = registry_ ? registry_->RemoteStreams(who.scope().id()) : 0;
+        if (limit != limits::kUnlimited &&
+            LocalStreamsOf(who.scope().id()) + remote >= static_cast<size_t>(limit))
+            co_return Error::QuotaExceeded(
+                "This tenant has as many realtime connections as its plan allows",
+                "max_realtime_connections", limit);
+    }
     c.caller = who;
     c.principal = principal;
     c.subscriptions = std::move(kept);
@@ -189,6 +199,36 @@ std::vector<std::pair<std::string, std::string>> RealtimeHub::Followed() const {
             pairs.emplace(c->caller->scope().id(), s.spec.collection);
     }
     return {pairs.begin(), pairs.end()};
+}
+
+size_t RealtimeHub::LocalStreamsOf(const std::string& tenant_id) const {
+    size_t n = 0;
+    for (const auto& [id, c] : clients_) {
+        if (!c->caller || c->caller->scope().id() != tenant_id) continue;
+        auto s = c->stream.lock();
+        if (s && !s->ended()) ++n;
+    }
+    return n;
+}
+
+std::unordered_map<std::string, size_t> RealtimeHub::LocalStreams() const {
+    std::unordered_map<std::string, size_t> out;
+    std::lock_guard lock(mu_);
+    for (const auto& [id, c] : clients_) {
+        if (!c->caller) continue;
+        auto s = c->stream.lock();
+        if (s && !s->ended()) ++out[c->caller->scope().id()];
+    }
+    return out;
+}
+
+size_t RealtimeHub::TenantStreams(const std::string& tenant_id) const {
+    size_t local = 0;
+    {
+        std::lock_guard lock(mu_);
+        local = LocalStreamsOf(tenant_id);
+    }
+    return local + (registry_ ? registry_->RemoteStreams(tenant_id) : 0);
 }
 
 bool RealtimeHub::HasFilterOn(const Client& c, const std::string& collection) {

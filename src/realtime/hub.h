@@ -37,6 +37,7 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/invalidation.h"
+#include "limits/plans.h"
 #include "query/doc_match.h"
 #include "realtime/event_stream.h"
 #include "tenancy/caller.h"
@@ -50,6 +51,8 @@ struct RealtimeSettings {
     std::chrono::milliseconds replay_window{60'000};
     size_t replay_changes = 10'000;
     size_t max_subscriptions = 100;  // per client
+    // The plans, for max_realtime_connections per tenant (none: no tenant limit).
+    const limits::PlanCatalog* plans = nullptr;
 };
 
 struct SubscriptionSpec {
@@ -67,6 +70,8 @@ class FollowRegistry {
     // node commits after that answer reaches this node.
     virtual Task<Status> Following(const storage::TenantScope& tenant,
                                    const std::string& collection) = 0;
+    // The tenant's subscribed streams on the other nodes, as they last told (a few seconds).
+    virtual size_t RemoteStreams(const std::string& tenant_id) const = 0;
 };
 
 class RealtimeHub final : public collections::DocumentChangeSink {
@@ -99,6 +104,10 @@ class RealtimeHub final : public collections::DocumentChangeSink {
     void SetRegistry(FollowRegistry* registry) { registry_ = registry; }
     // The (tenant id, collection) pairs that subscribed clients follow, each once.
     std::vector<std::pair<std::string, std::string>> Followed() const;
+    // The open streams subscribed in each tenant on this node.
+    std::unordered_map<std::string, size_t> LocalStreams() const;
+    // The tenant's subscribed streams on every node (other nodes' as they last told).
+    size_t TenantStreams(const std::string& tenant_id) const;
 
     // Ends the streams of clients whose principal changed (invalidation bus: a key changed,
     // rotated or deleted; a session logged out; a user deactivated or deleted; a membership
@@ -137,6 +146,7 @@ class RealtimeHub final : public collections::DocumentChangeSink {
     };
 
     static std::string PrincipalOf(const tenancy::Caller& who);
+    size_t LocalStreamsOf(const std::string& tenant_id) const;  // mu_ held
     // Ends and forgets every subscribed client `drop` selects.
     void DropWhere(const std::function<bool(const Client&)>& drop);
     bool Follows(const Client& c, const collections::DocumentChange& doc) const;  // mu_ held

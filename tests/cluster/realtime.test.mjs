@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { BACKEND, createPgDatabase, startServer } from '../e2e/harness.mjs';
+import { BACKEND, createPgDatabase, sleep, startServer } from '../e2e/harness.mjs';
 import { NO_THROTTLE_ENV } from '../e2e/auth_helpers.mjs';
 import { openStream, quietFor, subscribe } from '../e2e/realtime_helpers.mjs';
 import { as, expectSuccess, makeTeam, newUser } from '../e2e/tenancy_helpers.mjs';
@@ -125,6 +125,42 @@ describe('realtime across two nodes on one PostgreSQL', { skip: BACKEND !== 'pos
       assert.equal((await s.next('create')).data.id, x._id);
       assert.equal((await s.next('create')).data.id, y._id);
       assert.deepEqual((await quietFor(s)).filter((e) => e.type === 'create'), [], 'each write once');
+    }
+  });
+
+  test('the plan\'s max_realtime_connections holds across nodes (they tell each other every 5 s)', async () => {
+    const env = { ...NO_THROTTLE_ENV, TB_PLANS_FREE_MAX_REALTIME_CONNECTIONS: '2' };
+    const x = await startServer({ databaseUrl, env });
+    const y = await startServer({ databaseUrl, env });
+    try {
+      const u = await newUser(x, 'rtc-limit');
+      const h = as(u, u.tid);
+      expectSuccess(await x.post('/v1/collections', { headers: h, json: { name: 'lim' } }), 201);
+      const onX = [];
+      for (let i = 0; i < 2; i++) {
+        const s = await openStream(x, { streams });
+        expectSuccess(await subscribe(x, s.clientId, h, [{ collection: 'lim' }]), 200);
+        onX.push(s);
+      }
+      const seenOnY = async (n) => {
+        for (let i = 0; i < 100; i++) {
+          const bill = expectSuccess(await y.get('/v1/billing', { headers: h }), 200);
+          if (bill.usage.realtime_connections === n) return;
+          await sleep(100);
+        }
+        throw new Error(`node y never counted ${n} streams`);
+      };
+      await seenOnY(2);
+      const third = await openStream(y, { streams });
+      const refused = await subscribe(y, third.clientId, h, [{ collection: 'lim' }]);
+      assert.equal(refused.status, 402, 'the third stream of the tenant, on the other node');
+      assert.deepEqual(refused.json.error.details, { limit: 'max_realtime_connections', value: 2 });
+      onX[0].es.close();
+      await seenOnY(1);
+      expectSuccess(await subscribe(y, third.clientId, h, [{ collection: 'lim' }]), 200);
+    } finally {
+      await x.stop();
+      await y.stop();
     }
   });
 

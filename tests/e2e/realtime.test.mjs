@@ -5,6 +5,7 @@
 // missed.
 
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { openStream as openStreamOn, quietFor, subscribe as subscribeOn } from './realtime_helpers.mjs';
 import { startServer } from './harness.mjs';
@@ -292,5 +293,115 @@ describe('reconnecting', () => {
     while (!/event: reset/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
     await reader.cancel();
     assert.match(text, /event: connect\n[^]*event: reset/);
+  });
+});
+
+describe('limits', () => {
+  // A server of its own: three streams per node, two subscribed per tenant (the free plan's
+  // max_realtime_connections), a heartbeat each second.
+  let small;
+  let team;
+  const smallStreams = [];
+  before(async () => {
+    small = await startServer({
+      env: {
+        ...NO_THROTTLE_ENV, TB_REALTIME_MAX_CONNECTIONS: '3', TB_PLANS_FREE_MAX_REALTIME_CONNECTIONS: '2',
+        TB_REALTIME_HEARTBEAT_SECONDS: '1',
+      },
+    });
+    team = await makeTeam(small, 'rtl');
+    expectSuccess(await small.post('/v1/collections', { headers: as(team.owner, team.tid), json: { name: 'big' } }), 201);
+  });
+  after(async () => {
+    for (const s of smallStreams) s.close();
+    await small?.stop();
+  });
+  const open = () => openStreamOn(small, { streams: smallStreams });
+  // The streams a test closed end on the server a moment later.
+  const settle = () => new Promise((r) => setTimeout(r, 200));
+  const sub = (s, who = team.mem) => subscribeOn(small, s.clientId, as(who, team.tid), [{ collection: 'big' }]);
+
+  test('more than 100 subscriptions on one client is 422', async () => {
+    const s = await openStreamOn(server, { streams });
+    const many = Array.from({ length: 101 }, () => ({ collection: 'x' }));
+    expectValidation(await subscribe(s.clientId, H(t.mem), many), 'subscriptions');
+    s.es.close();
+  });
+
+  test('a tenant past its plan\'s max_realtime_connections gets 402; a closed stream frees its place', async () => {
+    const a = await open();
+    const b = await open();
+    const c = await open();
+    expectSuccess(await sub(a), 200);
+    expectSuccess(await sub(b, team.adm), 200);
+    const refused = await sub(c);
+    assert.equal(refused.status, 402);
+    assert.equal(refused.json.error.code, 'QUOTA_EXCEEDED');
+    assert.deepEqual(refused.json.error.details, { limit: 'max_realtime_connections', value: 2 });
+    const bill = expectSuccess(await small.get('/v1/billing', { headers: as(team.owner, team.tid) }), 200);
+    assert.equal(bill.usage.realtime_connections, 2);
+    assert.equal(bill.limits.max_realtime_connections, 2);
+    assert.equal(bill.usage_percent.realtime_connections, 100);
+    // Another tenant has places of its own.
+    const o = await newUser(small, 'rtl-other');
+    expectSuccess(await small.post('/v1/collections', { headers: as(o, o.tid), json: { name: 'big' } }), 201);
+    a.es.close();
+    // The server notices the closed connection at once (it watches the socket).
+    let again;
+    for (let i = 0; i < 40; i++) {
+      again = await sub(c);
+      if (again.status === 200) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(again.status, 200, 'the closed stream\'s place was given back');
+    b.es.close();
+    c.es.close();
+  });
+
+  test('past realtime.max_connections streams on the node, a new one is 503', async () => {
+    await settle();
+    const held = [await open(), await open(), await open()];
+    const res = await fetch(`${small.url}/v1/realtime`, { signal: AbortSignal.timeout(5000) });
+    assert.equal(res.status, 503);
+    const body = await res.json();
+    assert.equal(body.success, false);
+    assert.equal(body.error.code, 'UNAVAILABLE');
+    const validator = loadedOpenApi() || await loadOpenApi(server.url);
+    validator.validateResponse({
+      method: 'GET', url: `${small.url}/v1/realtime`, requestHeaders: {}, status: res.status,
+      headers: Object.fromEntries(res.headers.entries()), body: JSON.stringify(body),
+    });
+    for (const s of held) s.es.close();
+  });
+
+  test('a client that stops reading gets overflow and its stream ends; writers and other clients go on', async () => {
+    await settle();
+    // A raw socket that reads its connect event, subscribes, then reads nothing more.
+    const sock = net.connect({ host: new URL(small.url).hostname, port: Number(new URL(small.url).port) });
+    let text = '';
+    const connected = new Promise((resolve) => sock.on('data', (d) => {
+      text += d.toString('latin1');
+      const m = /"client_id":"([^"]+)"/.exec(text);
+      if (m) resolve(m[1]);
+    }));
+    sock.write(`GET /v1/realtime HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const clientId = await connected;
+    expectSuccess(await subscribeOn(small, clientId, as(team.mem, team.tid), [{ collection: 'big' }]), 200);
+    sock.pause();
+    const healthy = await openStreamOn(small, { streams: smallStreams });
+    expectSuccess(await sub(healthy, team.adm), 200);
+    // 250 documents of 100 KB: more than the socket buffers on both sides hold (about 10 MB
+    // on loopback), so the server's queue for the paused client passes its 1 MiB.
+    const pad = 'x'.repeat(100_000);
+    for (let i = 0; i < 250; i++) {
+      const res = await small.post('/v1/collections/big/documents', { headers: as(team.owner, team.tid), json: { i, pad } });
+      assert.equal(res.status, 201, 'writers are not slowed down');
+    }
+    for (let i = 0; i < 250; i++) assert.equal((await healthy.next('create')).data.document.i, i);
+    const ended = new Promise((resolve) => sock.on('end', resolve));
+    sock.resume();
+    await ended;
+    assert.match(text, /event: overflow\ndata: \{"reason":"[^"]+"\}\n\n$/, 'the last event is overflow');
+    healthy.es.close();
   });
 });

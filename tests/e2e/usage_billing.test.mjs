@@ -192,6 +192,10 @@ describe('/v1/plans', () => {
     assert.equal(byName.pro.limits.max_file_bytes, 100 * 1024 * 1024);
     assert.equal(byName.pro.limits.max_storage_bytes, 100 * 1024 ** 3);
     assert.equal(byName.enterprise.limits.max_documents, null, 'unlimited is null');
+    // Realtime streams subscribed at once per tenant (issue #25).
+    assert.equal(byName.free.limits.max_realtime_connections, 100);
+    assert.equal(byName.pro.limits.max_realtime_connections, 10_000);
+    assert.equal(byName.enterprise.limits.max_realtime_connections, null);
     assert.equal(byName.metered.price.currency, 'EUR');
     assert.equal(byName.metered.price.monthly, 10);
     assert.equal(byName.metered.price.overage_per_1000_requests, 250);
@@ -220,7 +224,7 @@ describe('/v1/billing', () => {
     assert.equal(bill.plan, 'metered');
     assert.deepEqual(bill.usage, {
       requests: 10, errors: 0, documents_written: 3, documents: 3, storage_bytes: bill.usage.storage_bytes,
-      members: 1, api_keys: 0,
+      members: 1, api_keys: 0, realtime_connections: 0,
     });
     assert.ok(bill.usage.storage_bytes > 3 * 20, `storage_bytes ${bill.usage.storage_bytes}`);
     assert.deepEqual(bill.estimated_charges, { base: 10, overage: 3.25, total: 13.25, currency: 'EUR' });

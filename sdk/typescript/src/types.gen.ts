@@ -535,6 +535,10 @@ export type PlanLimits = {
     max_api_keys: number | null;
     max_file_bytes: number | null;
     /**
+     * Realtime streams subscribed in the tenant at once, all nodes together.
+     */
+    max_realtime_connections: number | null;
+    /**
      * Requests a month includes (billing only).
      */
     included_requests?: number | null;
@@ -598,6 +602,10 @@ export type BillingUsage = {
      * Now.
      */
     api_keys: number;
+    /**
+     * Subscribed realtime streams, now (other nodes' as of the last few seconds).
+     */
+    realtime_connections: number;
 };
 
 export type Billing = {
@@ -616,6 +624,7 @@ export type Billing = {
         storage_bytes: number | null;
         members: number | null;
         api_keys: number | null;
+        realtime_connections: number | null;
     };
     estimated_charges: {
         base: number;
@@ -2214,7 +2223,8 @@ export type AcceptInvitationErrors = {
     400: Error;
     /**
      * `QUOTA_EXCEEDED`: the write would pass a limit of the tenant's plan; `details.limit`
-     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`) and
+     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`,
+     * `max_realtime_connections`) and
      * `details.value` is the limit. Nothing was written.
      *
      */
@@ -3048,7 +3058,8 @@ export type CreateDocumentsErrors = {
     401: Error;
     /**
      * `QUOTA_EXCEEDED`: the write would pass a limit of the tenant's plan; `details.limit`
-     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`) and
+     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`,
+     * `max_realtime_connections`) and
      * `details.value` is the limit. Nothing was written.
      *
      */
@@ -3410,7 +3421,8 @@ export type PatchDocumentErrors = {
     401: Error;
     /**
      * `QUOTA_EXCEEDED`: the write would pass a limit of the tenant's plan; `details.limit`
-     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`) and
+     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`,
+     * `max_realtime_connections`) and
      * `details.value` is the limit. Nothing was written.
      *
      */
@@ -3524,7 +3536,8 @@ export type ReplaceDocumentErrors = {
     401: Error;
     /**
      * `QUOTA_EXCEEDED`: the write would pass a limit of the tenant's plan; `details.limit`
-     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`) and
+     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`,
+     * `max_realtime_connections`) and
      * `details.value` is the limit. Nothing was written.
      *
      */
@@ -3667,6 +3680,14 @@ export type SetRealtimeSubscriptionsErrors = {
      *
      */
     401: Error;
+    /**
+     * `QUOTA_EXCEEDED`: the write would pass a limit of the tenant's plan; `details.limit`
+     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`,
+     * `max_realtime_connections`) and
+     * `details.value` is the limit. Nothing was written.
+     *
+     */
+    402: Error;
     /**
      * `FORBIDDEN`: authenticated, but the role or the key's scope does not allow it (also an
      * inactive user, a suspended tenant, or an API key on a session-only endpoint).
@@ -3887,7 +3908,8 @@ export type UploadFilesErrors = {
     401: Error;
     /**
      * `QUOTA_EXCEEDED`: the write would pass a limit of the tenant's plan; `details.limit`
-     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`) and
+     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`,
+     * `max_realtime_connections`) and
      * `details.value` is the limit. Nothing was written.
      *
      */
@@ -4930,7 +4952,8 @@ export type CreateApiKeyErrors = {
     401: Error;
     /**
      * `QUOTA_EXCEEDED`: the write would pass a limit of the tenant's plan; `details.limit`
-     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`) and
+     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`,
+     * `max_realtime_connections`) and
      * `details.value` is the limit. Nothing was written.
      *
      */
@@ -6063,7 +6086,8 @@ export type AddTenantMemberErrors = {
     401: Error;
     /**
      * `QUOTA_EXCEEDED`: the write would pass a limit of the tenant's plan; `details.limit`
-     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`) and
+     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`,
+     * `max_realtime_connections`) and
      * `details.value` is the limit. Nothing was written.
      *
      */
@@ -6555,7 +6579,8 @@ export type CreateUserErrors = {
     401: Error;
     /**
      * `QUOTA_EXCEEDED`: the write would pass a limit of the tenant's plan; `details.limit`
-     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`) and
+     * names it (`max_documents`, `max_storage_bytes`, `max_members`, `max_api_keys`,
+     * `max_realtime_connections`) and
      * `details.value` is the limit. Nothing was written.
      *
      */

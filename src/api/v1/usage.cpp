@@ -44,7 +44,8 @@ json::object LimitsJson(const Services& s, const limits::Plan& p) {
             {"max_storage_bytes", Quota(p.max_storage_bytes)},
             {"max_members", Quota(p.max_members)},
             {"max_api_keys", Quota(p.max_api_keys)},
-            {"max_file_bytes", Quota(p.max_file_bytes)}};
+            {"max_file_bytes", Quota(p.max_file_bytes)},
+            {"max_realtime_connections", Quota(p.max_realtime_connections)}};
 }
 
 json::object PlanJson(const Services& s, const limits::Plan& p) {
@@ -152,6 +153,8 @@ http::Handler GetBilling(Services& s) {
         if (!st.ok()) co_return Fail(st.error(), ctx);
         const limits::Plan& p = *st->plan;
         const auto& u = st->usage;
+        // Streams are counted by the realtime hubs, not stored.
+        const int64_t realtime = static_cast<int64_t>(s.realtime.TenantStreams(who->scope().id()));
         json::object limits_json = LimitsJson(s, p);
         limits_json["included_requests"] = Quota(p.included_requests);
         limits_json["included_documents_written"] = Quota(p.included_documents_written);
@@ -167,14 +170,16 @@ http::Handler GetBilling(Services& s) {
               {"documents", u.documents},
               {"storage_bytes", u.storage_bytes},
               {"members", u.members},
-              {"api_keys", u.api_keys}}},
+              {"api_keys", u.api_keys},
+              {"realtime_connections", realtime}}},
             {"usage_percent",
              {{"requests", Percent(u.requests, p.included_requests)},
               {"documents_written", Percent(u.documents_written, p.included_documents_written)},
               {"documents", Percent(u.documents, p.max_documents)},
               {"storage_bytes", Percent(u.storage_bytes, p.max_storage_bytes)},
               {"members", Percent(u.members, p.max_members)},
-              {"api_keys", Percent(u.api_keys, p.max_api_keys)}}},
+              {"api_keys", Percent(u.api_keys, p.max_api_keys)},
+              {"realtime_connections", Percent(realtime, p.max_realtime_connections)}}},
             {"estimated_charges",
              {{"base", Money(st->charges.base_cents)},
               {"overage", Money(st->charges.overage_cents)},

@@ -17,6 +17,17 @@ CREATE TABLE realtime_interest (
     PRIMARY KEY (tenant_id, collection_id, node_id)
 );
 
+-- How many subscribed streams each node holds per tenant, for the plan's
+-- max_realtime_connections across nodes: each node rewrites its own rows every few seconds;
+-- rows of a node that stopped expire.
+CREATE TABLE realtime_streams (
+    tenant_id  TEXT NOT NULL,
+    node_id    TEXT NOT NULL,
+    streams    BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, node_id)
+);
+
 CREATE FUNCTION tb_documents_changed() RETURNS trigger AS $$
 DECLARE
     node TEXT := COALESCE(current_setting('tb.node', true), '');
