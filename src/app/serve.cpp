@@ -292,6 +292,7 @@ int Serve(const Config& config) {
         log::Warn("file store sweep failed", {{"error", swept.error().internal}});
     }
     files::FileService file_service(db, ids, clock, audit, file_store, plans);
+    file_service.SetChangeSink(&realtime_hub);
     files::FileLinks file_links;
     if (Status s = RunSync(ioc, file_links.Load(db)); !s.ok()) {
         log::Error("cannot load the file link secrets", {{"error", s.error().internal}});
@@ -481,7 +482,7 @@ int Serve(const Config& config) {
             [&bus](std::string_view topic, const std::string& key) { bus.Publish(topic, key); },
             [&bus] { bus.FlushAll(); },
             [&cache_lifetime] { cache_lifetime.Set(CacheLifetime::kShortMs); });
-        relay.emplace(db, collection_service, documents, realtime_hub, clock, node_id,
+        relay.emplace(db, collection_service, documents, file_service, realtime_hub, clock, node_id,
                       ioc.get_executor());
         realtime_hub.SetRegistry(&*relay);
         feed->Listen("tb_documents",

@@ -9,9 +9,14 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tb::collections {
+
+// File changes are announced as changes of this collection, a name no collection can have
+// (names start with a letter): subscriptions name it like a collection (API.md §5.6).
+inline constexpr std::string_view kFilesCollection = "_files";
 
 struct DocumentChange {
     enum class Kind { kCreate, kUpdate, kDelete };

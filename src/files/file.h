@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "common/json.h"
+
 namespace tb::files {
 
 struct FileInfo {
@@ -16,5 +18,12 @@ struct FileInfo {
     int64_t created_at = 0;
     std::string created_by;  // user id
 };
+
+// Where its content is downloaded: /v1/files/<id>/content.
+std::string ContentPath(const FileInfo& f);
+
+// A file as the API shows it (GET /v1/files/{id}) and realtime announces it:
+// {id, name, content_type, size, sha256, created_at, created_by, url}.
+json::object FileJson(const FileInfo& f);
 
 }  // namespace tb::files

@@ -181,7 +181,23 @@ Task<Result<FileInfo>> FileService::Upload(const Caller& who, std::string_view n
         (void)co_await store_.Remove(scope, f.id);
         co_return std::move(s).error();
     }
+    Announce(collections::DocumentChange::Kind::kCreate, f);
     co_return f;
+}
+
+void FileService::Announce(collections::DocumentChange::Kind kind, const FileInfo& f) const {
+    if (!changes_) return;
+    collections::DocumentChange change;
+    change.kind = kind;
+    change.tenant_id = f.tenant_id;
+    change.collection = collections::kFilesCollection;
+    change.id = f.id;
+    change.version = 1;
+    change.body = json::serialize(FileJson(f));
+    change.created_by = f.created_by;
+    std::vector<collections::DocumentChange> changes;
+    changes.push_back(std::move(change));
+    changes_->Published(std::move(changes));
 }
 
 Task<Result<tenancy::Page<FileInfo>>> FileService::List(const Caller& who,
@@ -213,15 +229,17 @@ Task<Result<FileInfo>> FileService::Find(const TenantScope& tenant, const std::s
 }
 
 Task<Result<FileInfo>> FileService::Get(const Caller& who, const std::string& id) {
-    TB_CO_RETURN_IF_ERROR(who.CanRead());
+    TB_CO_RETURN_IF_ERROR(MayRead(who));
     co_return co_await FindIn(db_, who.scope(), id);
 }
 
 Task<Status> FileService::Delete(const Caller& who, const std::string& id) {
     if (!who.EffectiveRole()) co_return Error::NotFound("Tenant not found");
     const TenantScope& scope = who.scope();
+    FileInfo gone;
     const TransactionFn fn = [&](Session& tx) -> Task<Status> {
         TB_CO_ASSIGN_OR_RETURN(FileInfo f, co_await FindIn(tx, scope, id));
+        gone = f;
         TB_CO_RETURN_IF_ERROR(MayWrite(who));
         if (!who.AtLeastRole(Role::kAdmin) && f.created_by != who.user->id)
             co_return Error::Forbidden("Only admins may delete files others uploaded");
@@ -239,6 +257,7 @@ Task<Status> FileService::Delete(const Caller& who, const std::string& id) {
         co_return co_await audit_.Record(tx, e);
     };
     TB_CO_RETURN_IF_ERROR(co_await db_.Transaction(fn));
+    Announce(collections::DocumentChange::Kind::kDelete, gone);
     // The row is gone (with the database store's chunks); a file left on disk by a failure
     // here is removed by the local store's sweep.
     if (Status s = co_await store_.Remove(scope, id); !s.ok()) {

@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "audit/audit_log.h"
+#include "collections/document_changes.h"
 #include "common/byte_source.h"
 #include "common/clock.h"
 #include "common/ids.h"
@@ -55,6 +56,13 @@ class FileService {
     Task<Result<FileInfo>> Get(const tenancy::Caller& who, const std::string& id);
     Task<Status> Delete(const tenancy::Caller& who, const std::string& id);
 
+    // Whether `who` may read the tenant's files (realtime file events go only where it holds).
+    static Status MayRead(const tenancy::Caller& who) { return who.CanRead(); }
+    // Where committed uploads and deletes are announced (realtime), as changes of
+    // collections::kFilesCollection whose body is FileJson; none by default. Set once, before
+    // serving.
+    void SetChangeSink(collections::DocumentChangeSink* sink) { changes_ = sink; }
+
     // The file of a tenant by id, for a request that proved its right another way (a signed
     // link): no caller.
     Task<Result<FileInfo>> Find(const storage::TenantScope& tenant, const std::string& id);
@@ -72,6 +80,8 @@ class FileService {
     audit::AuditLog& audit_;
     ContentStore& store_;
     const limits::PlanCatalog& plans_;
+    collections::DocumentChangeSink* changes_ = nullptr;
+    void Announce(collections::DocumentChange::Kind kind, const FileInfo& f) const;
 };
 
 }  // namespace tb::files

@@ -75,11 +75,13 @@ bool ParseRemoteChanges(std::string_view payload, std::string& node,
 }
 
 ClusterRelay::ClusterRelay(storage::Database& db, collections::CollectionService& collections,
-                           collections::DocumentService& documents, RealtimeHub& hub,
-                           const Clock& clock, std::string node_id, asio::any_io_executor executor)
+                           collections::DocumentService& documents, files::FileService& files,
+                           RealtimeHub& hub, const Clock& clock, std::string node_id,
+                           asio::any_io_executor executor)
     : db_(db),
       collections_(collections),
       documents_(documents),
+      files_(files),
       hub_(hub),
       clock_(clock),
       node_id_(std::move(node_id)),
@@ -87,10 +89,14 @@ ClusterRelay::ClusterRelay(storage::Database& db, collections::CollectionService
 
 Task<Status> ClusterRelay::Following(const storage::TenantScope& tenant,
                                      const std::string& collection) {
-    auto found = co_await collections_.Find(tenant, collection);
-    if (!found.ok()) co_return std::move(found).error();
-    if (!*found) co_return Status{};  // nothing to follow yet (Subscribe answers its 404)
-    Interest interest{tenant.id(), (**found)->def.id, collection, NowMs() + kLifetimeMs};
+    std::string collection_id(collections::kFilesCollection);  // files: the name as the id
+    if (collection != collections::kFilesCollection) {
+        auto found = co_await collections_.Find(tenant, collection);
+        if (!found.ok()) co_return std::move(found).error();
+        if (!*found) co_return Status{};  // nothing to follow yet (Subscribe answers its 404)
+        collection_id = (**found)->def.id;
+    }
+    Interest interest{tenant.id(), std::move(collection_id), collection, NowMs() + kLifetimeMs};
     const std::string key = Key(interest.tenant_id, interest.collection_id);
     {
         std::lock_guard lock(mu_);
@@ -121,6 +127,10 @@ Task<Status> ClusterRelay::Renew() {
     for (const auto& [tenant_id, collection] : hub_.Followed()) {
         const auto scope = storage::TenantScope::Of(tenant_id);
         TB_CO_RETURN_IF_ERROR(co_await Following(scope, collection));
+        if (collection == collections::kFilesCollection) {
+            followed.insert(Key(tenant_id, collection));
+            continue;
+        }
         auto found = co_await collections_.Find(scope, collection);
         if (found.ok() && *found) followed.insert(Key(tenant_id, (**found)->def.id));
     }
@@ -282,6 +292,22 @@ Task<std::vector<DocumentChange>> ClusterRelay::Resolve(std::vector<RemoteChange
     for (const auto& [key, indexes] : by_collection) {
         const RemoteChange& first = lines[indexes.front()];
         const auto scope = storage::TenantScope::Of(first.tenant_id);
+        if (first.collection_id == collections::kFilesCollection) {
+            for (size_t i : indexes) {
+                auto file = co_await files_.Find(scope, lines[i].id);
+                if (!file.ok()) continue;  // deleted since: its delete follows
+                DocumentChange d;
+                d.tenant_id = first.tenant_id;
+                d.collection = collections::kFilesCollection;
+                d.id = file->id;
+                d.version = 1;
+                d.body = json::serialize(files::FileJson(*file));
+                d.created_by = file->created_by;
+                std::string at = key + '\t' + d.id;
+                read.insert_or_assign(std::move(at), std::move(d));
+            }
+            continue;
+        }
         for (size_t from = 0; from < indexes.size(); from += kReloadChunk) {
             std::vector<std::string> ids;
             for (size_t j = from; j < std::min(indexes.size(), from + kReloadChunk); ++j)

@@ -17,7 +17,9 @@
 //    fetches the created and updated documents by id, and hands the changes to the hub,
 //    which applies each reader's rules and filters as for its own writes. A document whose
 //    stored version is no longer the one announced is skipped: its next change is on its way.
-//    A delete carries the owner and organization, not the body.
+//    A delete carries the owner and organization, not the body. Files likewise: their rows'
+//    triggers announce uploads and deletes under the collection id `_files`
+//    (collections::kFilesCollection), and the receiving node reads the file's metadata.
 //
 // Thread safety: Notified, Following and Renew may be called from any thread.
 
@@ -31,6 +33,7 @@
 
 #include "collections/collection_service.h"
 #include "collections/document_service.h"
+#include "files/file_service.h"
 #include "realtime/hub.h"
 #include "storage/database.h"
 
@@ -52,8 +55,9 @@ bool ParseRemoteChanges(std::string_view payload, std::string& node,
 class ClusterRelay final : public FollowRegistry {
   public:
     ClusterRelay(storage::Database& db, collections::CollectionService& collections,
-                 collections::DocumentService& documents, RealtimeHub& hub, const Clock& clock,
-                 std::string node_id, boost::asio::any_io_executor executor);
+                 collections::DocumentService& documents, files::FileService& files,
+                 RealtimeHub& hub, const Clock& clock, std::string node_id,
+                 boost::asio::any_io_executor executor);
 
     Task<Status> Following(const storage::TenantScope& tenant,
                            const std::string& collection) override;
@@ -88,6 +92,7 @@ class ClusterRelay final : public FollowRegistry {
     storage::Database& db_;
     collections::CollectionService& collections_;
     collections::DocumentService& documents_;
+    files::FileService& files_;
     RealtimeHub& hub_;
     const Clock& clock_;
     const std::string node_id_;

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "collections/collection.h"
+#include "files/file_service.h"
 #include "query/doc_filter.h"
 
 namespace tb::realtime {
@@ -139,10 +140,14 @@ Task<Result<std::vector<SubscriptionSpec>>> RealtimeHub::Subscribe(
     for (size_t i = 0; i < specs.size(); ++i) {
         const std::string at = "subscriptions." + std::to_string(i);
         SubscriptionSpec& spec = specs[i];
-        if (!collections::CheckCollectionName(spec.collection).ok())
-            co_return Error::Validation(at + ".collection", "Not a collection name");
-        TB_CO_RETURN_IF_ERROR(
-            co_await documents_.Authorize(who, spec.collection, collections::Operation::kRead));
+        if (spec.collection == collections::kFilesCollection) {
+            TB_CO_RETURN_IF_ERROR(files::FileService::MayRead(who));
+        } else {
+            if (!collections::CheckCollectionName(spec.collection).ok())
+                co_return Error::Validation(at + ".collection", "Not a collection name");
+            TB_CO_RETURN_IF_ERROR(
+                co_await documents_.Authorize(who, spec.collection, collections::Operation::kRead));
+        }
         Subscription s{spec, nullptr};
         if (spec.q) {
             auto filter = query::ParseDocFilter(*spec.q);
@@ -326,10 +331,15 @@ Task<void> RealtimeHub::Drain(std::shared_ptr<Client> c) {
             break;
         }
         if (!matched || !caller) continue;
-        if (!co_await documents_.MayRead(*caller, doc.collection, doc.created_by, doc.org))
-            continue;
+        if (!co_await MayRead(*caller, doc)) continue;
         stream->Push(FormatEvent(EventId(c->id, change->seq), EventName(doc.kind), EventData(doc)));
     }
+}
+
+Task<bool> RealtimeHub::MayRead(const tenancy::Caller& who, const DocumentChange& doc) {
+    if (doc.collection == collections::kFilesCollection)
+        co_return files::FileService::MayRead(who).ok();
+    co_return co_await documents_.MayRead(who, doc.collection, doc.created_by, doc.org);
 }
 
 void RealtimeHub::Prune(int64_t now_ms) {

@@ -156,6 +156,8 @@ class RealtimeHub final : public collections::DocumentChangeSink {
     // Queues changes for a client and starts its fan-out coroutine if idle (mu_ held).
     void Enqueue(const std::shared_ptr<Client>& c, std::shared_ptr<const Change> change);
     Task<void> Drain(std::shared_ptr<Client> c);
+    // Whether `who` may read what changed: the collection's read rule, or the files' rule.
+    Task<bool> MayRead(const tenancy::Caller& who, const collections::DocumentChange& doc);
     void Prune(int64_t now_ms);  // mu_ held: old changes, clients gone for the replay window
     int64_t NowMs() const { return ToUnixMillis(clock_.Now()); }
 

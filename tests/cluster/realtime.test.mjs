@@ -92,6 +92,17 @@ describe('realtime across two nodes on one PostgreSQL', { skip: BACKEND !== 'pos
     assert.deepEqual((await quietFor(red)).filter((e) => e.type === 'create'), []);
   });
 
+  test('a file uploaded and deleted through A reaches a subscriber of _files on B', async () => {
+    const s = await follow(b, t.vie, [{ collection: '_files' }]);
+    const up = await a.post('/v1/files?name=shared.txt', { headers: { ...as(t.mem, t.tid), 'Content-Type': 'text/plain' }, body: 'hi' });
+    const f = expectSuccess(up, 201);
+    const ev = await s.next('create');
+    const onB = expectSuccess(await b.get(`/v1/files/${f.id}`, { headers: as(t.vie, t.tid) }), 200);
+    assert.deepEqual(ev.data, { collection: '_files', id: f.id, document: onB });
+    assert.equal((await a.request('DELETE', `/v1/files/${f.id}`, { headers: as(t.mem, t.tid) })).status, 204);
+    assert.deepEqual((await s.next('delete')).data, { collection: '_files', id: f.id });
+  });
+
   test('B applies its subscribers\' rules: an owner-rule collection shows a member only their own', async () => {
     const c = await col({ list: 'owner', read: 'owner', create: 'member' });
     const sMem = await follow(b, t.mem, [{ collection: c }]);

@@ -180,6 +180,39 @@ describe('who hears what', () => {
   });
 });
 
+describe('files', () => {
+  const upload = (who, name, body, tid = t.tid) => server.post(`/v1/files?name=${name}`, {
+    headers: { ...H(who, tid), 'Content-Type': 'text/plain' }, body,
+  });
+
+  test('uploads and deletes reach subscribers of _files, each file as GET /v1/files/{id} returns it', async () => {
+    const s = await openStream();
+    const set = expectSuccess(await subscribe(s.clientId, H(t.vie), [{ collection: '_files' }]), 200);
+    assert.deepEqual(set.subscriptions, [{ collection: '_files', id: null, q: null }]);
+    const f = expectSuccess(await upload(t.mem, 'notes.txt', 'hello'), 201);
+    const created = await s.next('create');
+    const got = expectSuccess(await server.get(`/v1/files/${f.id}`, { headers: H(t.vie) }), 200);
+    assert.deepEqual(created.data, { collection: '_files', id: f.id, document: got });
+    assert.equal((await server.request('DELETE', `/v1/files/${f.id}`, { headers: H(t.mem) })).status, 204);
+    assert.deepEqual((await s.next('delete')).data, { collection: '_files', id: f.id });
+  });
+
+  test('a q filter applies to the file\'s fields; another tenant\'s files never arrive', async () => {
+    const s = await openStream();
+    expectSuccess(await subscribe(s.clientId, H(t.mem), [{ collection: '_files', q: JSON.stringify({ name: { $startswith: 'img' } }) }]), 200);
+    expectSuccess(await upload(other, 'img-theirs.txt', 'x', other.tid), 201);
+    expectSuccess(await upload(t.mem, 'doc.txt', 'x'), 201);
+    const img = expectSuccess(await upload(t.mem, 'img-1.txt', 'x'), 201);
+    assert.equal((await s.next('create')).data.id, img.id);
+    assert.deepEqual((await quietFor(s)).filter((e) => e.type === 'create'), []);
+  });
+
+  test('who may not read the tenant\'s files may not subscribe to them', async () => {
+    const s = await openStream();
+    expectNotFound(await subscribe(s.clientId, H(other), [{ collection: '_files' }]));
+  });
+});
+
 describe('the subscription call', () => {
   test('a client id is bound to the first principal that subscribes it', async () => {
     const c = await createCol({ list: 'member', read: 'member' });

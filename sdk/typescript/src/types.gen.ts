@@ -6,11 +6,11 @@ export type ClientOptions = {
 
 export type RealtimeSubscription = {
     /**
-     * A collection of the tenant.
+     * A collection of the tenant, or `_files` for its files (uploads and deletes; any member or a key with `read`).
      */
     collection: string;
     /**
-     * One document of it; null or absent for all.
+     * One document (or file) of it; null or absent for all.
      */
     id?: string | null;
     /**

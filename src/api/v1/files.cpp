@@ -14,25 +14,13 @@
 namespace tb::api::v1 {
 
 using files::FileInfo;
+using files::FileJson;
 using files::FilesResource;
 using http::Request;
 using http::Response;
 using http::RouteContext;
 
 namespace {
-
-std::string ContentPath(const FileInfo& f) { return "/v1/files/" + f.id + "/content"; }
-
-json::object FileJson(const FileInfo& f) {
-    return {{"id", f.id},
-            {"name", f.name},
-            {"content_type", f.content_type},
-            {"size", f.size},
-            {"sha256", f.sha256},
-            {"created_at", TimeJson(f.created_at)},
-            {"created_by", f.created_by.empty() ? json::value(nullptr) : json::value(f.created_by)},
-            {"url", ContentPath(f)}};
-}
 
 std::optional<uint64_t> DeclaredLength(const Request& req) {
     std::string_view v = Trim(req.headers.Get("content-length"));
@@ -302,7 +290,7 @@ http::Handler CreateFileLink(Services& s) {
         }
         int64_t expires = ToUnixMillis(s.clock.Now()) / 1000 + seconds;
         std::string sig = s.file_links.Sign(f->tenant_id, f->id, expires);
-        std::string url = ContentPath(*f) + "?tenant=" + f->tenant_id +
+        std::string url = files::ContentPath(*f) + "?tenant=" + f->tenant_id +
                           "&expires=" + std::to_string(expires) + "&signature=" + sig;
         co_return Ok(json::object{{"url", url}, {"expires_at", TimeJson(expires * 1000)}});
     };

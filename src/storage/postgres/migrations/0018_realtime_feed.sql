@@ -72,3 +72,47 @@ CREATE TRIGGER documents_updated AFTER UPDATE ON documents
     REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION tb_documents_changed();
 CREATE TRIGGER documents_deleted AFTER DELETE ON documents
     REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION tb_documents_changed();
+
+-- Files (uploads and deletes) the same way, under the collection id `_files`, which no
+-- collection's id can be.
+CREATE FUNCTION tb_files_changed() RETURNS trigger AS $$
+DECLARE
+    node TEXT := COALESCE(current_setting('tb.node', true), '');
+    now_ms BIGINT;
+    kind TEXT;
+    head TEXT;
+    chunk TEXT;
+    line TEXT;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM realtime_interest
+                   WHERE node_id <> node AND collection_id = '_files') THEN
+        RETURN NULL;
+    END IF;
+    now_ms := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+    kind := CASE TG_OP WHEN 'INSERT' THEN 'c' ELSE 'd' END;
+    head := node || E'\n';
+    chunk := head;
+    FOR line IN
+        SELECT concat_ws(E'\t', kind, f.tenant_id, '_files', f.id, '1', f.created_by, '')
+        FROM changed f
+        WHERE EXISTS (SELECT 1 FROM realtime_interest i
+                      WHERE i.tenant_id = f.tenant_id AND i.collection_id = '_files'
+                        AND i.node_id <> node AND i.expires_at > now_ms)
+    LOOP
+        IF length(chunk) + length(line) >= 7900 THEN
+            PERFORM pg_notify('tb_documents', chunk);
+            chunk := head;
+        END IF;
+        chunk := chunk || line || E'\n';
+    END LOOP;
+    IF chunk <> head THEN
+        PERFORM pg_notify('tb_documents', chunk);
+    END IF;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER files_inserted AFTER INSERT ON files
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION tb_files_changed();
+CREATE TRIGGER files_deleted AFTER DELETE ON files
+    REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION tb_files_changed();
