@@ -130,8 +130,28 @@ Result<RealtimeHub::Opened> RealtimeHub::Open(const asio::any_io_executor& execu
     return Opened{stream, c->id};
 }
 
+Status RealtimeHub::MaySubscribe(const tenancy::Caller& who, const std::string& client_id) const {
+    std::lock_guard lock(mu_);
+    auto owned = Owner(who, client_id);
+    if (!owned.ok()) return std::move(owned).error();
+    return {};
+}
+
+Result<RealtimeHub::Client*> RealtimeHub::Owner(const tenancy::Caller& who,
+                                                const std::string& client_id) const {
+    auto it = clients_.find(client_id);
+    if (it == clients_.end()) return Error::NotFound("Realtime client not found");
+    Client* c = it->second.get();
+    if (c->caller &&
+        (c->principal != PrincipalOf(who) || c->caller->scope().id() != who.scope().id()))
+        return Error::Forbidden("This realtime client belongs to another principal");
+    return c;
+}
+
 Task<Result<std::vector<SubscriptionSpec>>> RealtimeHub::Subscribe(
     const tenancy::Caller& who, const std::string& client_id, std::vector<SubscriptionSpec> specs) {
+    // Whose client it is comes before what it asks for (API.md §13, precedence).
+    TB_CO_RETURN_IF_ERROR(MaySubscribe(who, client_id));
     if (specs.size() > settings_.max_subscriptions)
         co_return Error::Validation(
             "subscriptions",
@@ -166,13 +186,11 @@ Task<Result<std::vector<SubscriptionSpec>>> RealtimeHub::Subscribe(
             if (named.insert(spec.collection).second)
                 TB_CO_RETURN_IF_ERROR(co_await registry_->Following(who.scope(), spec.collection));
     }
-    const std::string principal = PrincipalOf(who);
     std::lock_guard lock(mu_);
-    auto it = clients_.find(client_id);
-    if (it == clients_.end()) co_return Error::NotFound("Realtime client not found");
-    Client& c = *it->second;
-    if (c.caller && (c.principal != principal || c.caller->scope().id() != who.scope().id()))
-        co_return Error::Forbidden("This realtime client belongs to another principal");
+    // Again: the client may have gone, or another principal subscribed it, meanwhile.
+    auto owned = Owner(who, client_id);
+    if (!owned.ok()) co_return std::move(owned).error();
+    Client& c = **owned;
     if (!c.caller && settings_.plans) {
         // A stream counts against its tenant's plan from its first subscription on.
         const int64_t limit = settings_.plans->Get(who.plan).max_realtime_connections;
@@ -184,7 +202,7 @@ Task<Result<std::vector<SubscriptionSpec>>> RealtimeHub::Subscribe(
                 "max_realtime_connections", limit);
     }
     c.caller = who;
-    c.principal = principal;
+    c.principal = PrincipalOf(who);
     c.subscriptions = std::move(kept);
     co_return specs;
 }
@@ -256,6 +274,7 @@ void RealtimeHub::Published(std::vector<DocumentChange> changes) {
     // keep or send, and every document write passes through here.
     if (clients_.empty()) {
         recent_.clear();
+        recent_bytes_ = 0;
         return;
     }
     const int64_t now = NowMs();
@@ -272,6 +291,7 @@ void RealtimeHub::Published(std::vector<DocumentChange> changes) {
         if (filtered) change->body = ParseBody(change->doc.body);
         std::shared_ptr<const Change> shared = change;
         recent_.push_back(shared);
+        recent_bytes_ += shared->doc.body.size();
         for (auto& [id, c] : clients_)
             if (Follows(*c, shared->doc)) Enqueue(c, shared);
     }
@@ -345,8 +365,11 @@ Task<bool> RealtimeHub::MayRead(const tenancy::Caller& who, const DocumentChange
 void RealtimeHub::Prune(int64_t now_ms) {
     const int64_t horizon = now_ms - settings_.replay_window.count();
     while (!recent_.empty() &&
-           (recent_.size() > settings_.replay_changes || recent_.front()->at_ms < horizon))
+           (recent_.size() > settings_.replay_changes || recent_bytes_ > settings_.replay_bytes ||
+            recent_.front()->at_ms < horizon)) {
+        recent_bytes_ -= recent_.front()->doc.body.size();
         recent_.pop_front();
+    }
     for (auto it = clients_.begin(); it != clients_.end();) {
         Client& c = *it->second;
         auto s = c.stream.lock();

@@ -11,7 +11,8 @@
 //    the list SQL is held to. An event carries the stored body: what a GET would return.
 //  - Event ids are "<client id>:<sequence>", the sequence one counter per node, so ids grow
 //    along a stream. A client that reconnects with Last-Event-ID to the node that served it
-//    keeps its subscriptions and gets what it missed from the last 60 s or 10,000 changes;
+//    keeps its subscriptions and gets what it missed from the last 60 s or 10,000 changes
+//    (and 64 MiB of bodies);
 //    else it gets a new client id, then `reset` (reload, subscribe again).
 //  - A client id is bound to its tenant and to the first principal (user, key or visitor)
 //    that subscribes it; another principal gets 403.
@@ -50,7 +51,8 @@ struct RealtimeSettings {
     std::chrono::milliseconds heartbeat{15'000};
     std::chrono::milliseconds replay_window{60'000};
     size_t replay_changes = 10'000;
-    size_t max_subscriptions = 100;  // per client
+    size_t replay_bytes = size_t{64} << 20;  // and at most this much of their bodies
+    size_t max_subscriptions = 100;          // per client
     // The plans, for max_realtime_connections per tenant (none: no tenant limit).
     const limits::PlanCatalog* plans = nullptr;
 };
@@ -88,6 +90,10 @@ class RealtimeHub final : public collections::DocumentChangeSink {
     // the changes it missed. 503 past max_connections.
     Result<Opened> Open(const boost::asio::any_io_executor& executor,
                         std::string_view last_event_id);
+
+    // Whether `who` may set this client's subscriptions: 404 for an unknown client, 403 for
+    // one another principal or tenant subscribed first.
+    Status MaySubscribe(const tenancy::Caller& who, const std::string& client_id) const;
 
     // Replaces the client's subscriptions (404 for an unknown client, 403 for another
     // principal's or tenant's, the collection's own 404/403 for one the caller may not read,
@@ -146,6 +152,8 @@ class RealtimeHub final : public collections::DocumentChangeSink {
     };
 
     static std::string PrincipalOf(const tenancy::Caller& who);
+    // The client `who` may subscribe (mu_ held): 404 unknown, 403 another principal's.
+    Result<Client*> Owner(const tenancy::Caller& who, const std::string& client_id) const;
     size_t LocalStreamsOf(const std::string& tenant_id) const;  // mu_ held
     // Ends and forgets every subscribed client `drop` selects.
     void DropWhere(const std::function<bool(const Client&)>& drop);
@@ -170,7 +178,8 @@ class RealtimeHub final : public collections::DocumentChangeSink {
     mutable std::mutex mu_;
     std::unordered_map<std::string, std::shared_ptr<Client>> clients_;  // guarded by mu_
     std::deque<std::shared_ptr<const Change>> recent_;                  // guarded by mu_
-    uint64_t seq_ = 0;                                                  // guarded by mu_
+    size_t recent_bytes_ = 0;  // the bodies' bytes in recent_; guarded by mu_
+    uint64_t seq_ = 0;         // guarded by mu_
 };
 
 }  // namespace tb::realtime

@@ -220,6 +220,9 @@ describe('the subscription call', () => {
     expectSuccess(await subscribe(s.clientId, H(t.mem), [{ collection: c }]), 200);
     expectForbidden(await subscribe(s.clientId, H(t.adm), [{ collection: c }]));
     expectForbidden(await subscribe(s.clientId, H(other, other.tid), []));
+    // Whose client it is is settled before what the call asks for.
+    expectForbidden(await subscribe(s.clientId, H(t.adm), [{ collection: 5 }]));
+    expectNotFound(await subscribe('018b6216-27a1-7e2b-aa83-67d7ba500982', H(t.mem), [{ collection: 5 }]));
     // The same principal may change its set (here: to none).
     assert.deepEqual(expectSuccess(await subscribe(s.clientId, H(t.mem), []), 200).subscriptions, []);
   });

@@ -91,9 +91,12 @@ http::Handler SetRealtimeSubscriptions(Services& s) {
         if (!who->anonymous) {
             if (Status st = who->CanRead(); !st.ok()) co_return Fail(st.error(), ctx);
         }
+        const std::string client_id(ctx.Param("client_id"));
+        // Whose client it is (404, 403) comes before the body (API.md §13).
+        if (Status st = s.realtime.MaySubscribe(*who, client_id); !st.ok())
+            co_return Fail(st.error(), ctx);
         auto specs = ParseSubscriptions(ctx);
         if (!specs.ok()) co_return Fail(specs.error(), ctx);
-        const std::string client_id(ctx.Param("client_id"));
         auto kept = co_await s.realtime.Subscribe(*who, client_id, std::move(*specs));
         if (!kept.ok()) co_return Fail(kept.error(), ctx);
         json::array list;
