@@ -11,8 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
-import { REPO_ROOT, startServer } from './harness.mjs';
-import { NO_THROTTLE_ENV } from './tenancy_helpers.mjs';
+import { EventSource } from 'eventsource';
+import { REPO_ROOT, sleep, startServer } from './harness.mjs';
+import { NO_THROTTLE_ENV, as, createKey, expectSuccess, newUser } from './tenancy_helpers.mjs';
 
 const SDK = path.join(REPO_ROOT, 'sdk', 'typescript');
 const BIN = path.join(REPO_ROOT, 'tests', 'node_modules', '.bin');
@@ -114,4 +115,57 @@ test('a round trip through the generated client: register, tenant, key, collecti
   const bad = await sdk.listDocuments({ client, path: { name: 'notes' }, query: { q: '{"n": {"$nope": 1}}' } });
   assert.equal(bad.response.status, 400);
   assert.equal(bad.error.error.details.field, 'q');
+});
+
+test('Realtime (the SDK\'s hand-written stream client): events of a subscription; after the key is replaced and the old one deleted, it subscribes again on its own', async () => {
+  const { Realtime, RealtimeError } = await import(pathToFileURL(path.join(work, 'dist', 'realtime.js')).href);
+  const owner = await newUser(server, 'sdk-rt');
+  const h = as(owner, owner.tid);
+  expectSuccess(await server.post('/v1/collections', { headers: h, json: { name: 'live' } }), 201);
+  let key = (await createKey(server, h, { name: 'rt1', scopes: ['read', 'write'] })).key;
+  const first = key;
+  const live = new Realtime({
+    baseUrl: server.url,
+    headers: () => ({ 'X-API-Key': key }),
+    eventSource: (url) => new EventSource(url),
+  });
+  const events = [];
+  let resets = 0;
+  live.on((e) => events.push(e));
+  live.onReset(() => { resets++; });
+  const seen = async (id, ms = 10_000) => {
+    for (const t0 = Date.now(); Date.now() - t0 < ms; await sleep(20)) {
+      const e = events.find((x) => x.id === id);
+      if (e) return e;
+    }
+    throw new Error(`no event for ${id}: ${JSON.stringify(events)}`);
+  };
+  try {
+    await assert.rejects(live.subscribe([{ collection: 'nope' }]),
+      (e) => e instanceof RealtimeError && e.status === 404 && e.code === 'NOT_FOUND');
+    await live.subscribe([{ collection: 'live' }]);
+    const write = (k, n) => server.post('/v1/collections/live/documents', { headers: { 'X-API-Key': k }, json: { n } });
+    const d1 = expectSuccess(await write(first, 1), 201);
+    const e1 = await seen(d1._id);
+    assert.equal(e1.type, 'create');
+    assert.equal(e1.collection, 'live');
+    assert.deepEqual(e1.document, d1);
+    // A new key, the old one deleted: the server ends the stream (reset); the client
+    // reconnects, gets a new client id and subscribes again with the new key.
+    const second = await createKey(server, h, { name: 'rt2', scopes: ['read', 'write'] });
+    key = second.key;
+    const old = (await server.get('/v1/api-keys', { headers: h })).json.data.find((k) => k.name === 'rt1');
+    assert.equal((await server.request('DELETE', `/v1/api-keys/${old.id}`, { headers: h })).status, 204);
+    for (const t0 = Date.now(); resets === 0 && Date.now() - t0 < 5000;) await sleep(20);
+    assert.ok(resets > 0, 'the page was told to reload');
+    // Writes until one arrives: the resubscription follows the reconnect (a few seconds).
+    let arrived;
+    for (let i = 2; !arrived && i < 400; i++) {
+      const d = expectSuccess(await write(key, i), 201);
+      arrived = await seen(d._id, 100).catch(() => undefined);
+    }
+    assert.ok(arrived, 'events flow again on the new client id');
+  } finally {
+    live.close();
+  }
 });
