@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { BACKEND, createPgDatabase, sleep, startServer } from '../e2e/harness.mjs';
 import { NO_THROTTLE_ENV } from '../e2e/auth_helpers.mjs';
 import { openStream, quietFor, subscribe } from '../e2e/realtime_helpers.mjs';
-import { as, expectSuccess, makeTeam, newUser } from '../e2e/tenancy_helpers.mjs';
+import { as, createKey, expectSuccess, makeTeam, newUser } from '../e2e/tenancy_helpers.mjs';
 
 const run = promisify(execFile);
 const TRIALS = 100;
@@ -173,6 +173,24 @@ describe('realtime across two nodes on one PostgreSQL', { skip: BACKEND !== 'pos
       await x.stop();
       await y.stop();
     }
+  });
+
+  test('a key deleted through A ends, within 100 ms, the stream it subscribed on B', async () => {
+    const c = await col({ list: 'member', read: 'member' });
+    const lags = [];
+    for (let i = 0; i < 20; i++) {
+      const k = await createKey(a, as(t.owner, t.tid), { name: `rtk${i}`, scopes: ['read'] });
+      const s = await openStream(b, { streams });
+      expectSuccess(await subscribe(b, s.clientId, { 'X-API-Key': k.key }, [{ collection: c }]), 200);
+      const t0 = performance.now();
+      assert.equal((await a.request('DELETE', `/v1/api-keys/${k.id}`, { headers: as(t.owner, t.tid) })).status, 204);
+      await s.next('reset', 3000);
+      lags.push(performance.now() - t0);
+      s.es.close();
+    }
+    const line = `key deleted on A → reset on B: n=${lags.length} median ${p(lags, 0.5).toFixed(1)} ms, p99 ${p(lags, 0.99).toFixed(1)} ms`;
+    console.log(line);
+    assert.ok(p(lags, 0.99) < 100, line);
   });
 
   test('a node that stops withdraws its interest: the other nodes stop announcing to it', async () => {
