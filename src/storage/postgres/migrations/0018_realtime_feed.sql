@@ -28,30 +28,15 @@ CREATE TABLE realtime_streams (
     PRIMARY KEY (tenant_id, node_id)
 );
 
-CREATE FUNCTION tb_documents_changed() RETURNS trigger AS $$
+-- Sends the lines of one statement's changes, in chunks under the 8,000-byte payload limit,
+-- each headed by the writing node.
+CREATE FUNCTION tb_send_changes(node TEXT, lines TEXT[]) RETURNS void AS $$
 DECLARE
-    node TEXT := COALESCE(current_setting('tb.node', true), '');
-    now_ms BIGINT;
-    kind TEXT;
-    head TEXT;
-    chunk TEXT;
+    head TEXT := node || E'\n';
+    chunk TEXT := head;
     line TEXT;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM realtime_interest WHERE node_id <> node) THEN
-        RETURN NULL;
-    END IF;
-    now_ms := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
-    kind := CASE TG_OP WHEN 'INSERT' THEN 'c' WHEN 'UPDATE' THEN 'u' ELSE 'd' END;
-    head := node || E'\n';
-    chunk := head;
-    FOR line IN
-        SELECT concat_ws(E'\t', kind, d.tenant_id, d.collection_id, d.id, d.version::text,
-                         COALESCE(d.created_by, ''), COALESCE(d.org_id, ''))
-        FROM changed d
-        WHERE EXISTS (SELECT 1 FROM realtime_interest i
-                      WHERE i.tenant_id = d.tenant_id AND i.collection_id = d.collection_id
-                        AND i.node_id <> node AND i.expires_at > now_ms)
-    LOOP
+    FOREACH line IN ARRAY lines LOOP
         IF length(chunk) + length(line) >= 7900 THEN
             PERFORM pg_notify('tb_documents', chunk);
             chunk := head;
@@ -61,6 +46,27 @@ BEGIN
     IF chunk <> head THEN
         PERFORM pg_notify('tb_documents', chunk);
     END IF;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE FUNCTION tb_documents_changed() RETURNS trigger AS $$
+DECLARE
+    node TEXT := COALESCE(current_setting('tb.node', true), '');
+    now_ms BIGINT;
+    kind TEXT;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM realtime_interest WHERE node_id <> node) THEN
+        RETURN NULL;
+    END IF;
+    now_ms := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+    kind := CASE TG_OP WHEN 'INSERT' THEN 'c' WHEN 'UPDATE' THEN 'u' ELSE 'd' END;
+    PERFORM tb_send_changes(node, ARRAY(
+        SELECT concat_ws(E'\t', kind, d.tenant_id, d.collection_id, d.id, d.version::text,
+                         COALESCE(d.created_by, ''), COALESCE(d.org_id, ''))
+        FROM changed d
+        WHERE EXISTS (SELECT 1 FROM realtime_interest i
+                      WHERE i.tenant_id = d.tenant_id AND i.collection_id = d.collection_id
+                        AND i.node_id <> node AND i.expires_at > now_ms)));
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
@@ -80,9 +86,6 @@ DECLARE
     node TEXT := COALESCE(current_setting('tb.node', true), '');
     now_ms BIGINT;
     kind TEXT;
-    head TEXT;
-    chunk TEXT;
-    line TEXT;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM realtime_interest
                    WHERE node_id <> node AND collection_id = '_files') THEN
@@ -90,24 +93,12 @@ BEGIN
     END IF;
     now_ms := (extract(epoch FROM clock_timestamp()) * 1000)::bigint;
     kind := CASE TG_OP WHEN 'INSERT' THEN 'c' ELSE 'd' END;
-    head := node || E'\n';
-    chunk := head;
-    FOR line IN
+    PERFORM tb_send_changes(node, ARRAY(
         SELECT concat_ws(E'\t', kind, f.tenant_id, '_files', f.id, '1', f.created_by, '')
         FROM changed f
         WHERE EXISTS (SELECT 1 FROM realtime_interest i
                       WHERE i.tenant_id = f.tenant_id AND i.collection_id = '_files'
-                        AND i.node_id <> node AND i.expires_at > now_ms)
-    LOOP
-        IF length(chunk) + length(line) >= 7900 THEN
-            PERFORM pg_notify('tb_documents', chunk);
-            chunk := head;
-        END IF;
-        chunk := chunk || line || E'\n';
-    END LOOP;
-    IF chunk <> head THEN
-        PERFORM pg_notify('tb_documents', chunk);
-    END IF;
+                        AND i.node_id <> node AND i.expires_at > now_ms)));
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
