@@ -18,8 +18,8 @@ export async function operations(server) {
 
 /**
  * A team (owner, adm, mem, vie) in one tenant, with a collection `scoped` holding a document,
- * an organization with the member in it, an API key, a mail and a file. Returns {team, owner (headers),
- * ids, concrete(template) -> path}.
+ * an organization with the member in it, an API key, a mail, a file and a realtime client.
+ * Returns {team, owner (headers), ids, concrete(template) -> path}.
  */
 export async function routeFixtures(server, tag) {
   const team = await makeTeam(server, tag);
@@ -32,7 +32,12 @@ export async function routeFixtures(server, tag) {
   const mail = expectSuccess(await server.post('/v1/mail', { headers: owner, json: { to: 'a@b.c', subject: 's', text: 't' } }), 202);
   const file = expectSuccess(await server.post('/v1/files?name=fixture.txt',
     { headers: { ...owner, 'Content-Type': 'text/plain' }, body: 'fixture' }), 201);
-  const ids = { doc: doc._id, org: org.id, key: target.id, mail: mail.id, file: file.id };
+  // A realtime client: its stream stays open (unread after its connect event) until the
+  // server stops, so that the client id stays known.
+  const stream = await fetch(`${server.url}/v1/realtime`);
+  const first = new TextDecoder().decode((await stream.body.getReader().read()).value);
+  const client = /"client_id":"([^"]+)"/.exec(first)[1];
+  const ids = { doc: doc._id, org: org.id, key: target.id, mail: mail.id, file: file.id, client };
   /** A concrete path for a template, with the fixtures' ids. */
   const concrete = (template) => {
     let path = template;
@@ -42,7 +47,7 @@ export async function routeFixtures(server, tag) {
     else if (template.startsWith('/v1/mail/{id}')) path = path.replace('{id}', ids.mail);
     else if (template.startsWith('/v1/files/{id}')) path = path.replace('{id}', ids.file);
     else if (template.startsWith('/v1/users/{id}')) path = path.replace('{id}', team.mem.user.id);
-    return path.replace('{name}', 'scoped').replace('{id}', ids.doc).replace('{user_id}', team.mem.user.id);
+    return path.replace('{client_id}', ids.client).replace('{name}', 'scoped').replace('{id}', ids.doc).replace('{user_id}', team.mem.user.id);
   };
   return { team, owner, ids, concrete };
 }
