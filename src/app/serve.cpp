@@ -334,6 +334,15 @@ int Serve(const Config& config) {
                        "Requests refused for want of rights (403, or 404 hiding another tenant), "
                        "audited as access.denied.",
                        [&denials] { return static_cast<double>(denials.total()); });
+    metrics.AddGauge("tenantbase_realtime_streams", "Open realtime event streams on this node.",
+                     [&realtime_hub] { return static_cast<double>(realtime_hub.open_streams()); });
+    metrics.AddCounter("tenantbase_realtime_events_total",
+                       "Realtime events sent to streams on this node.",
+                       [&realtime_hub] { return static_cast<double>(realtime_hub.events_sent()); });
+    metrics.AddCounter(
+        "tenantbase_realtime_overflows_total",
+        "Realtime streams ended with `overflow`: their client read slower than events came.",
+        [&realtime_hub] { return static_cast<double>(realtime_hub.overflows()); });
     meter.OnFlushed([&metrics](std::string_view tenant_id, int64_t requests) {
         metrics.CountTenant(tenant_id, static_cast<uint64_t>(requests));
     });

@@ -352,7 +352,13 @@ Task<void> RealtimeHub::Drain(std::shared_ptr<Client> c) {
         }
         if (!matched || !caller) continue;
         if (!co_await MayRead(*caller, doc)) continue;
-        stream->Push(FormatEvent(EventId(c->id, change->seq), EventName(doc.kind), EventData(doc)));
+        const bool was_open = !stream->ended();
+        if (stream->Push(
+                FormatEvent(EventId(c->id, change->seq), EventName(doc.kind), EventData(doc)))) {
+            events_sent_.fetch_add(1, std::memory_order_relaxed);
+        } else if (was_open) {
+            overflows_.fetch_add(1, std::memory_order_relaxed);  // this event passed the allowance
+        }
     }
 }
 

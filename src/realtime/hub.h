@@ -21,6 +21,7 @@
 //
 // Thread safety: every public method may be called from any thread.
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <deque>
@@ -125,6 +126,10 @@ class RealtimeHub final : public collections::DocumentChangeSink {
     // Ends every stream (shutdown): each client gets a last `reset` event.
     void CloseAll();
     size_t open_streams() const;
+    // Events sent to streams, and streams ended because their client read too slowly, since
+    // start (for /metrics).
+    uint64_t events_sent() const { return events_sent_.load(std::memory_order_relaxed); }
+    uint64_t overflows() const { return overflows_.load(std::memory_order_relaxed); }
 
   private:
     struct Change {
@@ -174,6 +179,7 @@ class RealtimeHub final : public collections::DocumentChangeSink {
     IdGenerator& ids_;
     const RealtimeSettings settings_;
     FollowRegistry* registry_ = nullptr;
+    std::atomic<uint64_t> events_sent_{0}, overflows_{0};
 
     mutable std::mutex mu_;
     std::unordered_map<std::string, std::shared_ptr<Client>> clients_;  // guarded by mu_

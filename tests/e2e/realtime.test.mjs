@@ -438,6 +438,12 @@ describe('limits', () => {
     sock.resume();
     await ended;
     assert.match(text, /event: overflow\ndata: \{"reason":"[^"]+"\}\n\n$/, 'the last event is overflow');
+    // /metrics counts it, with the events sent and the streams open.
+    const metric = (text, name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    const scraped = (await small.metrics()).body;
+    assert.equal(metric(scraped, 'tenantbase_realtime_overflows_total'), 1);
+    assert.ok(metric(scraped, 'tenantbase_realtime_events_total') >= 250, scraped);
+    assert.ok(metric(scraped, 'tenantbase_realtime_streams') >= 1);
     healthy.es.close();
   });
 });
