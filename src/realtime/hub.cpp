@@ -70,14 +70,21 @@ std::string RealtimeHub::PrincipalOf(const tenancy::Caller& who) {
     return "user:" + who.user->id;
 }
 
+bool RealtimeHub::IsOpen(const Client& c) {
+    auto s = c.stream.lock();
+    return s && !s->ended();
+}
+
+size_t RealtimeHub::OpenStreamsLocked(const std::string* tenant_id) const {
+    size_t n = 0;
+    for (const auto& [id, c] : clients_)
+        if (IsOpen(*c) && (!tenant_id || (c->caller && c->caller->scope().id() == *tenant_id))) ++n;
+    return n;
+}
+
 size_t RealtimeHub::open_streams() const {
     std::lock_guard lock(mu_);
-    size_t n = 0;
-    for (const auto& [id, c] : clients_) {
-        auto s = c->stream.lock();
-        if (s && !s->ended()) ++n;
-    }
-    return n;
+    return OpenStreamsLocked(nullptr);
 }
 
 Result<RealtimeHub::Opened> RealtimeHub::Open(const asio::any_io_executor& executor,
@@ -85,12 +92,7 @@ Result<RealtimeHub::Opened> RealtimeHub::Open(const asio::any_io_executor& execu
     std::lock_guard lock(mu_);
     const int64_t now = NowMs();
     Prune(now);
-    size_t open = 0;
-    for (const auto& [id, c] : clients_) {
-        auto s = c->stream.lock();
-        if (s && !s->ended()) ++open;
-    }
-    if (open >= settings_.max_connections)
+    if (OpenStreamsLocked(nullptr) >= settings_.max_connections)
         return Error::Unavailable("Too many realtime connections on this node; retry later");
     auto stream =
         std::make_shared<EventStream>(executor, settings_.max_queued_bytes, settings_.heartbeat);
@@ -196,7 +198,7 @@ Task<Result<std::vector<SubscriptionSpec>>> RealtimeHub::Subscribe(
         const int64_t limit = settings_.plans->Get(who.plan).max_realtime_connections;
         const size_t remote = registry_ ? registry_->RemoteStreams(who.scope().id()) : 0;
         if (limit != limits::kUnlimited &&
-            LocalStreamsOf(who.scope().id()) + remote >= static_cast<size_t>(limit))
+            OpenStreamsLocked(&who.scope().id()) + remote >= static_cast<size_t>(limit))
             co_return Error::QuotaExceeded(
                 "This tenant has as many realtime connections as its plan allows",
                 "max_realtime_connections", limit);
@@ -224,23 +226,11 @@ std::vector<std::pair<std::string, std::string>> RealtimeHub::Followed() const {
     return {pairs.begin(), pairs.end()};
 }
 
-size_t RealtimeHub::LocalStreamsOf(const std::string& tenant_id) const {
-    size_t n = 0;
-    for (const auto& [id, c] : clients_) {
-        if (!c->caller || c->caller->scope().id() != tenant_id) continue;
-        auto s = c->stream.lock();
-        if (s && !s->ended()) ++n;
-    }
-    return n;
-}
-
 std::unordered_map<std::string, size_t> RealtimeHub::LocalStreams() const {
     std::unordered_map<std::string, size_t> out;
     std::lock_guard lock(mu_);
     for (const auto& [id, c] : clients_) {
-        if (!c->caller) continue;
-        auto s = c->stream.lock();
-        if (s && !s->ended()) ++out[c->caller->scope().id()];
+        if (c->caller && IsOpen(*c)) ++out[c->caller->scope().id()];
     }
     return out;
 }
@@ -249,7 +239,7 @@ size_t RealtimeHub::TenantStreams(const std::string& tenant_id) const {
     size_t local = 0;
     {
         std::lock_guard lock(mu_);
-        local = LocalStreamsOf(tenant_id);
+        local = OpenStreamsLocked(&tenant_id);
     }
     return local + (registry_ ? registry_->RemoteStreams(tenant_id) : 0);
 }
@@ -285,9 +275,12 @@ void RealtimeHub::Published(std::vector<DocumentChange> changes) {
         change->doc = std::move(doc);
         // Parsed once here only when a follower filters on it; a replay parses its own.
         bool filtered = false;
-        for (const auto& [id, c] : clients_)
-            if (Follows(*c, change->doc) && HasFilterOn(*c, change->doc.collection))
+        for (const auto& [id, c] : clients_) {
+            if (Follows(*c, change->doc) && HasFilterOn(*c, change->doc.collection)) {
                 filtered = true;
+                break;
+            }
+        }
         if (filtered) change->body = ParseBody(change->doc.body);
         std::shared_ptr<const Change> shared = change;
         recent_.push_back(shared);
@@ -378,8 +371,7 @@ void RealtimeHub::Prune(int64_t now_ms) {
     }
     for (auto it = clients_.begin(); it != clients_.end();) {
         Client& c = *it->second;
-        auto s = c.stream.lock();
-        if (s && !s->ended()) {
+        if (IsOpen(c)) {
             c.gone_since_ms = 0;
         } else if (c.gone_since_ms == 0) {
             c.gone_since_ms = now_ms;

@@ -159,7 +159,9 @@ class RealtimeHub final : public collections::DocumentChangeSink {
     static std::string PrincipalOf(const tenancy::Caller& who);
     // The client `who` may subscribe (mu_ held): 404 unknown, 403 another principal's.
     Result<Client*> Owner(const tenancy::Caller& who, const std::string& client_id) const;
-    size_t LocalStreamsOf(const std::string& tenant_id) const;  // mu_ held
+    static bool IsOpen(const Client& c);  // its stream is open (not ended, not gone)
+    // Open streams (mu_ held): all, or those subscribed in one tenant.
+    size_t OpenStreamsLocked(const std::string* tenant_id) const;
     // Ends and forgets every subscribed client `drop` selects.
     void DropWhere(const std::function<bool(const Client&)>& drop);
     bool Follows(const Client& c, const collections::DocumentChange& doc) const;  // mu_ held
